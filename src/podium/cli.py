@@ -1,0 +1,224 @@
+"""The `podium` command: parse, dispatch to one stage, map errors to exit codes.
+
+Start-up must stay fast: nothing heavy (MLflow, scikit-learn, pandas, GX, pydantic)
+is imported here; each stage imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from podium import __version__
+
+EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_SERVICE = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from podium.config import load
+
+    return load(args.config)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from podium.stages.validate import validate
+
+    outcome = validate(config=_config(args))
+    for check in outcome.checks:
+        _say(f"{'✓' if check.passed else '✗'} {check.name}: {check.detail}")
+    for note in outcome.notes:
+        _say(f"  note: {note}")
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from podium.stages.train import train
+
+    outcome = train(config=_config(args))
+    _say(
+        f"registered {outcome.model_name} v{outcome.version} "
+        f"(run {outcome.run_id}, {outcome.estimator}, fit {outcome.fit_seconds:.1f}s) "
+        f"in {outcome.tracking_uri}"
+    )
+    return EXIT_OK
+
+
+def _print_evaluation(config: Any) -> None:
+    from podium import report, results
+
+    evaluation = results.read_optional(config.state_dir, results.EVALUATION)
+    if evaluation is not None:
+        title, verdict = report.headline(evaluation, None)
+        _say(title.replace("**", ""))
+        _say(verdict.replace("**", ""))
+        _say("\n".join(report._metrics_table(evaluation)))
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from podium.stages.evaluate import evaluate
+
+    config = _config(args)
+    try:
+        evaluate(config=config)
+    finally:
+        _print_evaluation(config)  # the table, whether the gates passed or not
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from podium.stages.report import build_report
+
+    outcome = build_report(config=_config(args))
+    _say(outcome.markdown)
+    _say(f"report written to {outcome.path}")
+    return EXIT_OK
+
+
+def _cmd_promote(args: argparse.Namespace) -> int:
+    from podium.stages.promote import promote
+
+    outcome = promote(config=_config(args), reason=args.reason)
+    if outcome.promoted:
+        was = f"v{outcome.previous_version}" if outcome.previous_version else "none"
+        _say(f"promoted: champion is now v{outcome.champion_version} (was {was})")
+    else:
+        _say(f"nothing to do: v{outcome.champion_version} is {outcome.reason}")
+    return EXIT_OK
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    from podium.stages.rollback import rollback
+
+    event = rollback(config=_config(args), reason=args.reason, to=args.to)
+    was = f"v{event.previous}" if event.previous else "none"
+    _say(f"rolled back: champion is now v{event.version} (was {was}) — {event.reason}")
+    return EXIT_OK
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from podium.stages.history import history
+
+    events = history(config=_config(args))
+    if args.json:
+        _say(json.dumps([e.to_dict() for e in events], indent=2))
+        return EXIT_OK
+    if not events:
+        _say("no champion moves recorded yet")
+        return EXIT_OK
+    for e in events:
+        was = f"v{e.previous}" if e.previous else "—"
+        commit = f" @{e.commit[:7]}" if e.commit else ""
+        _say(f"{e.at}  {e.action:<8} v{e.version:<4} (was {was:<4}) by {e.actor}{commit}: {e.reason}")
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from podium.errors import CheckFailed
+    from podium.stages.run import run
+
+    outcome = run(config=_config(args), promote=not args.no_promote, say=_say)
+    _say("")
+    if outcome.report_markdown:
+        _say(outcome.report_markdown)
+        _say(f"report written to {outcome.report_path}")
+    if outcome.failures:
+        raise CheckFailed("; ".join(outcome.failures) + " — nothing was promoted")
+    if outcome.promoted:
+        _say(f"champion is now v{outcome.champion_version}")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from podium.stages.demo import demo
+
+    folder = Path(args.dir).resolve() if args.dir else None
+    outcome = demo(folder=folder, say=_say)
+    last = outcome.rounds[-1] if outcome.rounds else None
+    if last and last.report_markdown:
+        _say("\n== the comparison report (also in .podium/report.md) ==\n")
+        _say(last.report_markdown)
+    _say(f"sample project: {outcome.folder}")
+    _say(f"registry:       {outcome.tracking_uri}")
+    _say(
+        f"browse it:      mlflow ui --backend-store-uri {outcome.tracking_uri}   "
+        f"| history: podium history --config {outcome.folder / 'podium.yaml'}"
+    )
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="podium",
+        description="Champion/challenger CI/CD/CT for ML models: validate, train, evaluate "
+        "against the champion, report, promote — in GitHub Actions and on a laptop.",
+        epilog="Exit codes: 0 ok, 1 a gate or check failed, 2 bad input/config, "
+        "3 an external service failed after retries.",
+    )
+    parser.add_argument("--version", action="version", version=f"podium {__version__}")
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--config", default="podium.yaml", metavar="PATH", help="podium.yaml (default: %(default)s)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> _Parser:
+        command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        return command  # type: ignore[return-value]
+
+    add("validate", _cmd_validate, "check the training and evaluation data")
+    add("train", _cmd_train, "fit the challenger, log it to MLflow, register a candidate version")
+    add("evaluate", _cmd_evaluate, "score challenger and champion on the eval data; apply the gates")
+    add("report", _cmd_report, "render the comparison report (markdown)")
+    promote = add("promote", _cmd_promote, "move @champion to the challenger if every gate passed")
+    promote.add_argument("--reason", help="recorded in the audit trail (default: the verdict)")
+    rollback = add("rollback", _cmd_rollback, "move @champion back to the previous or a named version")
+    rollback.add_argument("--to", metavar="VERSION", help="version to restore (default: previous)")
+    rollback.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
+    history = add("history", _cmd_history, "the audit trail of champion moves, oldest first")
+    history.add_argument("--json", action="store_true", help="print a JSON array of events")
+    run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
+    run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
+    demo = sub.add_parser(
+        "demo",
+        help="create a sample project and run the whole loop twice",
+        description="Create a sample project in a temporary folder and run the loop twice: "
+        "a first champion, then a challenger that is compared, gated and reported.",
+    )
+    demo.add_argument("--dir", metavar="PATH", help="folder for the sample project (default: a new temp dir)")
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    from podium import gha
+    from podium.errors import PodiumError
+
+    try:
+        return int(args.handler(args))
+    except PodiumError as exc:
+        message = " ".join(str(exc).split())
+        print(f"podium: {message}", file=sys.stderr, flush=True)
+        gha.error(message)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("podium: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,37 @@
+"""One error hierarchy; `cli.main` is the one place that maps it to exit codes.
+
+Every error carries a one-line message that names the culprit (file, key, column,
+version, URL) and says what to do about it. Tracebacks are reserved for real bugs.
+"""
+
+from __future__ import annotations
+
+
+class PodiumError(Exception):
+    """Base class: an anticipated failure with a one-line, actionable message."""
+
+    exit_code = 2
+
+
+class ConfigError(PodiumError):
+    """podium.yaml (or a CLI option) is malformed, has an unknown key or a bad value."""
+
+
+class DataError(PodiumError):
+    """Input data is missing, empty, unreadable or lacks a required column."""
+
+
+class InputError(PodiumError):
+    """A CLI argument names something that does not exist (e.g. an unknown model version)."""
+
+
+class CheckFailed(PodiumError):
+    """A gate or check failed as designed (exit 1); results were still written."""
+
+    exit_code = 1
+
+
+class ServiceError(PodiumError):
+    """An external service (MLflow tracking server, GitHub) failed after retries."""
+
+    exit_code = 3

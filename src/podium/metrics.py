@@ -1,0 +1,148 @@
+"""The metrics podium computes, each with the direction in which it is better.
+
+The table is import-light (no sklearn) because config validation needs it; scoring
+imports scikit-learn lazily.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Direction = Literal["higher", "lower"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    direction: Direction
+    tasks: frozenset[str]
+    label: str
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "higher"
+
+
+_CLS = frozenset({"classification"})
+_REG = frozenset({"regression"})
+_BOTH = _CLS | _REG
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("roc_auc", "higher", _CLS, "ROC AUC (one-vs-rest macro for multiclass)"),
+        Metric("accuracy", "higher", _CLS, "accuracy"),
+        Metric("f1", "higher", _CLS, "F1 (macro)"),
+        Metric("precision", "higher", _CLS, "precision (macro)"),
+        Metric("recall", "higher", _CLS, "recall (macro)"),
+        Metric("log_loss", "lower", _CLS, "log loss"),
+        Metric("rmse", "lower", _REG, "root mean squared error"),
+        Metric("mae", "lower", _REG, "mean absolute error"),
+        Metric("r2", "higher", _REG, "R²"),
+        Metric("latency_ms", "lower", _BOTH, "prediction latency, ms per 1,000 rows (median)"),
+        Metric("model_size_mb", "lower", _BOTH, "serialized model size, MB"),
+    )
+}
+
+
+def metric_names_for(task: str) -> set[str]:
+    return {name for name, m in METRICS.items() if task in m.tasks}
+
+
+def improvement(metric: str, challenger: float, champion: float) -> float:
+    """Challenger minus champion, signed so that positive always means better."""
+    delta = challenger - champion
+    return delta if METRICS[metric].higher_is_better else -delta
+
+
+def score(model: Any, features: pd.DataFrame, target: pd.Series, task: str) -> dict[str, float]:
+    """Quality metrics of a fitted model on evaluation data (NaN where undefined)."""
+    import numpy as np
+    from sklearn import metrics as skm
+
+    predicted = model.predict(features)
+    out: dict[str, float] = {}
+    if task == "regression":
+        y = np.asarray(target, dtype=float)
+        p = np.asarray(predicted, dtype=float)
+        out["rmse"] = float(np.sqrt(skm.mean_squared_error(y, p)))
+        out["mae"] = float(skm.mean_absolute_error(y, p))
+        out["r2"] = float(skm.r2_score(y, p)) if len(y) > 1 else math.nan
+        return out
+
+    out["accuracy"] = float(skm.accuracy_score(target, predicted))
+    out["f1"] = float(skm.f1_score(target, predicted, average="macro", zero_division=0))
+    out["precision"] = float(
+        skm.precision_score(target, predicted, average="macro", zero_division=0)
+    )
+    out["recall"] = float(skm.recall_score(target, predicted, average="macro", zero_division=0))
+    out["roc_auc"] = math.nan
+    out["log_loss"] = math.nan
+    classes = list(getattr(model, "classes_", []))
+    present = set(np.unique(np.asarray(target)).tolist())
+    proba = _proba(model, features)
+    if proba is not None and classes:
+        out["log_loss"] = float(skm.log_loss(target, proba, labels=classes))
+    if len(present) < 2 or not classes:
+        return out  # AUC is undefined with one class in the evaluation data
+    try:
+        if len(classes) == 2:
+            pos = proba[:, 1] if proba is not None else _decision(model, features)
+            if pos is not None:
+                out["roc_auc"] = float(skm.roc_auc_score(target == classes[1], pos))
+        elif proba is not None and present == set(classes):
+            out["roc_auc"] = float(
+                skm.roc_auc_score(target, proba, multi_class="ovr", average="macro", labels=classes)
+            )
+    except ValueError:
+        out["roc_auc"] = math.nan
+    return out
+
+
+def _proba(model: Any, features: pd.DataFrame) -> Any:
+    if not hasattr(model, "predict_proba"):
+        return None
+    try:
+        return model.predict_proba(features)
+    except (AttributeError, NotImplementedError):
+        return None  # e.g. SVC(probability=False) exposes the method but refuses
+
+
+def _decision(model: Any, features: pd.DataFrame) -> Any:
+    if not hasattr(model, "decision_function"):
+        return None
+    return model.decision_function(features)
+
+
+def latency_ms_per_1k(model: Any, features: pd.DataFrame, repeats: int = 7) -> float:
+    """Median wall time of `predict` over a 1,000-row batch, in milliseconds.
+
+    The batch is the first 1,000 evaluation rows (resampled up when there are fewer),
+    so champion and challenger are timed on identical inputs.
+    """
+    import numpy as np
+
+    if len(features) == 0:
+        return math.nan
+    index = np.resize(np.arange(len(features)), 1000)
+    batch = features.iloc[index]
+    model.predict(batch)  # warm-up: first calls pay one-off costs (lazy init, caches)
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict(batch)
+        timings.append((time.perf_counter() - start) * 1000.0)
+    return float(np.median(timings))
+
+
+def model_size_mb(model: Any) -> float:
+    """Size of the model as podium serializes it (cloudpickle), in MB."""
+    import cloudpickle
+
+    return len(cloudpickle.dumps(model)) / 1_000_000

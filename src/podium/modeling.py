@@ -1,0 +1,194 @@
+"""Building the challenger: an estimator from a class path or a user entrypoint.
+
+With a bare estimator class podium adds the preprocessing real tables need
+(imputation, one-hot encoding of text categories, scaling for non-tree models) and
+the whole pipeline is what gets logged, so the registered model takes raw rows.
+A user entrypoint owns its preprocessing: podium fits what it returns as is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+from typing import Any
+
+from podium.config import Config
+from podium.errors import ConfigError, DataError
+
+_TREE_MODULES = ("sklearn.ensemble", "sklearn.tree", "xgboost", "lightgbm", "catboost")
+
+
+def build(config: Config, feature_types: dict[str, str]) -> Any:
+    """An unfitted scikit-learn estimator for this project, ready for raw feature columns."""
+    model = config.model
+    if model.entrypoint is not None:
+        estimator = _from_entrypoint(config, model.entrypoint)
+    else:
+        assert model.estimator is not None
+        estimator = _with_preprocessing(
+            _from_class(config, model.estimator.class_, model.estimator.params), feature_types
+        )
+    _check_task(config, estimator)
+    return estimator
+
+
+def _import_class(config: Config, dotted: str) -> type:
+    module_name, _, class_name = dotted.rpartition(".")
+    key = f"{config.path}: model.estimator.class"
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"{key}: cannot import module '{module_name}' ({exc}); "
+            "check the spelling or install the package"
+        ) from None
+    found = getattr(module, class_name, None)
+    if not isinstance(found, type):
+        names = [n for n in dir(module) if not n.startswith("_")]
+        hint = difflib.get_close_matches(class_name, names, n=1)
+        did_you = f"; did you mean '{module_name}.{hint[0]}'?" if hint else ""
+        raise ConfigError(f"{key}: '{module_name}' has no class '{class_name}'{did_you}")
+    return found
+
+
+def _from_class(config: Config, dotted: str, params: dict[str, Any]) -> Any:
+    cls = _import_class(config, dotted)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = [p for p in params if p not in accepted]
+    if unknown:
+        hint = difflib.get_close_matches(unknown[0], sorted(accepted), n=1)
+        did_you = f"; did you mean '{hint[0]}'?" if hint else ""
+        raise ConfigError(
+            f"{config.path}: model.estimator.params.{unknown[0]}: {cls.__name__} has no "
+            f"parameter '{unknown[0]}'{did_you}"
+        )
+    settings = dict(params)
+    if "random_state" in accepted and "random_state" not in settings:
+        settings["random_state"] = 0  # reproducible challengers unless the user says otherwise
+    try:
+        estimator = cls(**settings)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{config.path}: model.estimator.params: {exc}") from None
+    if not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
+        raise ConfigError(
+            f"{config.path}: model.estimator.class: {dotted} is not an estimator "
+            "(it has no fit/predict)"
+        )
+    return estimator
+
+
+def _from_entrypoint(config: Config, entrypoint: str) -> Any:
+    import cloudpickle
+
+    file_part, function_name = entrypoint.split(":")
+    key = f"{config.path}: model.entrypoint"
+    path = config.resolve(file_part)
+    if not path.is_file():
+        raise ConfigError(f"{key}: file '{path}' not found; fix the path in '{entrypoint}'")
+    module_name = f"podium_entrypoint_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))  # let the entrypoint import its siblings
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise ConfigError(f"{key}: importing {path.name} failed: {type(exc).__name__}: {exc}") from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise ConfigError(f"{key}: {path.name} defines no function '{function_name}'")
+    # The module is loaded from a file path, not importable by name later: pickle its
+    # classes and functions by value so the registered model loads anywhere.
+    cloudpickle.register_pickle_by_value(module)
+    try:
+        estimator = function()
+    except Exception as exc:
+        raise ConfigError(f"{key}: {entrypoint}() raised {type(exc).__name__}: {exc}") from None
+    if not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
+        raise ConfigError(
+            f"{key}: {entrypoint}() must return an unfitted estimator or pipeline "
+            f"(got {type(estimator).__name__})"
+        )
+    return estimator
+
+
+def _with_preprocessing(estimator: Any, feature_types: dict[str, str]) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = [c for c, t in feature_types.items() if t == "numeric"]
+    categorical = [c for c, t in feature_types.items() if t == "categorical"]
+    is_tree = type(estimator).__module__.startswith(_TREE_MODULES)
+    numeric_steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True))
+    ]
+    if not is_tree:
+        numeric_steps.append(("scale", StandardScaler()))
+    transformers: list[tuple[str, Any, list[str]]] = []
+    if numeric:
+        transformers.append(("numeric", Pipeline(numeric_steps), numeric))
+    if categorical:
+        encoder = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            min_frequency=5,
+            max_categories=30,
+            sparse_output=False,
+        )
+        transformers.append(
+            (
+                "categorical",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="constant", fill_value="(missing)")),
+                        ("encode", encoder),
+                    ]
+                ),
+                categorical,
+            )
+        )
+    preprocess = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+    return Pipeline([("preprocess", preprocess), ("model", estimator)])
+
+
+def _check_task(config: Config, estimator: Any) -> None:
+    from sklearn.base import is_classifier, is_regressor
+
+    task = config.model.task
+    source = config.model.entrypoint or (config.model.estimator and config.model.estimator.class_)
+    if task == "classification" and is_regressor(estimator):
+        raise ConfigError(
+            f"{config.path}: model.task is classification but {source} is a regressor; "
+            "pick a classifier or set task: regression"
+        )
+    if task == "regression" and is_classifier(estimator):
+        raise ConfigError(
+            f"{config.path}: model.task is regression but {source} is a classifier; "
+            "pick a regressor or set task: classification"
+        )
+
+
+def fit(estimator: Any, features: Any, target: Any, *, source: str, path: Path) -> Any:
+    """Fit, turning the estimator's complaints about the data into one-line DataErrors."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            warnings.simplefilter("ignore", category=FutureWarning)
+            from sklearn.exceptions import ConvergenceWarning
+
+            warnings.simplefilter("ignore", category=ConvergenceWarning)
+            return estimator.fit(features, target)
+    except (ValueError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"{path}: {source} could not be fitted on this data: {first}"
+        ) from None

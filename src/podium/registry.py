@@ -1,0 +1,482 @@
+"""The MLflow adapter: the only module that talks to MLflow.
+
+Champion = the `champion` alias of the registered model. MLflow keeps no history of
+alias moves and has no compare-and-set, so podium adds both:
+
+- an audit trail: one registered-model tag per champion move
+  (`podium.audit.000001` = JSON event), written under the lock below;
+- a promotion lock: creating a registered model is atomic in every MLflow store
+  (unique name), so `<model>.podium-lock` is created to take the lock and deleted to
+  release it. Under the lock podium re-reads `@champion`, compares it with what the
+  challenger was evaluated against, and only then moves the alias.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from podium.errors import CheckFailed, ConfigError, InputError, ServiceError
+
+CHAMPION = "champion"
+AUDIT_PREFIX = "podium.audit."
+LOCK_SUFFIX = ".podium-lock"
+LOCK_STALE_SECONDS = 600.0
+
+T = TypeVar("T")
+
+
+def quiet_mlflow() -> None:
+    """No telemetry, bounded retries, quiet logs — set before MLflow is imported."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+    os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    import logging
+
+    for name in ("mlflow", "alembic", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class Version:
+    name: str
+    version: str
+    run_id: str | None
+    source: str
+    tags: dict[str, str] = field(default_factory=dict)
+    created_ms: int | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One champion move (promotion or rollback), as recorded in the audit trail."""
+
+    seq: int
+    action: str  # "promote" | "rollback"
+    version: str
+    previous: str | None
+    actor: str
+    at: str
+    reason: str
+    commit: str | None = None
+    run_url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "action": self.action,
+            "version": self.version,
+            "previous": self.previous,
+            "actor": self.actor,
+            "at": self.at,
+            "reason": self.reason,
+            "commit": self.commit,
+            "run_url": self.run_url,
+        }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Registry:
+    """One registered model in one MLflow tracking/registry server."""
+
+    def __init__(self, tracking_uri: str, model_name: str) -> None:
+        quiet_mlflow()
+        if tracking_uri.startswith("sqlite:///"):
+            Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        self.tracking_uri = tracking_uri
+        self.name = model_name
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        self._checked = False
+
+    # -- error translation -------------------------------------------------------
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run one MLflow call; turn transport failures into ServiceError (exit 3)."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return fn()
+        except MlflowException as exc:
+            raise self._translate(what, exc) from None
+        except OSError as exc:  # requests' ConnectionError is an OSError
+            raise ServiceError(
+                f"MLflow at {self.tracking_uri}: {what} failed after retries ({_short(exc)}); "
+                "check MLFLOW_TRACKING_URI and that the server is up"
+            ) from None
+
+    def _translate(self, what: str, exc: Exception) -> Exception:
+        text = str(exc)
+        code = getattr(exc, "error_code", "")
+        if "401" in text or "403" in text or code in {"UNAUTHENTICATED", "PERMISSION_DENIED"}:
+            return ConfigError(
+                f"MLflow at {self.tracking_uri} refused {what} (not authorised); set "
+                "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
+            )
+        transport = (
+            "Max retries exceeded",
+            "Connection refused",
+            "Failed to establish",
+            "API request to",
+            "timed out",
+            "Name or service not known",
+        )
+        if any(t in text for t in transport):
+            return ServiceError(
+                f"MLflow at {self.tracking_uri}: {what} failed after retries "
+                f"({_short(exc)}); check MLFLOW_TRACKING_URI and that the server is up"
+            )
+        return ServiceError(f"MLflow at {self.tracking_uri}: {what} failed: {_short(exc)}")
+
+    def check_reachable(self) -> None:
+        """Fail fast (exit 3) when the tracking server cannot be reached."""
+        if self._checked:
+            return
+        self.call("connecting", lambda: self.client.search_experiments(max_results=1))
+        self._checked = True
+
+    # -- experiments and training --------------------------------------------------
+    def experiment_id(self, name: str, artifact_root: Path | None) -> str:
+        """Get or create the experiment; local stores keep artifacts next to the db."""
+        existing = self.call("reading the experiment", lambda: self.client.get_experiment_by_name(name))
+        if existing is not None:
+            if existing.lifecycle_stage == "deleted":
+                raise ConfigError(
+                    f"MLflow experiment '{name}' is deleted; restore it or set "
+                    "registry.experiment in podium.yaml to another name"
+                )
+            return str(existing.experiment_id)
+        location = artifact_root.as_uri() if artifact_root is not None else None
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return str(self.client.create_experiment(name, artifact_location=location))
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_ALREADY_EXISTS":  # lost a race
+                found = self.client.get_experiment_by_name(name)
+                assert found is not None
+                return str(found.experiment_id)
+            raise self._translate("creating the experiment", exc) from None
+
+    def log_candidate(
+        self,
+        *,
+        experiment_id: str,
+        model: Any,
+        example: Any,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        run_tags: dict[str, str],
+        version_tags: dict[str, str],
+        artifacts: dict[str, Any],
+    ) -> tuple[str, Version]:
+        """Log one training run with its model and register it as a new version."""
+        import math
+
+        import mlflow
+        import sklearn
+        from mlflow.models import infer_signature
+
+        def log() -> tuple[str, Version]:
+            with mlflow.start_run(experiment_id=experiment_id, tags=run_tags) as run:
+                mlflow.log_params({k: _param(v) for k, v in params.items()})
+                finite = {k: v for k, v in metrics.items() if not math.isnan(v)}
+                if finite:
+                    mlflow.log_metrics(finite)
+                for name, payload in artifacts.items():
+                    mlflow.log_dict(payload, name)
+                signature = infer_signature(example, model.predict(example))
+                info = mlflow.sklearn.log_model(
+                    model,
+                    name="model",
+                    signature=signature,
+                    input_example=example,
+                    serialization_format="cloudpickle",
+                    # Given explicitly: inference would spend seconds in a subprocess.
+                    pip_requirements=[f"scikit-learn=={sklearn.__version__}", "cloudpickle"],
+                )
+                mv = self.client.create_model_version(
+                    self.name,
+                    source=info.model_uri,
+                    run_id=run.info.run_id,
+                    tags=version_tags,
+                )
+                return run.info.run_id, _version(mv)
+
+        self._ensure_registered_model()
+        return self.call("logging the training run", log)
+
+    def _ensure_registered_model(self) -> None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self.client.get_registered_model(self.name)
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") != "RESOURCE_DOES_NOT_EXIST":
+                raise self._translate("reading the registered model", exc) from None
+            try:
+                self.client.create_registered_model(
+                    self.name, description="Managed by podium: champion = @champion alias."
+                )
+            except MlflowException as again:
+                if getattr(again, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+                    raise self._translate("registering the model", again) from None
+
+    def get_version(self, version: str) -> Version:
+        """A model version by number; InputError (exit 2) naming it when unknown."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            mv = self.client.get_model_version(self.name, str(version))
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+                known = ", ".join(v.version for v in self.versions()[-10:]) or "none"
+                raise InputError(
+                    f"model '{self.name}' has no version '{version}' (known: {known}); "
+                    "pick one from `podium history` or the MLflow UI"
+                ) from None
+            raise self._translate(f"reading version {version}", exc) from None
+        return _version(mv)
+
+    def versions(self) -> list[Version]:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            found = self.client.search_model_versions(f"name='{self.name}'")
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                return []
+            raise self._translate("listing versions", exc) from None
+        return sorted((_version(mv) for mv in found), key=lambda v: int(v.version))
+
+    def champion(self) -> Version | None:
+        """The version behind `@champion`, or None when there is none yet."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            mv = self.client.get_model_version_by_alias(self.name, CHAMPION)
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+                return None
+            raise self._translate("reading @champion", exc) from None
+        return _version(mv)
+
+    def load_model(self, version: Version) -> Any:
+        import mlflow
+
+        return self.call(f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri))
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
+        import math
+
+        from mlflow.entities import Metric
+
+        stamp = int(time.time() * 1000)
+        batch = [Metric(k, v, stamp, 0) for k, v in metrics.items() if not math.isnan(v)]
+        if batch:
+            self.call("logging metrics", lambda: self.client.log_batch(run_id, metrics=batch))
+
+    def set_version_tags(self, version: str, tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            self.call(
+                "tagging the model version",
+                lambda k=key, v=value: self.client.set_model_version_tag(self.name, version, k, v),
+            )
+
+    # -- the promotion lock ---------------------------------------------------------
+    @contextmanager
+    def lock(self, holder: str, timeout: float = 120.0) -> Iterator[None]:
+        """Exclusive lock on champion moves for this model, across processes and hosts."""
+        from mlflow.exceptions import MlflowException
+
+        lock_name = self.name + LOCK_SUFFIX
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            try:
+                self.client.create_registered_model(
+                    lock_name,
+                    tags={"podium.lock.holder": holder, "podium.lock.since": str(time.time())},
+                    description=f"podium promotion lock for '{self.name}' (held by {holder}); "
+                    "deleted automatically when the move completes",
+                )
+                break
+            except MlflowException as exc:
+                if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+                    raise self._translate("taking the promotion lock", exc) from None
+            self._break_stale_lock(lock_name)
+            if time.monotonic() > deadline:
+                raise ServiceError(
+                    f"MLflow registered model '{lock_name}' (podium's promotion lock) has been "
+                    f"held for over {timeout:.0f}s; if no promotion is running, delete it"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        try:
+            yield
+        finally:
+            try:
+                self.client.delete_registered_model(lock_name)
+            except MlflowException:
+                pass  # a stale-lock breaker may have removed it already
+
+    def _break_stale_lock(self, lock_name: str) -> None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            held = self.client.get_registered_model(lock_name)
+            since = float(held.tags.get("podium.lock.since", "0"))
+            if time.time() - since > LOCK_STALE_SECONDS:
+                self.client.delete_registered_model(lock_name)
+        except (MlflowException, ValueError):
+            pass
+
+    # -- champion moves ----------------------------------------------------------------
+    def history(self) -> list[Event]:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            model = self.client.get_registered_model(self.name)
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                return []
+            raise self._translate("reading the audit trail", exc) from None
+        events = []
+        for key, value in model.tags.items():
+            if key.startswith(AUDIT_PREFIX):
+                try:
+                    events.append(Event(**json.loads(value)))
+                except (ValueError, TypeError):
+                    continue  # a hand-edited tag must not break the trail
+        return sorted(events, key=lambda e: e.seq)
+
+    def move_champion(
+        self,
+        *,
+        action: str,
+        version: str,
+        expected: str | None,
+        actor: str,
+        reason: str,
+        commit: str | None,
+        run_url: str | None,
+    ) -> Event:
+        """Compare-and-set `@champion` from `expected` to `version`, and audit the move.
+
+        Raises CheckFailed (exit 1) and moves nothing when `@champion` is no longer
+        `expected` — someone else promoted or rolled back in the meantime.
+        """
+        holder = f"{actor}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        with self.lock(holder):
+            current = self.champion()
+            current_version = current.version if current else None
+            if current_version != expected:
+                raise CheckFailed(
+                    f"not moved: @champion of '{self.name}' is now "
+                    f"{_v(current_version)}, not {_v(expected)} as when this was decided; "
+                    "re-run evaluate against the new champion"
+                )
+            trail = self.history()
+            event = Event(
+                seq=(trail[-1].seq + 1) if trail else 1,
+                action=action,
+                version=version,
+                previous=current_version,
+                actor=actor,
+                at=now_iso(),
+                reason=reason,
+                commit=commit,
+                run_url=run_url,
+            )
+            # Record first, then move: a crash in between leaves a recorded intent that
+            # `history` can show, never an unrecorded champion.
+            self.call(
+                "recording the audit event",
+                lambda: self.client.set_registered_model_tag(
+                    self.name, f"{AUDIT_PREFIX}{event.seq:06d}", json.dumps(event.to_dict())
+                ),
+            )
+            self.call(
+                "moving @champion",
+                lambda: self.client.set_registered_model_alias(self.name, CHAMPION, version),
+            )
+        tags = {
+            "podium.champion_since": event.at,
+            "podium.champion_by": actor,
+            "podium.champion_reason": reason[:4000],
+            "podium.champion_action": action,
+            "podium.previous_champion": current_version or "",
+        }
+        if commit:
+            tags["podium.champion_commit"] = commit
+        self.set_version_tags(version, tags)
+        if current_version:
+            self.set_version_tags(
+                current_version,
+                {"podium.retired_at": event.at, "podium.retired_by_version": version},
+            )
+        return event
+
+
+def previous_champion(events: list[Event], current: str | None) -> str | None:
+    """The champion before the current one, replaying the trail as a stack.
+
+    Promotions push; a rollback to a version already on the stack pops back to it, so
+    rolling back twice walks back two champions instead of flip-flopping.
+    """
+    stack: list[str] = []
+    for event in events:
+        if event.action == "rollback" and event.version in stack:
+            del stack[stack.index(event.version) + 1 :]
+        else:
+            stack.append(event.version)
+    if current is not None and stack and stack[-1] == current:
+        stack.pop()
+    return stack[-1] if stack else None
+
+
+def _version(mv: Any) -> Version:
+    return Version(
+        name=mv.name,
+        version=str(mv.version),
+        run_id=mv.run_id,
+        source=mv.source,
+        tags=dict(mv.tags or {}),
+        created_ms=mv.creation_timestamp,
+    )
+
+
+def _v(version: str | None) -> str:
+    return f"v{version}" if version else "unset"
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] + ("…" if len(text) > 200 else "")
+
+
+def _param(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text[:6000]

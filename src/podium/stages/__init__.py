@@ -1,0 +1,25 @@
+"""One module per pipeline stage; each exposes one plain function returning a result."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from podium.config import Config
+    from podium.registry import Registry
+
+
+def open_registry(config: Config) -> Registry:
+    """The project's registered model, after checking the server answers (exit 3 if not)."""
+    from podium.registry import Registry
+
+    registry = Registry(config.tracking_uri, config.model.name)
+    registry.check_reachable()
+    return registry
+
+
+def artifact_root(config: Config) -> object:
+    """Where a local (sqlite) store keeps artifacts; None lets a server decide."""
+    if config.tracking_uri.startswith("sqlite:"):
+        return config.state_dir / "artifacts"
+    return None

@@ -1,0 +1,135 @@
+"""`podium train`: fit the challenger, log it to MLflow, register it as a candidate."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from podium import __version__, data, gha, modeling, results
+from podium.config import Config
+from podium.metrics import score
+from podium.registry import now_iso
+from podium.stages import artifact_root, open_registry
+
+
+@dataclass
+class TrainResult:
+    model_name: str
+    version: str
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+    task: str
+    estimator: str
+    feature_types: dict[str, str]
+    train: dict[str, object]
+    eval: dict[str, object]
+    train_metrics: dict[str, float]
+    fit_seconds: float
+    provenance: dict[str, str]
+    trained_at: str
+
+
+def train(*, config: Config) -> TrainResult:
+    """Fit on data.train, log the run and register a new model version."""
+    results.invalidate(config.state_dir, results.TRAINING)
+    spec = config.data
+    train_table = data.read_table(config.resolve(spec.train), label="data.train")
+    eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+    task = config.model.task
+    train_set = data.prepare(
+        train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude
+    )
+    # Fail on unusable evaluation data now, not after a long fit.
+    data.prepare(
+        eval_table,
+        target=spec.target,
+        task=task,
+        features=None,
+        exclude=[],
+        expected_types=train_set.feature_types,
+    )
+    if task == "classification" and train_set.target.nunique() < 2:
+        from podium.errors import DataError
+
+        raise DataError(
+            f"{train_table.path}: target '{spec.target}' has a single class; "
+            "a classifier needs at least two"
+        )
+    registry = open_registry(config)
+    estimator = modeling.build(config, train_set.feature_types)
+    source = config.model.entrypoint or (config.model.estimator.class_ if config.model.estimator else "")
+    started = time.perf_counter()
+    fitted = modeling.fit(
+        estimator, train_set.features, train_set.target, source=source, path=train_table.path
+    )
+    fit_seconds = time.perf_counter() - started
+    train_metrics = {
+        f"train_{k}": v for k, v in score(fitted, train_set.features, train_set.target, task).items()
+    }
+    provenance = gha.provenance(config.root)
+    root = artifact_root(config)
+    experiment_id = registry.experiment_id(
+        config.experiment_name, root if isinstance(root, Path) else None
+    )
+    params: dict[str, object] = {
+        "podium.estimator": source,
+        "podium.task": task,
+        "podium.features": len(train_set.feature_types),
+        "podium.train_rows": len(train_set.target),
+    }
+    if config.model.estimator is not None:
+        params.update({f"estimator.{k}": v for k, v in config.model.estimator.params.items()})
+    fingerprints = {
+        "podium.train_sha256": train_table.sha256,
+        "podium.eval_sha256": eval_table.sha256,
+        "podium.train_rows": str(train_table.rows),
+        "podium.eval_rows": str(eval_table.rows),
+    }
+    provenance_tags = {f"podium.{k}": v for k, v in provenance.items()}
+    version_tags = {
+        "podium.candidate": "true",
+        "podium.task": task,
+        "podium.features": json.dumps(train_set.feature_types),
+        "podium.version": __version__,
+        **fingerprints,
+        **provenance_tags,
+    }
+    if provenance.get("git_commit"):
+        version_tags["mlflow.source.git.commit"] = provenance["git_commit"]
+    example = train_set.features.head(5)
+    run_id, version = registry.log_candidate(
+        experiment_id=experiment_id,
+        model=fitted,
+        example=example,
+        params=params,
+        metrics={**train_metrics, "fit_seconds": fit_seconds},
+        run_tags={**fingerprints, **provenance_tags, "mlflow.runName": f"train {source.split('.')[-1]}"},
+        version_tags=version_tags,
+        artifacts={
+            "podium/features.json": train_set.feature_types,
+            "podium/data.json": {"train": train_table.describe(), "eval": eval_table.describe()},
+        },
+    )
+    outcome = TrainResult(
+        model_name=config.model.name,
+        version=version.version,
+        run_id=run_id,
+        experiment_id=experiment_id,
+        tracking_uri=config.tracking_uri,
+        task=task,
+        estimator=source,
+        feature_types=train_set.feature_types,
+        train=train_table.describe(),
+        eval=eval_table.describe(),
+        train_metrics=train_metrics,
+        fit_seconds=fit_seconds,
+        provenance=provenance,
+        trained_at=now_iso(),
+    )
+    results.write(config.state_dir, results.TRAINING, asdict(outcome))
+    gha.set_output("model-version", version.version)
+    gha.set_output("run-id", run_id)
+    return outcome
