@@ -177,10 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> _Parser:
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
         command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
         command.set_defaults(handler=handler)
-        return command  # type: ignore[return-value]
+        return command
 
     add("validate", _cmd_validate, "check the training and evaluation data")
     add("train", _cmd_train, "fit the challenger, log it to MLflow, register a candidate version")

@@ -13,6 +13,7 @@ alias moves and has no compare-and-set, so podium adds both:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -300,10 +301,13 @@ class Registry:
 
     def set_version_tags(self, version: str, tags: dict[str, str]) -> None:
         for key, value in tags.items():
-            self.call(
-                "tagging the model version",
-                lambda k=key, v=value: self.client.set_model_version_tag(self.name, version, k, v),
-            )
+            self._set_version_tag(version, key, value)
+
+    def _set_version_tag(self, version: str, key: str, value: str) -> None:
+        self.call(
+            "tagging the model version",
+            lambda: self.client.set_model_version_tag(self.name, version, key, value),
+        )
 
     # -- the promotion lock ---------------------------------------------------------
     @contextmanager
@@ -337,10 +341,9 @@ class Registry:
         try:
             yield
         finally:
-            try:
+            # A stale-lock breaker may have removed it already.
+            with contextlib.suppress(MlflowException):
                 self.client.delete_registered_model(lock_name)
-            except MlflowException:
-                pass  # a stale-lock breaker may have removed it already
 
     def _break_stale_lock(self, lock_name: str) -> None:
         from mlflow.exceptions import MlflowException

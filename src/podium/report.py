@@ -64,7 +64,7 @@ def _better(name: str, challenger: Any, champion: Any) -> bool | None:
     if challenger == champion:
         return None
     higher = METRICS[name].higher_is_better if name in METRICS else True
-    return (challenger > champion) if higher else (challenger < champion)
+    return bool(challenger > champion) if higher else bool(challenger < champion)
 
 
 def headline(evaluation: Mapping[str, Any], promotion: Mapping[str, Any] | None) -> tuple[str, str]:
@@ -169,10 +169,8 @@ def _validation(validation: Mapping[str, Any]) -> list[str]:
         f"({train.get('rows', 0):,} rows) and eval ({evald.get('rows', 0):,} rows)"
     )
     lines = [f"<details><summary>{summary}</summary>", "", "| check | result | detail |", "|---|:-:|---|"]
-    for c in checks:
-        lines.append(f"| {c['name']} | {'✅' if c['passed'] else '❌'} | {c['detail']} |")
-    for note in validation.get("notes", []):
-        lines.append(f"| note | ℹ️ | {note} |")
+    lines += [f"| {c['name']} | {'✅' if c['passed'] else '❌'} | {c['detail']} |" for c in checks]
+    lines += [f"| note | ℹ️ | {note} |" for note in validation.get("notes", [])]
     lines += ["", "</details>"]
     return lines
 

@@ -12,7 +12,7 @@ from podium import sample
 from podium.errors import CheckFailed
 from podium.stages.run import RunResult, run
 
-ROUNDS = (
+ROUNDS: tuple[tuple[str, dict[str, object]], ...] = (
     ("sklearn.linear_model.LogisticRegression", {"max_iter": 1000}),
     ("sklearn.ensemble.HistGradientBoostingClassifier", {"max_iter": 200, "learning_rate": 0.05}),
 )

@@ -47,6 +47,11 @@ def promote(*, config: Config, reason: str | None = None) -> PromotionResult:
         return outcome
     registry = open_registry(config)
     registry.get_version(challenger)  # exit 2 naming the version if it was deleted
+    current = registry.champion()
+    if current is not None and current.version == challenger:
+        outcome = PromotionResult(False, challenger, challenger, "already the champion")
+        _finish(config, outcome)
+        return outcome
     why = reason or f"gates passed: {evaluation.get('summary')}"
     provenance = gha.provenance(config.root)
     try:

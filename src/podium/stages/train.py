@@ -9,6 +9,7 @@ from pathlib import Path
 
 from podium import __version__, data, gha, modeling, results
 from podium.config import Config
+from podium.errors import DataError
 from podium.metrics import score
 from podium.registry import now_iso
 from podium.stages import artifact_root, open_registry
@@ -52,8 +53,6 @@ def train(*, config: Config) -> TrainResult:
         expected_types=train_set.feature_types,
     )
     if task == "classification" and train_set.target.nunique() < 2:
-        from podium.errors import DataError
-
         raise DataError(
             f"{train_table.path}: target '{spec.target}' has a single class; "
             "a classifier needs at least two"
@@ -66,9 +65,12 @@ def train(*, config: Config) -> TrainResult:
         estimator, train_set.features, train_set.target, source=source, path=train_table.path
     )
     fit_seconds = time.perf_counter() - started
-    train_metrics = {
-        f"train_{k}": v for k, v in score(fitted, train_set.features, train_set.target, task).items()
-    }
+    try:
+        on_train = score(fitted, train_set.features, train_set.target, task)
+    except (ValueError, TypeError, AttributeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{source}: the fitted model cannot predict its own training data: {message}") from None
+    train_metrics = {f"train_{k}": v for k, v in on_train.items()}
     provenance = gha.provenance(config.root)
     root = artifact_root(config)
     experiment_id = registry.experiment_id(

@@ -1,0 +1,60 @@
+"""The command line: fast start-up, help, exit codes of usage errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import run_cli
+
+HEAVY = ("mlflow", "sklearn", "pandas", "great_expectations", "numpy", "pydantic", "github", "scipy")
+
+
+def test_help_imports_nothing_heavy() -> None:
+    probe = (
+        "import sys, json, contextlib, io\n"
+        "from podium.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+@pytest.mark.parametrize(
+    "command", ["validate", "train", "evaluate", "report", "promote", "rollback", "history", "run", "demo"]
+)
+def test_every_command_has_help(command: str) -> None:
+    result = run_cli([command, "--help"])
+    assert result.code == 0
+    assert command in result.out
+
+
+def test_version() -> None:
+    from podium import __version__
+
+    result = run_cli(["--version"])
+    assert result.code == 0 and __version__ in result.out
+
+
+def test_usage_errors_are_one_line_exit_2() -> None:
+    for args in (["frobnicate"], [], ["history", "--bogus"]):
+        result = run_cli(args)
+        assert result.code == 2, args
+        assert len(result.err.strip().splitlines()) == 1, result.err
+        assert "podium" in result.err
+
+
+def test_missing_config_file_names_it(tmp_path) -> None:
+    result = run_cli(["train", "--config", str(tmp_path / "nope.yaml")])
+    assert result.code == 2
+    assert "nope.yaml" in result.err and "--config" in result.err
+    assert len(result.err.strip().splitlines()) == 1
