@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -57,6 +57,11 @@ def _finite(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return not (math.isnan(number) or math.isinf(number))
+
+
+def _float(value: Any) -> float:
+    """A finite number, or 0 for anything else (sorting keys)."""
+    return float(value) if _finite(value) else 0.0
 
 
 def _num(value: Any) -> str:
@@ -125,7 +130,7 @@ def _better(name: str, challenger: Any, champion: Any) -> bool | None:
     if not (_finite(challenger) and _finite(champion)) or challenger == champion:
         return None
     higher = _higher_is_better(name)
-    return (challenger > champion) if higher else (challenger < champion)
+    return bool(challenger > champion) if higher else bool(challenger < champion)
 
 
 def _plural(count: int, word: str) -> str:
@@ -204,7 +209,7 @@ def _status_line(validation: Mapping[str, Any] | None) -> str | None:
         drifted = [f for f in features if f.get("drifted")]
         text = f"drift: {len(drifted)} of {_plural(len(features), 'feature')} drifted"
         if drifted:
-            worst = max(drifted, key=lambda f: float(f.get("psi") or 0))
+            worst = max(drifted, key=lambda f: _float(f.get("psi")))
             text += f" ({_code(worst.get('feature'))}, PSI {_num(worst.get('psi'))}"
             text += ", …)" if len(drifted) > 1 else ")"
         parts.append(text)
@@ -230,7 +235,7 @@ def _metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
         chal_value = chal_metrics.get(name)
         champ_value = champ_metrics.get(name)
         delta = (
-            float(chal_value) - float(champ_value)
+            _float(chal_value) - _float(champ_value)
             if _finite(chal_value) and _finite(champ_value)
             else None
         )
@@ -311,7 +316,8 @@ def _details(summary: str, body: Sequence[str]) -> list[str]:
 def _more(shown: int, total: int, what: str) -> list[str]:
     if total <= shown:
         return []
-    return ["", f"_… and {_plural(total - shown, what)} more (all of them in `.podium/validation.json`)._"]
+    rest = _plural(total - shown, what)
+    return ["", f"_… and {rest} more (all of them in `.podium/validation.json`)._"]
 
 
 def _rows_of(dataset: Mapping[str, Any]) -> str:
@@ -330,10 +336,9 @@ def _validation(validation: Mapping[str, Any]) -> list[str]:
         f"({_rows_of(train)}) and eval ({_rows_of(evald)})"
     )
     body = ["| check | result | detail |", "|---|:-:|---|"]
-    body += [
-        f"| {_text(c.get('name'))} | {'✅' if c.get('passed') else '❌'} | {_text(c.get('detail'))} |"
-        for c in checks
-    ]
+    for c in checks:
+        mark = "✅" if c.get("passed") else "❌"
+        body.append(f"| {_text(c.get('name'))} | {mark} | {_text(c.get('detail'))} |")
     body += [f"| note | ℹ️ | {_text(note)} |" for note in validation.get("notes") or []]
     return _details(summary, body)
 
@@ -351,7 +356,7 @@ def _bound(kwargs: Mapping[str, Any], low: str = "min_value", high: str = "max_v
 
 def describe_expectation(kind: str, kwargs: Mapping[str, Any]) -> str:
     """A GX expectation in words: 'values between 0 and 120', 'no missing values'."""
-    described = {
+    described: dict[str, Callable[[], str]] = {
         "expect_column_values_to_be_between": lambda: f"values {_bound(kwargs)}",
         "expect_column_values_to_not_be_null": lambda: "no missing values",
         "expect_column_values_to_be_null": lambda: "only missing values",
@@ -372,7 +377,8 @@ def describe_expectation(kind: str, kwargs: Mapping[str, Any]) -> str:
         "expect_column_stdev_to_be_between": lambda: f"standard deviation {_bound(kwargs)}",
         "expect_column_min_to_be_between": lambda: f"minimum {_bound(kwargs)}",
         "expect_column_max_to_be_between": lambda: f"maximum {_bound(kwargs)}",
-        "expect_column_unique_value_count_to_be_between": lambda: f"distinct values {_bound(kwargs)}",
+        "expect_column_unique_value_count_to_be_between": lambda: "distinct values "
+        + _bound(kwargs),
         "expect_column_proportion_of_unique_values_to_be_between": lambda: "share of distinct "
         f"values {_bound(kwargs)}",
         "expect_table_row_count_to_be_between": lambda: f"row count {_bound(kwargs)}",
@@ -393,8 +399,8 @@ def describe_expectation(kind: str, kwargs: Mapping[str, Any]) -> str:
         args = ", ".join(f"{k}={_short(v, 20)}" for k, v in shown.items())
         text = f"{plain} ({args})" if args else plain
     mostly = kwargs.get("mostly")
-    if _finite(mostly) and float(mostly) < 1:
-        text += f" (≥ {float(mostly):.0%} of rows)"
+    if _finite(mostly) and _float(mostly) < 1:
+        text += f" (≥ {_float(mostly):.0%} of rows)"
     return text
 
 
@@ -446,12 +452,12 @@ def _drift(drift: Mapping[str, Any]) -> list[str]:
     if _finite(share):
         body += [
             f"Drifted share {float(drift.get('drifted_share') or 0):.0%} "
-            f"(allowed: at most {float(share):.0%}).",
+            f"(allowed: at most {_float(share):.0%}).",
             "",
         ]
     body += ["| feature | kind | PSI | test | statistic | p-value | drifted |"]
     body += ["|---|---|---:|---|---:|---:|:-:|"]
-    features.sort(key=lambda f: (not f.get("drifted"), -float(f.get("psi") or 0)))
+    features.sort(key=lambda f: (not f.get("drifted"), -_float(f.get("psi"))))
     for f in features[:MAX_ROWS]:
         test = "χ²" if f.get("test") == "chi2" else _text(f.get("test", ""))
         body.append(
@@ -523,7 +529,8 @@ def _footer(
     if commit:
         short = f"`{_text(str(commit)[:7])}`"
         repo_url = context.get("repository_url")
-        parts.append(f"commit [{short}]({repo_url}/commit/{commit})" if repo_url else f"commit {short}")
+        linked = f"[{short}]({repo_url}/commit/{commit})" if repo_url else short
+        parts.append(f"commit {linked}")
     run = context.get("run_url") or provenance.get("workflow_run")
     if run:
         parts.append(f"[workflow run]({run})")
@@ -537,11 +544,13 @@ def _footer(
         links = []
         if challenger.get("run_id"):
             links.append(f"[challenger run]({_run_link(base, challenger['run_id'], experiment)})")
-        links.append(f"[v{challenger['version']}]({_version_link(base, name, challenger['version'])})")
+        chal_version = challenger["version"]
+        links.append(f"[v{chal_version}]({_version_link(base, name, chal_version)})")
         if champion:
             if champion.get("run_id"):
                 links.append(f"[champion run]({_run_link(base, champion['run_id'], None)})")
-            links.append(f"[v{champion['version']}]({_version_link(base, name, champion['version'])})")
+            champ_version = champion["version"]
+            links.append(f"[v{champ_version}]({_version_link(base, name, champ_version)})")
         parts.append("MLflow " + " · ".join(links))
     elif uri:
         parts.append(f"registry {_code(uri)}")
@@ -662,11 +671,12 @@ def render(
     while any(s.optional for s in body):
         index = max(i for i, s in enumerate(body) if s.optional)
         dropped.insert(0, body.pop(index).name)
-        note = _Section("note", _truncation_note(dropped, context), False)
-        candidate = _join([*body, note, footer])
+        notice = _Section("note", _truncation_note(dropped, context), False)
+        candidate = _join([*body, notice, footer])
         if size(candidate) <= limit:
             return candidate
     # Even the required sections are too long (e.g. thousands of gates): keep whole lines.
-    tail = "\n\n" + _truncation_note([*dropped, "table rows"], context) + "\n\n" + footer.text + "\n"
+    note = _truncation_note([*dropped, "table rows"], context)
+    tail = f"\n\n{note}\n\n{footer.text}\n"
     head = _cut(_join(body), limit - size(tail))
     return head + tail
