@@ -66,6 +66,7 @@ class GitHub:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         max_wait: float = MAX_WAIT,
         timeout: int = 30,
+        per_page: int = 100,
     ) -> None:
         from github import Auth, Github
 
@@ -83,7 +84,7 @@ class GitHub:
             base_url=self.api_url,
             timeout=timeout,
             user_agent=f"podium/{__version__}",
-            per_page=100,
+            per_page=per_page,
             retry=None,  # podium retries (see module docstring)
             seconds_between_requests=None,
             seconds_between_writes=None,

@@ -336,10 +336,14 @@ def _validation(validation: Mapping[str, Any]) -> list[str]:
         f"({_rows_of(train)}) and eval ({_rows_of(evald)})"
     )
     body = ["| check | result | detail |", "|---|:-:|---|"]
-    for c in checks:
+    notes = list(validation.get("notes") or [])
+    checks = sorted(checks, key=lambda c: bool(c.get("passed")))  # failures first
+    for c in checks[:MAX_ROWS]:
         mark = "✅" if c.get("passed") else "❌"
         body.append(f"| {_text(c.get('name'))} | {mark} | {_text(c.get('detail'))} |")
-    body += [f"| note | ℹ️ | {_text(note)} |" for note in validation.get("notes") or []]
+    body += [f"| note | ℹ️ | {_text(note)} |" for note in notes[:MAX_ROWS]]
+    body += _more(min(len(checks), MAX_ROWS), len(checks), "check")
+    body += _more(min(len(notes), MAX_ROWS), len(notes), "note")
     return _details(summary, body)
 
 
