@@ -70,6 +70,9 @@ _ROUTES = [
 ]
 
 
+_Answer = tuple[int, dict[str, str], bytes, str]  # status, headers, body, content type
+
+
 @functools.cache
 def _spec() -> dict[str, Any]:
     loaded = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
@@ -318,9 +321,7 @@ class FakeGitHub:
 
     # -- request handling
 
-    def handle(
-        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes, str]:
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> _Answer:
         split = urlsplit(raw_path)
         query = parse_qs(split.query)
         path = split.path
@@ -371,7 +372,7 @@ class FakeGitHub:
         query: dict[str, list[str]],
         headers: dict[str, str],
         body: bytes,
-    ) -> tuple[int, dict[str, str], bytes, str]:
+    ) -> _Answer:
         if operation is None:
             return self._error(404, "Not Found")
         auth = headers.get("Authorization", "")
@@ -394,7 +395,7 @@ class FakeGitHub:
         params: dict[str, str],
         query: dict[str, list[str]],
         body: bytes,
-    ) -> tuple[int, dict[str, str], bytes, str]:
+    ) -> _Answer:
         if operation == "get_pull":
             number = int(params["n"])
             if number not in self.pulls:
@@ -431,7 +432,7 @@ class FakeGitHub:
             return self._json(201, status)
         raise AssertionError(operation)
 
-    def _page(self, number: int, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes, str]:
+    def _page(self, number: int, query: dict[str, list[str]]) -> _Answer:
         per_page = min(100, int(query.get("per_page", ["30"])[0]))
         page = max(1, int(query.get("page", ["1"])[0]))
         items = self.comments[number]
@@ -453,11 +454,11 @@ class FakeGitHub:
         return status, headers, data, content_type
 
     @staticmethod
-    def _json(status: int, value: Any) -> tuple[int, dict[str, str], bytes, str]:
+    def _json(status: int, value: Any) -> _Answer:
         return status, {}, json.dumps(value).encode(), "application/json; charset=utf-8"
 
     @staticmethod
-    def _error(status: int, message: str) -> tuple[int, dict[str, str], bytes, str]:
+    def _error(status: int, message: str) -> _Answer:
         body = {"message": message, "documentation_url": "https://docs.github.com/rest"}
         return status, {}, json.dumps(body).encode(), "application/json; charset=utf-8"
 

@@ -366,32 +366,40 @@ def describe_expectation(kind: str, kwargs: Mapping[str, Any]) -> str:
         "expect_column_values_to_be_null": lambda: "only missing values",
         "expect_column_values_to_be_unique": lambda: "unique values",
         "expect_column_to_exist": lambda: "column exists",
-        "expect_column_values_to_be_in_set": lambda: "values in "
-        + _short(_set_text(kwargs.get("value_set")), 50),
-        "expect_column_values_to_not_be_in_set": lambda: "values not in "
-        + _short(_set_text(kwargs.get("value_set")), 50),
-        "expect_column_distinct_values_to_be_in_set": lambda: "distinct values in "
-        + _short(_set_text(kwargs.get("value_set")), 50),
+        "expect_column_values_to_be_in_set": lambda: (
+            "values in " + _short(_set_text(kwargs.get("value_set")), 50)
+        ),
+        "expect_column_values_to_not_be_in_set": lambda: (
+            "values not in " + _short(_set_text(kwargs.get("value_set")), 50)
+        ),
+        "expect_column_distinct_values_to_be_in_set": lambda: (
+            "distinct values in " + _short(_set_text(kwargs.get("value_set")), 50)
+        ),
         "expect_column_values_to_match_regex": lambda: f"values match {kwargs.get('regex')!s}",
         "expect_column_values_to_be_of_type": lambda: f"type {kwargs.get('type_')!s}",
-        "expect_column_values_to_be_in_type_list": lambda: "type in "
-        + _short(_set_text(kwargs.get("type_list")), 50),
+        "expect_column_values_to_be_in_type_list": lambda: (
+            "type in " + _short(_set_text(kwargs.get("type_list")), 50)
+        ),
         "expect_column_mean_to_be_between": lambda: f"mean {_bound(kwargs)}",
         "expect_column_median_to_be_between": lambda: f"median {_bound(kwargs)}",
         "expect_column_stdev_to_be_between": lambda: f"standard deviation {_bound(kwargs)}",
         "expect_column_min_to_be_between": lambda: f"minimum {_bound(kwargs)}",
         "expect_column_max_to_be_between": lambda: f"maximum {_bound(kwargs)}",
-        "expect_column_unique_value_count_to_be_between": lambda: "distinct values "
-        + _bound(kwargs),
-        "expect_column_proportion_of_unique_values_to_be_between": lambda: "share of distinct "
-        f"values {_bound(kwargs)}",
+        "expect_column_unique_value_count_to_be_between": lambda: (
+            "distinct values " + _bound(kwargs)
+        ),
+        "expect_column_proportion_of_unique_values_to_be_between": lambda: (
+            f"share of distinct values {_bound(kwargs)}"
+        ),
         "expect_table_row_count_to_be_between": lambda: f"row count {_bound(kwargs)}",
         "expect_table_row_count_to_equal": lambda: f"row count = {_short(kwargs.get('value'), 20)}",
         "expect_table_column_count_to_equal": lambda: f"{_short(kwargs.get('value'), 20)} columns",
-        "expect_table_columns_to_match_set": lambda: "columns "
-        + _short(_set_text(kwargs.get("column_set")), 50),
-        "expect_table_columns_to_match_ordered_list": lambda: "columns in order "
-        + _short(_set_text(kwargs.get("column_list")), 50),
+        "expect_table_columns_to_match_set": lambda: (
+            "columns " + _short(_set_text(kwargs.get("column_set")), 50)
+        ),
+        "expect_table_columns_to_match_ordered_list": lambda: (
+            "columns in order " + _short(_set_text(kwargs.get("column_list")), 50)
+        ),
         "expect_column_value_lengths_to_be_between": lambda: f"lengths {_bound(kwargs)}",
     }
     make = described.get(kind)
