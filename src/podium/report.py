@@ -69,6 +69,8 @@ def _num(value: Any) -> str:
     if not _finite(value):
         return "—"
     number = float(value)
+    if number < 0:
+        return "−" + _num(-number)  # a typographic minus, like the deltas
     magnitude = abs(number)
     if magnitude >= 1000:
         return f"{number:,.0f}"
