@@ -178,7 +178,9 @@ class FakeGitHub:
         self._scripted_now = False
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     # -- lifecycle and addresses
 
@@ -333,12 +335,15 @@ class FakeGitHub:
         request = _Request(
             method, path, query, headers, body or None, headers.get("Content-Type", "")
         )
-        self._validate_request(request)
+        valid = self._validate_request(request)
         operation, params = self._route(method, path)
         with self._lock:
-            status, out_headers, data, content_type = self._dispatch(
-                operation, params, query, headers, body
-            )
+            if valid:
+                status, out_headers, data, content_type = self._dispatch(
+                    operation, params, query, headers, body
+                )
+            else:  # answered the way GitHub answers a malformed request
+                status, out_headers, data, content_type = self._error(422, "Validation Failed")
             scripted = self._scripted_now
             self._scripted_now = False
             payload: Any = None
@@ -464,11 +469,13 @@ class FakeGitHub:
 
     # -- validation
 
-    def _validate_request(self, request: _Request) -> None:
+    def _validate_request(self, request: _Request) -> bool:
         try:
             _openapi().validate_request(request)
         except Exception as exc:
             self.violations.append(f"request {request.method.upper()} {request.path}: {_why(exc)}")
+            return False
+        return True
 
     def _validate_response(self, request: _Request, response: _Response) -> None:
         from werkzeug.datastructures import Headers

@@ -95,7 +95,12 @@ def training() -> dict[str, Any]:
         "experiment_id": "3",
         "estimator": "sklearn.ensemble.HistGradientBoostingClassifier",
         "feature_types": {f"f{i}": "numeric" for i in range(12)},
-        "train": {"path": "/repo/data/train.csv", "rows": 48210, "columns": 14, "sha256": "b6" * 32},
+        "train": {
+            "path": "/repo/data/train.csv",
+            "rows": 48210,
+            "columns": 14,
+            "sha256": "b6" * 32,
+        },
         "eval": {"path": "/repo/data/eval.csv", "rows": 12052, "columns": 14, "sha256": "e4" * 32},
         "fit_seconds": 12.34,
         "provenance": {},
@@ -133,7 +138,11 @@ def validation() -> dict[str, Any]:
                     "dataset": "train",
                     "expectation": "expect_column_values_to_be_in_set",
                     "column": "plan",
-                    "kwargs": {"column": "plan", "value_set": ["monthly", "yearly"], "mostly": 0.95},
+                    "kwargs": {
+                        "column": "plan",
+                        "value_set": ["monthly", "yearly"],
+                        "mostly": 0.95,
+                    },
                     "success": True,
                     "observed": None,
                     "unexpected_examples": [],
@@ -238,7 +247,10 @@ CASES: dict[str, dict[str, Any]] = {
         "promotion": {"promoted": True, "champion_version": "14", "previous_version": None},
         "context": {"podium_version": "0.1.0"},
     },
-    "regression_default_gate": {"evaluation": _regression(), "context": {"podium_version": "0.1.0"}},
+    "regression_default_gate": {
+        "evaluation": _regression(),
+        "context": {"podium_version": "0.1.0"},
+    },
 }
 
 
@@ -264,7 +276,9 @@ def test_the_verdict_says_why_in_one_sentence() -> None:
     text = report.render(**copy.deepcopy(CASES["promotable_pr"]))
     lines = text.splitlines()
     assert lines[0] == "<!-- podium-report: churn-classifier -->"
-    assert lines[1].startswith("### 🏆 podium · churn-classifier — challenger **v14** would replace")
+    assert lines[1].startswith(
+        "### 🏆 podium · churn-classifier — challenger **v14** would replace"
+    )
     assert lines[3] == (
         "**Promotable** — every gate passes; roc_auc improves by +0.012 (0.861 → 0.873)."
     )
@@ -272,9 +286,14 @@ def test_the_verdict_says_why_in_one_sentence() -> None:
     assert "drift: 1 of 2 features drifted (`tenure_months`, PSI 0.210)" in lines[4]
 
     failing = report.render(evaluation=_failing())
-    assert "❌ podium · churn-classifier — challenger **v14** does not beat champion **v12**" in failing
+    assert (
+        "❌ podium · churn-classifier — challenger **v14** does not beat champion **v12**"
+        in failing
+    )
     assert "**Not promotable** — roc_auc changed by -0.03 against the champion" in failing
-    assert "| roc_auc | **0.861** | 0.831 | −0.030 | ≥ 0.8 and Δ no worse than 0.005 | ❌ |" in failing
+    assert (
+        "| roc_auc | **0.861** | 0.831 | −0.030 | ≥ 0.8 and Δ no worse than 0.005 | ❌ |" in failing
+    )
 
 
 def test_links_point_at_the_mlflow_server_without_credentials() -> None:

@@ -90,7 +90,7 @@ class GitHub:
             seconds_between_writes=None,
             lazy=True,  # no GET for objects podium only writes to
         )
-        self._repo: Repository = self._client.get_repo(repository, lazy=True)
+        self._repo: Repository = self._client.get_repo(repository)
 
     # ------------------------------------------------------------------ operations
 
