@@ -375,7 +375,7 @@ def test_failed_expectations_come_first_with_examples() -> None:
     data["expectations"].update(passed=False, evaluated=4, failed=1)
     text = report.render(evaluation=evaluation(), validation=data)
     block = text.split("<summary>Expectations ❌ 3/4 passed", 1)[1]
-    first_row = [line for line in block.splitlines() if line.startswith("| eval")][0]
+    first_row = next(line for line in block.splitlines() if line.startswith("| eval"))
     assert "❌" in first_row and "e.g. `-1`, `430`" in first_row
     assert "expectations 3/4 passed" in text.splitlines()[4]
 
