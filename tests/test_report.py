@@ -282,8 +282,8 @@ def test_the_verdict_says_why_in_one_sentence() -> None:
     assert lines[3] == (
         "**Promotable** — every gate passes; roc_auc improves by +0.012 (0.861 → 0.873)."
     )
-    assert lines[4].startswith("Validation: data checks 2/2 passed · expectations 3/3 passed")
-    assert "drift: 1 of 2 features drifted (`tenure_months`, PSI 0.210)" in lines[4]
+    assert lines[5].startswith("Validation: data checks 2/2 passed · expectations 3/3 passed")
+    assert "drift: 1 of 2 features drifted (`tenure_months`, PSI 0.210)" in lines[5]
 
     failing = report.render(evaluation=_failing())
     assert (
@@ -301,9 +301,13 @@ def test_links_point_at_the_mlflow_server_without_credentials() -> None:
     text = report.render(evaluation=secret, training=training(), context=CONTEXT)
     assert "s3cret" not in text and "user:" not in text
     base = "https://mlflow.example.com:8443/prefix/#/"
-    assert f"[challenger run]({base}experiments/3/runs/9f1e{'0' * 28})" in text
-    assert f"[v14]({base}models/churn-classifier/versions/14)" in text
-    assert f"[champion run]({base}runs/77aa{'0' * 28})" in text
+    assert (
+        f"MLflow: [challenger v14]({base}models/churn-classifier/versions/14) "
+        f"([run]({base}experiments/3/runs/9f1e{'0' * 28}))"
+    ) in text
+    assert (
+        f"[champion v12]({base}models/churn-classifier/versions/12) ([run]({base}runs/77aa{'0' * 28}))"
+    ) in text
     assert "[`a1b2c3d`](https://github.com/acme/churn/commit/a1b2c3d4e5f6" in text
     assert "not promoted from pull requests: merge to main to promote" in text
     local = report.render(evaluation=_first_champion())
@@ -329,15 +333,16 @@ def test_user_text_cannot_break_tables_or_details() -> None:
 def test_the_chart_sets_bars_side_by_side_on_an_honest_axis() -> None:
     text = report.render(**copy.deepcopy(CASES["promotable_pr"]))
     chart = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
-    assert "xychart-beta" in chart
+    assert "xychart-beta horizontal" in chart
     assert '    y-axis "score" 0 --> 1' in chart
     labels = re.search(r"x-axis \[(.*)\]", chart)
     assert labels is not None
     assert labels.group(1).startswith('"roc_auc v12", "roc_auc v14", "accuracy v12"')
     bars = re.findall(r"bar \[(.*)\]", chart)
     champion, challenger = ([float(v) for v in b.split(", ")] for b in bars)
-    assert champion[:4] == [0.8612, 0.0, 0.8151, 0.0]
-    assert challenger[:4] == [0.0, 0.8731, 0.0, 0.8224]
+    # Below the axis (not drawn) in the other model's slot: bars never hide each other.
+    assert champion[:4] == [0.8612, -1, 0.8151, -1]
+    assert challenger[:4] == [-1, 0.8731, -1, 0.8224]
     # Regression: a negative R² cannot sit on a 0..1 axis, so there is no chart at all.
     assert "```mermaid" not in report.render(evaluation=_regression())
 
@@ -377,7 +382,7 @@ def test_failed_expectations_come_first_with_examples() -> None:
     block = text.split("<summary>Expectations ❌ 3/4 passed", 1)[1]
     first_row = next(line for line in block.splitlines() if line.startswith("| eval"))
     assert "❌" in first_row and "e.g. `-1`, `430`" in first_row
-    assert "expectations 3/4 passed" in text.splitlines()[4]
+    assert "expectations 3/4 passed" in text.splitlines()[5]
 
 
 # ------------------------------------------------------------------------ size limit
@@ -468,7 +473,7 @@ def test_the_report_is_well_formed_github_markdown(case: str) -> None:
     assert all(f.info == "mermaid" for f in fences)
     if fences:
         body = fences[0].content
-        assert body.splitlines()[1] == "xychart-beta" and "bar [" in body
+        assert body.splitlines()[1] == "xychart-beta horizontal" and "bar [" in body
     rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
     assert "<table>" in rendered and "<sub>" in rendered
     assert "<!-- podium-report:" in rendered  # the marker survives as a hidden comment

@@ -261,9 +261,11 @@ def _metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
 def _chart(evaluation: Mapping[str, Any]) -> list[str]:
     """Champion vs challenger as a Mermaid bar chart (GitHub renders it; no image host).
 
-    Mermaid's xychart draws every bar series at the same x position, so two series
-    would hide each other. Each metric gets two slots instead, side by side, and each
-    series is zero in the other's slot; the axis starts at 0 so no bar exaggerates.
+    Mermaid's xychart draws every bar series at the same position, so two series would
+    hide each other. Each metric gets two slots instead, one per model, and each series
+    sits below the axis (-1: not drawn) in the other's slot; a 0 would still show as a
+    sliver. Bars are horizontal so that the labels never overlap, on a 0..1 axis so that
+    no difference is exaggerated.
     """
     challenger = evaluation["challenger"]
     champion = evaluation.get("champion")
@@ -283,25 +285,27 @@ def _chart(evaluation: Mapping[str, Any]) -> list[str]:
     chal = f"v{challenger['version']}"
     palette = f"{_CHAMPION_COLOUR}, {_CHALLENGER_COLOUR}" if champion else _CHALLENGER_COLOUR
     init = {"themeVariables": {"xyChart": {"plotColorPalette": palette}}}
-    lines = ["```mermaid", f"%%{{init: {json.dumps(init)}}}%%", "xychart-beta"]
+    lines = ["```mermaid", f"%%{{init: {json.dumps(init)}}}%%", "xychart-beta horizontal"]
+
+    def bar(values: list[float]) -> str:
+        return "    bar [" + ", ".join("-1" if v < 0 else f"{v:.4f}" for v in values) + "]"
+
     if champion:
         champ = f"v{champion['version']}"
         labels = [label for m in names for label in (f"{m} {champ}", f"{m} {chal}")]
-        champ_bars = [v for m in names for v in (float(champ_metrics[m]), 0.0)]
-        chal_bars = [v for m in names for v in (0.0, float(chal_metrics[m]))]
         lines += [
             f'    title "champion {champ} (grey) vs challenger {chal} (blue)"',
             f"    x-axis [{', '.join(json.dumps(label) for label in labels)}]",
             '    y-axis "score" 0 --> 1',
-            f"    bar [{', '.join(f'{v:.4f}' for v in champ_bars)}]",
-            f"    bar [{', '.join(f'{v:.4f}' for v in chal_bars)}]",
+            bar([v for m in names for v in (float(champ_metrics[m]), -1.0)]),
+            bar([v for m in names for v in (-1.0, float(chal_metrics[m]))]),
         ]
     else:
         lines += [
             f'    title "challenger {chal} (no champion yet)"',
             f"    x-axis [{', '.join(json.dumps(m) for m in names)}]",
             '    y-axis "score" 0 --> 1',
-            f"    bar [{', '.join(f'{float(chal_metrics[m]):.4f}' for m in names)}]",
+            bar([float(chal_metrics[m]) for m in names]),
         ]
     lines.append("```")
     return lines
@@ -531,6 +535,17 @@ def _version_link(base: str, name: str, version: Any) -> str:
     return f"{base}/#/models/{quote(name, safe='')}/versions/{quote(str(version))}"
 
 
+def _model_links(
+    base: str, name: str, role: str, model: Mapping[str, Any], experiment: Any
+) -> str:
+    """'[challenger v14](version page) ([run](run page))' in the MLflow UI."""
+    version = model["version"]
+    text = f"[{role} v{version}]({_version_link(base, name, version)})"
+    if model.get("run_id"):
+        text += f" ([run]({_run_link(base, model['run_id'], experiment)}))"
+    return text
+
+
 def _footer(
     evaluation: Mapping[str, Any],
     training: Mapping[str, Any] | None,
@@ -555,17 +570,10 @@ def _footer(
     champion = evaluation.get("champion")
     if base:
         experiment = (training or {}).get("experiment_id")
-        links = []
-        if challenger.get("run_id"):
-            links.append(f"[challenger run]({_run_link(base, challenger['run_id'], experiment)})")
-        chal_version = challenger["version"]
-        links.append(f"[v{chal_version}]({_version_link(base, name, chal_version)})")
+        links = [_model_links(base, name, "challenger", challenger, experiment)]
         if champion:
-            if champion.get("run_id"):
-                links.append(f"[champion run]({_run_link(base, champion['run_id'], None)})")
-            champ_version = champion["version"]
-            links.append(f"[v{champ_version}]({_version_link(base, name, champ_version)})")
-        parts.append("MLflow " + " · ".join(links))
+            links.append(_model_links(base, name, "champion", champion, None))
+        parts.append("MLflow: " + " · ".join(links))
     elif uri:
         parts.append(f"registry {_code(uri)}")
     parts.append(f"podium {_text(context.get('podium_version', ''))}".strip())
@@ -598,7 +606,7 @@ def _sections(
     top = [marker(name), f"### {title}", "", verdict]
     status = _status_line(validation)
     if status:
-        top.append(status)
+        top += ["", status]
     if evaluation.get("gates_are_default"):
         top += [
             "",
