@@ -305,9 +305,9 @@ def test_links_point_at_the_mlflow_server_without_credentials() -> None:
         f"MLflow: [challenger v14]({base}models/churn-classifier/versions/14) "
         f"([run]({base}experiments/3/runs/9f1e{'0' * 28}))"
     ) in text
-    assert (
-        f"[champion v12]({base}models/churn-classifier/versions/12) ([run]({base}runs/77aa{'0' * 28}))"
-    ) in text
+    champion_run = f"{base}runs/77aa{'0' * 28}"
+    champion_page = f"{base}models/churn-classifier/versions/12"
+    assert f"[champion v12]({champion_page}) ([run]({champion_run}))" in text
     assert "[`a1b2c3d`](https://github.com/acme/churn/commit/a1b2c3d4e5f6" in text
     assert "not promoted from pull requests: merge to main to promote" in text
     local = report.render(evaluation=_first_champion())

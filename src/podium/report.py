@@ -535,9 +535,7 @@ def _version_link(base: str, name: str, version: Any) -> str:
     return f"{base}/#/models/{quote(name, safe='')}/versions/{quote(str(version))}"
 
 
-def _model_links(
-    base: str, name: str, role: str, model: Mapping[str, Any], experiment: Any
-) -> str:
+def _model_links(base: str, name: str, role: str, model: Mapping[str, Any], experiment: Any) -> str:
     """'[challenger v14](version page) ([run](run page))' in the MLflow UI."""
     version = model["version"]
     text = f"[{role} v{version}]({_version_link(base, name, version)})"
