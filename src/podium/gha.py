@@ -104,8 +104,21 @@ def actor() -> str:
         return "unknown"
 
 
+def pr_head_sha() -> str | None:
+    """The pull request's head commit from the event payload, if this is a PR event."""
+    pull = event().get("pull_request")
+    if not isinstance(pull, dict):
+        return None
+    head = pull.get("head")
+    sha = head.get("sha") if isinstance(head, dict) else None
+    return sha if isinstance(sha, str) and sha else None
+
+
 def git_commit(cwd: Path) -> str | None:
-    """The commit being built: GITHUB_SHA in Actions, else `git rev-parse HEAD`."""
+    """The commit being built: the PR's head on pull requests (GITHUB_SHA is a merge
+    commit there), GITHUB_SHA otherwise in Actions, else `git rev-parse HEAD`."""
+    if pr_head_sha():
+        return pr_head_sha()
     if os.environ.get("GITHUB_SHA"):
         return os.environ["GITHUB_SHA"]
     import subprocess
