@@ -121,23 +121,27 @@ def _decision(model: Any, features: pd.DataFrame) -> Any:
 
 
 def latency_ms_per_1k(model: Any, features: pd.DataFrame, repeats: int = 7) -> float:
-    """Median wall time of `predict` over a 1,000-row batch, in milliseconds.
+    """Median wall time of single-threaded `predict` over a 1,000-row batch, in milliseconds.
 
     The batch is the first 1,000 evaluation rows (resampled up when there are fewer),
     so champion and challenger are timed on identical inputs.
     """
     import numpy as np
+    from threadpoolctl import threadpool_limits
 
     if len(features) == 0:
         return math.nan
     index = np.resize(np.arange(len(features)), 1000)
     batch = features.iloc[index]
-    model.predict(batch)  # warm-up: first calls pay one-off costs (lazy init, caches)
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.predict(batch)
-        timings.append((time.perf_counter() - start) * 1000.0)
+    # One thread: comparable across models and machines, and immune to OpenMP/BLAS
+    # thread pools spinning against each other on a busy CI runner.
+    with threadpool_limits(limits=1):
+        model.predict(batch)  # warm-up: first calls pay one-off costs (lazy init, caches)
+        timings = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model.predict(batch)
+            timings.append((time.perf_counter() - start) * 1000.0)
     return float(np.median(timings))
 
 
