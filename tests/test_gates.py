@@ -94,9 +94,8 @@ def test_check(
     assert result.passed is passed
     assert bool(result.reasons) is (not passed)  # a failure always says why
     assert all(metric in reason for reason in result.reasons)
-    both = challenger is not None and champion is not None
-    if both and math.isfinite(challenger) and math.isfinite(champion):  # type: ignore[arg-type]
-        assert result.delta == pytest.approx(challenger - champion)  # type: ignore[operator]
+    if challenger is not None and champion is not None and math.isfinite(challenger + champion):
+        assert result.delta == pytest.approx(challenger - champion)
     else:
         assert result.delta is None
 
