@@ -293,4 +293,3 @@ def test_decide_passes_exactly_when_every_check_passes(
     assert verdict.passed == all(
         check(g, challenger[g.metric], (champion or {}).get(g.metric)).passed for g in gate_list
     )
-
