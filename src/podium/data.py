@@ -94,7 +94,7 @@ def _read_table(path: Path, *, label: str) -> Table:
             sep = _sniff_delimiter(path)
             _refuse_duplicate_header(path, sep, label)
             frame = pd.read_csv(path, sep=sep, low_memory=False)
-            if not isinstance(frame.index, pd.RangeIndex):
+            if not frame.index.equals(pd.RangeIndex(len(frame))):
                 # More fields in the rows than in the header: pandas would silently
                 # turn the leading columns into an index and shift every value.
                 raise DataError(
