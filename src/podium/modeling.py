@@ -63,7 +63,10 @@ def _import_class(config: Config, dotted: str) -> type:
 
 def _from_class(config: Config, dotted: str, params: dict[str, Any]) -> Any:
     cls = _import_class(config, dotted)
-    accepted = set(inspect.signature(cls).parameters)
+    try:
+        accepted = set(inspect.signature(cls).parameters)
+    except (TypeError, ValueError):  # builtins such as dict have no introspectable signature
+        accepted = set()
     unknown = [p for p in params if p not in accepted]
     if unknown:
         hint = difflib.get_close_matches(unknown[0], sorted(accepted), n=1)
