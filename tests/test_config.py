@@ -395,3 +395,19 @@ def test_cli_reports_a_config_error_in_one_line(tmp_path: Path, command: str) ->
     assert "gates[0].mn" in lines[0]
     assert "Traceback" not in result.err
     assert not (tmp_path / ".podium").exists()  # nothing was started
+
+
+def test_yaml_anchors_and_merge_keys_still_work(tmp_path: Path) -> None:
+    text = yaml.safe_dump(edited(lambda d: d.pop("gates")), sort_keys=False) + (
+        "gates:\n"
+        "  - &strict {metric: roc_auc, min: 0.6}\n"
+        "  - <<: *strict\n"
+        "    metric: accuracy\n"
+        "    min: 0.7\n"
+    )
+    gates = load(write(tmp_path, text=text)).gates
+    assert [(g.metric, g.min) for g in gates] == [("roc_auc", 0.6), ("accuracy", 0.7)]
+
+
+def test_a_key_that_is_a_list(tmp_path: Path) -> None:
+    refused(write(tmp_path, text="? [a, b]\n: 1\n"), "podium.yaml:", "fix the YAML syntax")
