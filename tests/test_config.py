@@ -411,3 +411,14 @@ def test_yaml_anchors_and_merge_keys_still_work(tmp_path: Path) -> None:
 
 def test_a_key_that_is_a_list(tmp_path: Path) -> None:
     refused(write(tmp_path, text="? [a, b]\n: 1\n"), "podium.yaml:", "fix the YAML syntax")
+
+
+def test_opening_a_registry_does_not_redirect_later_projects(tmp_path: Path) -> None:
+    """mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI; podium must not then read it
+    back as the user's override for the next project in the same process."""
+    from podium.registry import Registry
+
+    first = load(write(tmp_path / "first", MINIMAL))
+    second = load(write(tmp_path / "second", MINIMAL))
+    Registry(first.tracking_uri, first.model.name)
+    assert second.tracking_uri == f"sqlite:///{tmp_path}/second/.podium/mlflow.db"

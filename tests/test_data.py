@@ -445,3 +445,56 @@ def test_csv_round_trip_through_prepare(tmp_path: Path) -> None:
     assert dataset.target.tolist() == [1, 0, 1, 0]
     assert np.isnan(dataset.features["age"].iloc[2])
     assert pd.isna(dataset.features["plan"].iloc[3])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2024-01-01", "2024-01-02", None],
+        ["2024-01-01T00:00:00Z", "2024-01-02 00:00", None],
+        ["2024-01-01T01:00:00+01:00", "2024-01-02T00:00:00.000", None],
+    ],
+)
+def test_iso_dates_in_text_are_dates(values: list[str | None]) -> None:
+    dataset = prepared(pd.DataFrame({"when": values, "y": [0, 1, 0]}))
+    assert dataset.feature_types == {"when": "numeric"}
+    assert dataset.features["when"].tolist()[:2] == [1704067200.0, 1704153600.0]
+    assert np.isnan(dataset.features["when"].iloc[2])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["2024-01-01", "soon"], ["2024-13-45", "2024-01-01"], ["20240101", "20240102"], ["a", "b"]],
+)
+def test_text_that_is_not_entirely_dates_stays_categorical(values: list[str]) -> None:
+    dataset = prepared(pd.DataFrame({"when": values, "y": [0, 1]}))
+    assert dataset.feature_types == {"when": "categorical"}
+    assert dataset.features["when"].tolist() == values
+
+
+def test_dates_in_parquet_training_and_csv_evaluation_agree(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"when": pd.to_datetime(["2024-03-01", "2024-03-02"]), "y": [0, 1]})
+    frame.to_parquet(tmp_path / "train.parquet")
+    frame.to_csv(tmp_path / "eval.csv", index=False)
+    train = prepare(
+        read_table(tmp_path / "train.parquet", label="data.train"),
+        target="y",
+        task="classification",
+        features=None,
+        exclude=[],
+    )
+    evaluation = prepare(
+        read_table(tmp_path / "eval.csv", label="data.eval"),
+        target="y",
+        task="classification",
+        features=None,
+        exclude=[],
+        expected_types=train.feature_types,
+    )
+    assert train.features["when"].tolist() == evaluation.features["when"].tolist()
+
+
+def test_a_date_column_that_was_text_for_the_champion_stays_text() -> None:
+    frame = pd.DataFrame({"when": ["2024-01-01", "2024-01-02"], "y": [0, 1]})
+    dataset = prepared(frame, expected_types={"when": "categorical"})
+    assert dataset.features["when"].tolist() == ["2024-01-01", "2024-01-02"]

@@ -273,13 +273,12 @@ def _normalise_column(
     if pd.api.types.is_bool_dtype(series):
         return series.astype("float64"), "numeric"
     if pd.api.types.is_datetime64_any_dtype(series):
-        # Seconds since the epoch whatever the unit (pandas 3 reads text as µs, parquet
-        # may hold ns or ms): train and eval must agree on the scale.
-        naive = series.dt.tz_convert(None) if series.dt.tz is not None else series
-        seconds = (naive - pd.Timestamp(0)) / pd.Timedelta(seconds=1)
-        return seconds.astype("float64"), "numeric"
+        return _epoch_seconds(series), "numeric"
     if pd.api.types.is_numeric_dtype(series):
         return _finite(series.astype("float64"), column, path), "numeric"
+    dates = _iso_dates(series)
+    if dates is not None:  # csv has no date type: ISO dates in text are still dates
+        return _epoch_seconds(dates), "numeric"
     if expected == "numeric":
         converted = pd.to_numeric(series, errors="coerce")
         bad = series[converted.isna() & series.notna()]
@@ -290,6 +289,38 @@ def _normalise_column(
             )
         return _finite(converted.astype("float64"), column, path), "numeric"
     return _as_text(series), "categorical"
+
+
+_ISO_DATE = (
+    r"\d{4}-\d{2}-\d{2}"
+    r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def _iso_dates(series: pd.Series) -> pd.Series | None:
+    """Text that is entirely ISO 8601 dates/timestamps, as UTC datetimes; else None."""
+    import pandas as pd
+
+    present = series.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present.head(100)):
+        return None
+    text = present.astype(str)
+    if not text.head(100).str.fullmatch(_ISO_DATE).all() or not text.str.fullmatch(_ISO_DATE).all():
+        return None
+    try:
+        return pd.to_datetime(series, utc=True, format="ISO8601")
+    except (ValueError, OverflowError):
+        return None  # e.g. 2024-13-45: not a date after all, keep it as text
+
+
+def _epoch_seconds(series: pd.Series) -> pd.Series:
+    """Seconds since the epoch (UTC) whatever the unit: pandas 3 reads text as µs and
+    parquet may hold ns or ms, yet train and eval must agree on the scale."""
+    import pandas as pd
+
+    naive = series.dt.tz_convert(None) if series.dt.tz is not None else series
+    seconds = (naive - pd.Timestamp(0)) / pd.Timedelta(seconds=1)
+    return seconds.astype("float64")
 
 
 def _finite(values: pd.Series, column: str, path: Path) -> pd.Series:
