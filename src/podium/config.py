@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from podium.errors import ConfigError
 from podium.metrics import METRICS, metric_names_for
@@ -82,15 +90,23 @@ class DataSection(_Strict):
 
 class Gate(_Strict):
     metric: str
-    min: float | None = None
-    max: float | None = None
-    min_delta: float | None = None
+    # Finite: a NaN bound compares False both ways and would silently pass every value.
+    min: FiniteFloat | None = None
+    max: FiniteFloat | None = None
+    min_delta: FiniteFloat | None = None
+
+    @field_validator("min", "max", "min_delta", mode="before")
+    @classmethod
+    def _not_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML `yes`/`true` would otherwise become 1.0
+            raise ValueError("expected a number")
+        return value
 
     @field_validator("metric")
     @classmethod
     def _known_metric(cls, value: str) -> str:
         if value not in METRICS:
-            hint = difflib.get_close_matches(value, METRICS, n=1)
+            hint = difflib.get_close_matches(value.lower(), METRICS, n=1)
             did_you = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise ValueError(
                 f"unknown metric '{value}'{did_you}; known: {', '.join(sorted(METRICS))}"
@@ -116,6 +132,16 @@ class PodiumConfig(_Strict):
     data: DataSection
     gates: list[Gate] | None = None
     registry: RegistrySection = Field(default_factory=RegistrySection)
+
+    @field_validator("gates")
+    @classmethod
+    def _some_gates(cls, value: list[Gate] | None) -> list[Gate] | None:
+        if value is not None and not value:
+            raise ValueError(
+                "empty list would promote any challenger; add a gate, or remove the "
+                "key for the default (the primary metric must not regress)"
+            )
+        return value
 
 
 class Config:
@@ -177,7 +203,7 @@ def load(path: str | Path = "podium.yaml") -> Config:
             f"{cfg_path}: config file not found; create it (see README) or pass --config PATH"
         )
     try:
-        document = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+        document = yaml.load(cfg_path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
@@ -196,6 +222,26 @@ def load(path: str | Path = "podium.yaml") -> Config:
     return config
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys: the second `min:` of a gate must not
+    silently replace the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` may legitimately be overridden by explicit keys
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool | None):
+                continue  # unhashable keys: let SafeLoader report them
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}'", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _check_cross_fields(config: Config) -> None:
     task = config.model.task
     allowed = metric_names_for(task)
@@ -207,7 +253,9 @@ def _check_cross_fields(config: Config) -> None:
             )
     data = config.data
     if data.target in data.exclude:
-        raise ConfigError(f"{config.path}: data.exclude lists the target '{data.target}'")
+        raise ConfigError(
+            f"{config.path}: data.exclude lists the target '{data.target}'; remove it"
+        )
     if data.features is not None and data.target in data.features:
         raise ConfigError(
             f"{config.path}: data.features lists the target '{data.target}'; remove it"
@@ -227,13 +275,20 @@ def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str
         ) if model else []
         hint = difflib.get_close_matches(loc[-1], allowed, n=1)
         did_you = f"; did you mean '{hint[0]}'?" if hint else ""
-        known = f" (allowed here: {', '.join(allowed)})" if allowed and isinstance(parent, dict) else ""
+        listed = allowed and isinstance(parent, dict)
+        known = f" (allowed here: {', '.join(allowed)})" if listed else ""
         return f"{path}: unknown key '{key}'{did_you}{known}"
     if error["type"] == "missing":
         return f"{path}: missing required key '{key}'; add it (see README for an example)"
     message = str(error["msg"]).removeprefix("Value error, ")
+    # pydantic's class names ("or instance of Gate") mean nothing to users
+    message = re.sub(r" or instance of \w+$", "", message)
     value = error.get("input")
-    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict | list) else ""
+    shown = (
+        f" (got {value!r})"
+        if value is not None and not isinstance(value, dict | list) and f"'{value}'" not in message
+        else ""
+    )
     return f"{path}: {key or 'top level'}: {message}{shown}"
 
 

@@ -91,7 +91,16 @@ def _read_table(path: Path, *, label: str) -> Table:
         if suffix.endswith((".parquet", ".pq")):
             frame = pd.read_parquet(path)
         elif suffix.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-            frame = pd.read_csv(path, sep=_sniff_delimiter(path), low_memory=False)
+            sep = _sniff_delimiter(path)
+            _refuse_duplicate_header(path, sep, label)
+            frame = pd.read_csv(path, sep=sep, low_memory=False)
+            if not frame.index.equals(pd.RangeIndex(len(frame))):
+                # More fields in the rows than in the header: pandas would silently
+                # turn the leading columns into an index and shift every value.
+                raise DataError(
+                    f"{path}: rows have more fields than the header's {len(frame.columns)} "
+                    f"({label}); check the delimiter and the quoting of text with '{sep}'"
+                )
         else:
             raise DataError(
                 f"{path}: unsupported file type '{path.suffix}' ({label}); use .csv or .parquet"
@@ -100,7 +109,12 @@ def _read_table(path: Path, *, label: str) -> Table:
         raise
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: no columns found ({label}); is the file empty?") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at "
+            f"offset {exc.start}) ({label}); export it as UTF-8 csv or use parquet"
+        ) from None
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot be parsed ({label}): {first}") from None
     if frame.empty:
@@ -121,13 +135,27 @@ def _folder_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _sniff_delimiter(path: Path) -> str:
-    """Pick the delimiter from the header line (comma unless another clearly dominates)."""
+def _header_line(path: Path) -> str:
     import gzip
 
     opener: Any = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        header = handle.readline()
+        return str(handle.readline()).removeprefix("\ufeff")
+
+
+def _refuse_duplicate_header(path: Path, sep: str, label: str) -> None:
+    """pandas renames a repeated column to `x.1`; that hides a broken export."""
+    import csv
+
+    names = [n.strip() for n in next(csv.reader([_header_line(path)], delimiter=sep), [])]
+    duplicated = sorted({n for n in names if n and names.count(n) > 1})
+    if duplicated:
+        raise DataError(f"{path}: duplicate column name(s) {duplicated} ({label}); rename them")
+
+
+def _sniff_delimiter(path: Path) -> str:
+    """Pick the delimiter from the header line (comma unless another clearly dominates)."""
+    header = _header_line(path)
     if path.suffix == ".tsv":
         return "\t"
     counts = {d: header.count(d) for d in _DELIMITERS}
@@ -164,6 +192,11 @@ def prepare(
     frame = table.frame
     path = table.path
     if target not in frame.columns:
+        if len(frame.columns) == 1:  # a delimiter podium does not recognise (e.g. spaces)
+            raise DataError(
+                f"{path}: target column '{target}' not found: the file was read as a single "
+                f"column '{str(frame.columns[0])[:60]}'; separate columns with , ; tab or |"
+            )
         close = _close(target, frame.columns)
         raise DataError(
             f"{path}: target column '{target}' not found{close}; fix data.target in podium.yaml"
@@ -198,7 +231,7 @@ def prepare(
                 f"{path}: target '{target}' must be numeric for regression; "
                 f"found {bad.iloc[0]!r}; fix the data or set model.task: classification"
             )
-        y = converted.astype(float)
+        y = _finite(converted.astype(float), target, path)
     else:
         y = _normalise_labels(y)
 
@@ -240,10 +273,12 @@ def _normalise_column(
     if pd.api.types.is_bool_dtype(series):
         return series.astype("float64"), "numeric"
     if pd.api.types.is_datetime64_any_dtype(series):
-        seconds = series.astype("int64").astype("float64") / 1e9
-        return seconds.where(series.notna()), "numeric"
+        return _epoch_seconds(series), "numeric"
     if pd.api.types.is_numeric_dtype(series):
-        return series.astype("float64"), "numeric"
+        return _finite(series.astype("float64"), column, path), "numeric"
+    dates = _iso_dates(series)
+    if dates is not None:  # csv has no date type: ISO dates in text are still dates
+        return _epoch_seconds(dates), "numeric"
     if expected == "numeric":
         converted = pd.to_numeric(series, errors="coerce")
         bad = series[converted.isna() & series.notna()]
@@ -252,8 +287,54 @@ def _normalise_column(
                 f"{path}: column '{column}' is numeric in the training data but has "
                 f"non-numeric value {bad.iloc[0]!r} here; fix the value or the export"
             )
-        return converted.astype("float64"), "numeric"
+        return _finite(converted.astype("float64"), column, path), "numeric"
     return _as_text(series), "categorical"
+
+
+_ISO_DATE = (
+    r"\d{4}-\d{2}-\d{2}"
+    r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def _iso_dates(series: pd.Series) -> pd.Series | None:
+    """Text that is entirely ISO 8601 dates/timestamps, as UTC datetimes; else None."""
+    import pandas as pd
+
+    present = series.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present.head(100)):
+        return None
+    text = present.astype(str)
+    if not text.head(100).str.fullmatch(_ISO_DATE).all() or not text.str.fullmatch(_ISO_DATE).all():
+        return None
+    try:
+        return pd.to_datetime(series, utc=True, format="ISO8601")
+    except (ValueError, OverflowError):
+        return None  # e.g. 2024-13-45: not a date after all, keep it as text
+
+
+def _epoch_seconds(series: pd.Series) -> pd.Series:
+    """Seconds since the epoch (UTC) whatever the unit: pandas 3 reads text as µs and
+    parquet may hold ns or ms, yet train and eval must agree on the scale."""
+    import pandas as pd
+
+    naive = series.dt.tz_convert(None) if series.dt.tz is not None else series
+    seconds = (naive - pd.Timestamp(0)) / pd.Timedelta(seconds=1)
+    return seconds.astype("float64")
+
+
+def _finite(values: pd.Series, column: str, path: Path) -> pd.Series:
+    """±inf is neither a measurement nor 'missing': name it instead of failing in the fit."""
+    import numpy as np
+
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        row = values.index[infinite.argmax()]
+        raise DataError(
+            f"{path}: column '{column}' has an infinite value (row {row}); "
+            "replace it with a number or leave the cell empty"
+        )
+    return values
 
 
 def _as_text(series: pd.Series) -> pd.Series:
@@ -273,5 +354,7 @@ def _as_text(series: pd.Series) -> pd.Series:
 def _close(name: str, candidates: Any) -> str:
     import difflib
 
-    hint = difflib.get_close_matches(name, [str(c) for c in candidates], n=1)
+    names = [str(c) for c in candidates]
+    same_but_case = [c for c in names if c.lower() == name.lower()]
+    hint = same_but_case or difflib.get_close_matches(name, names, n=1)
     return f" (did you mean '{hint[0]}'?)" if hint else ""

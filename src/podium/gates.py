@@ -46,6 +46,7 @@ class Check:
     bound: str  # human-readable, e.g. "≥ 0.8 and Δ ≥ -0.005"
     passed: bool
     reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. why the delta was not applied
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,11 @@ def check(gate: GateSpec, challenger: float | None, champion: float | None) -> C
                     f"{name} changed by {delta:+.4g} against the champion "
                     f"({better} is better; required improvement ≥ {gate.min_delta:+g})"
                 )
-    return Check(name, challenger, champion, delta, _describe(gate), not reasons, reasons)
+    notes: list[str] = []
+    if gate.min_delta is not None and delta is None:
+        whose = "no champion" if champion is None else "the champion's value could not be computed"
+        notes.append(f"Δ not applied to {name}: {whose}; absolute bounds alone decide")
+    return Check(name, challenger, champion, delta, _describe(gate), not reasons, reasons, notes)
 
 
 def decide(

@@ -47,6 +47,12 @@ def _import_class(config: Config, dotted: str) -> type:
             "check the spelling or install the package"
         ) from None
     found = getattr(module, class_name, None)
+    if found is not None and not isinstance(found, type):
+        kind = "a module" if inspect.ismodule(found) else f"a {type(found).__name__}"
+        raise ConfigError(
+            f"{key}: '{dotted}' is {kind}, not a class; name an estimator class, e.g. "
+            "sklearn.ensemble.HistGradientBoostingClassifier"
+        )
     if not isinstance(found, type):
         names = [n for n in dir(module) if not n.startswith("_")]
         hint = difflib.get_close_matches(class_name, names, n=1)
@@ -57,7 +63,10 @@ def _import_class(config: Config, dotted: str) -> type:
 
 def _from_class(config: Config, dotted: str, params: dict[str, Any]) -> Any:
     cls = _import_class(config, dotted)
-    accepted = set(inspect.signature(cls).parameters)
+    try:
+        accepted = set(inspect.signature(cls).parameters)
+    except (TypeError, ValueError):  # builtins such as dict have no introspectable signature
+        accepted = set()
     unknown = [p for p in params if p not in accepted]
     if unknown:
         hint = difflib.get_close_matches(unknown[0], sorted(accepted), n=1)
@@ -78,7 +87,21 @@ def _from_class(config: Config, dotted: str, params: dict[str, Any]) -> Any:
             f"{config.path}: model.estimator.class: {dotted} is not an estimator "
             "(it has no fit/predict)"
         )
+    _check_params(config, estimator)
     return estimator
+
+
+def _check_params(config: Config, estimator: Any) -> None:
+    """scikit-learn checks parameter values only in fit: check them now, before the
+    data is read and a fit is paid for, and blame podium.yaml rather than the data."""
+    validate = getattr(estimator, "_validate_params", None)
+    if not callable(validate):
+        return
+    try:
+        validate()
+    except (TypeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{config.path}: model.estimator.params: {first}") from None
 
 
 def _from_entrypoint(config: Config, entrypoint: str) -> Any:
@@ -98,8 +121,10 @@ def _from_entrypoint(config: Config, entrypoint: str) -> Any:
         sys.path.insert(0, str(path.parent))  # let the entrypoint import its siblings
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
-        raise ConfigError(f"{key}: importing {path.name} failed: {type(exc).__name__}: {exc}") from None
+    except (Exception, SystemExit) as exc:
+        raise ConfigError(
+            f"{key}: importing {path.name} failed: {type(exc).__name__}: {exc}"
+        ) from None
     function = getattr(module, function_name, None)
     if not callable(function):
         raise ConfigError(f"{key}: {path.name} defines no function '{function_name}'")
@@ -108,8 +133,13 @@ def _from_entrypoint(config: Config, entrypoint: str) -> Any:
     cloudpickle.register_pickle_by_value(module)
     try:
         estimator = function()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise ConfigError(f"{key}: {entrypoint}() raised {type(exc).__name__}: {exc}") from None
+    if isinstance(estimator, type):
+        raise ConfigError(
+            f"{key}: {entrypoint}() returned the class {estimator.__name__}, not an instance; "
+            f"return {estimator.__name__}(...)"
+        )
     if not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
         raise ConfigError(
             f"{key}: {entrypoint}() must return an unfitted estimator or pipeline "
@@ -173,6 +203,27 @@ def _check_task(config: Config, estimator: Any) -> None:
             f"{config.path}: model.task is regression but {source} is a classifier; "
             "pick a regressor or set task: classification"
         )
+    kind = _estimator_type(estimator)
+    if kind not in (None, "classifier", "regressor"):
+        # A clusterer or outlier detector has fit/predict, but its predictions are not
+        # labels or values of the target: scoring them would be meaningless.
+        wanted = "classifier" if task == "classification" else "regressor"
+        raise ConfigError(
+            f"{config.path}: model.task is {task} but {source} is a {kind}; pick a {wanted}"
+        )
+
+
+def _estimator_type(estimator: Any) -> str | None:
+    try:
+        from sklearn.utils import get_tags
+    except ImportError:  # scikit-learn < 1.6
+        legacy = getattr(estimator, "_estimator_type", None)
+        return str(legacy) if legacy is not None else None
+    try:
+        kind = get_tags(estimator).estimator_type
+    except (AttributeError, TypeError, ValueError):
+        kind = getattr(estimator, "_estimator_type", None)
+    return str(kind) if kind is not None else None
 
 
 def fit(estimator: Any, features: Any, target: Any, *, source: str, path: Path) -> Any:

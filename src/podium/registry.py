@@ -103,15 +103,31 @@ class Registry:
         quiet_mlflow()
         if tracking_uri.startswith("sqlite:///"):
             Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        import mlflow
         from mlflow.tracking import MlflowClient
 
         self.tracking_uri = tracking_uri
         self.name = model_name
-        mlflow.set_tracking_uri(tracking_uri)
-        mlflow.set_registry_uri(tracking_uri)
+        self._activate()
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         self._checked = False
+
+    def _activate(self) -> None:
+        """Point MLflow's fluent API (runs, log_model, load_model) at this store.
+
+        mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI, which podium reads
+        as the user's override: restore it, or every project opened later in the same
+        process would silently use this one's registry.
+        """
+        import mlflow
+
+        saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
     # -- error translation -------------------------------------------------------
     def call(self, what: str, fn: Callable[[], T]) -> T:
@@ -227,6 +243,7 @@ class Registry:
                 return run.info.run_id, _version(mv)
 
         self._ensure_registered_model()
+        self._activate()
         return self.call("logging the training run", log)
 
     def _ensure_registered_model(self) -> None:
@@ -287,6 +304,7 @@ class Registry:
     def load_model(self, version: Version) -> Any:
         import mlflow
 
+        self._activate()
         return self.call(f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri))
 
     def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:

@@ -56,7 +56,9 @@ def evaluate(*, config: Config) -> EvaluationResult:
     spec = config.data
     table = data.read_table(config.resolve(spec.eval), label="data.eval")
     task = config.model.task
-    challenger = _score(registry, challenger_version, table, config, trained["feature_types"])
+    challenger = _score(
+        registry, challenger_version, table, config, trained["feature_types"], strict=True
+    )
     if challenger.error:
         raise CheckFailed(
             f"challenger v{challenger.version} could not be scored on {table.path}: "
@@ -121,8 +123,14 @@ def _score(
     table: data.Table,
     config: Config,
     feature_types: dict[str, str] | None,
+    *,
+    strict: bool = False,
 ) -> Scored:
-    """Metrics of one registered version on the evaluation table (errors recorded, not raised)."""
+    """Metrics of one registered version on the evaluation table (errors recorded, not raised).
+
+    `strict` (the challenger): evaluation data it cannot use is bad input (exit 2), not a
+    failed gate; the champion's problems with new data are recorded instead.
+    """
     from podium.errors import DataError
 
     spec = config.data
@@ -136,6 +144,8 @@ def _score(
             expected_types=feature_types,
         )
     except DataError as exc:
+        if strict:
+            raise
         return Scored(version.version, version.run_id, {}, error=str(exc))
     model = registry.load_model(version)
     try:

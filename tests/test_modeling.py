@@ -1,0 +1,428 @@
+"""Building the challenger: class path + params, or a user entrypoint; preprocessing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from podium.config import Config, load
+from podium.errors import ConfigError, DataError
+from podium.modeling import build, fit
+from tests.conftest import Project
+
+TYPES = {"age": "numeric", "income": "numeric", "plan": "categorical", "region": "categorical"}
+
+
+def make_config(
+    folder: Path,
+    *,
+    task: str = "classification",
+    estimator: str | None = "sklearn.tree.DecisionTreeClassifier",
+    params: dict[str, Any] | None = None,
+    entrypoint: str | None = None,
+    files: dict[str, str] | None = None,
+) -> Config:
+    folder.mkdir(parents=True, exist_ok=True)
+    model: dict[str, Any] = {"name": "m", "task": task}
+    if entrypoint is not None:
+        model["entrypoint"] = entrypoint
+    else:
+        model["estimator"] = {"class": estimator, "params": params or {}}
+    for name, text in (files or {}).items():
+        (folder / name).write_text(textwrap.dedent(text))
+    document = {"model": model, "data": {"train": "t.csv", "eval": "e.csv", "target": "y"}}
+    (folder / "podium.yaml").write_text(yaml.safe_dump(document))
+    return load(folder / "podium.yaml")
+
+
+def refused(config: Config, *fragments: str, types: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        build(config, types or TYPES)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(str(config.path))
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def table(rows: int = 60, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Raw rows as podium prepares them: float numerics with gaps, text with gaps."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, rows).astype(float)
+    income = rng.normal(50, 10, rows)
+    plan = rng.choice(["monthly", "yearly"], rows).astype(object)
+    region = rng.choice(["north", "south", "east"], rows).astype(object)
+    age[::7] = np.nan
+    plan[::5] = np.nan
+    frame = pd.DataFrame({"age": age, "income": income, "plan": plan, "region": region})
+    target = pd.Series((plan == "monthly").astype(int) ^ (age > 50).astype(int))
+    return frame, target
+
+
+# -- class path + params --------------------------------------------------------------------
+
+
+def test_class_path_and_params_become_the_last_pipeline_step(tmp_path: Path) -> None:
+    config = make_config(tmp_path, params={"max_depth": 3})
+    pipeline = build(config, TYPES)
+    model = pipeline.named_steps["model"]
+    assert type(model).__name__ == "DecisionTreeClassifier"
+    assert model.max_depth == 3
+    assert model.random_state == 0  # reproducible unless the user says otherwise
+
+
+def test_users_random_state_is_kept(tmp_path: Path) -> None:
+    config = make_config(tmp_path, params={"random_state": 42})
+    assert build(config, TYPES).named_steps["model"].random_state == 42
+
+
+def test_estimators_without_random_state_are_built_as_given(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path, estimator="sklearn.neighbors.KNeighborsClassifier", params={"n_neighbors": 3}
+    )
+    model = build(config, TYPES).named_steps["model"]
+    assert model.n_neighbors == 3
+    assert "random_state" not in model.get_params()
+
+
+def test_unknown_class_suggests_the_closest(tmp_path: Path) -> None:
+    config = make_config(tmp_path, estimator="sklearn.tree.DecisionTreeClassifer")
+    refused(
+        config,
+        "model.estimator.class",
+        "no class 'DecisionTreeClassifer'",
+        "sklearn.tree.DecisionTreeClassifier",
+    )
+
+
+def test_unknown_module(tmp_path: Path) -> None:
+    config = make_config(tmp_path, estimator="sklearn.tres.DecisionTreeClassifier")
+    refused(config, "model.estimator.class", "cannot import module 'sklearn.tres'", "install")
+
+
+def test_module_of_a_package_that_is_not_installed(tmp_path: Path) -> None:
+    config = make_config(tmp_path, estimator="nosuchpackage_podium.Model")
+    refused(config, "cannot import module 'nosuchpackage_podium'")
+
+
+def test_unknown_param_suggests_the_closest(tmp_path: Path) -> None:
+    config = make_config(tmp_path, params={"max_dept": 3})
+    refused(
+        config,
+        "model.estimator.params.max_dept",
+        "no parameter 'max_dept'",
+        "did you mean 'max_depth'?",
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "culprit"),
+    [
+        ({"max_depth": "deep"}, "max_depth"),
+        ({"criterion": "nope"}, "criterion"),
+        ({"max_depth": -1}, "max_depth"),
+    ],
+)
+def test_invalid_param_value_blames_the_config_not_the_data(
+    tmp_path: Path, params: dict[str, Any], culprit: str
+) -> None:
+    refused(make_config(tmp_path, params=params), "model.estimator.params", f"'{culprit}'")
+
+
+@pytest.mark.parametrize(
+    ("dotted", "fragment"),
+    [
+        ("collections.OrderedDict", "not an estimator"),
+        ("sklearn.preprocessing.StandardScaler", "not an estimator"),
+        ("sklearn.tree.export_text", "is a function, not a class"),
+        ("os.path", "is a module, not a class"),
+    ],
+)
+def test_things_that_are_not_estimators(tmp_path: Path, dotted: str, fragment: str) -> None:
+    refused(make_config(tmp_path, estimator=dotted), "model.estimator.class", fragment)
+
+
+@pytest.mark.parametrize(
+    ("task", "dotted", "fragment"),
+    [
+        ("classification", "sklearn.linear_model.LinearRegression", "is a regressor"),
+        ("classification", "sklearn.ensemble.HistGradientBoostingRegressor", "is a regressor"),
+        ("regression", "sklearn.tree.DecisionTreeClassifier", "is a classifier"),
+        ("regression", "sklearn.linear_model.LogisticRegression", "is a classifier"),
+        ("classification", "sklearn.cluster.KMeans", "is a clusterer"),
+        ("regression", "sklearn.mixture.GaussianMixture", "pick a regressor"),
+    ],
+)
+def test_estimator_of_the_wrong_kind_for_the_task(
+    tmp_path: Path, task: str, dotted: str, fragment: str
+) -> None:
+    refused(make_config(tmp_path, task=task, estimator=dotted), f"model.task is {task}", fragment)
+
+
+def test_required_constructor_argument(tmp_path: Path) -> None:
+    refused(
+        make_config(tmp_path, estimator="sklearn.pipeline.Pipeline"),
+        "model.estimator.params",
+        "steps",
+    )
+
+
+# -- preprocessing for raw tables -----------------------------------------------------------
+
+
+def _transformers(pipeline: Any) -> dict[str, Any]:
+    return {name: step for name, step, _ in pipeline.named_steps["preprocess"].transformers}
+
+
+def test_tree_models_get_imputation_and_encoding_but_no_scaling(tmp_path: Path) -> None:
+    pipeline = build(
+        make_config(tmp_path, estimator="sklearn.ensemble.RandomForestClassifier"), TYPES
+    )
+    numeric = _transformers(pipeline)["numeric"]
+    assert [name for name, _ in numeric.steps] == ["impute"]
+
+
+def test_linear_models_also_get_scaling(tmp_path: Path) -> None:
+    pipeline = build(
+        make_config(tmp_path, estimator="sklearn.linear_model.LogisticRegression"), TYPES
+    )
+    numeric = _transformers(pipeline)["numeric"]
+    assert [name for name, _ in numeric.steps] == ["impute", "scale"]
+
+
+@pytest.mark.parametrize(
+    "dotted",
+    [
+        "sklearn.linear_model.LogisticRegression",  # cannot take NaN nor text on its own
+        "sklearn.tree.DecisionTreeClassifier",
+        "sklearn.ensemble.HistGradientBoostingClassifier",
+        "sklearn.svm.SVC",
+    ],
+)
+def test_text_categories_and_missing_values_are_handled_by_the_pipeline(
+    tmp_path: Path, dotted: str
+) -> None:
+    frame, target = table()
+    pipeline = build(make_config(tmp_path, estimator=dotted), TYPES)
+    fitted = fit(pipeline, frame, target, source=dotted, path=tmp_path / "t.csv")
+    predicted = fitted.predict(frame)
+    assert len(predicted) == len(frame)
+    assert set(np.unique(predicted)) <= {0, 1}
+    assert (predicted == target).mean() > 0.6  # it learned something from the raw columns
+
+
+def test_regression_pipeline_on_raw_columns(tmp_path: Path) -> None:
+    frame, _ = table()
+    target = frame["income"].fillna(0) * 2 + 1
+    config = make_config(tmp_path, task="regression", estimator="sklearn.linear_model.Ridge")
+    fitted = fit(build(config, TYPES), frame, target, source="Ridge", path=tmp_path / "t.csv")
+    assert np.allclose(fitted.predict(frame), target, atol=1.0)
+
+
+def test_unseen_categories_and_new_gaps_at_predict_time(tmp_path: Path) -> None:
+    frame, target = table()
+    config = make_config(tmp_path, estimator="sklearn.linear_model.LogisticRegression")
+    fitted = fit(build(config, TYPES), frame, target, source="lr", path=tmp_path / "t.csv")
+    later = pd.DataFrame(
+        {
+            "age": [30.0, np.nan],
+            "income": [np.nan, 55.0],  # never missing in training
+            "plan": ["weekly", np.nan],  # a plan that did not exist in training
+            "region": ["mars", "north"],
+        }
+    )
+    assert len(fitted.predict(later)) == 2
+    assert fitted.predict_proba(later).shape == (2, 2)
+
+
+def test_only_numeric_or_only_categorical_features(tmp_path: Path) -> None:
+    frame, target = table()
+    config = make_config(tmp_path, estimator="sklearn.linear_model.LogisticRegression")
+    for columns in (["age", "income"], ["plan", "region"]):
+        types = {c: TYPES[c] for c in columns}
+        fitted = fit(
+            build(config, types), frame[columns], target, source="lr", path=tmp_path / "t.csv"
+        )
+        assert len(fitted.predict(frame[columns])) == len(frame)
+
+
+def test_fit_failure_is_a_one_line_data_error_naming_the_file(tmp_path: Path) -> None:
+    frame, _ = table()
+    single_class = pd.Series([1] * len(frame))
+    config = make_config(tmp_path, estimator="sklearn.linear_model.LogisticRegression")
+    with pytest.raises(DataError) as caught:
+        fit(build(config, TYPES), frame, single_class, source="lr", path=tmp_path / "t.csv")
+    message = str(caught.value)
+    assert message.startswith(str(tmp_path / "t.csv"))
+    assert "could not be fitted" in message
+    assert "\n" not in message
+
+
+# -- entrypoints ----------------------------------------------------------------------------
+
+WORKING_ENTRYPOINT = """
+    import numpy as np
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.tree import DecisionTreeClassifier
+
+    from helpers import DEPTH  # a sibling module, importable while building
+
+
+    class YearsFromMonths(BaseEstimator, TransformerMixin):
+        \"\"\"A custom transformer that exists only in this file.\"\"\"
+
+        def fit(self, X, y=None):
+            return self
+
+        def transform(self, X):
+            months = np.asarray(X, dtype=float)
+            return np.nan_to_num(months // 12, nan=-1.0)
+
+
+    def build_model():
+        prepare = make_column_transformer(
+            (YearsFromMonths(), ["tenure_months"]),
+            (SimpleImputer(strategy="median"), ["monthly_charges", "support_calls"]),
+            (
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value="?"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                ["plan"],
+            ),
+        )
+        return make_pipeline(prepare, DecisionTreeClassifier(max_depth=DEPTH, random_state=0))
+"""
+
+
+def entrypoint_config(tmp_path: Path, source: str | None, function: str = "build_model") -> Config:
+    files = {"helpers.py": "DEPTH = 3\n"}
+    if source is not None:
+        files["train.py"] = source
+    return make_config(tmp_path, entrypoint=f"train.py:{function}", files=files)
+
+
+def test_working_entrypoint_is_fitted_as_returned(tmp_path: Path) -> None:
+    pipeline = build(entrypoint_config(tmp_path, WORKING_ENTRYPOINT), TYPES)
+    assert type(pipeline.steps[-1][1]).__name__ == "DecisionTreeClassifier"
+    assert pipeline.steps[-1][1].max_depth == 3
+    assert "preprocess" not in pipeline.named_steps  # the entrypoint owns its preprocessing
+
+
+def test_entrypoint_file_missing(tmp_path: Path) -> None:
+    refused(entrypoint_config(tmp_path, None), "model.entrypoint", "train.py' not found")
+
+
+def test_entrypoint_function_missing(tmp_path: Path) -> None:
+    config = entrypoint_config(tmp_path, "def build():\n    pass\n", function="build_model")
+    refused(config, "model.entrypoint", "defines no function 'build_model'")
+
+
+def test_entrypoint_name_that_is_not_a_function(tmp_path: Path) -> None:
+    config = entrypoint_config(tmp_path, "build_model = 3\n")
+    refused(config, "defines no function 'build_model'")
+
+
+@pytest.mark.parametrize(
+    ("source", "fragments"),
+    [
+        (
+            "def build_model():\n    raise RuntimeError('no GPU here')\n",
+            ["raised RuntimeError: no GPU here"],
+        ),
+        ("def build_model(x):\n    return x\n", ["raised TypeError"]),
+        ("import sys\n\ndef build_model():\n    sys.exit(3)\n", ["raised SystemExit"]),
+        ("import nosuchmodule_podium\n", ["importing train.py failed", "ModuleNotFoundError"]),
+        ("def build_model(:\n", ["importing train.py failed", "SyntaxError"]),
+        ("raise SystemExit('bye')\n", ["importing train.py failed", "SystemExit"]),
+    ],
+)
+def test_entrypoint_that_fails(tmp_path: Path, source: str, fragments: list[str]) -> None:
+    refused(entrypoint_config(tmp_path, source), "model.entrypoint", *fragments)
+
+
+@pytest.mark.parametrize(
+    ("source", "fragment"),
+    [
+        ("def build_model():\n    return 42\n", "(got int)"),
+        ("def build_model():\n    return None\n", "(got NoneType)"),
+        (
+            "from sklearn.tree import DecisionTreeClassifier\n\n"
+            "def build_model():\n    return DecisionTreeClassifier\n",
+            "returned the class DecisionTreeClassifier, not an instance",
+        ),
+    ],
+)
+def test_entrypoint_returning_a_non_estimator(tmp_path: Path, source: str, fragment: str) -> None:
+    refused(entrypoint_config(tmp_path, source), "model.entrypoint", fragment)
+
+
+def test_entrypoint_returning_a_regressor_for_classification(tmp_path: Path) -> None:
+    source = "from sklearn.linear_model import Ridge\n\ndef build_model():\n    return Ridge()\n"
+    refused(
+        entrypoint_config(tmp_path, source), "model.task is classification", "train.py:build_model"
+    )
+
+
+def test_registered_entrypoint_model_loads_without_the_entrypoint_file(
+    make_project: Any, tmp_path: Path
+) -> None:
+    """The custom class is pickled by value: a fresh process that has never seen
+    train.py (deleted, not on sys.path) loads the registered model and predicts."""
+    project: Project = make_project()
+    (project.root / "train.py").write_text(textwrap.dedent(WORKING_ENTRYPOINT))
+    (project.root / "helpers.py").write_text("DEPTH = 3\n")
+    document = project.config()
+    document["model"] = {
+        "name": "churn",
+        "task": "classification",
+        "entrypoint": "train.py:build_model",
+    }
+    project.write_config(document)
+
+    trained = project.cli("train")
+    assert trained.code == 0, trained.err
+    version = json.loads((project.state / "train.json").read_text())["version"]
+    (project.root / "train.py").unlink()
+    (project.root / "helpers.py").unlink()
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import mlflow
+        import pandas as pd
+        mlflow.set_tracking_uri({f"sqlite:///{project.state / 'mlflow.db'}"!r})
+        model = mlflow.sklearn.load_model("models:/churn/{version}")
+        assert "train" not in sys.modules and "podium_entrypoint_train" not in sys.modules
+        rows = pd.read_csv({str(project.root / "data" / "eval.csv")!r}).head(50)
+        predicted = model.predict(rows)
+        print(type(model.steps[0][1].transformers_[0][1]).__name__, len(predicted))
+        """
+    )
+    (elsewhere / "load.py").write_text(script)
+    proc = subprocess.run(
+        [sys.executable, "load.py"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-2:] == ["YearsFromMonths", "50"]
