@@ -46,7 +46,7 @@ def test_version() -> None:
 
 
 def test_usage_errors_are_one_line_exit_2() -> None:
-    for args in (["frobnicate"], [], ["history", "--bogus"]):
+    for args in (["frobnicate"], [], ["history", "--bogus"], ["run", "--no-prom"]):
         result = run_cli(args)
         assert result.code == 2, args
         assert len(result.err.strip().splitlines()) == 1, result.err

@@ -19,7 +19,12 @@ EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_SERVICE = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line and exit 2 like every other bad input."""
+    """argparse, but usage errors are one line and exit 2 like every other bad input,
+    and no abbreviated options (`--no-prom` must not silently mean `--no-promote`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
