@@ -479,3 +479,28 @@ def test_the_report_is_well_formed_github_markdown(case: str) -> None:
     assert "<!-- podium-report:" in rendered  # the marker survives as a hidden comment
     if "expectations" in (CASES[case].get("validation") or {}):
         assert rendered.count("<summary>") == 4
+
+
+def test_two_gates_on_one_metric_share_a_row_and_both_must_pass() -> None:
+    from podium.report import render
+
+    evaluation = {
+        "model_name": "m",
+        "tracking_uri": "sqlite:///x.db",
+        "task": "classification",
+        "challenger": {"version": "2", "run_id": None, "metrics": {"roc_auc": 0.8}},
+        "champion": None,
+        "passed": False,
+        "summary": "roc_auc 0.8 is below the minimum 0.9",
+        "checks": [
+            {"metric": "roc_auc", "challenger": 0.8, "champion": None, "delta": None,
+             "bound": "≥ 0.7", "passed": True, "reasons": []},
+            {"metric": "roc_auc", "challenger": 0.8, "champion": None, "delta": None,
+             "bound": "≥ 0.9", "passed": False, "reasons": ["below"]},
+        ],
+        "gates_are_default": False,
+        "eval": {"path": "e.csv", "rows": 10, "columns": 2, "sha256": "0" * 64},
+    }
+    rows = [line for line in render(evaluation=evaluation).splitlines() if line.startswith("| roc_auc")]
+    assert len(rows) == 1
+    assert "≥ 0.7; ≥ 0.9" in rows[0] and "❌" in rows[0]

@@ -226,7 +226,14 @@ def _metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
     champion = evaluation.get("champion")
     chal_metrics: dict[str, Any] = challenger.get("metrics") or {}
     champ_metrics: dict[str, Any] = (champion or {}).get("metrics") or {}
-    checks = {c["metric"]: c for c in evaluation.get("checks", [])}
+    checks: dict[str, dict[str, Any]] = {}
+    for c in evaluation.get("checks", []):  # two gates on one metric share its row
+        seen = checks.get(c["metric"])
+        checks[c["metric"]] = (
+            dict(c)
+            if seen is None
+            else {**seen, "bound": f"{seen['bound']}; {c['bound']}", "passed": seen["passed"] and c["passed"]}
+        )
     known = [m for m in METRICS if m in chal_metrics and m not in checks]
     extra = [m for m in chal_metrics if m not in METRICS and m not in checks]
     order = [*checks, *known, *extra]
