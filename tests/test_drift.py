@@ -13,9 +13,15 @@ from podium import drift
 TYPES = {"x": "numeric", "plan": "categorical"}
 
 
-def _frame(seed: int, n: int = 3000, *, mean: float = 0.0, scale: float = 1.0,
-           plans: tuple[str, ...] = ("monthly", "yearly", "two_year"),
-           p: tuple[float, ...] = (0.55, 0.3, 0.15)) -> pd.DataFrame:
+def _frame(
+    seed: int,
+    n: int = 3000,
+    *,
+    mean: float = 0.0,
+    scale: float = 1.0,
+    plans: tuple[str, ...] = ("monthly", "yearly", "two_year"),
+    p: tuple[float, ...] = (0.55, 0.3, 0.15),
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     return pd.DataFrame(
         {"x": rng.normal(mean, scale, n), "plan": rng.choice(list(plans), size=n, p=list(p))}
@@ -46,7 +52,10 @@ def test_identical_distributions_are_not_flagged_over_seeded_repeats() -> None:
     [
         ({"mean": 0.6}, "x"),
         ({"scale": 1.8}, "x"),
-        ({"plans": ("monthly", "yearly", "two_year", "weekly"), "p": (0.45, 0.25, 0.15, 0.15)}, "plan"),
+        (
+            {"plans": ("monthly", "yearly", "two_year", "weekly"), "p": (0.45, 0.25, 0.15, 0.15)},
+            "plan",
+        ),
         ({"p": (0.2, 0.3, 0.5)}, "plan"),
     ],
     ids=["mean-shift", "scale-change", "new-category", "category-mix"],
@@ -66,7 +75,13 @@ def test_kinds_and_tests_match_the_schema() -> None:
     assert (found["x"].kind, found["x"].test) == ("numeric", "KS")
     assert (found["plan"].kind, found["plan"].test) == ("categorical", "chi2")
     assert set(found["x"].to_dict()) == {
-        "feature", "kind", "psi", "test", "statistic", "p_value", "drifted"
+        "feature",
+        "kind",
+        "psi",
+        "test",
+        "statistic",
+        "p_value",
+        "drifted",
     }
 
 
@@ -98,10 +113,18 @@ def test_profile_is_compact_and_has_no_raw_rows() -> None:
 
 def test_discrete_numeric_and_high_cardinality_categories() -> None:
     rng = np.random.default_rng(3)
-    ref = pd.DataFrame({"x": rng.poisson(1.5, 5000).astype(float),
-                        "plan": [f"c{i}" for i in rng.integers(0, 500, 5000)]})
-    cur = pd.DataFrame({"x": rng.poisson(1.5, 5000).astype(float),
-                        "plan": [f"c{i}" for i in rng.integers(0, 500, 5000)]})
+    ref = pd.DataFrame(
+        {
+            "x": rng.poisson(1.5, 5000).astype(float),
+            "plan": [f"c{i}" for i in rng.integers(0, 500, 5000)],
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "x": rng.poisson(1.5, 5000).astype(float),
+            "plan": [f"c{i}" for i in rng.integers(0, 500, 5000)],
+        }
+    )
     recorded = drift.profile(ref, TYPES)
     assert len(recorded["features"]["plan"]["counts"]) == drift.MAX_CATEGORIES + 1  # + __other__
     found = {f.feature: f for f in drift.compare(recorded, cur, TYPES)}

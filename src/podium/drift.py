@@ -72,7 +72,11 @@ def profile(
         if kind == "numeric":
             values = _finite(series)
             edges = _edges(values, bins)
-            sample = values if len(values) <= sample_size else rng.choice(values, sample_size, replace=False)
+            sample = (
+                values
+                if len(values) <= sample_size
+                else rng.choice(values, sample_size, replace=False)
+            )
             out[column] = {
                 "kind": "numeric",
                 "edges": [float(e) for e in edges],
@@ -129,11 +133,15 @@ def drifted_share(found: list[FeatureDrift]) -> float:
     return sum(f.drifted for f in found) / len(found) if found else 0.0
 
 
-def comparable(reference: dict[str, Any], feature_types: dict[str, str]) -> tuple[list[str], list[str]]:
+def comparable(
+    reference: dict[str, Any], feature_types: dict[str, str]
+) -> tuple[list[str], list[str]]:
     """(features only one side has, features whose kind changed) — for notes."""
     ref = reference.get("features", {})
     one_side = sorted(set(ref) ^ set(feature_types))
-    changed = sorted(c for c in set(ref) & set(feature_types) if ref[c].get("kind") != feature_types[c])
+    changed = sorted(
+        c for c in set(ref) & set(feature_types) if ref[c].get("kind") != feature_types[c]
+    )
     return one_side, changed
 
 
@@ -181,12 +189,18 @@ def _numeric(
     present = np.array([expected[:-1].sum(), actual[:-1].sum()])
     missing = np.array([expected[-1], actual[-1]])
     if missing.sum() > 0:
-        table = np.vstack([_scaled(np.array([present[0], missing[0]]), sample_size),
-                           _scaled(np.array([present[1], missing[1]]), sample_size)])
+        table = np.vstack(
+            [
+                _scaled(np.array([present[0], missing[0]]), sample_size),
+                _scaled(np.array([present[1], missing[1]]), sample_size),
+            ]
+        )
         if (table.sum(axis=0) > 0).all() and (table.sum(axis=1) > 0).all():
             p_missing = float(stats.chi2_contingency(table, correction=False).pvalue)
             p = min(1.0, 2 * min(p, p_missing))  # Bonferroni over the two tests
-    return FeatureDrift(column, "numeric", score, "KS", statistic, p, _flag(score, p, psi_threshold, p_value))
+    return FeatureDrift(
+        column, "numeric", score, "KS", statistic, p, _flag(score, p, psi_threshold, p_value)
+    )
 
 
 def _categorical(
@@ -236,8 +250,9 @@ def _flag(score: float, p: float, psi_threshold: float, p_value: float) -> bool:
 def _finite(series: pd.Series) -> np.ndarray:
     import numpy as np
 
-    values = series.to_numpy(dtype=float, na_value=np.nan)
-    return values[np.isfinite(values)]
+    values: np.ndarray = series.to_numpy(dtype=float, na_value=np.nan)
+    finite: np.ndarray = values[np.isfinite(values)]
+    return finite
 
 
 def _edges(values: np.ndarray, bins: int) -> np.ndarray:
@@ -255,7 +270,8 @@ def _bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     import numpy as np
 
     index = np.searchsorted(edges, values, side="left")
-    return np.bincount(index, minlength=len(edges) + 1).astype(float)
+    counts: np.ndarray = np.bincount(index, minlength=len(edges) + 1).astype(float)
+    return counts
 
 
 def _scaled(counts: np.ndarray, size: int) -> np.ndarray:
