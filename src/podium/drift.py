@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PROFILE_FORMAT = 1
+PROFILE_ARTIFACT = "podium/profile.json"  # logged with each training run
 BINS = 10
 SAMPLE_SIZE = 2000
 MAX_CATEGORIES = 50

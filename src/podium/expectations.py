@@ -181,10 +181,11 @@ def describe(result: Mapping[str, Any]) -> str:
     return f"{result['expectation']}{column} failed on {result['dataset']}: {seen}{shown}"
 
 
-def render_suite(name: str, expectations: list[dict[str, Any]]) -> str:
+def render_suite(name: str, expectations: list[dict[str, Any]], notes: str | None = None) -> str:
     """JSON text of a suite exactly as GX 1.x serialises it (checked by GX on the way)."""
     suite = Suite(path=Path(name), name=name, expectations=expectations)
-    built = _context_free_suite(name, _build(suite))
+    gx = _gx()
+    built = gx.ExpectationSuite(name=name, expectations=_build(suite), notes=notes)
     return json.dumps(built.to_json_dict(), indent=2) + "\n"
 
 
@@ -261,11 +262,6 @@ def _build(suite: Suite) -> list[Any]:
     return built
 
 
-def _context_free_suite(name: str, expectations: list[Any]) -> Any:
-    gx = _gx()
-    return gx.ExpectationSuite(name=name, expectations=expectations)
-
-
 def _validate(
     suite: Suite, expectations: list[Any], frame: pd.DataFrame, dataset: str
 ) -> list[dict[str, Any]]:
@@ -322,10 +318,11 @@ def _result(
     else:
         observed = None
     counts = raw.get("partial_unexpected_counts") or []
-    if counts:
-        examples = [c.get("value") for c in counts[:EXAMPLES]]
-    else:
-        examples = list(raw.get("partial_unexpected_list") or [])[:EXAMPLES]
+    seen = [c.get("value") for c in counts] or list(raw.get("partial_unexpected_list") or [])
+    examples: list[Any] = []
+    for value in seen:  # distinct values say more than five copies of one
+        if len(examples) < EXAMPLES and _jsonable(value) not in _jsonable(examples):
+            examples.append(value)
     return {
         "dataset": dataset,
         "expectation": kind,
