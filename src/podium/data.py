@@ -144,6 +144,9 @@ def _read_sql(source: TableSource, label: str) -> tuple[pd.DataFrame, str]:
             frame = pd.read_sql(query, connection)
     except DataError:
         raise
+    except pd.errors.DatabaseError as exc:  # pandas wraps the driver's error
+        cause = getattr(exc.__cause__, "orig", None) or exc.__cause__ or exc
+        raise DataError(f"{where}: {_first_line(cause)} ({label}); fix {label}.sql") from None
     except sa.exc.OperationalError as exc:
         # Lost or refused connections are the database's failure, the rest are the query's.
         if "unable to open" in str(exc) or "could not connect" in str(exc).lower():
@@ -188,7 +191,12 @@ def _read_spark(source: TableSource, label: str) -> tuple[pd.DataFrame, str]:
             if fmt == "csv":
                 reader = reader.option("header", "true").option("inferSchema", "true")
             frame = reader.load(source.path)
-        return frame.toPandas(), where
+        import warnings
+
+        with warnings.catch_warnings():
+            # pyspark's Arrow path still passes pandas 3's deprecated `copy=` keyword
+            warnings.filterwarnings("ignore", "The copy keyword is deprecated")
+            return frame.toPandas(), where
     except PySparkException as exc:
         raise DataError(f"{where}: {_first_line(exc)} ({label}); fix {label}") from None
 

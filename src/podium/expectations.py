@@ -198,8 +198,12 @@ def _gx() -> Any:
     """Import GX quietly: no analytics, no usage statistics, quiet loggers."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import logging
+    import warnings
 
-    import great_expectations as gx
+    with warnings.catch_warnings():
+        # GX imports pyspark when it is installed; pyspark warns about pandas 3 on import.
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+        import great_expectations as gx
 
     for name in ("great_expectations", "great_expectations.core"):
         logging.getLogger(name).setLevel(logging.ERROR)

@@ -43,8 +43,10 @@ PASSING = [
 def _use_suite(project: Project, expectations: list[dict[str, Any]] | str) -> Path:
     path = project.root / "expectations" / "churn.json"
     path.parent.mkdir(exist_ok=True)
-    text = expectations if isinstance(expectations, str) else json.dumps(
-        {"name": "churn", "expectations": expectations}
+    text = (
+        expectations
+        if isinstance(expectations, str)
+        else json.dumps({"name": "churn", "expectations": expectations})
     )
     path.write_text(text)
     document = project.config()
@@ -78,7 +80,13 @@ def test_a_passing_suite_of_several_kinds_passes_on_train_and_eval(project: Proj
     assert report["suite"].endswith("expectations/churn.json")
     first = report["results"][0]
     assert set(first) == {
-        "dataset", "expectation", "column", "kwargs", "success", "observed", "unexpected_examples"
+        "dataset",
+        "expectation",
+        "column",
+        "kwargs",
+        "success",
+        "observed",
+        "unexpected_examples",
     }
     assert [r["dataset"] for r in report["results"]] == ["train"] * 9 + ["eval"] * 9
     # results keep the suite's order (GX itself does not)
@@ -165,8 +173,9 @@ def test_type_checks_work_on_pandas_3_text_columns(project: Project) -> None:
     results = _validation(project)["expectations"]["results"]
     assert [r["success"] for r in results[:4]] == [True, True, False, True]
     assert results[2]["observed"] == "str"
-    assert "expect_column_values_to_be_in_type_list on 'payment' failed on train: observed \"str\"" in (
-        result.err
+    assert (
+        "expect_column_values_to_be_in_type_list on 'payment' failed on train: observed \"str\""
+        in (result.err)
     )
 
 
@@ -198,14 +207,20 @@ def test_expect_column_to_exist_on_a_missing_column_is_a_failed_expectation(
     [
         ('{"name": "churn", "expectations": [', "not valid JSON at line 1"),
         ("[1, 2]", "not a GX expectation suite"),
-        ('{"name": "x", "expectations": [{"type": "expect_column_to_be_nice", "kwargs": {}}]}',
-         "expectations[0] (expect_column_to_be_nice) is not a valid GX expectation"),
-        ('{"name": "x", "expectations": [{"type": "expect_column_values_to_be_between", '
-         '"kwargs": {"column": "age", "mostly": 7}}]}',
-         "expectations[0] (expect_column_values_to_be_between) is not a valid GX expectation"),
-        ('{"expectation_suite_name": "x", "expectations": [{"expectation_type": '
-         '"expect_column_to_exist", "kwargs": {"column": "age"}}]}',
-         "GX 0.x key 'expectation_type'"),
+        (
+            '{"name": "x", "expectations": [{"type": "expect_column_to_be_nice", "kwargs": {}}]}',
+            "expectations[0] (expect_column_to_be_nice) is not a valid GX expectation",
+        ),
+        (
+            '{"name": "x", "expectations": [{"type": "expect_column_values_to_be_between", '
+            '"kwargs": {"column": "age", "mostly": 7}}]}',
+            "expectations[0] (expect_column_values_to_be_between) is not a valid GX expectation",
+        ),
+        (
+            '{"expectation_suite_name": "x", "expectations": [{"expectation_type": '
+            '"expect_column_to_exist", "kwargs": {"column": "age"}}]}',
+            "GX 0.x key 'expectation_type'",
+        ),
     ],
     ids=["truncated", "not-a-suite", "unknown-type", "bad-kwargs", "gx-0.x"],
 )
@@ -266,7 +281,13 @@ def test_unchanged_data_shows_no_drift_against_the_champion(project: Project) ->
     assert report["drifted_share"] == 0.0
     assert report["max_drifted_share"] is None
     assert {f["feature"] for f in report["features"]} == {
-        "tenure_months", "monthly_charges", "support_calls", "plan", "region", "payment", "age"
+        "tenure_months",
+        "monthly_charges",
+        "support_calls",
+        "plan",
+        "region",
+        "payment",
+        "age",
     }
     assert all(f["psi"] < 0.01 and not f["drifted"] for f in report["features"])
     assert "✓ drift: 0 of 7 features drifted vs v1" in result.out
@@ -340,20 +361,43 @@ def _write(project: Project, name: str, text: str) -> None:
     ("make", "fragment"),
     [
         (lambda p: _write(p, "train.csv", ""), "file is empty (data.train)"),
-        (lambda p: _write(p, "train.csv", "customer_id,tenure_months,churned\n"),
-         "has a header but no data rows (data.train)"),
-        (lambda p: _write(p, "train.csv", "a:b:churned\n1:2:0\n3:4:1\n"),
-         "target column 'churned' not found"),
-        (lambda p: pd.read_csv(p.root / "data" / "train.csv").drop(columns="churned")
-         .to_csv(p.root / "data" / "train.csv", index=False),
-         "target column 'churned' not found"),
-        (lambda p: pd.read_csv(p.root / "data" / "train.csv").assign(age=np.nan)
-         .to_csv(p.root / "data" / "train.csv", index=False),
-         "column 'age' has no values at all"),
-        (lambda p: pd.read_csv(p.root / "data" / "eval.csv").astype({"tenure_months": object})
-         .pipe(lambda f: f.assign(tenure_months=f["tenure_months"].where(f.index != 3, "unknown")))
-         .to_csv(p.root / "data" / "eval.csv", index=False),
-         "column 'tenure_months' is numeric in the training data but has non-numeric value 'unknown'"),
+        (
+            lambda p: _write(p, "train.csv", "customer_id,tenure_months,churned\n"),
+            "has a header but no data rows (data.train)",
+        ),
+        (
+            lambda p: _write(p, "train.csv", "a:b:churned\n1:2:0\n3:4:1\n"),
+            "target column 'churned' not found",
+        ),
+        (
+            lambda p: (
+                pd.read_csv(p.root / "data" / "train.csv")
+                .drop(columns="churned")
+                .to_csv(p.root / "data" / "train.csv", index=False)
+            ),
+            "target column 'churned' not found",
+        ),
+        (
+            lambda p: (
+                pd.read_csv(p.root / "data" / "train.csv")
+                .assign(age=np.nan)
+                .to_csv(p.root / "data" / "train.csv", index=False)
+            ),
+            "column 'age' has no values at all",
+        ),
+        (
+            lambda p: (
+                pd.read_csv(p.root / "data" / "eval.csv")
+                .astype({"tenure_months": object})
+                .pipe(
+                    lambda f: f.assign(
+                        tenure_months=f["tenure_months"].where(f.index != 3, "unknown")
+                    )
+                )
+                .to_csv(p.root / "data" / "eval.csv", index=False)
+            ),
+            "column 'tenure_months' is numeric in the training data but has non-numeric value 'unknown'",
+        ),
     ],
     ids=["empty", "header-only", "wrong-delimiter", "target-missing", "all-nan", "text-in-number"],
 )

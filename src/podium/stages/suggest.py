@@ -146,7 +146,7 @@ def _family(parts: list[pd.Series]) -> str:
             kinds.add("int")
         elif pd.api.types.is_float_dtype(dtype):
             kinds.add("float")
-        elif pd.api.types.is_string_dtype(dtype) or dtype == object:
+        elif pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
             kinds.add("text")
         else:
             kinds.add("other")
