@@ -396,6 +396,11 @@ def _normalise_column(
 def _as_text(series: pd.Series) -> pd.Series:
     """Text categories as Python str, missing as NaN; integral numbers print without '.0'."""
     import numpy as np
+    import pandas as pd
+
+    if isinstance(series.dtype, pd.StringDtype):  # already text: no per-value Python call
+        as_object = series.astype(object)
+        return as_object.where(series.notna(), np.nan).astype(object)
 
     def text(value: Any) -> Any:
         if value is None or (isinstance(value, float) and np.isnan(value)):
