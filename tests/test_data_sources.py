@@ -70,11 +70,16 @@ def test_sql_uri_reads_secrets_from_the_environment(project: Project) -> None:
 @pytest.mark.parametrize(
     ("source", "fragment"),
     [
-        ({"uri": "sqlite:///data/warehouse.db", "table": "churn_tran"}, "no such table 'churn_tran'"),
+        (
+            {"uri": "sqlite:///data/warehouse.db", "table": "churn_tran"},
+            "no such table 'churn_tran'",
+        ),
         ({"uri": "sqlite:///data/warehouse.db", "sql": "selec * from churn_train"}, "syntax error"),
         ({"uri": "sqlite:///data/nowhere.db", "table": "t"}, "sqlite database not found"),
-        ({"uri": "sqlite:///data/warehouse.db", "sql": "select * from churn_train where 0"},
-         "returned no rows (data.train)"),
+        (
+            {"uri": "sqlite:///data/warehouse.db", "sql": "select * from churn_train where 0"},
+            "returned no rows (data.train)",
+        ),
         ({"uri": "not a url", "table": "t"}, "is not a SQLAlchemy URL"),
     ],
     ids=["unknown-table", "bad-sql", "no-database", "no-rows", "bad-uri"],
@@ -94,8 +99,14 @@ def test_bad_sql_sources_are_exit_2_naming_them(
     ("source", "fragment"),
     [
         ({"table": "t"}, "a SQL source needs 'uri'"),
-        ({"uri": "sqlite:///x.db", "table": "t", "sql": "select 1"}, "exactly one of 'table' or 'sql'"),
-        ({"uri": "sqlite:///x.db", "tabel": "t"}, "unknown key 'data.train.tabel'; did you mean 'table'?"),
+        (
+            {"uri": "sqlite:///x.db", "table": "t", "sql": "select 1"},
+            "exactly one of 'table' or 'sql'",
+        ),
+        (
+            {"uri": "sqlite:///x.db", "tabel": "t"},
+            "unknown key 'data.train.tabel'; did you mean 'table'?",
+        ),
         ({"engine": "spark", "uri": "sqlite:///x.db", "table": "t"}, "'uri' is for engine: sql"),
     ],
 )
@@ -147,8 +158,13 @@ def test_spark_path_and_query_sources_validate(project: Project, spark_session: 
             {
                 "name": "s",
                 "expectations": [
-                    {"type": "expect_column_values_to_be_in_set",
-                     "kwargs": {"column": "plan", "value_set": ["monthly", "yearly", "two_year"]}},
+                    {
+                        "type": "expect_column_values_to_be_in_set",
+                        "kwargs": {
+                            "column": "plan",
+                            "value_set": ["monthly", "yearly", "two_year"],
+                        },
+                    },
                     {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 600}},
                 ],
             }

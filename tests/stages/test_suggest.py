@@ -29,7 +29,9 @@ def test_suggest_writes_a_gx_suite_that_passes_on_the_current_data(project: Proj
         "max_value": 2400,  # twice the larger (train, 1,200 rows)
     }
     assert rules[("expect_column_values_to_be_in_set", "plan")]["value_set"] == [
-        "monthly", "two_year", "yearly"
+        "monthly",
+        "two_year",
+        "yearly",
     ]
     assert rules[("expect_column_values_to_be_in_set", "churned")]["value_set"] == [0, 1]
     tenure = rules[("expect_column_values_to_be_between", "tenure_months")]

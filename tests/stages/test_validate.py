@@ -396,7 +396,8 @@ def _write(project: Project, name: str, text: str) -> None:
                 )
                 .to_csv(p.root / "data" / "eval.csv", index=False)
             ),
-            "column 'tenure_months' is numeric in the training data but has non-numeric value 'unknown'",
+            "column 'tenure_months' is numeric in the training data "
+            "but has non-numeric value 'unknown'",
         ),
     ],
     ids=["empty", "header-only", "wrong-delimiter", "target-missing", "all-nan", "text-in-number"],
