@@ -216,6 +216,11 @@ def _context() -> Any:
     if _CONTEXT is None:
         gx = _gx()
         from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.execution_engine import pandas_execution_engine
+
+        # GX hashes every value of each batch under 1 GB as a "fingerprint" (a third of its
+        # time on millions of rows); podium fingerprints the data itself, once.
+        pandas_execution_engine.HASH_THRESHOLD = 0
 
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(
