@@ -125,14 +125,17 @@ _spark_ready = importlib.util.find_spec("pyspark") is not None and shutil.which(
 
 
 @pytest.fixture(scope="module")
-def spark_session() -> Iterator[None]:
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     from pyspark.sql import SparkSession
+
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
 
     session = (
         SparkSession.builder.master("local[1]")
         .appName("podium-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.sql.warehouse.dir", str(warehouse))
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
