@@ -226,7 +226,7 @@ def _estimator_type(estimator: Any) -> str | None:
     return str(kind) if kind is not None else None
 
 
-def fit(estimator: Any, features: Any, target: Any, *, source: str, path: Path) -> Any:
+def fit(estimator: Any, features: Any, target: Any, *, source: str, path: Path | str) -> Any:
     """Fit, turning the estimator's complaints about the data into one-line DataErrors."""
     import warnings
 
