@@ -137,7 +137,7 @@ def test_missing_required_key(tmp_path: Path, change: Any, key: str) -> None:
             ["model.task", "'clustering'", "regression"],
         ),
         (lambda d: d["model"].update(name="churn model!"), ["model.name", "valid model name"]),
-        (lambda d: d["data"].update(train=3), ["data.train", "string"]),
+        (lambda d: d["data"].update(train=3), ["data.train", "csv/parquet path"]),
         (lambda d: d["data"].update(features="age"), ["data.features", "list"]),
         (
             lambda d: d["model"].update(estimator="sklearn.tree.X"),
