@@ -46,7 +46,7 @@ def free_port() -> int:
 
 def _healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -96,15 +96,24 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     started = time.monotonic()
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            command, cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=root,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = started + START_TIMEOUT
         while not _healthy(url):
             if proc.poll() is not None:
-                pytest.fail(f"mlflow server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+                pytest.fail(
+                    f"mlflow server exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
+                )
             if time.monotonic() > deadline:
-                pytest.fail(f"mlflow server not healthy after {START_TIMEOUT:.0f}s:\n{log.read_text()[-3000:]}")
+                pytest.fail(
+                    f"mlflow server not healthy after {START_TIMEOUT:.0f}s:\n{log.read_text()[-3000:]}"
+                )
             time.sleep(0.2)
         yield MlflowServer(url, artifacts, backend, log, time.monotonic() - started)
     finally:

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture
 def on_server(
-    make_project: Callable[..., Project], mlflow_server: MlflowServer, monkeypatch: pytest.MonkeyPatch
+    make_project: Callable[..., Project],
+    mlflow_server: MlflowServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., Project]:
     """Projects whose podium.yaml says sqlite, overridden by MLFLOW_TRACKING_URI=<server>."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
@@ -45,7 +47,9 @@ def _open(project: Project, registry_of: Callable[[Project], Any]) -> Any:
 
 
 def test_loop_crowns_promotes_and_rejects_on_the_server(
-    on_server: Callable[..., Project], registry_of: Callable[[Project], Any], mlflow_server: MlflowServer
+    on_server: Callable[..., Project],
+    registry_of: Callable[[Project], Any],
+    mlflow_server: MlflowServer,
 ) -> None:
     project = on_server()
     registry = _open(project, registry_of)
