@@ -106,14 +106,11 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     try:
         deadline = started + START_TIMEOUT
         while not _healthy(url):
+            tail = log.read_text(errors="replace")[-3000:]
             if proc.poll() is not None:
-                pytest.fail(
-                    f"mlflow server exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
-                )
+                pytest.fail(f"mlflow server exited with {proc.returncode}:\n{tail}")
             if time.monotonic() > deadline:
-                pytest.fail(
-                    f"mlflow server not healthy after {START_TIMEOUT:.0f}s:\n{log.read_text()[-3000:]}"
-                )
+                pytest.fail(f"mlflow server not healthy after {START_TIMEOUT:.0f}s:\n{tail}")
             time.sleep(0.2)
         yield MlflowServer(url, artifacts, backend, log, time.monotonic() - started)
     finally:

@@ -13,8 +13,12 @@ alias moves and has no compare-and-set, so podium adds both:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import json
 import os
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from podium import gha
 from podium.errors import CheckFailed, ConfigError, InputError, ServiceError
 
 CHAMPION = "champion"
@@ -161,7 +166,9 @@ class Registry:
     # -- experiments and training --------------------------------------------------
     def experiment_id(self, name: str, artifact_root: Path | None) -> str:
         """Get or create the experiment; local stores keep artifacts next to the db."""
-        existing = self.call("reading the experiment", lambda: self.client.get_experiment_by_name(name))
+        existing = self.call(
+            "reading the experiment", lambda: self.client.get_experiment_by_name(name)
+        )
         if existing is not None:
             if existing.lifecycle_stage == "deleted":
                 raise ConfigError(
@@ -254,7 +261,10 @@ class Registry:
         try:
             mv = self.client.get_model_version(self.name, str(version))
         except MlflowException as exc:
-            if getattr(exc, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            if getattr(exc, "error_code", "") in {
+                "RESOURCE_DOES_NOT_EXIST",
+                "INVALID_PARAMETER_VALUE",
+            }:
                 known = ", ".join(v.version for v in self.versions()[-10:]) or "none"
                 raise InputError(
                     f"model '{self.name}' has no version '{version}' (known: {known}); "
@@ -281,7 +291,10 @@ class Registry:
         try:
             mv = self.client.get_model_version_by_alias(self.name, CHAMPION)
         except MlflowException as exc:
-            if getattr(exc, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            if getattr(exc, "error_code", "") in {
+                "RESOURCE_DOES_NOT_EXIST",
+                "INVALID_PARAMETER_VALUE",
+            }:
                 return None
             raise self._translate("reading @champion", exc) from None
         return _version(mv)
@@ -289,7 +302,9 @@ class Registry:
     def load_model(self, version: Version) -> Any:
         import mlflow
 
-        return self.call(f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri))
+        return self.call(
+            f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri)
+        )
 
     def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
         import math
@@ -305,56 +320,139 @@ class Registry:
         for key, value in tags.items():
             self.call(
                 "tagging the model version",
-                lambda k=key, v=value: self.client.set_model_version_tag(self.name, version, k, v),
+                functools.partial(
+                    self.client.set_model_version_tag, self.name, version, key, value
+                ),
             )
 
     # -- the promotion lock ---------------------------------------------------------
     @contextmanager
     def lock(self, holder: str, timeout: float = 120.0) -> Iterator[None]:
-        """Exclusive lock on champion moves for this model, across processes and hosts."""
-        from mlflow.exceptions import MlflowException
+        """Exclusive lock on champion moves for this model, across processes and hosts.
 
+        `holder` must be unique per attempt: the lock is only ever released, and only
+        ever broken as stale, by comparing holders, so nobody deletes a lock they do
+        not own. Safety assumes, as any lease does, that a holder never stalls for
+        LOCK_STALE_SECONDS (its moves take a few requests).
+        """
         lock_name = self.name + LOCK_SUFFIX
         deadline = time.monotonic() + timeout
         delay = 0.05
-        while True:
-            try:
-                self.client.create_registered_model(
-                    lock_name,
-                    tags={"podium.lock.holder": holder, "podium.lock.since": str(time.time())},
-                    description=f"podium promotion lock for '{self.name}' (held by {holder}); "
-                    "deleted automatically when the move completes",
-                )
-                break
-            except MlflowException as exc:
-                if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
-                    raise self._translate("taking the promotion lock", exc) from None
-            self._break_stale_lock(lock_name)
+        while not self._try_lock(lock_name, holder):
             if time.monotonic() > deadline:
                 raise ServiceError(
                     f"MLflow registered model '{lock_name}' (podium's promotion lock) has been "
                     f"held for over {timeout:.0f}s; if no promotion is running, delete it"
                 )
-            time.sleep(delay)
+            time.sleep(delay * (0.5 + random.random()))  # jitter: waiters must not march in step
             delay = min(delay * 2, 1.0)
         try:
             yield
         finally:
-            try:
-                self.client.delete_registered_model(lock_name)
-            except MlflowException:
-                pass  # a stale-lock breaker may have removed it already
+            self._release(lock_name, holder)
 
-    def _break_stale_lock(self, lock_name: str) -> None:
+    def lock_holder(self, lock_name: str) -> tuple[str, float] | None:
+        """Who holds the lock and since when (epoch seconds); None when it is free."""
         from mlflow.exceptions import MlflowException
 
         try:
             held = self.client.get_registered_model(lock_name)
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                return None
+            if _transient(exc):
+                return ("", time.time())  # unknown: treat as held, fresh
+            raise self._translate("reading the promotion lock", exc) from None
+        try:
             since = float(held.tags.get("podium.lock.since", "0"))
-            if time.time() - since > LOCK_STALE_SECONDS:
+        except ValueError:
+            since = 0.0
+        return held.tags.get("podium.lock.holder", ""), since
+
+    def _try_lock(self, lock_name: str, holder: str) -> bool:
+        """One attempt: create the lock model (atomic: names are unique)."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self.client.create_registered_model(
+                lock_name,
+                tags={"podium.lock.holder": holder, "podium.lock.since": str(time.time())},
+                description=f"podium promotion lock for '{self.name}' (held by {holder}); "
+                "deleted automatically when the move completes",
+            )
+            return True
+        except MlflowException as exc:
+            # RESOURCE_DOES_NOT_EXIST: the store saw the name taken, then read it back
+            # after its holder released it. Busy sqlite: TEMPORARILY_UNAVAILABLE.
+            taken = getattr(exc, "error_code", "") in {
+                "RESOURCE_ALREADY_EXISTS",
+                "RESOURCE_DOES_NOT_EXIST",
+            }
+            if not taken and not _transient(exc):
+                raise self._translate("taking the promotion lock", exc) from None
+        found = self.lock_holder(lock_name)
+        if found is None:
+            return False  # released meanwhile: try again
+        if found[0] == holder:
+            return True  # our create went through but its answer was lost (retried request)
+        if time.time() - found[1] > LOCK_STALE_SECONDS:
+            self._break_stale_lock(lock_name, found)
+        return False
+
+    def _release(self, lock_name: str, holder: str) -> None:
+        """Delete the lock if (and only if) it is still ours."""
+        from mlflow.exceptions import MlflowException
+
+        for attempt in range(5):
+            try:
+                found = self.lock_holder(lock_name)
+                if found is None or found[0] != holder:
+                    return  # broken as stale by someone else: theirs now, leave it
                 self.client.delete_registered_model(lock_name)
-        except (MlflowException, ValueError):
-            pass
+                return
+            except (MlflowException, ServiceError, OSError):
+                time.sleep(0.2 * (attempt + 1))  # must not mask the error being raised, if any
+        gha.warning(
+            f"could not release podium's promotion lock '{lock_name}'; it expires after "
+            f"{LOCK_STALE_SECONDS:.0f}s, or delete that registered model"
+        )
+
+    def _break_stale_lock(self, lock_name: str, stale: tuple[str, float]) -> None:
+        """Remove a lock abandoned by a crashed holder, with one breaker per stale lock.
+
+        Two waiters may both see the same stale lock. Deleting it blindly lets the slower
+        one delete the lock the faster one has just taken. So a breaker first creates a
+        token named after the stale holder (atomic, like the lock), re-checks that the
+        lock is still that holder's, deletes it, then removes the token.
+        """
+        from mlflow.exceptions import MlflowException
+
+        digest = hashlib.sha256(f"{stale[0]}|{stale[1]}".encode()).hexdigest()[:16]
+        token = f"{lock_name}.break-{digest}"
+        try:
+            self.client.create_registered_model(
+                token, description=f"podium is breaking a stale lock held by {stale[0]}"
+            )
+        except MlflowException:
+            self._drop_abandoned_token(token)
+            return  # another waiter is breaking it
+        try:
+            if self.lock_holder(lock_name) == stale:
+                self.client.delete_registered_model(lock_name)
+        except (MlflowException, ServiceError):
+            pass  # left for the next waiter
+        finally:
+            with contextlib.suppress(MlflowException):
+                self.client.delete_registered_model(token)
+
+    def _drop_abandoned_token(self, token: str) -> None:
+        """A breaker that died mid-break leaves its token: expire it like a lock."""
+        from mlflow.exceptions import MlflowException
+
+        with contextlib.suppress(MlflowException):
+            created = self.client.get_registered_model(token).creation_timestamp or 0
+            if time.time() - created / 1000 > LOCK_STALE_SECONDS:
+                self.client.delete_registered_model(token)
 
     # -- champion moves ----------------------------------------------------------------
     def history(self) -> list[Event]:
@@ -413,6 +511,12 @@ class Registry:
                 commit=commit,
                 run_url=run_url,
             )
+            held = self.lock_holder(self.name + LOCK_SUFFIX)
+            if held is None or held[0] != holder:
+                raise ServiceError(
+                    f"not moved: podium's promotion lock for '{self.name}' was taken over "
+                    "while this promotion stalled; run it again"
+                )
             # Record first, then move: a crash in between leaves a recorded intent that
             # `history` can show, never an unrecorded champion.
             self.call(
@@ -469,6 +573,12 @@ def _version(mv: Any) -> Version:
         tags=dict(mv.tags or {}),
         created_ms=mv.creation_timestamp,
     )
+
+
+def _transient(exc: Exception) -> bool:
+    """A busy store (sqlite "database is locked") or a server that asks to retry later."""
+    code = getattr(exc, "error_code", "")
+    return code == "TEMPORARILY_UNAVAILABLE" or "database is locked" in str(exc)
 
 
 def _v(version: str | None) -> str:
