@@ -128,10 +128,7 @@ class Registry:
         except MlflowException as exc:
             raise self._translate(what, exc) from None
         except OSError as exc:  # requests' ConnectionError is an OSError
-            raise ServiceError(
-                f"MLflow at {self.tracking_uri}: {what} failed after retries ({_short(exc)}); "
-                "check MLFLOW_TRACKING_URI and that the server is up"
-            ) from None
+            raise self._unreachable(what, str(exc)) from None
 
     def _translate(self, what: str, exc: Exception) -> Exception:
         text = str(exc)
@@ -140,6 +137,11 @@ class Registry:
             return ConfigError(
                 f"MLflow at {self.tracking_uri} refused {what} (not authorised); set "
                 "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
+            )
+        if "not in a valid JSON format" in text:  # a proxy, a login page, another service
+            return ServiceError(
+                f"MLflow at {self.tracking_uri}: {what} failed: the answer is not MLflow's "
+                "REST API; check that MLFLOW_TRACKING_URI points at an MLflow tracking server"
             )
         transport = (
             "Max retries exceeded",
@@ -150,11 +152,25 @@ class Registry:
             "Name or service not known",
         )
         if any(t in text for t in transport):
-            return ServiceError(
-                f"MLflow at {self.tracking_uri}: {what} failed after retries "
-                f"({_short(exc)}); check MLFLOW_TRACKING_URI and that the server is up"
-            )
+            return self._unreachable(what, text)
         return ServiceError(f"MLflow at {self.tracking_uri}: {what} failed: {_short(exc)}")
+
+    def _unreachable(self, what: str, text: str) -> ServiceError:
+        """One line: which server, what failed, why in a few words, what to check."""
+        reasons = (
+            ("Connection refused", "connection refused"),
+            ("too many 5", "it kept answering with server errors"),
+            ("too many 429", "it kept answering 429 Too Many Requests"),
+            ("timed out", "no answer within MLFLOW_HTTP_REQUEST_TIMEOUT"),
+            ("Name or service not known", "unknown host name"),
+            ("Temporary failure in name resolution", "host name did not resolve"),
+        )
+        why = next((short for needle, short in reasons if needle in text), _short(text))
+        retries = os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+        return ServiceError(
+            f"MLflow at {self.tracking_uri}: {what} failed after {retries} retries ({why}); "
+            "check MLFLOW_TRACKING_URI and that the server is up"
+        )
 
     def check_reachable(self) -> None:
         """Fail fast (exit 3) when the tracking server cannot be reached."""
@@ -427,8 +443,7 @@ class Registry:
         """
         from mlflow.exceptions import MlflowException
 
-        digest = hashlib.sha256(f"{stale[0]}|{stale[1]}".encode()).hexdigest()[:16]
-        token = f"{lock_name}.break-{digest}"
+        token = break_token(lock_name, *stale)
         try:
             self.client.create_registered_model(
                 token, description=f"podium is breaking a stale lock held by {stale[0]}"
@@ -547,6 +562,12 @@ class Registry:
         return event
 
 
+def break_token(lock_name: str, holder: str, since: float) -> str:
+    """The registered model a breaker creates to own the breaking of one stale lock."""
+    digest = hashlib.sha256(f"{holder}|{since}".encode()).hexdigest()[:16]
+    return f"{lock_name}.break-{digest}"
+
+
 def previous_champion(events: list[Event], current: str | None) -> str | None:
     """The champion before the current one, replaying the trail as a stack.
 
@@ -585,7 +606,7 @@ def _v(version: str | None) -> str:
     return f"v{version}" if version else "unset"
 
 
-def _short(exc: BaseException) -> str:
+def _short(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split())
     return text[:200] + ("…" if len(text) > 200 else "")
 
