@@ -38,6 +38,9 @@ class MlflowServer:
         return sorted(self.artifacts.rglob("MLmodel"))
 
 
+_started: list[MlflowServer] = []  # for the terminal summary
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -112,6 +115,15 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
             if time.monotonic() > deadline:
                 pytest.fail(f"mlflow server not healthy after {START_TIMEOUT:.0f}s:\n{tail}")
             time.sleep(0.2)
-        yield MlflowServer(url, artifacts, backend, log, time.monotonic() - started)
+        server = MlflowServer(url, artifacts, backend, log, time.monotonic() - started)
+        _started.append(server)
+        yield server
     finally:
         _stop(proc)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for server in _started:
+        terminalreporter.write_line(
+            f"mlflow server at {server.url} became healthy in {server.started_in:.1f}s"
+        )
