@@ -29,7 +29,7 @@ def sqlite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-def open_registry(sqlite_uri: str, request: pytest.FixtureRequest) -> Callable[[], Any]:
+def registry_client(sqlite_uri: str, request: pytest.FixtureRequest) -> Callable[[], Any]:
     """Registry clients (as separate processes would hold) on a model named after the test."""
     from podium.registry import Registry
 
@@ -55,8 +55,8 @@ def _plant_lock(registry: Any, holder: str, age: float) -> float:
 # -- the promotion lock ------------------------------------------------------------------
 
 
-def test_lock_is_exclusive_and_released(open_registry: Callable[[], Any]) -> None:
-    registry, other = open_registry(), open_registry()
+def test_lock_is_exclusive_and_released(registry_client: Callable[[], Any]) -> None:
+    registry, other = registry_client(), registry_client()
     with registry.lock("first"):
         assert _lock_models(registry)[registry.name + LOCK_SUFFIX]["podium.lock.holder"] == "first"
         started = time.monotonic()
@@ -71,8 +71,8 @@ def test_lock_is_exclusive_and_released(open_registry: Callable[[], Any]) -> Non
         pass
 
 
-def test_lock_is_released_only_by_its_holder(open_registry: Callable[[], Any]) -> None:
-    registry = open_registry()
+def test_lock_is_released_only_by_its_holder(registry_client: Callable[[], Any]) -> None:
+    registry = registry_client()
     lock_name = registry.name + LOCK_SUFFIX
     with registry.lock("slow"):
         # Meanwhile a breaker judged "slow" dead and "fast" took the lock.
@@ -81,8 +81,10 @@ def test_lock_is_released_only_by_its_holder(open_registry: Callable[[], Any]) -
     assert _lock_models(registry)[lock_name]["podium.lock.holder"] == "fast"
 
 
-def test_a_stale_lock_is_broken_and_leaves_nothing_behind(open_registry: Callable[[], Any]) -> None:
-    registry = open_registry()
+def test_a_stale_lock_is_broken_and_leaves_nothing_behind(
+    registry_client: Callable[[], Any],
+) -> None:
+    registry = registry_client()
     _plant_lock(registry, "crashed", age=LOCK_STALE_SECONDS + 5)
     with registry.lock("me", timeout=10):
         held = _lock_models(registry)
@@ -91,8 +93,8 @@ def test_a_stale_lock_is_broken_and_leaves_nothing_behind(open_registry: Callabl
     assert _lock_models(registry) == {}
 
 
-def test_a_fresh_lock_is_never_broken(open_registry: Callable[[], Any]) -> None:
-    registry = open_registry()
+def test_a_fresh_lock_is_never_broken(registry_client: Callable[[], Any]) -> None:
+    registry = registry_client()
     _plant_lock(registry, "alive", age=LOCK_STALE_SECONDS - 60)
     with (
         pytest.raises(ServiceError, match="if no promotion is running, delete it"),
@@ -103,9 +105,9 @@ def test_a_fresh_lock_is_never_broken(open_registry: Callable[[], Any]) -> None:
 
 
 def test_one_breaker_per_stale_lock_and_abandoned_breakers_expire(
-    open_registry: Callable[[], Any],
+    registry_client: Callable[[], Any],
 ) -> None:
-    registry = open_registry()
+    registry = registry_client()
     lock_name = registry.name + LOCK_SUFFIX
     since = _plant_lock(registry, "crashed", age=LOCK_STALE_SECONDS + 5)
     token = break_token(lock_name, "crashed", since)
@@ -125,10 +127,10 @@ def test_one_breaker_per_stale_lock_and_abandoned_breakers_expire(
     assert _lock_models(registry) == {}
 
 
-def test_a_lock_whose_answer_was_lost_is_ours(open_registry: Callable[[], Any]) -> None:
+def test_a_lock_whose_answer_was_lost_is_ours(registry_client: Callable[[], Any]) -> None:
     # Our create went through but the answer was lost, the client retried and got
     # "already exists": the lock is ours, not someone else's to wait for.
-    registry = open_registry()
+    registry = registry_client()
     _plant_lock(registry, "me", age=1)
     started = time.monotonic()
     with registry.lock("me", timeout=0.5):
@@ -137,8 +139,8 @@ def test_a_lock_whose_answer_was_lost_is_ours(open_registry: Callable[[], Any]) 
     assert _lock_models(registry) == {}
 
 
-def test_threads_contending_on_sqlite_never_overlap(open_registry: Callable[[], Any]) -> None:
-    registries = [open_registry() for _ in range(4)]
+def test_threads_contending_on_sqlite_never_overlap(registry_client: Callable[[], Any]) -> None:
+    registries = [registry_client() for _ in range(4)]
     inside: list[int] = []
     spans: list[tuple[float, float]] = []
     errors: list[BaseException] = []

@@ -182,9 +182,7 @@ class Registry:
     # -- experiments and training --------------------------------------------------
     def experiment_id(self, name: str, artifact_root: Path | None) -> str:
         """Get or create the experiment; local stores keep artifacts next to the db."""
-        existing = self.call(
-            "reading the experiment", lambda: self.client.get_experiment_by_name(name)
-        )
+        existing = self.call("reading the experiment", lambda: self.client.get_experiment_by_name(name))
         if existing is not None:
             if existing.lifecycle_stage == "deleted":
                 raise ConfigError(
@@ -277,10 +275,7 @@ class Registry:
         try:
             mv = self.client.get_model_version(self.name, str(version))
         except MlflowException as exc:
-            if getattr(exc, "error_code", "") in {
-                "RESOURCE_DOES_NOT_EXIST",
-                "INVALID_PARAMETER_VALUE",
-            }:
+            if getattr(exc, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
                 known = ", ".join(v.version for v in self.versions()[-10:]) or "none"
                 raise InputError(
                     f"model '{self.name}' has no version '{version}' (known: {known}); "
@@ -307,10 +302,7 @@ class Registry:
         try:
             mv = self.client.get_model_version_by_alias(self.name, CHAMPION)
         except MlflowException as exc:
-            if getattr(exc, "error_code", "") in {
-                "RESOURCE_DOES_NOT_EXIST",
-                "INVALID_PARAMETER_VALUE",
-            }:
+            if getattr(exc, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
                 return None
             raise self._translate("reading @champion", exc) from None
         return _version(mv)
@@ -318,9 +310,7 @@ class Registry:
     def load_model(self, version: Version) -> Any:
         import mlflow
 
-        return self.call(
-            f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri)
-        )
+        return self.call(f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri))
 
     def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
         import math
