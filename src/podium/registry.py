@@ -14,8 +14,11 @@ alias moves and has no compare-and-set, so podium adds both:
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import os
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from podium import gha
 from podium.errors import CheckFailed, ConfigError, InputError, ServiceError
 
 CHAMPION = "champion"
@@ -43,7 +47,7 @@ def quiet_mlflow() -> None:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # noise in CI logs
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
     import logging
 
@@ -140,10 +144,7 @@ class Registry:
         except MlflowException as exc:
             raise self._translate(what, exc) from None
         except OSError as exc:  # requests' ConnectionError is an OSError
-            raise ServiceError(
-                f"MLflow at {self.tracking_uri}: {what} failed after retries ({_short(exc)}); "
-                "check MLFLOW_TRACKING_URI and that the server is up"
-            ) from None
+            raise self._unreachable(what, str(exc)) from None
 
     def _translate(self, what: str, exc: Exception) -> Exception:
         text = str(exc)
@@ -152,6 +153,11 @@ class Registry:
             return ConfigError(
                 f"MLflow at {self.tracking_uri} refused {what} (not authorised); set "
                 "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
+            )
+        if "not in a valid JSON format" in text:  # a proxy, a login page, another service
+            return ServiceError(
+                f"MLflow at {self.tracking_uri}: {what} failed: the answer is not MLflow's "
+                "REST API; check that MLFLOW_TRACKING_URI points at an MLflow tracking server"
             )
         transport = (
             "Max retries exceeded",
@@ -162,11 +168,25 @@ class Registry:
             "Name or service not known",
         )
         if any(t in text for t in transport):
-            return ServiceError(
-                f"MLflow at {self.tracking_uri}: {what} failed after retries "
-                f"({_short(exc)}); check MLFLOW_TRACKING_URI and that the server is up"
-            )
+            return self._unreachable(what, text)
         return ServiceError(f"MLflow at {self.tracking_uri}: {what} failed: {_short(exc)}")
+
+    def _unreachable(self, what: str, text: str) -> ServiceError:
+        """One line: which server, what failed, why in a few words, what to check."""
+        reasons = (
+            ("Connection refused", "connection refused"),
+            ("too many 5", "it kept answering with server errors"),
+            ("too many 429", "it kept answering 429 Too Many Requests"),
+            ("timed out", "no answer within MLFLOW_HTTP_REQUEST_TIMEOUT"),
+            ("Name or service not known", "unknown host name"),
+            ("Temporary failure in name resolution", "host name did not resolve"),
+        )
+        why = next((short for needle, short in reasons if needle in text), _short(text))
+        retries = os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+        return ServiceError(
+            f"MLflow at {self.tracking_uri}: {what} failed after {retries} retries ({why}); "
+            "check MLFLOW_TRACKING_URI and that the server is up"
+        )
 
     def check_reachable(self) -> None:
         """Fail fast (exit 3) when the tracking server cannot be reached."""
@@ -240,6 +260,8 @@ class Registry:
                     source=info.model_uri,
                     run_id=run.info.run_id,
                     tags=version_tags,
+                    # A tracking server only accepts a `models:/m-…` source with its id.
+                    model_id=info.model_id,
                 )
                 return run.info.run_id, _version(mv)
 
@@ -335,60 +357,140 @@ class Registry:
 
     def set_version_tags(self, version: str, tags: dict[str, str]) -> None:
         for key, value in tags.items():
-            self._set_version_tag(version, key, value)
-
-    def _set_version_tag(self, version: str, key: str, value: str) -> None:
-        self.call(
-            "tagging the model version",
-            lambda: self.client.set_model_version_tag(self.name, version, key, value),
-        )
+            self.call(
+                "tagging the model version",
+                functools.partial(
+                    self.client.set_model_version_tag, self.name, version, key, value
+                ),
+            )
 
     # -- the promotion lock ---------------------------------------------------------
     @contextmanager
     def lock(self, holder: str, timeout: float = 120.0) -> Iterator[None]:
-        """Exclusive lock on champion moves for this model, across processes and hosts."""
-        from mlflow.exceptions import MlflowException
+        """Exclusive lock on champion moves for this model, across processes and hosts.
 
+        `holder` must be unique per attempt: the lock is only ever released, and only
+        ever broken as stale, by comparing holders, so nobody deletes a lock they do
+        not own. Safety assumes, as any lease does, that a holder never stalls for
+        LOCK_STALE_SECONDS (its moves take a few requests).
+        """
         lock_name = self.name + LOCK_SUFFIX
         deadline = time.monotonic() + timeout
         delay = 0.05
-        while True:
-            try:
-                self.client.create_registered_model(
-                    lock_name,
-                    tags={"podium.lock.holder": holder, "podium.lock.since": str(time.time())},
-                    description=f"podium promotion lock for '{self.name}' (held by {holder}); "
-                    "deleted automatically when the move completes",
-                )
-                break
-            except MlflowException as exc:
-                if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
-                    raise self._translate("taking the promotion lock", exc) from None
-            self._break_stale_lock(lock_name)
+        while not self._try_lock(lock_name, holder):
             if time.monotonic() > deadline:
                 raise ServiceError(
                     f"MLflow registered model '{lock_name}' (podium's promotion lock) has been "
                     f"held for over {timeout:.0f}s; if no promotion is running, delete it"
                 )
-            time.sleep(delay)
+            time.sleep(delay * (0.5 + random.random()))  # jitter: waiters must not march in step
             delay = min(delay * 2, 1.0)
         try:
             yield
         finally:
-            # A stale-lock breaker may have removed it already.
-            with contextlib.suppress(MlflowException):
-                self.client.delete_registered_model(lock_name)
+            self._release(lock_name, holder)
 
-    def _break_stale_lock(self, lock_name: str) -> None:
+    def lock_holder(self, lock_name: str) -> tuple[str, float] | None:
+        """Who holds the lock and since when (epoch seconds); None when it is free."""
         from mlflow.exceptions import MlflowException
 
         try:
             held = self.client.get_registered_model(lock_name)
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                return None
+            if _transient(exc):
+                return ("", time.time())  # unknown: treat as held, fresh
+            raise self._translate("reading the promotion lock", exc) from None
+        try:
             since = float(held.tags.get("podium.lock.since", "0"))
-            if time.time() - since > LOCK_STALE_SECONDS:
+        except ValueError:
+            since = 0.0
+        return held.tags.get("podium.lock.holder", ""), since
+
+    def _try_lock(self, lock_name: str, holder: str) -> bool:
+        """One attempt: create the lock model (atomic: names are unique)."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self.client.create_registered_model(
+                lock_name,
+                tags={"podium.lock.holder": holder, "podium.lock.since": str(time.time())},
+                description=f"podium promotion lock for '{self.name}' (held by {holder}); "
+                "deleted automatically when the move completes",
+            )
+            return True
+        except MlflowException as exc:
+            # RESOURCE_DOES_NOT_EXIST: the store saw the name taken, then read it back
+            # after its holder released it. Busy sqlite: TEMPORARILY_UNAVAILABLE.
+            taken = getattr(exc, "error_code", "") in {
+                "RESOURCE_ALREADY_EXISTS",
+                "RESOURCE_DOES_NOT_EXIST",
+            }
+            if not taken and not _transient(exc):
+                raise self._translate("taking the promotion lock", exc) from None
+        found = self.lock_holder(lock_name)
+        if found is None:
+            return False  # released meanwhile: try again
+        if found[0] == holder:
+            return True  # our create went through but its answer was lost (retried request)
+        if time.time() - found[1] > LOCK_STALE_SECONDS:
+            self._break_stale_lock(lock_name, found)
+        return False
+
+    def _release(self, lock_name: str, holder: str) -> None:
+        """Delete the lock if (and only if) it is still ours."""
+        from mlflow.exceptions import MlflowException
+
+        for attempt in range(5):
+            try:
+                found = self.lock_holder(lock_name)
+                if found is None or found[0] != holder:
+                    return  # broken as stale by someone else: theirs now, leave it
                 self.client.delete_registered_model(lock_name)
-        except (MlflowException, ValueError):
-            pass
+                return
+            except (MlflowException, ServiceError, OSError):
+                time.sleep(0.2 * (attempt + 1))  # must not mask the error being raised, if any
+        gha.warning(
+            f"could not release podium's promotion lock '{lock_name}'; it expires after "
+            f"{LOCK_STALE_SECONDS:.0f}s, or delete that registered model"
+        )
+
+    def _break_stale_lock(self, lock_name: str, stale: tuple[str, float]) -> None:
+        """Remove a lock abandoned by a crashed holder, with one breaker per stale lock.
+
+        Two waiters may both see the same stale lock. Deleting it blindly lets the slower
+        one delete the lock the faster one has just taken. So a breaker first creates a
+        token named after the stale holder (atomic, like the lock), re-checks that the
+        lock is still that holder's, deletes it, then removes the token.
+        """
+        from mlflow.exceptions import MlflowException
+
+        token = break_token(lock_name, *stale)
+        try:
+            self.client.create_registered_model(
+                token, description=f"podium is breaking a stale lock held by {stale[0]}"
+            )
+        except MlflowException:
+            self._drop_abandoned_token(token)
+            return  # another waiter is breaking it
+        try:
+            if self.lock_holder(lock_name) == stale:
+                self.client.delete_registered_model(lock_name)
+        except (MlflowException, ServiceError):
+            pass  # left for the next waiter
+        finally:
+            with contextlib.suppress(MlflowException):
+                self.client.delete_registered_model(token)
+
+    def _drop_abandoned_token(self, token: str) -> None:
+        """A breaker that died mid-break leaves its token: expire it like a lock."""
+        from mlflow.exceptions import MlflowException
+
+        with contextlib.suppress(MlflowException):
+            created = self.client.get_registered_model(token).creation_timestamp or 0
+            if time.time() - created / 1000 > LOCK_STALE_SECONDS:
+                self.client.delete_registered_model(token)
 
     # -- champion moves ----------------------------------------------------------------
     def history(self) -> list[Event]:
@@ -447,6 +549,12 @@ class Registry:
                 commit=commit,
                 run_url=run_url,
             )
+            held = self.lock_holder(self.name + LOCK_SUFFIX)
+            if held is None or held[0] != holder:
+                raise ServiceError(
+                    f"not moved: podium's promotion lock for '{self.name}' was taken over "
+                    "while this promotion stalled; run it again"
+                )
             # Record first, then move: a crash in between leaves a recorded intent that
             # `history` can show, never an unrecorded champion.
             self.call(
@@ -477,6 +585,12 @@ class Registry:
         return event
 
 
+def break_token(lock_name: str, holder: str, since: float) -> str:
+    """The registered model a breaker creates to own the breaking of one stale lock."""
+    digest = hashlib.sha256(f"{holder}|{since}".encode()).hexdigest()[:16]
+    return f"{lock_name}.break-{digest}"
+
+
 def previous_champion(events: list[Event], current: str | None) -> str | None:
     """The champion before the current one, replaying the trail as a stack.
 
@@ -505,11 +619,17 @@ def _version(mv: Any) -> Version:
     )
 
 
+def _transient(exc: Exception) -> bool:
+    """A busy store (sqlite "database is locked") or a server that asks to retry later."""
+    code = getattr(exc, "error_code", "")
+    return code == "TEMPORARILY_UNAVAILABLE" or "database is locked" in str(exc)
+
+
 def _v(version: str | None) -> str:
     return f"v{version}" if version else "unset"
 
 
-def _short(exc: BaseException) -> str:
+def _short(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split())
     return text[:200] + ("…" if len(text) > 200 else "")
 
