@@ -24,7 +24,14 @@ STAND_INS = REPO / "tests" / "actions"
 PODIUM_ACTIONS = "podium-ml/podium@v1"  # the `ci.actions` default
 OWNER, NAME = "acme", "churn"
 # Host variables that must not reach the jobs: a workflow sees only what act gives it.
-_HOST_ONLY = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "MLFLOW_TRACKING_URI", "UV_PYTHON")
+_HOST_ONLY = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONDONTWRITEBYTECODE",
+    "VIRTUAL_ENV",
+    "MLFLOW_TRACKING_URI",
+    "UV_PYTHON",
+)
 
 
 def act_binary() -> str | None:
@@ -143,10 +150,24 @@ class Act:
             check=False,
         )
         log = proc.stdout + proc.stderr
-        summaries = [
-            p.read_text() for p in sorted((self.home / "act-cache").rglob("SUMMARY.md"))
-        ]
-        return ActRun(proc.returncode, log, summaries)
+        return ActRun(proc.returncode, log, _summaries(log))
+
+
+def _summaries(log: str) -> list[str]:
+    """What the jobs wrote to $GITHUB_STEP_SUMMARY (act logs it, then deletes the file)."""
+    found: list[str] = []
+    current: list[str] | None = None
+    for line in log.splitlines():
+        if "Summary - " in line:
+            current = [line.split("Summary - ", 1)[1]]
+            found.append("")
+        elif current is not None and not line.startswith("["):
+            current.append(line)
+        else:
+            current = None
+        if current is not None:
+            found[-1] = "\n".join(current)
+    return found
 
 
 def _setup_uv() -> str:
