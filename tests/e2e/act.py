@@ -80,7 +80,7 @@ class Act:
     home: Path  # act's caches, artifacts and the stand-in Pythons live here
     pythons: Path
     github_api: str | None = None
-    token: str = "ghp_test_token_for_the_fake"  # noqa: S105 - a fake server's token
+    token: str = "ghp_test_token_for_the_fake"  # a fake server accepts any token
     runs: int = 0
 
     def run(

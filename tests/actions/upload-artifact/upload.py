@@ -1,6 +1,5 @@
 """upload-artifact v4 stand-in: globs, hidden-file exclusion, least common ancestor."""
 
-import glob
 import os
 import shutil
 import sys
@@ -12,8 +11,7 @@ workspace = Path(os.environ["GITHUB_WORKSPACE"])
 patterns = [p.strip() for p in os.environ["INPUT_PATH"].splitlines() if p.strip()]
 found: list[Path] = []
 for pattern in patterns:
-    for match in glob.glob(str(workspace / pattern), recursive=True, include_hidden=True):
-        path = Path(match)
+    for path in workspace.glob(pattern):  # pathlib's glob sees hidden files too
         files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
         for file in files:
             hidden = any(part.startswith(".") for part in file.relative_to(workspace).parts)
