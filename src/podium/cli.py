@@ -81,11 +81,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from podium.stages.report import build_report
+    from podium.stages.report import publish_report
 
-    outcome = build_report(config=_config(args))
+    outcome = publish_report(config=_config(args), github_token=args.github_token, pr=args.pr)
     _say(outcome.markdown)
-    _say(f"report written to {outcome.path}")
+    summary = " and the job summary" if outcome.in_summary else ""
+    _say(f"report written to {outcome.path}{summary}")
+    if outcome.comment_url:
+        done = "posted" if outcome.comment_created else "updated"
+        cut = " (shortened to fit a comment)" if outcome.truncated else ""
+        _say(f"PR comment {done}{cut}: {outcome.comment_url}")
+    if outcome.status:
+        _say(f"commit status: {outcome.status}")
     return EXIT_OK
 
 
@@ -215,7 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
     add("validate", _cmd_validate, "check the training and evaluation data")
     add("train", _cmd_train, "fit the challenger, log it to MLflow, register a candidate version")
     add("evaluate", _cmd_evaluate, "score challenger and champion on the eval data; apply the gates")
-    add("report", _cmd_report, "render the comparison report (markdown)")
+    report = add("report", _cmd_report, "render the comparison report; post it on the PR in CI")
+    report.add_argument(
+        "--github-token",
+        metavar="TOKEN",
+        help="token for the PR comment and commit status (default: $GITHUB_TOKEN)",
+    )
+    report.add_argument(
+        "--pr", type=int, metavar="NUMBER", help="pull request to comment on (default: the event's)"
+    )
     promote = add("promote", _cmd_promote, "move @champion to the challenger if every gate passed")
     promote.add_argument("--reason", help="recorded in the audit trail (default: the verdict)")
     rollback = add("rollback", _cmd_rollback, "move @champion back to the previous or a named version")

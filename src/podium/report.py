@@ -2,20 +2,38 @@
 
 No I/O here: `render` takes the `.podium/*.json` payloads (as dicts) and context, and
 returns text, so the report is testable without a server and identical locally and in CI.
+
+The report is a list of sections (headline, gates table, chart, collapsed details,
+footer). When a size limit is given (a GitHub comment holds 65,536 characters) whole
+sections are dropped from the end, never cut in the middle, and a note says where the
+full report is.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from podium.metrics import METRICS
 
 MARKER = "<!-- podium-report: {name} -->"
 
-# Chart only metrics that share a 0..1 scale, so bars are comparable in one axis.
+# The most characters a GitHub issue/PR comment body may hold.
+GITHUB_COMMENT_LIMIT = 65_536
+
+# Chart only metrics that share a 0..1 scale, so bars are comparable on one axis.
 _UNIT_SCALE = ("roc_auc", "accuracy", "f1", "precision", "recall", "r2")
+
+# Colours of the chart's two series: readable on GitHub's light and dark themes.
+_CHAMPION_COLOUR, _CHALLENGER_COLOUR = "#8b949e", "#2f81f7"
+
+# Long tables stay readable (and comments small): failures first, then this many rows.
+MAX_ROWS = 40
 
 
 def marker(model_name: str) -> str:
@@ -23,31 +41,79 @@ def marker(model_name: str) -> str:
     return MARKER.format(name=model_name)
 
 
+def size(text: str) -> int:
+    """Length as GitHub counts it, conservatively (UTF-16 code units ≥ characters)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# ---------------------------------------------------------------------------- formatting
+
+
+def _finite(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return not (math.isnan(number) or math.isinf(number))
+
+
+def _float(value: Any) -> float:
+    """A finite number, or 0 for anything else (sorting keys)."""
+    return float(value) if _finite(value) else 0.0
+
+
 def _num(value: Any) -> str:
-    """Three decimals for scores, two for larger numbers, scientific for tiny ones."""
-    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+    """Three decimals for scores, fewer for larger numbers, scientific for tiny ones."""
+    if not _finite(value):
         return "—"
     number = float(value)
-    size = abs(number)
-    if size >= 1000:
+    if number < 0:
+        return "−" + _num(-number)  # a typographic minus, like the deltas
+    magnitude = abs(number)
+    if magnitude >= 1000:
         return f"{number:,.0f}"
-    if size >= 10:
+    if magnitude >= 10:
         return f"{number:.1f}"
-    if size >= 1:
+    if magnitude >= 1:
         return f"{number:.2f}"
-    if size != 0 and size < 0.001:
+    if magnitude != 0 and magnitude < 0.001:
         return f"{number:.1e}"
     return f"{number:.3f}"
 
 
 def _delta(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if not _finite(value):
         return "—"
     number = float(value)
     if number == 0:
         return "±0"
-    text = _num(abs(number))
+    magnitude = abs(number)
+    # A delta below 0.001 still reads as a plain decimal (+0.0007), not as 7.0e-04.
+    text = f"{magnitude:.4f}" if 0.0001 <= magnitude < 0.001 else _num(magnitude)
     return ("+" if number > 0 else "−") + text
+
+
+def _text(value: Any) -> str:
+    """User-supplied text inside markdown/HTML: no tags, no table breaks, one line."""
+    escaped = html.escape(" ".join(str(value).split()), quote=False)
+    return escaped.replace("|", "\\|")
+
+
+def _code(value: Any) -> str:
+    """Inline code that survives any content (backticks, pipes, HTML)."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A JSON value on one short line (observed values, examples)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _metric_label(name: str) -> str:
@@ -55,43 +121,104 @@ def _metric_label(name: str) -> str:
         return "latency (ms / 1k rows)"
     if name == "model_size_mb":
         return "model size (MB)"
-    return name
+    return _text(name)
+
+
+def _higher_is_better(name: str) -> bool:
+    return METRICS[name].higher_is_better if name in METRICS else True
 
 
 def _better(name: str, challenger: Any, champion: Any) -> bool | None:
-    if challenger is None or champion is None:
+    if not (_finite(challenger) and _finite(champion)) or challenger == champion:
         return None
-    if challenger == champion:
-        return None
-    higher = METRICS[name].higher_is_better if name in METRICS else True
+    higher = _higher_is_better(name)
     return bool(challenger > champion) if higher else bool(challenger < champion)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+# ------------------------------------------------------------------------------ headline
 
 
 def headline(evaluation: Mapping[str, Any], promotion: Mapping[str, Any] | None) -> tuple[str, str]:
     """(title line, one-sentence verdict) for the top of the report."""
-    name = evaluation["model_name"]
+    name = _text(evaluation["model_name"])
     chal = f"v{evaluation['challenger']['version']}"
     champion = evaluation.get("champion")
     champ = f"v{champion['version']}" if champion else None
     passed = bool(evaluation.get("passed"))
-    summary = str(evaluation.get("summary", ""))
+    why = _why(evaluation)
     if promotion and promotion.get("promoted"):
         was = f" (was {champ})" if champ else " (first champion)"
         return (
             f"✅ podium · {name} — challenger **{chal}** is the new champion{was}",
-            f"**Promoted** — {summary}.",
+            f"**Promoted** — {why}.",
         )
     if passed:
         if champ:
             title = f"🏆 podium · {name} — challenger **{chal}** would replace champion **{champ}**"
         else:
             title = f"🏆 podium · {name} — challenger **{chal}** would become the first champion"
-        return title, f"**Promotable** — {summary}."
+        return title, f"**Promotable** — {why}."
     against = f" champion **{champ}**" if champ else " its gates"
     return (
         f"❌ podium · {name} — challenger **{chal}** does not beat{against}",
-        f"**Not promotable** — {summary}.",
+        f"**Not promotable** — {why}.",
     )
+
+
+def _why(evaluation: Mapping[str, Any]) -> str:
+    """The verdict's reason in one sentence: the gates' summary plus the headline metric."""
+    summary = _text(evaluation.get("summary", "")).rstrip(".") or "no gate was evaluated"
+    if not evaluation.get("passed"):
+        return summary
+    checks = evaluation.get("checks") or []
+    if not checks:
+        return summary
+    first = checks[0]
+    metric = str(first.get("metric"))
+    chal, champ = first.get("challenger"), first.get("champion")
+    if _finite(chal) and _finite(champ):
+        delta = float(chal) - float(champ)
+        better = _better(metric, chal, champ)
+        verb = "improves" if better else ("is unchanged" if better is None else "changes")
+        by = "" if better is None else f" by {_delta(delta)}"
+        return f"{summary}; {_text(metric)} {verb}{by} ({_num(champ)} → {_num(chal)})"
+    if _finite(chal):
+        return f"{summary}; {_text(metric)} {_num(chal)}"
+    return summary
+
+
+def _status_line(validation: Mapping[str, Any] | None) -> str | None:
+    """'Validation: …' one-liner under the verdict (data checks, expectations, drift)."""
+    if not validation:
+        return None
+    parts = []
+    checks = validation.get("checks") or []
+    if checks:
+        ok = sum(1 for c in checks if c.get("passed"))
+        parts.append(f"data checks {ok}/{len(checks)} passed")
+    expectations = validation.get("expectations")
+    if isinstance(expectations, Mapping):
+        evaluated = int(expectations.get("evaluated") or 0)
+        failed = int(expectations.get("failed") or 0)
+        parts.append(f"expectations {evaluated - failed}/{evaluated} passed")
+    drift = validation.get("drift")
+    if isinstance(drift, Mapping):
+        features = drift.get("features") or []
+        drifted = [f for f in features if f.get("drifted")]
+        text = f"drift: {len(drifted)} of {_plural(len(features), 'feature')} drifted"
+        if drifted:
+            worst = max(drifted, key=lambda f: _float(f.get("psi")))
+            text += f" ({_code(worst.get('feature'))}, PSI {_num(worst.get('psi'))}"
+            text += ", …)" if len(drifted) > 1 else ")"
+        parts.append(text)
+    return "Validation: " + " · ".join(parts) + "." if parts else None
+
+
+# ------------------------------------------------------------------------- gates and chart
 
 
 def _metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
@@ -100,7 +227,9 @@ def _metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
     chal_metrics: dict[str, Any] = challenger.get("metrics") or {}
     champ_metrics: dict[str, Any] = (champion or {}).get("metrics") or {}
     checks = {c["metric"]: c for c in evaluation.get("checks", [])}
-    order = list(checks) + [m for m in METRICS if m in chal_metrics and m not in checks]
+    known = [m for m in METRICS if m in chal_metrics and m not in checks]
+    extra = [m for m in chal_metrics if m not in METRICS and m not in checks]
+    order = [*checks, *known, *extra]
     champ_head = f"champion v{champion['version']}" if champion else "champion"
     head = f"| metric | {champ_head} | challenger v{challenger['version']} | Δ | gate | |"
     lines = [head, "|---|---:|---:|---:|---|:-:|"]
@@ -108,8 +237,8 @@ def _metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
         chal_value = chal_metrics.get(name)
         champ_value = champ_metrics.get(name)
         delta = (
-            chal_value - champ_value
-            if chal_value is not None and champ_value is not None
+            _float(chal_value) - _float(champ_value)
+            if _finite(chal_value) and _finite(champ_value)
             else None
         )
         better = _better(name, chal_value, champ_value)
@@ -120,109 +249,299 @@ def _metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
         elif better is False:
             champ_text = f"**{champ_text}**"
         check = checks.get(name)
-        gate = check["bound"] if check else "—"
+        gate = _text(check["bound"]) if check else "—"
         mark = ("✅" if check["passed"] else "❌") if check else ""
         lines.append(
-            f"| {_metric_label(name)} | {champ_text} | {chal_text} | {_delta(delta)} | {gate} | {mark} |"
+            f"| {_metric_label(name)} | {champ_text} | {chal_text} | {_delta(delta)} "
+            f"| {gate} | {mark} |"
         )
     return lines
 
 
 def _chart(evaluation: Mapping[str, Any]) -> list[str]:
+    """Champion vs challenger as a Mermaid bar chart (GitHub renders it; no image host).
+
+    Mermaid's xychart draws every bar series at the same position, so two series would
+    hide each other. Each metric gets two slots instead, one per model, and each series
+    sits below the axis (-1: not drawn) in the other's slot; a 0 would still show as a
+    sliver. Bars are horizontal so that the labels never overlap, on a 0..1 axis so that
+    no difference is exaggerated.
+    """
     challenger = evaluation["challenger"]
     champion = evaluation.get("champion")
     chal_metrics: dict[str, Any] = challenger.get("metrics") or {}
     champ_metrics: dict[str, Any] = (champion or {}).get("metrics") or {}
+
+    def charted(value: Any) -> bool:
+        return _finite(value) and 0.0 <= float(value) <= 1.0
+
     names = [
         m
         for m in _UNIT_SCALE
-        if chal_metrics.get(m) is not None and (not champion or champ_metrics.get(m) is not None)
+        if charted(chal_metrics.get(m)) and (not champion or charted(champ_metrics.get(m)))
     ]
     if not names:
         return []
-    values = [chal_metrics[m] for m in names] + [champ_metrics[m] for m in names if champion]
-    low = max(0.0, math.floor(min(values) * 10) / 10 - 0.1)
     chal = f"v{challenger['version']}"
-    title = f"champion v{champion['version']} (left) vs challenger {chal} (right)" if champion else f"challenger {chal}"
-    lines = [
-        "```mermaid",
-        "xychart-beta",
-        f'    title "{title}"',
-        f"    x-axis [{', '.join(names)}]",
-        f"    y-axis {low:.1f} --> 1",
-    ]
+    palette = f"{_CHAMPION_COLOUR}, {_CHALLENGER_COLOUR}" if champion else _CHALLENGER_COLOUR
+    init = {"themeVariables": {"xyChart": {"plotColorPalette": palette}}}
+    lines = ["```mermaid", f"%%{{init: {json.dumps(init)}}}%%", "xychart-beta horizontal"]
+
+    def bar(values: list[float]) -> str:
+        return "    bar [" + ", ".join("-1" if v < 0 else f"{v:.4f}" for v in values) + "]"
+
     if champion:
-        lines.append(f"    bar [{', '.join(f'{champ_metrics[m]:.4f}' for m in names)}]")
-    lines.append(f"    bar [{', '.join(f'{chal_metrics[m]:.4f}' for m in names)}]")
+        champ = f"v{champion['version']}"
+        labels = [label for m in names for label in (f"{m} {champ}", f"{m} {chal}")]
+        lines += [
+            f'    title "champion {champ} (grey) vs challenger {chal} (blue)"',
+            f"    x-axis [{', '.join(json.dumps(label) for label in labels)}]",
+            '    y-axis "score" 0 --> 1',
+            bar([v for m in names for v in (float(champ_metrics[m]), -1.0)]),
+            bar([v for m in names for v in (-1.0, float(chal_metrics[m]))]),
+        ]
+    else:
+        lines += [
+            f'    title "challenger {chal} (no champion yet)"',
+            f"    x-axis [{', '.join(json.dumps(m) for m in names)}]",
+            '    y-axis "score" 0 --> 1',
+            bar([float(chal_metrics[m]) for m in names]),
+        ]
     lines.append("```")
     return lines
 
 
+# ------------------------------------------------------------------------------- details
+
+
+def _details(summary: str, body: Sequence[str]) -> list[str]:
+    # Blank lines around the body let GitHub render the markdown inside <details>.
+    return [f"<details><summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+def _more(shown: int, total: int, what: str) -> list[str]:
+    if total <= shown:
+        return []
+    rest = _plural(total - shown, what)
+    return ["", f"_… and {rest} more (all of them in `.podium/validation.json`)._"]
+
+
+def _rows_of(dataset: Mapping[str, Any]) -> str:
+    rows = dataset.get("rows")
+    return f"{int(rows):,} rows" if isinstance(rows, int | float) else "? rows"
+
+
 def _validation(validation: Mapping[str, Any]) -> list[str]:
-    checks = validation.get("checks", [])
+    checks = validation.get("checks") or []
     passed = sum(1 for c in checks if c.get("passed"))
     mark = "✅" if validation.get("passed") else "❌"
-    train = validation.get("train", {})
-    evald = validation.get("eval", {})
+    train = validation.get("train") or {}
+    evald = validation.get("eval") or {}
     summary = (
         f"Data checks {mark} {passed}/{len(checks)} passed on train "
-        f"({train.get('rows', 0):,} rows) and eval ({evald.get('rows', 0):,} rows)"
+        f"({_rows_of(train)}) and eval ({_rows_of(evald)})"
     )
-    lines = [f"<details><summary>{summary}</summary>", "", "| check | result | detail |", "|---|:-:|---|"]
-    lines += [f"| {c['name']} | {'✅' if c['passed'] else '❌'} | {c['detail']} |" for c in checks]
-    lines += [f"| note | ℹ️ | {note} |" for note in validation.get("notes", [])]
-    lines += ["", "</details>"]
-    return lines
+    body = ["| check | result | detail |", "|---|:-:|---|"]
+    notes = list(validation.get("notes") or [])
+    checks = sorted(checks, key=lambda c: bool(c.get("passed")))  # failures first
+    for c in checks[:MAX_ROWS]:
+        mark = "✅" if c.get("passed") else "❌"
+        body.append(f"| {_text(c.get('name'))} | {mark} | {_text(c.get('detail'))} |")
+    body += [f"| note | ℹ️ | {_text(note)} |" for note in notes[:MAX_ROWS]]
+    body += _more(min(len(checks), MAX_ROWS), len(checks), "check")
+    body += _more(min(len(notes), MAX_ROWS), len(notes), "note")
+    return _details(summary, body)
 
 
-def _link(tracking_uri: str, name: str, version: str) -> str | None:
-    if not tracking_uri.startswith(("http://", "https://")):
-        return None
-    return f"{tracking_uri.rstrip('/')}/#/models/{name}/versions/{version}"
+def _bound(kwargs: Mapping[str, Any], low: str = "min_value", high: str = "max_value") -> str:
+    lo, hi = kwargs.get(low), kwargs.get(high)
+    if lo is not None and hi is not None:
+        return f"between {_short(lo, 20)} and {_short(hi, 20)}"
+    if lo is not None:
+        return f"≥ {_short(lo, 20)}"
+    if hi is not None:
+        return f"≤ {_short(hi, 20)}"
+    return "within bounds"
 
 
-def render(
-    *,
-    evaluation: Mapping[str, Any],
-    training: Mapping[str, Any] | None = None,
-    validation: Mapping[str, Any] | None = None,
-    promotion: Mapping[str, Any] | None = None,
-    context: Mapping[str, Any] | None = None,
-) -> str:
-    """The full markdown report (with its hidden marker on the first line)."""
-    context = context or {}
-    name = evaluation["model_name"]
-    title, verdict = headline(evaluation, promotion)
-    lines = [marker(name), f"### {title}", "", verdict]
-    if evaluation.get("gates_are_default"):
-        lines.append(
-            "_No gates in podium.yaml: the default gate applies (the primary metric must not regress)._"
+def describe_expectation(kind: str, kwargs: Mapping[str, Any]) -> str:
+    """A GX expectation in words: 'values between 0 and 120', 'no missing values'."""
+    described: dict[str, Callable[[], str]] = {
+        "expect_column_values_to_be_between": lambda: f"values {_bound(kwargs)}",
+        "expect_column_values_to_not_be_null": lambda: "no missing values",
+        "expect_column_values_to_be_null": lambda: "only missing values",
+        "expect_column_values_to_be_unique": lambda: "unique values",
+        "expect_column_to_exist": lambda: "column exists",
+        "expect_column_values_to_be_in_set": lambda: (
+            "values in " + _short(_set_text(kwargs.get("value_set")), 50)
+        ),
+        "expect_column_values_to_not_be_in_set": lambda: (
+            "values not in " + _short(_set_text(kwargs.get("value_set")), 50)
+        ),
+        "expect_column_distinct_values_to_be_in_set": lambda: (
+            "distinct values in " + _short(_set_text(kwargs.get("value_set")), 50)
+        ),
+        "expect_column_values_to_match_regex": lambda: f"values match {kwargs.get('regex')!s}",
+        "expect_column_values_to_be_of_type": lambda: f"type {kwargs.get('type_')!s}",
+        "expect_column_values_to_be_in_type_list": lambda: (
+            "type in " + _short(_set_text(kwargs.get("type_list")), 50)
+        ),
+        "expect_column_mean_to_be_between": lambda: f"mean {_bound(kwargs)}",
+        "expect_column_median_to_be_between": lambda: f"median {_bound(kwargs)}",
+        "expect_column_stdev_to_be_between": lambda: f"standard deviation {_bound(kwargs)}",
+        "expect_column_min_to_be_between": lambda: f"minimum {_bound(kwargs)}",
+        "expect_column_max_to_be_between": lambda: f"maximum {_bound(kwargs)}",
+        "expect_column_unique_value_count_to_be_between": lambda: (
+            "distinct values " + _bound(kwargs)
+        ),
+        "expect_column_proportion_of_unique_values_to_be_between": lambda: (
+            f"share of distinct values {_bound(kwargs)}"
+        ),
+        "expect_table_row_count_to_be_between": lambda: f"row count {_bound(kwargs)}",
+        "expect_table_row_count_to_equal": lambda: f"row count = {_short(kwargs.get('value'), 20)}",
+        "expect_table_column_count_to_equal": lambda: f"{_short(kwargs.get('value'), 20)} columns",
+        "expect_table_columns_to_match_set": lambda: (
+            "columns " + _short(_set_text(kwargs.get("column_set")), 50)
+        ),
+        "expect_table_columns_to_match_ordered_list": lambda: (
+            "columns in order " + _short(_set_text(kwargs.get("column_list")), 50)
+        ),
+        "expect_column_value_lengths_to_be_between": lambda: f"lengths {_bound(kwargs)}",
+    }
+    make = described.get(kind)
+    if make is not None:
+        text = make()
+    else:
+        plain = kind.removeprefix("expect_").replace("_", " ")
+        shown = {k: v for k, v in kwargs.items() if k not in {"column", "mostly", "batch_id"}}
+        args = ", ".join(f"{k}={_short(v, 20)}" for k, v in shown.items())
+        text = f"{plain} ({args})" if args else plain
+    mostly = kwargs.get("mostly")
+    if _finite(mostly) and _float(mostly) < 1:
+        text += f" (≥ {_float(mostly):.0%} of rows)"
+    return text
+
+
+def _set_text(values: Any) -> str:
+    if isinstance(values, list | tuple | set):
+        return "{" + ", ".join(str(v) for v in values) + "}"
+    return _short(values, 50)
+
+
+def _expectations(expectations: Mapping[str, Any]) -> list[str]:
+    results = list(expectations.get("results") or [])
+    evaluated = int(expectations.get("evaluated") or len(results))
+    failed = int(expectations.get("failed") or sum(1 for r in results if not r.get("success")))
+    mark = "✅" if expectations.get("passed") else "❌"
+    suite = expectations.get("suite")
+    of_suite = f" ({_text(suite)})" if suite else ""
+    summary = f"Expectations {mark} {evaluated - failed}/{evaluated} passed{of_suite}"
+    results.sort(key=lambda r: bool(r.get("success")))  # failures first, order kept otherwise
+    body = ["| data | column | expectation | observed | result |", "|---|---|---|---|:-:|"]
+    for r in results[:MAX_ROWS]:
+        observed = "" if r.get("observed") is None else _code(_short(r.get("observed")))
+        examples = r.get("unexpected_examples") or []
+        if not r.get("success") and examples:
+            observed += (" — e.g. " if observed else "e.g. ") + ", ".join(
+                _code(_short(e, 30)) for e in examples[:5]
+            )
+        column = _code(r["column"]) if r.get("column") else "—"
+        what = _text(describe_expectation(str(r.get("expectation", "")), r.get("kwargs") or {}))
+        body.append(
+            f"| {_text(r.get('dataset', ''))} | {column} | {what} | {observed} "
+            f"| {'✅' if r.get('success') else '❌'} |"
         )
-    champion = evaluation.get("champion")
-    if champion and champion.get("error"):
-        lines.append(f"_Champion v{champion['version']} could not be scored: {champion['error']}_")
-    lines += ["", *_metrics_table(evaluation), ""]
-    chart = _chart(evaluation)
-    if chart:
-        lines += [*chart, ""]
-    if validation:
-        lines += [*_validation(validation), ""]
-    if training:
-        lines += [
-            f"<details><summary>Challenger v{training['version']}: {training['estimator']}, "
-            f"{len(training.get('feature_types', {}))} features, trained in "
-            f"{float(training.get('fit_seconds', 0)):.1f} s</summary>",
-            "",
-            f"- train data: `{training['train']['path']}` — {training['train']['rows']:,} rows, "
-            f"sha256 `{str(training['train']['sha256'])[:12]}`",
-            f"- eval data: `{training['eval']['path']}` — {training['eval']['rows']:,} rows, "
-            f"sha256 `{str(training['eval']['sha256'])[:12]}`",
-            "",
-            "</details>",
+    body += _more(min(len(results), MAX_ROWS), len(results), "expectation")
+    return _details(summary, body)
+
+
+def _drift(drift: Mapping[str, Any]) -> list[str]:
+    features = list(drift.get("features") or [])
+    drifted = sum(1 for f in features if f.get("drifted"))
+    mark = "⚠️" if drifted or not drift.get("passed", True) else "✅"
+    reference = drift.get("reference_version")
+    against = f"champion v{_text(reference)}'s" if reference else "the reference"
+    summary = (
+        f"Drift {mark} {drifted} of {_plural(len(features), 'feature')} drifted "
+        f"against {against} training data"
+    )
+    share = drift.get("max_drifted_share")
+    body: list[str] = []
+    if _finite(share):
+        body += [
+            f"Drifted share {float(drift.get('drifted_share') or 0):.0%} "
+            f"(allowed: at most {_float(share):.0%}).",
             "",
         ]
-    lines.append(_footer(evaluation, training, promotion, context))
-    return "\n".join(lines).rstrip() + "\n"
+    body += ["| feature | kind | PSI | test | statistic | p-value | drifted |"]
+    body += ["|---|---|---:|---|---:|---:|:-:|"]
+    features.sort(key=lambda f: (not f.get("drifted"), -_float(f.get("psi"))))
+    for f in features[:MAX_ROWS]:
+        test = "χ²" if f.get("test") == "chi2" else _text(f.get("test", ""))
+        body.append(
+            f"| {_code(f.get('feature'))} | {_text(f.get('kind', ''))} | {_num(f.get('psi'))} "
+            f"| {test} | {_num(f.get('statistic'))} | {_num(f.get('p_value'))} "
+            f"| {'⚠️' if f.get('drifted') else ''} |"
+        )
+    body += _more(min(len(features), MAX_ROWS), len(features), "feature")
+    return _details(summary, body)
+
+
+def _shown_path(path: Any, root: str | None) -> str:
+    text = str(path)
+    if root:
+        prefix = root.rstrip("/") + "/"
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
+
+
+def _training(training: Mapping[str, Any], root: str | None) -> list[str]:
+    summary = (
+        f"Challenger v{_text(training['version'])}: {_text(training.get('estimator', ''))}, "
+        f"{_plural(len(training.get('feature_types') or {}), 'feature')}, trained in "
+        f"{float(training.get('fit_seconds') or 0):.1f} s"
+    )
+    body = []
+    for label in ("train", "eval"):
+        data = training.get(label) or {}
+        if data:
+            body.append(
+                f"- {label} data: {_code(_shown_path(data.get('path', '?'), root))} — "
+                f"{_rows_of(data)}, sha256 `{str(data.get('sha256', ''))[:12]}`"
+            )
+    return _details(summary, body)
+
+
+# ---------------------------------------------------------------------------------- links
+
+
+def _public_base(tracking_uri: str) -> str | None:
+    """The tracking server's web address, without credentials; None if not http(s)."""
+    parts = urlsplit(tracking_uri)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def _run_link(base: str, run_id: Any, experiment_id: Any) -> str:
+    if experiment_id:
+        return f"{base}/#/experiments/{quote(str(experiment_id))}/runs/{quote(str(run_id))}"
+    return f"{base}/#/runs/{quote(str(run_id))}"
+
+
+def _version_link(base: str, name: str, version: Any) -> str:
+    return f"{base}/#/models/{quote(name, safe='')}/versions/{quote(str(version))}"
+
+
+def _model_links(base: str, name: str, role: str, model: Mapping[str, Any], experiment: Any) -> str:
+    """'[challenger v14](version page) ([run](run page))' in the MLflow UI."""
+    version = model["version"]
+    text = f"[{role} v{version}]({_version_link(base, name, version)})"
+    if model.get("run_id"):
+        text += f" ([run]({_run_link(base, model['run_id'], experiment)}))"
+    return text
 
 
 def _footer(
@@ -232,30 +551,152 @@ def _footer(
     context: Mapping[str, Any],
 ) -> str:
     parts = []
-    commit = context.get("commit") or ((training or {}).get("provenance") or {}).get("git_commit")
+    provenance = (training or {}).get("provenance") or {}
+    commit = context.get("commit") or provenance.get("git_commit")
     if commit:
-        parts.append(f"commit `{str(commit)[:7]}`")
-    run = context.get("run_url") or ((training or {}).get("provenance") or {}).get("workflow_run")
+        short = f"`{_text(str(commit)[:7])}`"
+        repo_url = context.get("repository_url")
+        linked = f"[{short}]({repo_url}/commit/{commit})" if repo_url else short
+        parts.append(f"commit {linked}")
+    run = context.get("run_url") or provenance.get("workflow_run")
     if run:
         parts.append(f"[workflow run]({run})")
     uri = str(evaluation.get("tracking_uri", ""))
-    name = evaluation["model_name"]
-    links = []
-    chal_link = _link(uri, name, str(evaluation["challenger"]["version"]))
-    if chal_link:
-        links.append(f"[challenger]({chal_link})")
+    name = str(evaluation["model_name"])
+    base = _public_base(uri)
+    challenger = evaluation["challenger"]
     champion = evaluation.get("champion")
-    if champion:
-        champ_link = _link(uri, name, str(champion["version"]))
-        if champ_link:
-            links.append(f"[champion]({champ_link})")
-    if links:
-        parts.append("MLflow " + " · ".join(links))
-    else:
-        parts.append(f"registry `{uri}`")
-    parts.append(f"podium {context.get('podium_version', '')}".strip())
+    if base:
+        experiment = (training or {}).get("experiment_id")
+        links = [_model_links(base, name, "challenger", challenger, experiment)]
+        if champion:
+            links.append(_model_links(base, name, "champion", champion, None))
+        parts.append("MLflow: " + " · ".join(links))
+    elif uri:
+        parts.append(f"registry {_code(uri)}")
+    parts.append(f"podium {_text(context.get('podium_version', ''))}".strip())
     if context.get("pull_request"):
         parts.append("not promoted from pull requests: merge to main to promote")
     elif promotion is not None and not promotion.get("promoted"):
-        parts.append(f"not promoted: {promotion.get('reason')}")
+        parts.append(f"not promoted: {_text(promotion.get('reason'))}")
     return "<sub>" + " · ".join(parts) + "</sub>"
+
+
+# --------------------------------------------------------------------------------- render
+
+
+@dataclass(frozen=True)
+class _Section:
+    name: str  # what a truncation note calls it
+    text: str
+    optional: bool  # may be left out to fit a size limit
+
+
+def _sections(
+    evaluation: Mapping[str, Any],
+    training: Mapping[str, Any] | None,
+    validation: Mapping[str, Any] | None,
+    promotion: Mapping[str, Any] | None,
+    context: Mapping[str, Any],
+) -> list[_Section]:
+    name = evaluation["model_name"]
+    title, verdict = headline(evaluation, promotion)
+    top = [marker(name), f"### {title}", "", verdict]
+    status = _status_line(validation)
+    if status:
+        top += ["", status]
+    if evaluation.get("gates_are_default"):
+        top += [
+            "",
+            "_No gates in podium.yaml: the default gate applies "
+            "(the primary metric must not regress)._",
+        ]
+    champion = evaluation.get("champion")
+    if champion and champion.get("error"):
+        top += [
+            "",
+            f"_Champion v{champion['version']} could not be scored: {_text(champion['error'])}_",
+        ]
+    sections = [
+        _Section("verdict", "\n".join(top), optional=False),
+        _Section("gates", "\n".join(_metrics_table(evaluation)), optional=False),
+    ]
+    chart = _chart(evaluation)
+    if chart:
+        sections.append(_Section("chart", "\n".join(chart), optional=True))
+    if validation:
+        sections.append(_Section("data checks", "\n".join(_validation(validation)), True))
+        expectations = validation.get("expectations")
+        if isinstance(expectations, Mapping):
+            sections.append(_Section("expectations", "\n".join(_expectations(expectations)), True))
+        drift = validation.get("drift")
+        if isinstance(drift, Mapping):
+            sections.append(_Section("drift", "\n".join(_drift(drift)), True))
+    if training:
+        root = context.get("root")
+        sections.append(
+            _Section("training", "\n".join(_training(training, str(root) if root else None)), True)
+        )
+    sections.append(_Section("footer", _footer(evaluation, training, promotion, context), False))
+    return sections
+
+
+def _join(sections: Sequence[_Section]) -> str:
+    return "\n\n".join(s.text for s in sections).rstrip() + "\n"
+
+
+def _truncation_note(dropped: Sequence[str], context: Mapping[str, Any]) -> str:
+    run = context.get("run_url")
+    where = f"the [job summary]({run})" if run else "the job summary"
+    return (
+        f"> [!NOTE]\n> Shortened to fit a GitHub comment ({', '.join(dropped)} left out): "
+        f"the full report is in {where} and in `.podium/report.md`."
+    )
+
+
+def _cut(text: str, budget: int) -> str:
+    """Whole lines of `text` that fit in `budget` (last resort: only required sections left)."""
+    kept: list[str] = []
+    used = 0
+    for line in text.splitlines():
+        cost = size(line) + 1
+        if used + cost > budget:
+            break
+        kept.append(line)
+        used += cost
+    return "\n".join(kept)
+
+
+def render(
+    *,
+    evaluation: Mapping[str, Any],
+    training: Mapping[str, Any] | None = None,
+    validation: Mapping[str, Any] | None = None,
+    promotion: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+    limit: int | None = None,
+) -> str:
+    """The full markdown report (with its hidden marker on the first line).
+
+    With `limit`, the result is at most `limit` characters (as GitHub counts them):
+    optional sections are left out from the end, whole, and a note says so.
+    """
+    context = context or {}
+    sections = _sections(evaluation, training, validation, promotion, context)
+    full = _join(sections)
+    if limit is None or size(full) <= limit:
+        return full
+    *body, footer = sections
+    dropped: list[str] = []
+    while any(s.optional for s in body):
+        index = max(i for i, s in enumerate(body) if s.optional)
+        dropped.insert(0, body.pop(index).name)
+        notice = _Section("note", _truncation_note(dropped, context), False)
+        candidate = _join([*body, notice, footer])
+        if size(candidate) <= limit:
+            return candidate
+    # Even the required sections are too long (e.g. thousands of gates): keep whole lines.
+    note = _truncation_note([*dropped, "table rows"], context)
+    tail = f"\n\n{note}\n\n{footer.text}\n"
+    head = _cut(_join(body), limit - size(tail))
+    return head + tail

@@ -1,16 +1,20 @@
-"""`podium report`: render the comparison; print it and write it locally, summary in CI.
+"""`podium report`: render the comparison; write it to disk (and the job summary in CI);
+in GitHub Actions, post it as the PR comment and set the commit status.
 
-Posting the PR comment and the commit status (through the GitHub adapter) is the
-report issue's; this stage already renders the same markdown everywhere.
+The report is written to `.podium/report.md` and the job summary *before* anything is
+sent to GitHub, so a comment that cannot be posted never loses the report.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from podium import __version__, gha, report, results
 from podium.config import Config
+from podium.errors import InputError, PodiumError, ServiceError
 
 
 @dataclass
@@ -18,28 +22,147 @@ class ReportResult:
     markdown: str
     path: Path
     in_summary: bool
+    comment_url: str | None = None
+    comment_created: bool | None = None
+    status: str | None = None  # the commit status podium set: "success" / "failure"
+    truncated: bool = False  # the PR comment had to leave sections out
+    skipped: str | None = None  # why nothing was posted, when that was expected
 
 
-def build_report(*, config: Config) -> ReportResult:
-    """Render `.podium/` results to `.podium/report.md` (and the job summary in Actions)."""
+def _inputs(config: Config, pr: int | None) -> dict[str, Any]:
+    """What `report.render` needs, read from `.podium/` and the environment."""
     state = config.state_dir
     evaluation = results.read(state, results.EVALUATION, needed_by="report", produced_by="evaluate")
     training = results.read_optional(state, results.TRAINING)
     if training and str(training.get("version")) != str(evaluation["challenger"]["version"]):
         training = None  # a stale training result must not describe another version
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
     context = {
         "podium_version": __version__,
-        "commit": gha.git_commit(config.root),
+        "commit": _event_head_sha(pr) or gha.git_commit(config.root),
+        "repository_url": f"{server.rstrip('/')}/{repository}" if server and repository else None,
         "run_url": gha.run_url(),
-        "pull_request": gha.pr_number(),
+        "pull_request": pr,
+        "root": str(config.root),
     }
-    markdown = report.render(
-        evaluation=evaluation,
-        training=training,
-        validation=results.read_optional(state, results.VALIDATION),
-        promotion=results.read_optional(state, results.PROMOTION),
-        context=context,
-    )
-    path = results.write_text(state, results.REPORT, markdown)
+    return {
+        "evaluation": evaluation,
+        "training": training,
+        "validation": results.read_optional(state, results.VALIDATION),
+        "promotion": results.read_optional(state, results.PROMOTION),
+        "context": context,
+    }
+
+
+def build_report(*, config: Config, pr: int | None = None) -> ReportResult:
+    """Render `.podium/` results to `.podium/report.md` (and the job summary in Actions)."""
+    return _build(config, _inputs(config, pr if pr is not None else gha.pr_number()))
+
+
+def _build(config: Config, inputs: dict[str, Any]) -> ReportResult:
+    markdown = report.render(**inputs)
+    path = results.write_text(config.state_dir, results.REPORT, markdown)
     in_summary = gha.summary(markdown)
     return ReportResult(markdown=markdown, path=path, in_summary=in_summary)
+
+
+def publish_report(
+    *, config: Config, github_token: str | None = None, pr: int | None = None
+) -> ReportResult:
+    """Build the report; in Actions (or with an explicit `pr`) post the PR comment and status.
+
+    The comment is podium's one comment for this model on the PR (found by its hidden
+    marker and edited); the status is `podium/<model>` on the PR's head commit.
+    """
+    number = pr if pr is not None else gha.pr_number()
+    inputs = _inputs(config, number)
+    built = _build(config, inputs)
+    if not (gha.in_actions() or pr is not None):
+        built.skipped = "not in GitHub Actions"
+        return built
+
+    def kept(error: PodiumError) -> PodiumError:
+        where = f"{built.path}" + (" and the job summary" if built.in_summary else "")
+        return type(error)(f"{error}; the report is kept in {where}")
+
+    token = github_token or os.environ.get("GITHUB_TOKEN") or ""
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    if not token:
+        if number is None:  # nothing to comment on; a status is a nicety without a token
+            gha.warning("no GitHub token (--github-token / GITHUB_TOKEN): commit status not set")
+            built.skipped = "no pull request and no token"
+            return built
+        raise kept(
+            InputError(
+                f"no GitHub token to comment on pull request #{number}: pass --github-token "
+                "or set GITHUB_TOKEN (in a workflow: GITHUB_TOKEN: ${{ github.token }})"
+            )
+        )
+    gha.mask(token)
+    if not repository:
+        raise kept(
+            InputError("GITHUB_REPOSITORY is not set: set it to 'owner/name' to post the report")
+        )
+    from podium.github import BadCredentials, GitHub
+
+    try:
+        client = GitHub(
+            token=token, repository=repository, api_url=os.environ.get("GITHUB_API_URL")
+        )
+    except PodiumError as exc:
+        raise kept(exc) from None
+    evaluation = inputs["evaluation"]
+    model = str(evaluation["model_name"])
+    failure: PodiumError | None = None
+    if number is not None:
+        body = report.render(**inputs, limit=report.GITHUB_COMMENT_LIMIT)
+        built.truncated = body != built.markdown
+        try:
+            posted = client.upsert_comment(number, report.marker(model), body)
+            built.comment_url, built.comment_created = posted.url, posted.created
+            gha.set_output("comment-url", posted.url)
+        except PodiumError as exc:
+            failure = exc
+    # Same token, same server: after bad credentials or an outage a status would fail too.
+    if not isinstance(failure, BadCredentials | ServiceError):
+        try:
+            built.status = _set_status(client, config, evaluation, number, built.comment_url)
+        except PodiumError as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise kept(failure) from None
+    return built
+
+
+def _set_status(
+    client: Any, config: Config, evaluation: dict[str, Any], pr: int | None, comment: str | None
+) -> str | None:
+    sha = _event_head_sha(pr)
+    if sha is None and pr is not None:
+        sha = client.pull_head_sha(pr)
+    sha = sha or gha.git_commit(config.root)
+    if not sha:
+        gha.warning("no commit to set the podium status on (GITHUB_SHA is not set)")
+        return None
+    passed = bool(evaluation.get("passed"))
+    state = "success" if passed else "failure"
+    version = evaluation["challenger"]["version"]
+    verdict = "promotable" if passed else "not promotable"
+    description = f"v{version} {verdict}: {' '.join(str(evaluation.get('summary', '')).split())}"
+    client.set_status(
+        sha,
+        state=state,
+        context=f"podium/{evaluation['model_name']}",
+        description=description,
+        target_url=comment or gha.run_url(),
+    )
+    return state
+
+
+def _event_head_sha(pr: int | None) -> str | None:
+    """The PR's head commit from the event payload (GITHUB_SHA is a merge commit on PRs)."""
+    pull = gha.event().get("pull_request")
+    if not isinstance(pull, dict) or (pr is not None and pull.get("number") != pr):
+        return None
+    sha = (pull.get("head") or {}).get("sha")
+    return sha if isinstance(sha, str) and sha else None

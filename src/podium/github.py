@@ -1,0 +1,259 @@
+"""The one module that talks to GitHub (through PyGithub).
+
+- `base_url` comes from GITHUB_API_URL, so GitHub Enterprise Server (`…/api/v3`) works.
+- PyGithub's own retry is off: it would re-POST a comment after a 5xx, and a POST
+  answered 5xx may have succeeded. podium retries itself, a bounded number of times,
+  on 5xx, connection errors and rate limits (403/429 with Retry-After), and before
+  re-posting a comment it looks for its marker again.
+- Failures become podium errors: a token or permission problem is an InputError
+  (exit 2) naming what is missing; GitHub still failing after the retries is a
+  ServiceError (exit 3). The token never appears in a message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from podium import __version__
+from podium.errors import InputError, PodiumError, ServiceError
+
+if TYPE_CHECKING:
+    from github.Issue import Issue
+    from github.IssueComment import IssueComment
+    from github.Repository import Repository
+
+DEFAULT_API_URL = "https://api.github.com"
+RETRY_DELAYS = (1.0, 2.0, 4.0)  # seconds before the 2nd, 3rd and 4th attempt
+MAX_WAIT = 60.0  # a Retry-After longer than this is reported, not waited for
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The PR comment podium created or updated."""
+
+    id: int
+    url: str  # the comment on github.com (html_url)
+    created: bool
+
+
+class BadCredentials(InputError):
+    """GitHub rejected the token itself (401): no other call with it can succeed."""
+
+
+class _Retry(Exception):
+    """A failed attempt that may succeed later (5xx, rate limit, connection)."""
+
+    def __init__(self, wait: float, reason: str) -> None:
+        super().__init__(reason)
+        self.wait = wait
+        self.reason = reason
+
+
+class GitHub:
+    """A repository on GitHub (or GHES) seen through one token."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        repository: str,
+        api_url: str | None = None,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        max_wait: float = MAX_WAIT,
+        timeout: int = 30,
+        per_page: int = 100,
+    ) -> None:
+        from github import Auth, Github
+
+        if repository.count("/") != 1 or not all(repository.split("/")):
+            raise InputError(
+                f"GITHUB_REPOSITORY: '{repository}' is not 'owner/name'; "
+                "run inside GitHub Actions or set it"
+            )
+        self.repository = repository
+        self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        self.retry_delays = tuple(retry_delays)
+        self.max_wait = max_wait
+        self._client = Github(
+            auth=Auth.Token(token),
+            base_url=self.api_url,
+            timeout=timeout,
+            user_agent=f"podium/{__version__}",
+            per_page=per_page,
+            retry=None,  # podium retries (see module docstring)
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+            lazy=True,  # no GET for objects podium only writes to
+        )
+        self._repo: Repository = self._client.get_repo(repository)
+
+    # ------------------------------------------------------------------ operations
+
+    def upsert_comment(self, pr: int, marker: str, body: str) -> Posted:
+        """Edit podium's comment on the PR (found by `marker`), or create it; never two."""
+        issue = self._repo.get_issue(pr)
+        found = self._find(issue, pr, marker)
+        if found is not None:
+            return self._edit(found, body, pr)
+        what = f"comment on pull request #{pr}"
+        last = len(self.retry_delays)
+        for attempt in range(last + 1):
+            try:
+                comment = issue.create_comment(body)
+                return Posted(comment.id, comment.html_url, created=True)
+            except Exception as exc:  # classified; unknown ones re-raised
+                retry = self._classify(exc, what, "`permissions: pull-requests: write`", pr=pr)
+            if attempt < last:
+                self._sleep(retry, attempt, what)
+            # The POST may have landed although it failed: look again before re-posting.
+            found = self._find(issue, pr, marker)
+            if found is not None:
+                return self._edit(found, body, pr, created=True)
+        raise self._exhausted(retry, what)
+
+    def set_status(
+        self, sha: str, *, state: str, context: str, description: str, target_url: str | None
+    ) -> None:
+        """Set a commit status (e.g. `podium/<model>`: success/failure) on `sha`."""
+        commit = self._repo.get_commit(sha)
+        kwargs: dict[str, Any] = {"state": state, "context": context}
+        kwargs["description"] = description if len(description) <= 140 else description[:139] + "…"
+        if target_url:
+            kwargs["target_url"] = target_url
+        self._call(
+            lambda: commit.create_status(**kwargs),
+            f"set the commit status {context} on {sha[:7]}",
+            "`permissions: statuses: write`",
+        )
+
+    def pull_head_sha(self, pr: int) -> str:
+        """The head commit of a pull request (where its checks and statuses live)."""
+        pull = self._call(
+            lambda: self._repo.get_pull(pr).head.sha,
+            f"read pull request #{pr}",
+            "`permissions: pull-requests: read`",
+            pr=pr,
+        )
+        return str(pull)
+
+    # ------------------------------------------------------------------ internals
+
+    def _find(self, issue: Issue, pr: int, marker: str) -> IssueComment | None:
+        """podium's comment for this marker, searching every page; the newest if several."""
+
+        def scan() -> IssueComment | None:
+            last = None
+            for comment in issue.get_comments():
+                if (comment.body or "").lstrip().startswith(marker):
+                    last = comment
+            return last
+
+        what = f"read the comments of pull request #{pr}"
+        return self._call(scan, what, "`permissions: pull-requests: read`", pr=pr)
+
+    def _edit(self, comment: IssueComment, body: str, pr: int, created: bool = False) -> Posted:
+        if comment.body != body:
+            self._call(
+                lambda: comment.edit(body),  # PATCH is idempotent: plain retries are safe
+                f"update podium's comment on pull request #{pr}",
+                "`permissions: pull-requests: write`",
+                pr=pr,
+            )
+        return Posted(comment.id, comment.html_url, created=created)
+
+    def _call(self, action: Callable[[], T], what: str, need: str, pr: int | None = None) -> T:
+        last = len(self.retry_delays)
+        for attempt in range(last + 1):
+            try:
+                return action()
+            except Exception as exc:  # classified; unknown ones re-raised
+                retry = self._classify(exc, what, need, pr=pr)
+            if attempt < last:
+                self._sleep(retry, attempt, what)
+        raise self._exhausted(retry, what)
+
+    def _sleep(self, retry: _Retry, attempt: int, what: str) -> None:
+        wait = max(retry.wait, self.retry_delays[attempt])
+        if wait > self.max_wait:
+            raise ServiceError(
+                f"GitHub ({self.api_url}) asks to wait {wait:.0f} s before trying to {what} "
+                f"again ({retry.reason}); re-run the job later"
+            )
+        time.sleep(wait)
+
+    def _exhausted(self, retry: _Retry, what: str) -> ServiceError:
+        return ServiceError(
+            f"GitHub ({self.api_url}) failed to {what} after {len(self.retry_delays) + 1} "
+            f"attempts ({retry.reason}); try again later"
+        )
+
+    def _classify(self, exc: Exception, what: str, need: str, *, pr: int | None) -> _Retry:
+        """A retryable failure as _Retry; anything else raised as a podium error."""
+        import requests
+        from github import GithubException
+
+        if isinstance(exc, requests.exceptions.RequestException):
+            return _Retry(0.0, f"{type(exc).__name__}: cannot reach {self.api_url}")
+        if not isinstance(exc, GithubException):
+            raise exc
+        status = exc.status
+        headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
+        message = _message(exc.data)
+        if status >= 500:
+            return _Retry(0.0, f"HTTP {status}")
+        retry_after = _seconds(headers.get("retry-after"))
+        rate_limited = "rate limit" in message.lower()
+        if status == 429 or (status == 403 and (retry_after is not None or rate_limited)):
+            if retry_after is None and headers.get("x-ratelimit-remaining") == "0":
+                reset = _seconds(headers.get("x-ratelimit-reset"))
+                retry_after = max(0.0, reset - time.time()) if reset is not None else None
+            wait = retry_after if retry_after is not None else 60.0
+            return _Retry(wait, f"HTTP {status} rate limit")
+        raise self._input_error(status, message, what, need, pr)
+
+    def _input_error(
+        self, status: int, message: str, what: str, need: str, pr: int | None
+    ) -> PodiumError:
+        said = f"{status} {message}".strip()
+        if status == 401:
+            return BadCredentials(
+                f"GitHub ({self.api_url}) rejected the token ({said}) trying to {what}; "
+                "pass a valid token with --github-token or GITHUB_TOKEN "
+                "(in a workflow: GITHUB_TOKEN: ${{ github.token }})"
+            )
+        if status == 403:
+            return InputError(
+                f"GitHub refused to {what} in {self.repository} ({said}); the workflow needs "
+                f"{need} (pull requests from forks get a read-only token)"
+            )
+        if status == 404 and pr is not None:
+            return InputError(
+                f"pull request #{pr} not found in {self.repository} ({self.api_url}); check "
+                f"--pr or the event, and that the token can see the repository ({need})"
+            )
+        if status == 404:
+            return InputError(
+                f"GitHub could not {what} in {self.repository} ({said}); check the "
+                f"repository and commit, and that the token has {need}"
+            )
+        return InputError(f"GitHub refused to {what} in {self.repository} ({said})")
+
+
+def _message(data: Any) -> str:
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return " ".join(data["message"].split())[:200]
+    return ""
+
+
+def _seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
