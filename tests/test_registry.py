@@ -218,6 +218,7 @@ class _BadHandler(http.server.BaseHTTPRequestHandler):
         status, body = {
             "500": (500, b"<html><h1>Internal Server Error</h1></html>"),
             "garbage": (200, b"<html><body>Please log in</body></html>"),
+            "401": (401, b'{"error_code": "UNAUTHENTICATED", "message": "bad credentials"}'),
         }[self.server.mode]
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -311,3 +312,14 @@ def test_server_that_never_answers_times_out(
     assert "after 1 retries (no answer within MLFLOW_HTTP_REQUEST_TIMEOUT)" in message
     assert len(server.requests) == 2
     assert time.monotonic() - started < 15
+
+
+def test_refused_credentials_are_bad_input_naming_the_env_vars(
+    project: Project, bad_mlflow: Callable[[str], _BadMlflow]
+) -> None:
+    server = bad_mlflow("401")
+    result = project.cli("history", env={"MLFLOW_TRACKING_URI": server.url})
+    assert result.code == 2, result.err
+    message = result.err.strip()
+    assert len(message.splitlines()) == 1
+    assert server.url in message and "MLFLOW_TRACKING_TOKEN" in message

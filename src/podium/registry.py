@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -149,7 +150,9 @@ class Registry:
     def _translate(self, what: str, exc: Exception) -> Exception:
         text = str(exc)
         code = getattr(exc, "error_code", "")
-        if "401" in text or "403" in text or code in {"UNAUTHENTICATED", "PERMISSION_DENIED"}:
+        # Match the HTTP status MLflow reports, not any "401" in the text (a port number…).
+        denied = re.search(r"error code (401|403)\b", text) is not None
+        if denied or code in {"UNAUTHENTICATED", "PERMISSION_DENIED"}:
             return ConfigError(
                 f"MLflow at {self.tracking_uri} refused {what} (not authorised); set "
                 "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
