@@ -104,6 +104,12 @@ def actor() -> str:
         return "unknown"
 
 
+def workflow_run() -> dict[str, Any] | None:
+    """The triggering run of a `workflow_run` event (whose results this job publishes)."""
+    run = event().get("workflow_run")
+    return run if isinstance(run, dict) else None
+
+
 def pr_head_sha() -> str | None:
     """The pull request's head commit from the event payload, if this is a PR event."""
     pull = event().get("pull_request")

@@ -327,3 +327,54 @@ def test_the_comment_body_matches_the_renderer(reported: Callable[..., Project])
         context={"podium_version": __import__("podium").__version__, "root": str(project.root)},
     )
     assert (state / "report.md").read_text() == expected
+
+
+def _workflow_run_env(fake: FakeGitHub, tmp_path: Path, head_sha: str) -> dict[str, str]:
+    """The comment job of podium-pr-comment.yml: a workflow_run event, results from a PR run."""
+    event = tmp_path / "workflow_run.json"
+    event.write_text(
+        json.dumps(
+            {
+                "workflow_run": {
+                    "id": 99,
+                    "event": "pull_request",
+                    "head_sha": head_sha,
+                    "html_url": f"{fake.web_url}/{fake.repository}/actions/runs/99",
+                    "pull_requests": [],  # a fork's PR is not listed: the number comes from results
+                }
+            }
+        )
+    )
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    summary.touch()
+    output.touch()
+    return fake.env(
+        GITHUB_EVENT_PATH=str(event),
+        GITHUB_EVENT_NAME="workflow_run",
+        GITHUB_STEP_SUMMARY=str(summary),
+        GITHUB_OUTPUT=str(output),
+    )
+
+
+def test_workflow_run_posts_on_the_pr_whose_head_the_results_came_from(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    result = reported().cli("report", "--pr", "7", env=_workflow_run_env(github, tmp_path, HEAD))
+    assert result.code == 0, result.err
+    comments = github.podium_comments(7)
+    assert len(comments) == 1
+    assert "/actions/runs/99" in comments[0]["body"]  # the PR run, not the comment job
+    assert github.statuses[0]["sha"] == HEAD
+
+
+def test_workflow_run_refuses_a_pr_number_that_is_not_the_runs(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    """A fork's results name PR #8, which it does not own: nothing is posted there."""
+    github.add_pull(7, head_sha=HEAD)
+    github.add_pull(8, head_sha="9" * 40)
+    result = reported().cli("report", "--pr", "8", env=_workflow_run_env(github, tmp_path, HEAD))
+    assert result.code == 0, result.err
+    assert "not posted" in result.out + result.err
+    assert github.podium_comments(8) == [] and github.statuses == []

@@ -41,7 +41,8 @@ def _inputs(config: Config, pr: int | None) -> dict[str, Any]:
         "podium_version": __version__,
         "commit": _event_head_sha(pr) or gha.git_commit(config.root),
         "repository_url": f"{server.rstrip('/')}/{repository}" if server and repository else None,
-        "run_url": gha.run_url(),
+        # Under workflow_run the results come from the triggering run, not this one.
+        "run_url": str((gha.workflow_run() or {}).get("html_url") or "") or gha.run_url(),
         "pull_request": pr,
         "root": str(config.root),
     }
@@ -113,6 +114,11 @@ def publish_report(
         raise kept(exc) from None
     evaluation = inputs["evaluation"]
     model = str(evaluation["model_name"])
+    stale = _foreign_results(client, number)
+    if stale:
+        gha.warning(stale)
+        built.skipped = stale
+        return built
     failure: PodiumError | None = None
     if number is not None:
         body = report.render(**inputs, limit=report.GITHUB_COMMENT_LIMIT)
@@ -159,8 +165,35 @@ def _set_status(
     return state
 
 
+def _foreign_results(client: Any, pr: int | None) -> str | None:
+    """Under `workflow_run`, why the results must not be posted on PR `pr`, if they must not.
+
+    The comment job of a fork PR learns the PR number from the PR run's results, which
+    the fork controls. Posting is only safe when that PR's head commit is the commit the
+    triggering run built; otherwise (a forged number, or a PR pushed to since) nothing
+    is posted: the run for the newer commit will post its own report.
+    """
+    run = gha.workflow_run()
+    if run is None or pr is None:
+        return None
+    built = str(run.get("head_sha") or "")
+    head = client.pull_head_sha(pr)
+    if built and head == built:
+        return None
+    return (
+        f"not posted: pull request #{pr} is at {head[:7]}, but these results were built "
+        f"from {built[:7] or 'an unknown commit'} (a newer push, or a PR number that does "
+        "not belong to the triggering run)"
+    )
+
+
 def _event_head_sha(pr: int | None) -> str | None:
-    """The PR's head commit from the event payload (GITHUB_SHA is a merge commit on PRs)."""
+    """The commit the results describe: the triggering run's head under `workflow_run`,
+    else the PR's head from the event payload (GITHUB_SHA is a merge commit on PRs)."""
+    run = gha.workflow_run()
+    if run is not None:
+        sha = run.get("head_sha")
+        return sha if isinstance(sha, str) and sha else None
     pull = gha.event().get("pull_request")
     if not isinstance(pull, dict) or (pr is not None and pull.get("number") != pr):
         return None
