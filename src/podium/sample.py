@@ -33,8 +33,14 @@ def render_config(model_name: str, estimator_class: str, params: dict[str, objec
     )
 
 
-def churn_tables(seed: int = 7, train_rows: int = 4000, eval_rows: int = 1500) -> tuple[object, object]:
-    """Synthetic customer churn with text categories, missing values and interactions."""
+def churn_tables(
+    seed: int = 7, train_rows: int = 4000, eval_rows: int = 1500, price_skew: float = 1.0
+) -> tuple[object, object]:
+    """Synthetic customer churn with text categories, missing values and interactions.
+
+    `price_skew` > 1 moves customers towards the expensive plans (charges stay within the
+    usual 20–120 range): a drift the validate stage should notice, not a broken feed.
+    """
     import numpy as np
     import pandas as pd
 
@@ -42,7 +48,9 @@ def churn_tables(seed: int = 7, train_rows: int = 4000, eval_rows: int = 1500) -
     n = train_rows + eval_rows
     plan = rng.choice(["monthly", "yearly", "two_year"], size=n, p=[0.55, 0.3, 0.15])
     tenure = rng.integers(0, 73, size=n)
-    charges = np.round(rng.uniform(20, 120, size=n), 2)
+    charges = np.round(20 + 100 * rng.beta(price_skew, 1.0, size=n), 2)
+    if price_skew != 1.0:
+        charges = np.clip(charges, 20.5, 119.5)
     calls = rng.poisson(1.5, size=n)
     region = rng.choice(["north", "south", "east", "west"], size=n)
     payment = rng.choice(["card", "bank", "paper_check"], size=n).astype(object)
@@ -77,14 +85,28 @@ def churn_tables(seed: int = 7, train_rows: int = 4000, eval_rows: int = 1500) -
     )
 
 
-def write_project(folder: Path, model_name: str, estimator_class: str, params: dict[str, object]) -> Path:
-    """Write data/ (once) and podium.yaml into `folder`; returns the config path."""
+def write_project(
+    folder: Path,
+    model_name: str,
+    estimator_class: str,
+    params: dict[str, object],
+    month: int = 1,
+) -> Path:
+    """Write data/ and podium.yaml into `folder`; returns the config path.
+
+    Month 1 writes the training and evaluation data; a later month replaces the training
+    data with a newer sample in which charges rose (the evaluation data stays put, so
+    champion and challenger are still judged on the same rows).
+    """
     data_dir = folder / "data"
-    if not (data_dir / "train.csv").exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if month == 1 or not (data_dir / "eval.csv").exists():
         train, evaluation = churn_tables()
         train.to_csv(data_dir / "train.csv", index=False)  # type: ignore[attr-defined]
         evaluation.to_csv(data_dir / "eval.csv", index=False)  # type: ignore[attr-defined]
+    if month > 1:
+        newer, _ = churn_tables(seed=7 + month, price_skew=1.0 + 0.8 * (month - 1))
+        newer.to_csv(data_dir / "train.csv", index=False)  # type: ignore[attr-defined]
     config = folder / "podium.yaml"
     config.write_text(render_config(model_name, estimator_class, params), encoding="utf-8")
     return config

@@ -28,3 +28,9 @@ def test_demo_crowns_a_champion_then_judges_a_challenger(tmp_path: Path) -> None
     promoted = evaluation["passed"]
     assert len(events) == (2 if promoted else 1)
     assert "traceback" not in result.err.lower()
+    # Round 1 suggested a GX suite; round 2's newer training data drifted in one feature.
+    validation = json.loads((folder / ".podium" / "validation.json").read_text())
+    assert validation["expectations"]["passed"] and validation["expectations"]["evaluated"] > 20
+    drifted = [f["feature"] for f in validation["drift"]["features"] if f["drifted"]]
+    assert drifted == ["monthly_charges"]
+    assert "1 of 7 features drifted" in result.out

@@ -37,10 +37,17 @@ def demo(
     rounds: list[RunResult] = []
     tracking_uri = ""
     for number, (estimator, params) in enumerate(ROUNDS, start=1):
-        path = sample.write_project(where, model_name, estimator, params)
+        path = sample.write_project(where, model_name, estimator, params, month=number)
         config = config_module.load(path)
         tracking_uri = config.tracking_uri
         say(f"\n== round {number}: {estimator.rsplit('.', 1)[-1]} ==")
+        if number == 1:
+            from podium.stages.suggest import suggest
+
+            suite = suggest(config=config, force=True)
+            say(f"  suggest: wrote {suite.expectations} expectations to {suite.path.name}")
+        else:
+            say("  (a new month of training data arrived: customers pay more)")
         try:
             outcome = run(config=config, say=lambda line: say(f"  {line}"))
         except CheckFailed as failed:  # a data check failed: part of the demo's story too
