@@ -94,6 +94,15 @@ def test_zizmor_finds_nothing_in_the_actions() -> None:
     assert "No findings to report" in result.stdout
 
 
+def test_zizmor_finds_nothing_in_the_projects_own_ci() -> None:
+    """With the repository's .github/zizmor.yml (which explains its one disabled audit)."""
+    result = run(
+        tool("zizmor"), "--offline", "--no-progress", str(REPO / ".github" / "workflows"), cwd=REPO
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
+
+
 def test_zizmor_finds_nothing_in_the_generated_workflows(generated: Path) -> None:
     result = run(tool("zizmor"), "--offline", "--strict-collection", "--no-progress", str(generated))
     assert result.returncode == 0, result.stdout + result.stderr
