@@ -504,3 +504,29 @@ def test_two_gates_on_one_metric_share_a_row_and_both_must_pass() -> None:
     rows = [line for line in render(evaluation=evaluation).splitlines() if line.startswith("| roc_auc")]
     assert len(rows) == 1
     assert "≥ 0.7; ≥ 0.9" in rows[0] and "❌" in rows[0]
+
+
+def failed_validation() -> dict[str, Any]:
+    checked = validation()
+    checked["passed"] = False
+    checked["checks"].append(
+        {"name": "expectations", "passed": False, "detail": "'age' values between 0 and 120 failed on train"}
+    )
+    checked["expectations"]["passed"] = False
+    return checked
+
+
+def test_a_data_failure_report_says_why_nothing_was_trained() -> None:
+    from podium.report import marker, render_data_failure
+
+    text = render_data_failure(
+        model_name="churn-classifier",
+        validation=failed_validation(),
+        context={"podium_version": "9.9", "commit": "a1b2c3d4e5", "run_url": "https://ci/run/1"},
+    )
+    assert text.startswith(marker("churn-classifier") + "\n")  # same comment as a full report
+    assert "the data did not pass validation" in text
+    assert "**Not trained** — 'age' values between 0 and 120 failed on train." in text
+    assert "<details><summary>Data checks ❌" in text
+    assert "commit `a1b2c3d`" in text and "[workflow run](https://ci/run/1)" in text
+    assert "podium 9.9" in text

@@ -235,7 +235,9 @@ def test_the_pr_workflow_never_promotes_and_keeps_secrets_from_fork_code(generat
     text = (generated / "podium-pr.yml").read_text()
     assert "/actions/promote@" not in text and "/actions/rollback@" not in text
     upload = [s for s in all_steps(pr) if "upload-artifact" in str(s.get("uses"))]
-    assert upload and upload[0]["if"] == "${{ !cancelled() && steps.train.outcome == 'success' }}"
+    # Uploaded after training, or when the data failed validation (so the PR hears why).
+    assert upload and upload[0]["if"].startswith("${{ !cancelled() && (steps.train.outcome == 'success' ||")
+    assert "steps.validate.outcome == 'failure'" in upload[0]["if"]
 
     comment = load(generated / "podium-pr-comment.yml")
     on = comment.get("on", comment.get(True))

@@ -648,6 +648,51 @@ def _sections(
     return sections
 
 
+def render_data_failure(
+    *,
+    model_name: str,
+    validation: Mapping[str, Any],
+    context: Mapping[str, Any] | None = None,
+) -> str:
+    """The report when the data failed validation, so nothing was trained or compared.
+
+    Same marker as `render`: on a pull request it replaces (or becomes) the one comment.
+    """
+    context = context or {}
+    failed = [c for c in validation.get("checks") or [] if not c.get("passed")]
+    why = "; ".join(_text(c.get("detail")) for c in failed[:3]) or "see the checks below"
+    top = [
+        marker(model_name),
+        f"### ❌ podium · {_text(model_name)} — the data did not pass validation",
+        "",
+        f"**Not trained** — {why}.",
+    ]
+    status = _status_line(validation)
+    if status:
+        top += ["", status]
+    sections = [
+        _Section("verdict", "\n".join(top), optional=False),
+        _Section("data checks", "\n".join(_validation(validation)), False),
+    ]
+    expectations = validation.get("expectations")
+    if isinstance(expectations, Mapping):
+        sections.append(_Section("expectations", "\n".join(_expectations(expectations)), False))
+    drift = validation.get("drift")
+    if isinstance(drift, Mapping):
+        sections.append(_Section("drift", "\n".join(_drift(drift)), False))
+    parts = []
+    commit = context.get("commit")
+    if commit:
+        parts.append(f"commit `{_text(str(commit)[:7])}`")
+    run = context.get("run_url")
+    if run:
+        parts.append(f"[workflow run]({run})")
+    parts.append(f"podium {_text(context.get('podium_version', ''))}".strip())
+    parts.append("fix the data (or the expectation suite) and push again")
+    sections.append(_Section("footer", "<sub>" + " · ".join(parts) + "</sub>", False))
+    return _join(sections)
+
+
 def _join(sections: Sequence[_Section]) -> str:
     return "\n\n".join(s.text for s in sections).rstrip() + "\n"
 

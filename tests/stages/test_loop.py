@@ -366,3 +366,28 @@ def test_entrypoint_model_is_trained_registered_and_loadable(
     registry = registry_of(project)
     assert registry.champion().version == "1"
     assert _json(project, "train.json")["estimator"] == "train_model.py:build_model"
+
+
+def test_run_with_data_that_fails_an_expectation_trains_nothing_and_reports_why(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    suite = {
+        "name": "churn",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "tenure_months", "min_value": 0, "max_value": 10},
+            }
+        ],
+    }
+    (project.root / "suite.json").write_text(json.dumps(suite))
+    document = project.config()
+    document["data"]["expectations"] = "suite.json"
+    project.write_config(document)
+    result = project.cli("run")
+    assert result.code == 1
+    assert "tenure_months" in result.err
+    assert registry_of(project).versions() == []  # nothing trained, nothing registered
+    report = (project.state / "report.md").read_text()
+    assert "the data did not pass validation" in report and "tenure_months" in report
+    assert not (project.state / "train.json").exists()

@@ -378,3 +378,31 @@ def test_workflow_run_refuses_a_pr_number_that_is_not_the_runs(
     assert result.code == 0, result.err
     assert "not posted" in result.out + result.err
     assert github.podium_comments(8) == [] and github.statuses == []
+
+
+def test_a_pr_whose_data_failed_validation_still_gets_its_comment_and_a_failure_status(
+    github: FakeGitHub, make_project: Callable[..., Project], tmp_path: Path
+) -> None:
+    from tests.test_report import failed_validation
+
+    project = make_project()
+    project.state.mkdir(parents=True, exist_ok=True)
+    (project.state / "validation.json").write_text(json.dumps(failed_validation()))
+    github.add_pull(7, head_sha=HEAD)
+    result = project.cli("report", env=actions_env(github, tmp_path))
+    assert result.code == 0, result.err
+    comments = github.podium_comments(7)
+    assert len(comments) == 1 and "the data did not pass validation" in comments[0]["body"]
+    assert github.statuses[0]["state"] == "failure" and github.statuses[0]["sha"] == HEAD
+
+
+def test_without_evaluation_a_passed_validation_still_asks_for_evaluate(
+    make_project: Callable[..., Project],
+) -> None:
+    from tests.test_report import validation
+
+    project = make_project()
+    project.state.mkdir(parents=True, exist_ok=True)
+    (project.state / "validation.json").write_text(json.dumps(validation()))
+    result = project.cli("report")
+    assert result.code == 2 and "podium evaluate" in result.err

@@ -32,9 +32,16 @@ class ReportResult:
 def _inputs(config: Config, pr: int | None) -> dict[str, Any]:
     """What `report.render` needs, read from `.podium/` and the environment."""
     state = config.state_dir
-    evaluation = results.read(state, results.EVALUATION, needed_by="report", produced_by="evaluate")
+    validation = results.read_optional(state, results.VALIDATION)
+    evaluation = results.read_optional(state, results.EVALUATION)
+    data_failed = validation is not None and validation.get("passed") is False
+    if evaluation is None and not data_failed:  # say which stage to run
+        evaluation = results.read(state, results.EVALUATION, needed_by="report", produced_by="evaluate")
     training = results.read_optional(state, results.TRAINING)
-    if training and str(training.get("version")) != str(evaluation["challenger"]["version"]):
+    if training and (
+        evaluation is None
+        or str(training.get("version")) != str(evaluation["challenger"]["version"])
+    ):
         training = None  # a stale training result must not describe another version
     server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
     context = {
@@ -49,7 +56,7 @@ def _inputs(config: Config, pr: int | None) -> dict[str, Any]:
     return {
         "evaluation": evaluation,
         "training": training,
-        "validation": results.read_optional(state, results.VALIDATION),
+        "validation": validation,
         "promotion": results.read_optional(state, results.PROMOTION),
         "context": context,
     }
@@ -60,8 +67,16 @@ def build_report(*, config: Config, pr: int | None = None) -> ReportResult:
     return _build(config, _inputs(config, pr if pr is not None else gha.pr_number()))
 
 
+def _render(config: Config, inputs: dict[str, Any], limit: int | None = None) -> str:
+    if inputs["evaluation"] is None:  # the data failed validation: nothing was compared
+        return report.render_data_failure(
+            model_name=config.model.name, validation=inputs["validation"], context=inputs["context"]
+        )
+    return report.render(**inputs, limit=limit)
+
+
 def _build(config: Config, inputs: dict[str, Any]) -> ReportResult:
-    markdown = report.render(**inputs)
+    markdown = _render(config, inputs)
     path = results.write_text(config.state_dir, results.REPORT, markdown)
     in_summary = gha.summary(markdown)
     return ReportResult(markdown=markdown, path=path, in_summary=in_summary)
@@ -113,7 +128,7 @@ def publish_report(
     except PodiumError as exc:
         raise kept(exc) from None
     evaluation = inputs["evaluation"]
-    model = str(evaluation["model_name"])
+    model = config.model.name
     stale = _foreign_results(client, number)
     if stale:
         gha.warning(stale)
@@ -121,7 +136,7 @@ def publish_report(
         return built
     failure: PodiumError | None = None
     if number is not None:
-        body = report.render(**inputs, limit=report.GITHUB_COMMENT_LIMIT)
+        body = _render(config, inputs, limit=report.GITHUB_COMMENT_LIMIT)
         built.truncated = body != built.markdown
         try:
             posted = client.upsert_comment(number, report.marker(model), body)
@@ -141,7 +156,11 @@ def publish_report(
 
 
 def _set_status(
-    client: Any, config: Config, evaluation: dict[str, Any], pr: int | None, comment: str | None
+    client: Any,
+    config: Config,
+    evaluation: dict[str, Any] | None,
+    pr: int | None,
+    comment: str | None,
 ) -> str | None:
     sha = _event_head_sha(pr)
     if sha is None and pr is not None:
@@ -150,15 +169,19 @@ def _set_status(
     if not sha:
         gha.warning("no commit to set the podium status on (GITHUB_SHA is not set)")
         return None
-    passed = bool(evaluation.get("passed"))
-    state = "success" if passed else "failure"
-    version = evaluation["challenger"]["version"]
-    verdict = "promotable" if passed else "not promotable"
-    description = f"v{version} {verdict}: {' '.join(str(evaluation.get('summary', '')).split())}"
+    if evaluation is None:
+        state, description = "failure", "the data did not pass validation: nothing was trained"
+    else:
+        passed = bool(evaluation.get("passed"))
+        state = "success" if passed else "failure"
+        version = evaluation["challenger"]["version"]
+        verdict = "promotable" if passed else "not promotable"
+        summary = " ".join(str(evaluation.get("summary", "")).split())
+        description = f"v{version} {verdict}: {summary}"
     client.set_status(
         sha,
         state=state,
-        context=f"podium/{evaluation['model_name']}",
+        context=f"podium/{config.model.name}",
         description=description,
         target_url=comment or gha.run_url(),
     )

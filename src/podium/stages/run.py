@@ -38,7 +38,11 @@ def run(
     from podium.stages.validate import validate
 
     say("validate: checking the data")
-    validate(config=config)  # a failed data check stops here: nothing is trained
+    try:
+        validate(config=config)
+    except CheckFailed:  # a failed data check stops here: nothing is trained, but say why
+        build_report(config=config)
+        raise
     say("train: fitting the challenger")
     trained = train(config=config)
     say(f"train: registered {config.model.name} v{trained.version} (run {trained.run_id[:8]})")
