@@ -329,3 +329,36 @@ def test_a_pull_request_whose_challenger_fails_a_gate_fails_and_the_comment_says
     assert [(s["sha"], s["state"]) for s in github.statuses] == [(HEAD, "failure")]
     assert champion(project, registry_of) == "1"
     assert [e["version"] for e in history(project)] == ["1"]
+
+
+def test_a_pull_request_whose_data_fails_validation_is_told_why_and_trains_nothing(
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any], github: FakeGitHub
+) -> None:
+    project, act = act_repo
+    crown(project, ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}))
+    suite = {
+        "name": "churn",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "tenure_months", "min_value": 0, "max_value": 10},
+            }
+        ],
+    }
+    (project.root / "suite.json").write_text(json.dumps(suite))
+    document = project.config()
+    document["data"]["expectations"] = "suite.json"
+    project.write_config(document)
+    commit(project, "an expectation the data breaks")
+    github.add_pull(9, HEAD)
+
+    checks, comment = pull_request(act, 9, run_id=7001, listed=True)
+
+    assert checks.code != 0 and "validation failed" in checks.log
+    assert comment.code == 0, comment.log[-6000:]
+    posted = github.podium_comments(9)
+    assert len(posted) == 1
+    assert "the data did not pass validation" in posted[0]["body"]
+    assert "tenure_months" in posted[0]["body"]
+    assert [(s["sha"], s["state"]) for s in github.statuses] == [(HEAD, "failure")]
+    assert [v.version for v in registry_of(project).versions()] == ["1"]  # nothing trained
