@@ -234,7 +234,30 @@ def _regression() -> dict[str, Any]:
     return reg
 
 
+def _significant() -> dict[str, Any]:
+    """A `significant: true` gate with its bootstrap interval (and one it did not clear)."""
+    evaluated = evaluation()
+    evaluated["checks"][0].update(
+        bound="≥ 0.8 and significant improvement",
+        interval={"low": 0.0041, "high": 0.0198, "confidence": 0.95, "resamples": 1000,
+                  "rows": 12052, "method": "poisson-bootstrap"},
+    )
+    evaluated["checks"].insert(1, {
+        "metric": "f1",
+        "challenger": 0.7093,
+        "champion": 0.7021,
+        "delta": 0.0072,
+        "bound": "Δ no worse than 0.01",
+        "passed": True,
+        "reasons": [],
+        "interval": {"low": -0.0031, "high": 0.0174, "confidence": 0.95, "resamples": 1000,
+                     "rows": 12052, "method": "poisson-bootstrap"},
+    })
+    return evaluated
+
+
 CASES: dict[str, dict[str, Any]] = {
+    "significant": {"evaluation": _significant(), "context": CONTEXT},
     "promotable_pr": {
         "evaluation": evaluation(),
         "training": training(),

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from podium.errors import ConfigError
 from podium.metrics import METRICS, metric_names_for
+from podium.significance import BOOTSTRAPPED
 
 DEFAULT_TRACKING_URI = "sqlite:///.podium/mlflow.db"
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -85,6 +86,7 @@ class Gate(_Strict):
     min: float | None = None
     max: float | None = None
     min_delta: float | None = None
+    significant: bool = False  # the bootstrap CI's lower end must clear min_delta
 
     @field_validator("metric")
     @classmethod
@@ -103,6 +105,22 @@ class Gate(_Strict):
             raise ValueError(f"gate on '{self.metric}' needs at least one of min, max, min_delta")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"gate on '{self.metric}' has min {self.min} above max {self.max}")
+        return self
+
+    @model_validator(mode="after")
+    def _significance(self) -> Gate:
+        if not self.significant:
+            return self
+        if self.metric not in BOOTSTRAPPED:
+            raise ValueError(
+                f"significant: true needs a metric computed per evaluation row; "
+                f"'{self.metric}' is measured once (remove significant, or gate another metric)"
+            )
+        if self.min_delta is None:
+            raise ValueError(
+                f"significant: true on '{self.metric}' needs min_delta, the improvement the "
+                "interval must clear (min_delta: 0 = significantly better)"
+            )
         return self
 
 

@@ -95,6 +95,18 @@ def _delta(value: Any) -> str:
     return ("+" if number > 0 else "−") + text
 
 
+def _interval(check: Mapping[str, Any] | None) -> str | None:
+    """'95% CI +0.004 … +0.020' from a check's bootstrap interval, if it has one."""
+    interval = (check or {}).get("interval")
+    if not isinstance(interval, Mapping):
+        return None
+    low, high = interval.get("low"), interval.get("high")
+    if not (_finite(low) and _finite(high)):
+        return None
+    level = _float(interval.get("confidence")) or 0.95
+    return f"{level:.0%} CI {_delta(low)} … {_delta(high)}"
+
+
 def _text(value: Any) -> str:
     """User-supplied text inside markdown/HTML: no tags, no table breaks, one line."""
     escaped = html.escape(" ".join(str(value).split()), quote=False)
@@ -185,7 +197,9 @@ def _why(evaluation: Mapping[str, Any]) -> str:
         better = _better(metric, chal, champ)
         verb = "improves" if better else ("is unchanged" if better is None else "changes")
         by = "" if better is None else f" by {_delta(delta)}"
-        return f"{summary}; {_text(metric)} {verb}{by} ({_num(champ)} → {_num(chal)})"
+        ci = _interval(first)
+        detail = f"{ci}; " if ci else ""
+        return f"{summary}; {_text(metric)} {verb}{by} ({detail}{_num(champ)} → {_num(chal)})"
     if _finite(chal):
         return f"{summary}; {_text(metric)} {_num(chal)}"
     return summary
@@ -251,8 +265,10 @@ def _metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
         check = checks.get(name)
         gate = _text(check["bound"]) if check else "—"
         mark = ("✅" if check["passed"] else "❌") if check else ""
+        ci = _interval(check) if delta is not None else None
+        delta_text = f"{_delta(delta)} ({ci})" if ci else _delta(delta)
         lines.append(
-            f"| {_metric_label(name)} | {champ_text} | {chal_text} | {_delta(delta)} "
+            f"| {_metric_label(name)} | {champ_text} | {chal_text} | {delta_text} "
             f"| {gate} | {mark} |"
         )
     return lines
