@@ -234,8 +234,9 @@ def _regression() -> dict[str, Any]:
     return reg
 
 
-def _significant() -> dict[str, Any]:
-    """A `significant: true` gate with its bootstrap interval (and one it did not clear)."""
+def _insight() -> dict[str, Any]:
+    """Beyond the point estimate: bootstrap intervals (a `significant: true` gate) and
+    permutation importance of both models with rank changes."""
     evaluated = evaluation()
     evaluated["checks"][0].update(
         bound="≥ 0.8 and significant improvement",
@@ -253,11 +254,25 @@ def _significant() -> dict[str, Any]:
         "interval": {"low": -0.0031, "high": 0.0174, "confidence": 0.95, "resamples": 1000,
                      "rows": 12052, "method": "poisson-bootstrap"},
     })
+
+    def ranking(*pairs: tuple[str, float]) -> dict[str, Any]:
+        features = [
+            {"feature": name, "importance": value, "std": value / 10, "rank": rank}
+            for rank, (name, value) in enumerate(pairs, start=1)
+        ]
+        return {"metric": "roc_auc", "rows": 5000, "repeats": 5, "features": features}
+
+    evaluated["importance"] = {
+        "challenger": ranking(
+            ("tenure_months", 0.081), ("plan", 0.034), ("age", 0.022), ("support_calls", 0.0004)
+        ),
+        "champion": ranking(("age", 0.05), ("plan", 0.03), ("region", 0.02), ("tenure_months", 0.01)),
+    }
     return evaluated
 
 
 CASES: dict[str, dict[str, Any]] = {
-    "significant": {"evaluation": _significant(), "context": CONTEXT},
+    "insight": {"evaluation": _insight(), "context": CONTEXT},
     "promotable_pr": {
         "evaluation": evaluation(),
         "training": training(),

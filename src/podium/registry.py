@@ -299,6 +299,10 @@ class Registry:
         if batch:
             self.call("logging metrics", lambda: self.client.log_batch(run_id, metrics=batch))
 
+    def log_json(self, run_id: str, payload: dict[str, Any], path: str) -> None:
+        """Attach a JSON artifact (e.g. `podium/importance.json`) to an existing run."""
+        self.call(f"logging {path}", lambda: self.client.log_dict(run_id, payload, path))
+
     def set_version_tags(self, version: str, tags: dict[str, str]) -> None:
         for key, value in tags.items():
             self._set_version_tag(version, key, value)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from podium import importance
 from podium.metrics import METRICS
 
 MARKER = "<!-- podium-report: {name} -->"
@@ -503,6 +504,73 @@ def _drift(drift: Mapping[str, Any]) -> list[str]:
     return _details(summary, body)
 
 
+def _rankings(
+    evaluation: Mapping[str, Any],
+) -> tuple[Mapping[str, Any], list[dict[str, Any]], bool] | None:
+    """(challenger's ranking, its features with champion ranks, has a champion ranking)."""
+    found = evaluation.get("importance")
+    if not isinstance(found, Mapping):
+        return None
+    challenger = found.get("challenger")
+    if not isinstance(challenger, Mapping) or not challenger.get("features"):
+        return None
+    champion = found.get("champion")
+    champion_features = champion.get("features") if isinstance(champion, Mapping) else None
+    compared = importance.compare(challenger["features"], champion_features)
+    return challenger, compared, champion_features is not None
+
+
+def _importance_what(ranking: Mapping[str, Any]) -> str:
+    metric = str(ranking.get("metric", ""))
+    moved = "drop" if _higher_is_better(metric) else "rise"
+    return f"{moved} in {_text(metric)} when shuffled"
+
+
+def _importance_line(evaluation: Mapping[str, Any]) -> str | None:
+    """'Top features: `tenure_months` (rose from 4th to 1st) · …' under the verdict."""
+    found = _rankings(evaluation)
+    if found is None:
+        return None
+    ranking, compared, _ = found
+    parts = []
+    for item in compared[:3]:
+        change = f" ({_text(item['change'])})" if item.get("change") else ""
+        parts.append(f"{_code(item['feature'])}{change}")
+    return f"Top features ({_importance_what(ranking)}): " + " · ".join(parts) + "."
+
+
+def _importance(evaluation: Mapping[str, Any]) -> list[str]:
+    found = _rankings(evaluation)
+    if found is None:
+        return []
+    ranking, compared, with_champion = found
+    champion = evaluation.get("champion") or {}
+    version = f"v{_text(evaluation['challenger']['version'])}"
+    summary = (
+        f"Feature importance of challenger {version} — {_importance_what(ranking)}, "
+        f"{_plural(int(ranking.get('rows') or 0), 'row')} × {int(ranking.get('repeats') or 0)} "
+        "shuffles"
+    )
+    head = "| rank | feature | importance |"
+    rule = "|---:|---|---:|"
+    if with_champion:
+        head += f" champion v{_text(champion.get('version', '?'))} | change |"
+        rule += "---:|---|"
+    body = [head, rule]
+    for item in compared[:MAX_ROWS]:
+        row = (
+            f"| {int(item['rank'])} | {_code(item['feature'])} "
+            f"| {_num(item.get('importance'))} ± {_num(item.get('std'))} |"
+        )
+        if with_champion:
+            old = item.get("champion_rank")
+            row += f" {importance.ordinal(int(old)) if old else '—'} | {_text(item['change'])} |"
+        body.append(row)
+    if len(compared) > MAX_ROWS:
+        body += ["", f"_… and {_plural(len(compared) - MAX_ROWS, 'feature')} more._"]
+    return _details(summary, body)
+
+
 def _shown_path(path: Any, root: str | None) -> str:
     text = str(path)
     if root:
@@ -621,6 +689,9 @@ def _sections(
     status = _status_line(validation)
     if status:
         top += ["", status]
+    features = _importance_line(evaluation)
+    if features:
+        top += ["", features]
     if evaluation.get("gates_are_default"):
         top += [
             "",
@@ -640,6 +711,9 @@ def _sections(
     chart = _chart(evaluation)
     if chart:
         sections.append(_Section("chart", "\n".join(chart), optional=True))
+    explained = _importance(evaluation)
+    if explained:
+        sections.append(_Section("feature importance", "\n".join(explained), optional=True))
     if validation:
         sections.append(_Section("data checks", "\n".join(_validation(validation)), True))
         expectations = validation.get("expectations")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.conftest import STRONG, STRONG_PARAMS, Project
+from tests.stages.test_loop import ENTRYPOINT
 
 
 def _evaluation(project: Project) -> dict[str, Any]:
@@ -55,3 +56,48 @@ def test_a_significant_gate_promotes_a_real_improvement_and_refuses_a_tie(
     assert "not significant" in evaluated["summary"]
     assert "not significant" in tie.err
     assert registry_of(project).champion().version == "2"
+
+
+def test_importance_of_both_models_is_logged_and_reported_for_a_user_entrypoint(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    import mlflow
+
+    (project.root / "train_model.py").write_text(ENTRYPOINT)
+    document = project.config()
+    document["model"].pop("estimator")
+    document["model"]["entrypoint"] = "train_model.py:build_model"
+    project.write_config(document)
+    first = project.cli("run")
+    assert first.code == 0, first.err
+    found = _evaluation(project)["importance"]
+    assert found["champion"] is None
+    assert found["challenger"]["metric"] == "roc_auc"  # the gated metric
+
+    second = project.cli("run")
+    assert second.code == 0, second.err
+    evaluated = _evaluation(project)
+    found = evaluated["importance"]
+    features = {f["feature"] for f in found["challenger"]["features"]}
+    assert features == {
+        "tenure_months",
+        "monthly_charges",
+        "support_calls",
+        "plan",
+        "region",
+        "payment",
+        "age",
+    }  # raw columns, not the entrypoint's one-hot internals
+    assert found["challenger"]["rows"] == 600
+    assert [f["rank"] for f in found["champion"]["features"]] == list(range(1, 8))
+    # Same entrypoint, same data: the same ranking.
+    assert found["challenger"]["features"] == found["champion"]["features"]
+
+    run_id = evaluated["challenger"]["run_id"]
+    registry_of(project)  # points MLflow at the project's store
+    logged = mlflow.artifacts.load_dict(f"runs:/{run_id}/podium/importance.json")
+    assert logged == found
+    report = (project.state / "report.md").read_text()
+    top = found["challenger"]["features"][0]["feature"]
+    assert f"Top features (drop in roc_auc when shuffled): `{top}` (still 1st)" in report
+    assert "Feature importance of challenger v2" in report

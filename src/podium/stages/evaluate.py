@@ -6,13 +6,13 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from podium import data, gha, results
+from podium import data, gha, importance, results
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
 from podium.gates import decide
 from podium.metrics import latency_ms_per_1k, model_size_mb, predict, score_outputs
 from podium.registry import Registry, Version, now_iso
-from podium.significance import Bootstrap, paired_bootstrap
+from podium.significance import BOOTSTRAPPED, Bootstrap, paired_bootstrap
 from podium.stages import open_registry
 
 
@@ -48,6 +48,7 @@ class EvaluationResult:
     eval: dict[str, object]
     evaluated_at: str
     significance: dict[str, Any] | None = None  # how the intervals in `checks` were made
+    importance: dict[str, Any] | None = None  # permutation importance, both models
 
 
 def evaluate(*, config: Config) -> EvaluationResult:
@@ -104,6 +105,7 @@ def evaluate(*, config: Config) -> EvaluationResult:
         eval=table.describe(),
         evaluated_at=now_iso(),
         significance=_describe_bootstrap(bootstrap),
+        importance=_importance(config, challenger_run, champion_run),
     )
     registry.set_version_tags(
         challenger.version,
@@ -117,6 +119,8 @@ def evaluate(*, config: Config) -> EvaluationResult:
         registry.log_metrics(
             challenger.run_id, {f"eval_{k}": v for k, v in challenger.metrics.items()}
         )
+        if outcome.importance is not None:
+            registry.log_json(challenger.run_id, outcome.importance, importance.ARTIFACT)
     results.write(config.state_dir, results.EVALUATION, asdict(outcome))
     gha.set_output("passed", str(verdict.passed).lower())
     if not verdict.passed:
@@ -148,6 +152,31 @@ def _bootstrap(
         challenger=challenger.outputs,
         champion=champion.outputs,
     )
+
+
+def _importance(
+    config: Config, challenger: _Scoring | None, champion: _Scoring | None
+) -> dict[str, Any] | None:
+    """Permutation importance of the challenger (and champion) on the evaluation rows."""
+    if challenger is None:
+        return None
+    task = config.model.task
+    gated = [g.metric for g in config.gates if g.metric in BOOTSTRAPPED]
+    metric = gated[0] if gated else ("f1" if task == "classification" else "rmse")
+    rankings: dict[str, Any] = {}
+    for role, scoring in (("challenger", challenger), ("champion", champion)):
+        if scoring is None:
+            rankings[role] = None
+            continue
+        try:
+            ranking = importance.permutation(
+                scoring.model, scoring.features, scoring.target, task=task, metric=metric
+            )
+        except ValueError as exc:  # the comparison must not fail because of insight
+            rankings[role] = {"error": str(exc)}
+            continue
+        rankings[role] = ranking.to_dict()
+    return rankings
 
 
 def _describe_bootstrap(bootstrap: Bootstrap | None) -> dict[str, Any] | None:
