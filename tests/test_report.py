@@ -268,6 +268,19 @@ def _insight() -> dict[str, Any]:
         ),
         "champion": ranking(("age", 0.05), ("plan", 0.03), ("region", 0.02), ("tenure_months", 0.01)),
     }
+    evaluated["delivery"] = {
+        "model_name": "churn-classifier",
+        "window_days": 90,
+        "promotions": 3,
+        "deployment_frequency": 1.0,
+        "candidates": 5,
+        "candidates_promoted": 3,
+        "success_rate": 0.6,
+        "rollbacks": 1,
+        "days_since_last_promotion": 2.31,
+        "champion_version": "12",
+        "champion_age_days": 10.52,
+    }
     return evaluated
 
 

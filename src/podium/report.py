@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from podium import importance
+from podium import delivery, importance
 from podium.metrics import METRICS
 
 MARKER = "<!-- podium-report: {name} -->"
@@ -727,6 +727,10 @@ def _sections(
         sections.append(
             _Section("training", "\n".join(_training(training, str(root) if root else None)), True)
         )
+    found = evaluation.get("delivery")
+    if isinstance(found, Mapping):
+        line = f"<sub>{_text(delivery.summary(dict(found)))}.</sub>"
+        sections.append(_Section("delivery", line, optional=False))
     sections.append(_Section("footer", _footer(evaluation, training, promotion, context), False))
     return sections
 

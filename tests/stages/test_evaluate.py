@@ -43,6 +43,18 @@ def test_a_significant_gate_promotes_a_real_improvement_and_refuses_a_tie(
     report = (project.state / "report.md").read_text()
     assert "roc_auc improves by" in report
     assert "(95% CI +" in report
+    # Delivery metrics as they stood before this candidate: v1 evaluated and promoted.
+    delivery = evaluated["delivery"]
+    assert (delivery["total_promotions"], delivery["candidates"], delivery["success_rate"]) == (
+        1,
+        1,
+        1.0,
+    )
+    assert delivery["champion_version"] == "1"
+    assert (
+        "Delivery (last 90 days): 0.3 promotions / 30 days · 100% of candidates promoted (1/1)"
+        in report
+    )
 
     # The same estimator again: identical predictions, a zero-width interval at 0.
     tie = project.cli("run")

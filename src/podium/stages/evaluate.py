@@ -14,6 +14,7 @@ from podium.metrics import latency_ms_per_1k, model_size_mb, predict, score_outp
 from podium.registry import Registry, Version, now_iso
 from podium.significance import BOOTSTRAPPED, Bootstrap, paired_bootstrap
 from podium.stages import open_registry
+from podium.stages.metrics import of_registry
 
 
 @dataclass
@@ -49,6 +50,7 @@ class EvaluationResult:
     evaluated_at: str
     significance: dict[str, Any] | None = None  # how the intervals in `checks` were made
     importance: dict[str, Any] | None = None  # permutation importance, both models
+    delivery: dict[str, Any] | None = None  # delivery metrics before this candidate
 
 
 def evaluate(*, config: Config) -> EvaluationResult:
@@ -106,6 +108,7 @@ def evaluate(*, config: Config) -> EvaluationResult:
         evaluated_at=now_iso(),
         significance=_describe_bootstrap(bootstrap),
         importance=_importance(config, challenger_run, champion_run),
+        delivery=of_registry(registry).to_dict(),
     )
     registry.set_version_tags(
         challenger.version,
