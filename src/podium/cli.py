@@ -36,13 +36,33 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from podium import results
     from podium.stages.validate import validate
 
-    outcome = validate(config=_config(args))
-    for check in outcome.checks:
-        _say(f"{'✓' if check.passed else '✗'} {check.name}: {check.detail}")
-    for note in outcome.notes:
-        _say(f"  note: {note}")
+    config = _config(args)
+    try:
+        validate(config=config)
+    finally:  # the checks, whether they passed or not
+        written = results.read_optional(config.state_dir, results.VALIDATION)
+        for check in (written or {}).get("checks", []):
+            _say(f"{'✓' if check['passed'] else '✗'} {check['name']}: {check['detail']}")
+        for note in (written or {}).get("notes", []):
+            _say(f"  note: {note}")
+    return EXIT_OK
+
+
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    from podium.stages.suggest import suggest
+
+    config = _config(args)
+    output = Path(args.output).resolve() if args.output else None
+    outcome = suggest(config=config, output=output, force=args.force)
+    _say(f"wrote {outcome.expectations} expectations ({outcome.columns} columns) to {outcome.path}")
+    if not outcome.configured:
+        where = outcome.path
+        if where.is_relative_to(config.root):
+            where = where.relative_to(config.root)
+        _say(f"next: review and commit it, then set `data.expectations: {where}` in podium.yaml")
     return EXIT_OK
 
 
@@ -239,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     add("validate", _cmd_validate, "check the training and evaluation data")
+    suggest = add("suggest", _cmd_suggest, "write a starting GX expectation suite from the data")
+    suggest.add_argument("--output", metavar="PATH", help="suite file (default: data.expectations)")
+    suggest.add_argument("--force", action="store_true", help="replace an existing suite file")
     add("train", _cmd_train, "fit the challenger, log it to MLflow, register a candidate version")
     add("evaluate", _cmd_evaluate, "score challenger and champion on the eval data; apply the gates")
     report = add("report", _cmd_report, "render the comparison report; post it on the PR in CI")

@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -72,9 +72,63 @@ class ModelSection(_Strict):
         return self
 
 
+class TableSource(_Strict):
+    """A table that is not a file: a SQL table/query (SQLAlchemy) or a Spark source."""
+
+    engine: Literal["sql", "spark"] = "sql"
+    uri: str | None = None  # SQLAlchemy URL; `${VAR}` is read from the environment
+    table: str | None = None
+    sql: str | None = None
+    path: str | None = None  # spark: a file or folder Spark reads (parquet, csv, delta, …)
+    format: str | None = None  # spark: reader format (default: from the path's suffix)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TableSource:
+        given = [k for k in ("table", "sql", "path") if getattr(self, k)]
+        if self.engine == "sql":
+            if not self.uri:
+                raise ValueError("a SQL source needs 'uri' (a SQLAlchemy URL, e.g. sqlite:///data.db)")
+            if self.path or self.format:
+                raise ValueError("'path'/'format' are for engine: spark; use 'table' or 'sql'")
+            if len(given) != 1:
+                raise ValueError("give exactly one of 'table' or 'sql'")
+        else:
+            if self.uri:
+                raise ValueError("'uri' is for engine: sql; Spark reads 'table', 'sql' or 'path'")
+            if len(given) != 1:
+                raise ValueError("give exactly one of 'table', 'sql' or 'path'")
+        return self
+
+    def resolved(self, root: Path) -> TableSource:
+        """Environment variables expanded, relative sqlite/Spark paths made absolute."""
+        update: dict[str, Any] = {}
+        if self.uri:
+            uri = _expand_env(self.uri, "uri")
+            prefix = "sqlite:///"
+            if uri.startswith(prefix) and not uri.startswith(prefix + "/") and uri != prefix:
+                rest = uri[len(prefix) :]
+                if not rest.startswith(":memory:"):
+                    uri = prefix + str(root / rest)
+            update["uri"] = uri
+        if self.path and "://" not in self.path and not Path(self.path).is_absolute():
+            update["path"] = str(root / Path(self.path).expanduser())
+        return self.model_copy(update=update)
+
+
+def _expand_env(value: str, key: str) -> str:
+    names = [m.group(1) for m in re.finditer(r"\$\{(\w+)\}", value)]
+    unresolved = [n for n in names if n not in os.environ]
+    if unresolved:
+        raise ConfigError(
+            f"data source {key} uses ${{{unresolved[0]}}} but the environment variable "
+            f"{unresolved[0]} is not set; export it (in Actions: env: from a secret)"
+        )
+    return re.sub(r"\$\{(\w+)\}", lambda m: os.environ[m.group(1)], value)
+
+
 class DataSection(_Strict):
-    train: str
-    eval: str
+    train: str | TableSource
+    eval: str | TableSource
     target: str
     expectations: str | None = None
     features: list[str] | None = None
@@ -124,6 +178,16 @@ class Gate(_Strict):
         return self
 
 
+class DriftSection(_Strict):
+    """Drift of the new training data against the champion's (reported; gated if bounded)."""
+
+    enabled: bool = True
+    max_drifted_share: float | None = Field(default=None, ge=0, le=1)  # gate
+    max_psi: float | None = Field(default=None, gt=0)  # gate: any feature above fails
+    psi_threshold: float = Field(default=0.1, gt=0)  # a drifted feature moved at least this
+    p_value: float = Field(default=0.05, gt=0, lt=1)  # … and its test rejects at this level
+
+
 class RegistrySection(_Strict):
     tracking_uri: str = DEFAULT_TRACKING_URI
     experiment: str | None = None
@@ -134,6 +198,7 @@ class PodiumConfig(_Strict):
     data: DataSection
     gates: list[Gate] | None = None
     registry: RegistrySection = Field(default_factory=RegistrySection)
+    drift: DriftSection = Field(default_factory=DriftSection)
 
 
 class Config:
@@ -164,7 +229,17 @@ class Config:
     def gates_are_default(self) -> bool:
         return self.raw.gates is None
 
-    def resolve(self, relative: str) -> Path:
+    @property
+    def drift(self) -> DriftSection:
+        return self.raw.drift
+
+    @overload
+    def resolve(self, relative: str) -> Path: ...
+    @overload
+    def resolve(self, relative: TableSource) -> TableSource: ...
+    def resolve(self, relative: str | TableSource) -> Path | TableSource:
+        if isinstance(relative, TableSource):
+            return relative.resolved(self.root)
         candidate = Path(relative).expanduser()
         return candidate if candidate.is_absolute() else self.root / candidate
 
@@ -234,7 +309,11 @@ def _check_cross_fields(config: Config) -> None:
 
 def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str:
     """The first pydantic error as `file: key.path: problem; fix` (one line)."""
-    error = exc.errors()[0]
+    errors = exc.errors()
+    error = errors[0]
+    if error["type"] == "string_type" and len(errors) > 1:  # `path | {source}`: a mapping was meant
+        error = errors[1]
+    error = {**error, "loc": _plain(error["loc"])}
     loc = [str(p) for p in error["loc"]]
     key = _format_loc(error["loc"])
     if error["type"] == "extra_forbidden":
@@ -250,9 +329,21 @@ def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str
     if error["type"] == "missing":
         return f"{path}: missing required key '{key}'; add it (see README for an example)"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "model_type" and key.startswith("data."):
+        message = "expected a csv/parquet path or a source mapping like {uri: ..., table: ...}"
     value = error.get("input")
     shown = f" (got {value!r})" if value is not None and not isinstance(value, dict | list) else ""
     return f"{path}: {key or 'top level'}: {message}{shown}"
+
+
+def _plain(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Without pydantic's union-member tags (`str`, `function-after[…, TableSource]`)."""
+    tags = ("str",)
+    return tuple(
+        p
+        for p in loc
+        if not (isinstance(p, str) and (p in tags or p.startswith("function-after[_one_source")))
+    )
 
 
 def _format_loc(loc: tuple[int | str, ...]) -> str:

@@ -17,14 +17,16 @@ from podium.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from podium.config import TableSource
+
 _DELIMITERS = (",", ";", "\t", "|")
 
 
 @dataclass(frozen=True)
 class Table:
-    """A loaded table and where it came from."""
+    """A loaded table and where it came from (a file, or a SQL/Spark source's description)."""
 
-    path: Path
+    path: Path | str
     frame: pd.DataFrame
     sha256: str
 
@@ -52,21 +54,156 @@ def fingerprint(path: Path) -> str:
 _CACHE: dict[tuple[str, int, int], Table] = {}
 
 
-def read_table(path: Path, *, label: str) -> Table:
-    """Read a csv or parquet file; `label` is the config key it came from (for messages).
+def read_table(path: Path | TableSource, *, label: str) -> Table:
+    """Read a csv or parquet file, or a SQL/Spark source; `label` is the config key it came
+    from (for messages).
 
-    Within one process a file is parsed once: `podium run` chains validate, train and
-    evaluate on the same tables without re-reading them (keyed on path, size, mtime).
+    Within one process a table is read once: `podium run` chains validate, train and
+    evaluate on the same tables without re-reading them (files keyed on path, size,
+    mtime; SQL and Spark sources on their definition, so every stage sees one snapshot).
     """
+    if not isinstance(path, Path):
+        source_key = ("source", hash(path.model_dump_json()), 0)
+        if source_key not in _CACHE:
+            _remember(source_key, _read_source(path, label=label))
+        return _CACHE[source_key]
     key = _cache_key(path)
     if key is not None and key in _CACHE:
         return _CACHE[key]
     table = _read_table(path, label=label)
     if key is not None:
-        while len(_CACHE) >= 4:  # train + eval (+ a changed copy of each), no more
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = table
+        _remember(key, table)
     return table
+
+
+def _remember(key: tuple[str, int, int], table: Table) -> None:
+    while len(_CACHE) >= 4:  # train + eval (+ a changed copy of each), no more
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = table
+
+
+def _read_source(source: TableSource, *, label: str) -> Table:
+    """A SQL table/query through SQLAlchemy, or a Spark table/query/path, as pandas."""
+    reader = _read_spark if source.engine == "spark" else _read_sql
+    frame, where = reader(source, label)
+    if len(frame.columns) == 0:
+        raise DataError(f"{where}: returned no columns ({label}); check the table or query")
+    if frame.empty:
+        raise DataError(f"{where}: returned no rows ({label}); check the table or query")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if duplicated:
+        raise DataError(f"{where}: duplicate column name(s) {duplicated} ({label}); alias them")
+    return Table(path=where, frame=frame, sha256=frame_fingerprint(frame))
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """sha256 of a table's content (names, dtypes, values): for sources with no file."""
+    import pandas as pd
+
+    digest = hashlib.sha256()
+    digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _read_sql(source: TableSource, label: str) -> tuple[pd.DataFrame, str]:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    assert source.uri is not None
+    try:
+        url = sa.engine.make_url(source.uri)
+    except sa.exc.ArgumentError:
+        raise DataError(
+            f"{label}.uri: '{source.uri}' is not a SQLAlchemy URL; write e.g. "
+            "sqlite:///data/warehouse.db or postgresql+psycopg://host/db"
+        ) from None
+    what = f"table {source.table}" if source.table else "query"
+    where = f"{url.render_as_string(hide_password=True)} ({what})"
+    local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if local and not Path(str(url.database)).is_file():
+        raise DataError(f"{url.database}: sqlite database not found ({label}); fix {label}.uri")
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise DataError(f"{where}: cannot connect ({label}): {_first_line(exc)}; "
+                        "install the database driver or fix the URL") from None
+    try:
+        with engine.connect() as connection:
+            query: Any
+            if source.table:
+                schema, _, name = source.table.rpartition(".")
+                if not sa.inspect(connection).has_table(name, schema=schema or None):
+                    raise DataError(f"{where}: no such table '{source.table}' ({label}); "
+                                    f"fix {label}.table")
+                table = sa.table(name, schema=schema or None)
+                query = sa.select(sa.text("*")).select_from(table)
+            else:
+                query = sa.text(source.sql or "")
+            frame = pd.read_sql(query, connection)
+    except DataError:
+        raise
+    except pd.errors.DatabaseError as exc:  # pandas wraps the driver's error
+        cause = getattr(exc.__cause__, "orig", None) or exc.__cause__ or exc
+        raise DataError(f"{where}: {_first_line(cause)} ({label}); fix {label}.sql") from None
+    except sa.exc.OperationalError as exc:
+        # Lost or refused connections are the database's failure, the rest are the query's.
+        if "unable to open" in str(exc) or "could not connect" in str(exc).lower():
+            from podium.errors import ServiceError
+
+            raise ServiceError(f"{where}: {_first_line(exc.orig or exc)}") from None
+        problem = _first_line(exc.orig or exc)
+        raise DataError(f"{where}: {problem} ({label}); fix {label}.sql or .table") from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise DataError(f"{where}: {_first_line(exc)} ({label}); fix {label}") from None
+    finally:
+        engine.dispose()
+    return frame, where
+
+
+def _read_spark(source: TableSource, label: str) -> tuple[pd.DataFrame, str]:
+    try:
+        from pyspark.errors import PySparkException
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise DataError(
+            f"{label}: engine: spark needs pyspark (and Java 17+); `pip install pyspark` "
+            "or use a file or SQL source"
+        ) from None
+    spark = SparkSession.builder.appName("podium").getOrCreate()
+    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    if source.table:
+        where = f"spark table {source.table}"
+    elif source.sql:
+        where = "spark query"
+    else:
+        where = f"spark {source.path}"
+    try:
+        if source.table:
+            frame = spark.table(source.table)
+        elif source.sql:
+            frame = spark.sql(source.sql)
+        else:
+            assert source.path is not None
+            fmt = source.format or Path(source.path.rstrip("/")).suffix.lstrip(".") or "parquet"
+            reader = spark.read.format(fmt)
+            if fmt == "csv":
+                reader = reader.option("header", "true").option("inferSchema", "true")
+            frame = reader.load(source.path)
+        import warnings
+
+        with warnings.catch_warnings():
+            # pyspark's Arrow path still passes pandas 3's deprecated `copy=` keyword
+            warnings.filterwarnings("ignore", "The copy keyword is deprecated")
+            return frame.toPandas(), where
+    except PySparkException as exc:
+        raise DataError(f"{where}: {_first_line(exc)} ({label}); fix {label}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return " ".join(text.splitlines()[0].split())[:300] if text else type(exc).__name__
 
 
 def _cache_key(path: Path) -> tuple[str, int, int] | None:
@@ -225,7 +362,7 @@ def _normalise_labels(y: pd.Series) -> pd.Series:
 
 
 def _normalise_column(
-    series: pd.Series, column: str, path: Path, expected: str | None
+    series: pd.Series, column: str, path: Path | str, expected: str | None
 ) -> tuple[pd.Series, str]:
     """Numeric columns become float64 (so missing values survive the model signature);
     text columns become str with missing values kept as NaN."""
@@ -259,6 +396,11 @@ def _normalise_column(
 def _as_text(series: pd.Series) -> pd.Series:
     """Text categories as Python str, missing as NaN; integral numbers print without '.0'."""
     import numpy as np
+    import pandas as pd
+
+    if isinstance(series.dtype, pd.StringDtype):  # already text: no per-value Python call
+        as_object = series.astype(object)
+        return as_object.where(series.notna(), np.nan).astype(object)
 
     def text(value: Any) -> Any:
         if value is None or (isinstance(value, float) and np.isnan(value)):

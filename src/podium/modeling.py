@@ -175,7 +175,7 @@ def _check_task(config: Config, estimator: Any) -> None:
         )
 
 
-def fit(estimator: Any, features: Any, target: Any, *, source: str, path: Path) -> Any:
+def fit(estimator: Any, features: Any, target: Any, *, source: str, path: Path | str) -> Any:
     """Fit, turning the estimator's complaints about the data into one-line DataErrors."""
     import warnings
 

@@ -289,6 +289,21 @@ class Registry:
 
         return self.call(f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri))
 
+    def run_json(self, run_id: str, path: str) -> dict[str, Any] | None:
+        """A JSON artifact of a run (e.g. `podium/profile.json`); None when never logged."""
+        import mlflow
+
+        folder = path.rpartition("/")[0] or None
+        listed = self.call(
+            "listing run artifacts", lambda: self.client.list_artifacts(run_id, folder)
+        )
+        if not any(item.path == path for item in listed):
+            return None
+        loaded = self.call(
+            f"reading {path}", lambda: mlflow.artifacts.load_dict(f"runs:/{run_id}/{path}")
+        )
+        return loaded if isinstance(loaded, dict) else None
+
     def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
         import math
 

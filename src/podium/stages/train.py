@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from podium import __version__, data, gha, modeling, results
+from podium import __version__, data, drift, gha, modeling, results
 from podium.config import Config
 from podium.errors import DataError
 from podium.metrics import score
@@ -113,6 +113,8 @@ def train(*, config: Config) -> TrainResult:
         artifacts={
             "podium/features.json": train_set.feature_types,
             "podium/data.json": {"train": train_table.describe(), "eval": eval_table.describe()},
+            # what `podium validate` needs for drift later, without the raw training data
+            drift.PROFILE_ARTIFACT: drift.profile(train_set.features, train_set.feature_types),
         },
     )
     outcome = TrainResult(

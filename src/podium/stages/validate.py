@@ -1,19 +1,27 @@
-"""`podium validate`: the data loads, has the target, and has what the champion needs.
+"""`podium validate`: is the data still valid, and what changed in it?
 
-Great Expectations suites and drift are the data-quality issue's; this stage already
-refuses data that training or evaluation could not use, before anything is trained.
+The data loads, has the target and what the champion needs; it meets the project's
+Great Expectations suite (`data.expectations`), train and eval alike; and the new
+training data is compared with the champion's, as recorded when the champion was
+trained (no access to the old raw data needed). Everything lands in
+`.podium/validation.json`; a failed check or drift gate is exit 1, after writing it.
 """
 
 from __future__ import annotations
 
 import json
+import sys
+import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium import data, gha, results
 from podium.config import Config
 from podium.errors import CheckFailed
 from podium.stages import open_registry
+
+if TYPE_CHECKING:
+    from podium.registry import Registry, Version
 
 
 @dataclass
@@ -31,14 +39,34 @@ class ValidationResult:
     eval: dict[str, Any] = field(default_factory=dict)
     champion_version: str | None = None
     notes: list[str] = field(default_factory=list)
+    expectations: dict[str, Any] | None = None
+    drift: dict[str, Any] | None = None
+
+
+def _progress(message: str) -> None:
+    """Progress for long work, only when a person watches (a terminal), never in logs."""
+    if sys.stderr.isatty():
+        print(f"  … {message}", file=sys.stderr, flush=True)
 
 
 def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
     """Check train/eval data; write `.podium/validation.json`; CheckFailed if a check fails."""
     results.invalidate(config.state_dir, results.VALIDATION)
     spec = config.data
+    suite = None
+    if spec.expectations:  # a broken suite is exit 2 before any data is read
+        from podium import expectations
+
+        suite = expectations.load_suite(config.resolve(spec.expectations))
+    _progress(f"reading data.train ({spec.train})")
     train_table = data.read_table(config.resolve(spec.train), label="data.train")
+    _progress(f"reading data.eval ({spec.eval})")
     eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+    if suite is not None:
+        for label, table in (("train", train_table), ("eval", eval_table)):
+            expectations.check_columns(
+                suite, list(table.frame.columns), dataset=label, source=str(table.path)
+            )
     checks: list[Check] = []
     train_set = data.prepare(
         train_table,
@@ -63,13 +91,13 @@ def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
         exclude=[],
         expected_types=train_set.feature_types,
     )
-    checks.append(
-        Check("eval data", True, f"{eval_table.rows:,} rows with every training feature")
-    )
+    checks.append(Check("eval data", True, f"{eval_table.rows:,} rows with every training feature"))
     notes = []
     for label, dataset in (("train", train_set), ("eval", eval_set)):
         if dataset.dropped_unlabelled:
-            notes.append(f"{dataset.dropped_unlabelled} {label} rows have no target and are skipped")
+            notes.append(
+                f"{dataset.dropped_unlabelled} {label} rows have no target and are skipped"
+            )
     if config.model.task == "classification":
         classes = train_set.target.nunique()
         checks.append(
@@ -84,17 +112,38 @@ def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
         if unseen:
             notes.append(f"eval labels never seen in training: {unseen[:5]}")
 
+    expectation_report = None
+    if suite is not None:
+        from podium import expectations
+
+        count = len(suite.expectations)
+        _progress(f"expectations: {count} on train ({train_table.rows:,} rows) and eval")
+        started = time.perf_counter()
+        report = expectations.run(suite, {"train": train_table.frame, "eval": eval_table.frame})
+        expectation_report = report.to_dict()
+        failures = [r for r in report.results if not r["success"]]
+        detail = f"{report.evaluated - report.failed}/{report.evaluated} passed on train and eval"
+        if failures:
+            shown = "; ".join(expectations.describe(r) for r in failures[:3])
+            more = f" (+{len(failures) - 3} more)" if len(failures) > 3 else ""
+            detail = f"{report.failed} of {report.evaluated} failed: {shown}{more}"
+        checks.append(Check("expectations", report.passed, detail))
+        _progress(f"expectations done in {time.perf_counter() - started:.1f}s")
+
     champion_version = None
+    drift_result = None
     if use_registry:
         registry = open_registry(config)
         champion = registry.champion()
         if champion is not None:
             champion_version = champion.version
-            checks.append(_champion_columns(champion.tags, train_set.feature_types, champion.version))
-    if spec.expectations:
-        notes.append(
-            f"data.expectations ({spec.expectations}) is not evaluated by this podium version"
-        )
+            checks.append(
+                _champion_columns(champion.tags, train_set.feature_types, champion.version)
+            )
+            if config.drift.enabled:
+                drift_result = _drift(config, registry, champion, train_set, checks, notes)
+        elif config.drift.enabled:
+            notes.append("drift skipped: no champion yet to compare the training data with")
 
     passed = all(c.passed for c in checks)
     outcome = ValidationResult(
@@ -104,6 +153,8 @@ def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
         eval=eval_table.describe(),
         champion_version=champion_version,
         notes=notes,
+        expectations=expectation_report,
+        drift=drift_result,
     )
     results.write(config.state_dir, results.VALIDATION, asdict(outcome))
     gha.set_output("passed", str(passed).lower())
@@ -111,6 +162,64 @@ def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
         failed = "; ".join(c.detail for c in checks if not c.passed)
         raise CheckFailed(f"validation failed: {failed}")
     return outcome
+
+
+def _drift(
+    config: Config,
+    registry: Registry,
+    champion: Version,
+    train_set: data.Dataset,
+    checks: list[Check],
+    notes: list[str],
+) -> dict[str, Any] | None:
+    """The new training data against the profile recorded with the champion."""
+    from podium import drift
+
+    profile = None
+    if champion.run_id:
+        profile = registry.run_json(champion.run_id, drift.PROFILE_ARTIFACT)
+    if profile is None:
+        notes.append(
+            f"drift skipped: champion v{champion.version} has no recorded data profile "
+            f"({drift.PROFILE_ARTIFACT}; it was trained before podium recorded one)"
+        )
+        return None
+    settings = config.drift
+    _progress(f"drift: {len(train_set.feature_types)} features vs champion v{champion.version}")
+    found = drift.compare(
+        profile,
+        train_set.features,
+        train_set.feature_types,
+        psi_threshold=settings.psi_threshold,
+        p_value=settings.p_value,
+    )
+    one_side, changed = drift.comparable(profile, train_set.feature_types)
+    if one_side:
+        notes.append(f"drift not measured for features only one side has: {', '.join(one_side)}")
+    if changed:
+        notes.append(f"drift not measured for features whose type changed: {', '.join(changed)}")
+    share = drift.drifted_share(found)
+    drifted = [f for f in found if f.drifted]
+    over_psi = [f for f in found if settings.max_psi is not None and f.psi > settings.max_psi]
+    too_many = settings.max_drifted_share is not None and share > settings.max_drifted_share
+    passed = not too_many and not over_psi
+    names = ", ".join(f"{f.feature} (PSI {f.psi:.2f})" for f in drifted[:5]) or "none"
+    detail = f"{len(drifted)} of {len(found)} features drifted vs v{champion.version}: {names}"
+    if too_many:
+        bound = settings.max_drifted_share
+        detail += f"; share {share:.0%} is above drift.max_drifted_share {bound}"
+    if over_psi:
+        worst = max(over_psi, key=lambda f: f.psi)
+        detail += f"; {worst.feature} PSI {worst.psi:.2f} is above drift.max_psi {settings.max_psi}"
+    checks.append(Check("drift", passed, detail))
+    return {
+        "reference_version": champion.version,
+        "passed": passed,
+        "drifted_share": share,
+        "max_drifted_share": settings.max_drifted_share,
+        "max_psi": settings.max_psi,
+        "features": [f.to_dict() for f in found],
+    }
 
 
 def _champion_columns(tags: dict[str, str], types: dict[str, str], version: str) -> Check:

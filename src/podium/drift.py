@@ -1,0 +1,280 @@
+"""Data drift: a compact profile of the training data, and a comparison against it.
+
+Pure functions, no I/O. `profile` runs at training time and is logged with the model
+version, so drift works in CI without the old raw data. `compare` measures, per
+feature, the population stability index (PSI) over the profile's bins and a
+two-sample test (Kolmogorov–Smirnov for numeric features on the stored reference
+sample — combined, Bonferroni, with a chi-squared test of the share of missing values —
+and chi-squared for categories, missing as a category, on the stored counts).
+
+A feature is flagged as drifted when the shift is both *material* (PSI at least
+`psi_threshold`) and *significant* (the test's p-value below `p_value`). Either alone
+misleads: on millions of rows a test rejects shifts nobody cares about, and on a few
+hundred rows PSI moves with sampling noise. Tests run on at most `SAMPLE_SIZE` values
+per side so that their sensitivity does not grow with the size of the data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+PROFILE_FORMAT = 1
+PROFILE_ARTIFACT = "podium/profile.json"  # logged with each training run
+BINS = 10
+SAMPLE_SIZE = 2000
+MAX_CATEGORIES = 50
+OTHER = "__other__"  # categories beyond the MAX_CATEGORIES most frequent (and unseen ones)
+MISSING = "__missing__"
+PSI_THRESHOLD = 0.1
+P_VALUE = 0.05
+_FLOOR = 1e-4  # proportion used for an empty bin, so PSI stays finite
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    feature: str
+    kind: str  # "numeric" | "categorical"
+    psi: float
+    test: str  # "KS" | "chi2"
+    statistic: float
+    p_value: float
+    drifted: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def profile(
+    features: pd.DataFrame,
+    feature_types: dict[str, str],
+    *,
+    bins: int = BINS,
+    sample_size: int = SAMPLE_SIZE,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """A JSON-ready summary of the training features: what `compare` needs, no raw rows.
+
+    Numeric: quantile bin edges and counts, missing count and a random sample of at most
+    `sample_size` values. Categorical: counts of the most frequent categories (the rest
+    summed under `__other__`) and the missing count.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out: dict[str, Any] = {}
+    for column, kind in feature_types.items():
+        series = features[column]
+        if kind == "numeric":
+            values = _finite(series)
+            edges = _edges(values, bins)
+            sample = (
+                values
+                if len(values) <= sample_size
+                else rng.choice(values, sample_size, replace=False)
+            )
+            out[column] = {
+                "kind": "numeric",
+                "edges": [float(e) for e in edges],
+                "counts": _bin_counts(values, edges).tolist(),
+                "missing": int(len(series) - len(values)),
+                "sample": [float(f"{v:.7g}") for v in np.sort(sample)],
+            }
+        else:
+            counts = series.value_counts(dropna=True)
+            top = counts.iloc[:MAX_CATEGORIES]
+            categories = {str(k): int(v) for k, v in top.items()}
+            rest = int(counts.iloc[MAX_CATEGORIES:].sum())
+            if rest:
+                categories[OTHER] = rest
+            out[column] = {
+                "kind": "categorical",
+                "counts": categories,
+                "missing": int(series.isna().sum()),
+            }
+    return {"format": PROFILE_FORMAT, "rows": len(features), "features": out}
+
+
+def compare(
+    reference: dict[str, Any],
+    features: pd.DataFrame,
+    feature_types: dict[str, str],
+    *,
+    psi_threshold: float = PSI_THRESHOLD,
+    p_value: float = P_VALUE,
+    sample_size: int = SAMPLE_SIZE,
+    seed: int = 0,
+) -> list[FeatureDrift]:
+    """Drift of each feature present in both the reference profile and `features`.
+
+    Features whose kind changed (numeric in one, categorical in the other) or that one
+    side lacks are left out; the caller reports them.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    found: list[FeatureDrift] = []
+    for column, ref in reference.get("features", {}).items():
+        if feature_types.get(column) != ref.get("kind") or column not in features.columns:
+            continue
+        series = features[column]
+        if ref["kind"] == "numeric":
+            found.append(_numeric(column, ref, series, psi_threshold, p_value, sample_size, rng))
+        else:
+            found.append(_categorical(column, ref, series, psi_threshold, p_value, sample_size))
+    return found
+
+
+def drifted_share(found: list[FeatureDrift]) -> float:
+    return sum(f.drifted for f in found) / len(found) if found else 0.0
+
+
+def comparable(
+    reference: dict[str, Any], feature_types: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """(features only one side has, features whose kind changed) — for notes."""
+    ref = reference.get("features", {})
+    one_side = sorted(set(ref) ^ set(feature_types))
+    changed = sorted(
+        c for c in set(ref) & set(feature_types) if ref[c].get("kind") != feature_types[c]
+    )
+    return one_side, changed
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Population stability index of two count vectors over the same bins."""
+    import numpy as np
+
+    e_total, a_total = float(expected.sum()), float(actual.sum())
+    if e_total == 0 or a_total == 0:
+        return 0.0
+    p = np.maximum(expected / e_total, _FLOOR)
+    q = np.maximum(actual / a_total, _FLOOR)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+# -- per kind -------------------------------------------------------------------------
+
+
+def _numeric(
+    column: str,
+    ref: dict[str, Any],
+    series: pd.Series,
+    psi_threshold: float,
+    p_value: float,
+    sample_size: int,
+    rng: np.random.Generator,
+) -> FeatureDrift:
+    import numpy as np
+    from scipy import stats
+
+    values = _finite(series)
+    edges = np.asarray(ref["edges"], dtype=float)
+    expected = np.append(np.asarray(ref["counts"], dtype=float), float(ref.get("missing", 0)))
+    actual = np.append(_bin_counts(values, edges), float(len(series) - len(values)))
+    score = psi(expected, actual)
+    reference_sample = np.asarray(ref.get("sample", []), dtype=float)
+    if len(values) > sample_size:
+        values = rng.choice(values, sample_size, replace=False)
+    if len(reference_sample) < 2 or len(values) < 2:
+        statistic, p = 0.0, 1.0
+    else:
+        result = stats.ks_2samp(reference_sample, values, method="asymp")
+        statistic, p = float(result.statistic), float(result.pvalue)
+    # KS sees values only; a jump in the share of missing values is drift too.
+    present = np.array([expected[:-1].sum(), actual[:-1].sum()])
+    missing = np.array([expected[-1], actual[-1]])
+    if missing.sum() > 0:
+        table = np.vstack(
+            [
+                _scaled(np.array([present[0], missing[0]]), sample_size),
+                _scaled(np.array([present[1], missing[1]]), sample_size),
+            ]
+        )
+        if (table.sum(axis=0) > 0).all() and (table.sum(axis=1) > 0).all():
+            p_missing = float(stats.chi2_contingency(table, correction=False).pvalue)
+            p = min(1.0, 2 * min(p, p_missing))  # Bonferroni over the two tests
+    return FeatureDrift(
+        column, "numeric", score, "KS", statistic, p, _flag(score, p, psi_threshold, p_value)
+    )
+
+
+def _categorical(
+    column: str,
+    ref: dict[str, Any],
+    series: pd.Series,
+    psi_threshold: float,
+    p_value: float,
+    sample_size: int,
+) -> FeatureDrift:
+    import numpy as np
+    from scipy import stats
+
+    known: dict[str, int] = {k: int(v) for k, v in ref["counts"].items() if k != OTHER}
+    counts = series.value_counts(dropna=True)
+    current = {str(k): int(v) for k, v in counts.items()}
+    names = list(known)
+    expected = np.array(
+        [known[n] for n in names] + [int(ref["counts"].get(OTHER, 0)), int(ref.get("missing", 0))],
+        dtype=float,
+    )
+    unseen = sum(v for k, v in current.items() if k not in known)
+    actual = np.array(
+        [current.get(n, 0) for n in names] + [unseen, int(series.isna().sum())], dtype=float
+    )
+    score = psi(expected, actual)
+    # The test sees both sides scaled to at most `sample_size` observations.
+    table = np.vstack([_scaled(expected, sample_size), _scaled(actual, sample_size)])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
+        statistic, p = 0.0, 1.0
+    else:
+        result = stats.chi2_contingency(table, correction=False)
+        statistic, p = float(result.statistic), float(result.pvalue)
+    return FeatureDrift(
+        column, "categorical", score, "chi2", statistic, p, _flag(score, p, psi_threshold, p_value)
+    )
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _flag(score: float, p: float, psi_threshold: float, p_value: float) -> bool:
+    return bool(score >= psi_threshold and p < p_value and not math.isnan(p))
+
+
+def _finite(series: pd.Series) -> np.ndarray:
+    import numpy as np
+
+    values: np.ndarray = series.to_numpy(dtype=float, na_value=np.nan)
+    finite: np.ndarray = values[np.isfinite(values)]
+    return finite
+
+
+def _edges(values: np.ndarray, bins: int) -> np.ndarray:
+    """Inner edges at the reference's quantiles; repeated edges (discrete data) merged."""
+    import numpy as np
+
+    if len(values) == 0:
+        return np.array([], dtype=float)
+    inner = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])
+    return np.unique(inner)
+
+
+def _bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts in (-inf, e0], (e0, e1], …, (ek, inf)."""
+    import numpy as np
+
+    index = np.searchsorted(edges, values, side="left")
+    counts: np.ndarray = np.bincount(index, minlength=len(edges) + 1).astype(float)
+    return counts
+
+
+def _scaled(counts: np.ndarray, size: int) -> np.ndarray:
+    total = float(counts.sum())
+    return counts if total <= size or total == 0 else counts * (size / total)

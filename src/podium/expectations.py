@@ -1,0 +1,399 @@
+"""The Great Expectations adapter: the only module that imports `great_expectations`.
+
+Suites are GX Core 1.x JSON files (`{"name", "expectations": [{"type", "kwargs"}]}`),
+as GX writes them. They run on the in-memory table podium already read (each file is
+read once), in an ephemeral context with analytics, progress bars and data docs off:
+CI needs the verdict and a few examples, not GX's bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from podium.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EXAMPLES = 5
+# kwargs that name a column the data must have for the expectation to be evaluable
+_COLUMN_KEYS = ("column", "column_A", "column_B")
+_COLUMN_LIST_KEYS = ("column_list",)
+# expectations for which a missing column is the finding, not a broken suite
+_ABOUT_PRESENCE = {"expect_column_to_exist"}
+_TYPE_CHECKS = {"expect_column_values_to_be_in_type_list", "expect_column_values_to_be_of_type"}
+# names a suite may use for "text" in a type check (pandas 2 object, pandas 3 str, numpy, GX docs)
+_TEXT_TYPES = {
+    "str",
+    "string",
+    "object",
+    "O",
+    "StringDtype",
+    "str_",
+    "unicode",
+    "unicode_",
+    "string[python]",
+    "string[pyarrow]",
+    "string_",
+}
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A loaded expectation suite: its file, name and expectation configurations."""
+
+    path: Path
+    name: str
+    expectations: list[dict[str, Any]]
+
+
+@dataclass
+class Report:
+    """Results of one suite over one or more datasets, in `validation.json`'s shape."""
+
+    suite: str
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def evaluated(self) -> int:
+        return len(self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(not r["success"] for r in self.results)
+
+    @property
+    def passed(self) -> bool:
+        return self.failed == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite,
+            "passed": self.passed,
+            "evaluated": self.evaluated,
+            "failed": self.failed,
+            "results": self.results,
+        }
+
+
+def load_suite(path: Path, *, key: str = "data.expectations") -> Suite:
+    """Read and check a suite file; ConfigError (exit 2) naming the file on any problem."""
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: expectation suite not found ({key}); fix the path in podium.yaml "
+            "or create one with `podium suggest`"
+        )
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ConfigError(
+            f"{path}: not valid JSON{where} ({key}); fix it or regenerate it with `podium suggest`"
+        ) from None
+    if not isinstance(document, dict) or not isinstance(document.get("expectations"), list):
+        raise ConfigError(
+            f"{path}: not a GX expectation suite ({key}): expected an object with an "
+            "'expectations' list"
+        )
+    items: list[dict[str, Any]] = []
+    for index, item in enumerate(document["expectations"]):
+        where = f"{path}: expectations[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: expected an object with 'type' and 'kwargs'")
+        if "expectation_type" in item and "type" not in item:
+            raise ConfigError(
+                f"{where}: uses the GX 0.x key 'expectation_type'; rename it to 'type' "
+                "(GX Core 1.x format) or regenerate the suite with `podium suggest`"
+            )
+        if not isinstance(item.get("type"), str) or not isinstance(item.get("kwargs", {}), dict):
+            raise ConfigError(f"{where}: needs a string 'type' and an object 'kwargs'")
+        items.append(item)
+    name = document.get("name") or path.stem
+    suite = Suite(path=path, name=str(name), expectations=items)
+    _build(suite)  # every expectation must be one GX knows, with valid kwargs
+    return suite
+
+
+def check_columns(suite: Suite, columns: list[str], *, dataset: str, source: str) -> None:
+    """A suite naming a column the data lacks is a broken suite or wrong data: exit 2."""
+    present = set(columns)
+    for index, item in enumerate(suite.expectations):
+        if item["type"] in _ABOUT_PRESENCE:
+            continue
+        for name in _columns_of(item.get("kwargs", {})):
+            if name not in present:
+                import difflib
+
+                hint = difflib.get_close_matches(name, list(present), n=1)
+                did_you = f" (did you mean '{hint[0]}'?)" if hint else ""
+                raise DataError(
+                    f"{suite.path}: expectations[{index}] ({item['type']}) names column "
+                    f"'{name}', which the {dataset} data ({source}) lacks{did_you}; "
+                    "fix the suite or the data"
+                )
+
+
+def run(suite: Suite, frames: Mapping[str, pd.DataFrame]) -> Report:
+    """Validate each named frame (e.g. train, eval) against the suite."""
+    import pandas as pd
+
+    expectations = _build(suite)
+    report = Report(suite=str(suite.path))
+    for dataset, frame in frames.items():
+        # GX cannot match pandas 3's `str` dtype to any type name; podium answers those
+        # type checks itself from the dtype (the column holds only text or missing).
+        own: dict[int, dict[str, Any]] = {}
+        for index, item in enumerate(suite.expectations):
+            column = item.get("kwargs", {}).get("column")
+            if (
+                item["type"] in _TYPE_CHECKS
+                and column in frame.columns
+                and isinstance(frame[column].dtype, pd.StringDtype)
+            ):
+                own[index] = _text_type_check(item, dataset)
+        delegated = [e for i, e in enumerate(expectations) if i not in own]
+        found = iter(_validate(suite, delegated, frame, dataset))
+        for index in range(len(expectations)):
+            report.results.append(own[index] if index in own else next(found))
+    return report
+
+
+def describe(result: Mapping[str, Any]) -> str:
+    """One line for a failed expectation: what, where, what was seen, examples."""
+    column = f" on '{result['column']}'" if result.get("column") else ""
+    observed = result.get("observed")
+    if isinstance(observed, dict) and "unexpected_count" in observed:
+        seen = f"{observed['unexpected_count']:,} unexpected values"
+        if observed.get("unexpected_percent") is not None:
+            seen += f" ({observed['unexpected_percent']:.2f}%)"
+    elif observed is None:
+        seen = "column not found" if result["expectation"] in _ABOUT_PRESENCE else "not met"
+    else:
+        seen = f"observed {json.dumps(observed, default=str)}"
+    examples = result.get("unexpected_examples") or []
+    shown = f", e.g. {json.dumps(examples, default=str)}" if examples else ""
+    return f"{result['expectation']}{column} failed on {result['dataset']}: {seen}{shown}"
+
+
+def render_suite(name: str, expectations: list[dict[str, Any]], notes: str | None = None) -> str:
+    """JSON text of a suite exactly as GX 1.x serialises it (checked by GX on the way)."""
+    suite = Suite(path=Path(name), name=name, expectations=expectations)
+    gx = _gx()
+    built = gx.ExpectationSuite(name=name, expectations=_build(suite), notes=notes)
+    return json.dumps(built.to_json_dict(), indent=2) + "\n"
+
+
+# -- GX plumbing --------------------------------------------------------------------
+
+_CONTEXT: Any = None
+
+
+def _gx() -> Any:
+    """Import GX quietly: no analytics, no usage statistics, quiet loggers."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import logging
+    import warnings
+
+    with warnings.catch_warnings():
+        # GX imports pyspark when it is installed; pyspark warns about pandas 3 on import.
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+        import great_expectations as gx
+
+    for name in ("great_expectations", "great_expectations.core"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return gx
+
+
+def _context() -> Any:
+    """One ephemeral context per process: nothing written to disk, no progress bars."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        gx = _gx()
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.execution_engine import pandas_execution_engine
+
+        # GX hashes every value of each batch under 1 GB as a "fingerprint" (a third of its
+        # time on millions of rows); podium fingerprints the data itself, once.
+        pandas_execution_engine.HASH_THRESHOLD = 0
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
+        )
+        _CONTEXT = context
+    return _CONTEXT
+
+
+_BATCHES: dict[str, Any] = {}
+
+
+def _batch_definition(dataset: str) -> Any:
+    """A whole-dataframe batch definition per dataset name, made once per process."""
+    if dataset not in _BATCHES:
+        context = _context()
+        try:
+            source = context.data_sources.get("podium")
+        except (KeyError, ValueError):
+            source = context.data_sources.add_pandas("podium")
+        asset = source.add_dataframe_asset(name=dataset)
+        _BATCHES[dataset] = asset.add_batch_definition_whole_dataframe("whole")
+    return _BATCHES[dataset]
+
+
+def _build(suite: Suite) -> list[Any]:
+    """GX Expectation objects, one per item; an unknown type or bad kwargs is exit 2."""
+    _gx()
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    built = []
+    for index, item in enumerate(suite.expectations):
+        try:
+            config = ExpectationConfiguration(
+                type=item["type"],
+                kwargs=dict(item.get("kwargs") or {}),
+                meta=item.get("meta"),
+            )
+            built.append(config.to_domain_obj())
+        except Exception as exc:  # GX raises many kinds here; all mean "fix this item"
+            first = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise ConfigError(
+                f"{suite.path}: expectations[{index}] ({item['type']}) is not a valid GX "
+                f"expectation: {first}"
+            ) from None
+    return built
+
+
+def _validate(
+    suite: Suite, expectations: list[Any], frame: pd.DataFrame, dataset: str
+) -> list[dict[str, Any]]:
+    if not expectations:
+        return []
+    gx = _gx()
+    batch = _batch_definition(dataset).get_batch(batch_parameters={"dataframe": frame})
+    import copy
+
+    gx_suite = gx.ExpectationSuite(
+        name=suite.name, expectations=[copy.copy(e) for e in expectations]
+    )
+    outcome = batch.validate(
+        gx_suite,
+        result_format={"result_format": "BASIC", "partial_unexpected_count": 20},
+    )
+    # GX does not keep the suite's order in its results: match them back by configuration.
+    by_key: dict[str, list[Any]] = {}
+    for result in outcome.results:
+        by_key.setdefault(_key(result.expectation_config), []).append(result)
+    out = []
+    for expectation in expectations:
+        result = by_key[_key(expectation.configuration)].pop(0)
+        config = result.expectation_config
+        kwargs = {k: v for k, v in dict(config.kwargs).items() if k != "batch_id"}
+        problem = _exception(result.exception_info)
+        if problem is not None:
+            column = kwargs.get("column")
+            on = f" on '{column}'" if column else ""
+            raise DataError(
+                f"{suite.path}: {config.type}{on} could not be evaluated on the {dataset} "
+                f"data: {problem}; fix the expectation's kwargs or the data"
+            )
+        out.append(_result(dataset, config.type, kwargs, bool(result.success), dict(result.result)))
+    return out
+
+
+def _key(config: Any) -> str:
+    kwargs = {k: v for k, v in dict(config.kwargs).items() if k != "batch_id"}
+    return f"{config.type}:{json.dumps(kwargs, sort_keys=True, default=str)}"
+
+
+def _result(
+    dataset: str, kind: str, kwargs: dict[str, Any], success: bool, raw: dict[str, Any]
+) -> dict[str, Any]:
+    if "observed_value" in raw:
+        observed: Any = raw["observed_value"]
+    elif "unexpected_count" in raw:
+        observed = {
+            "unexpected_count": raw.get("unexpected_count"),
+            "unexpected_percent": raw.get("unexpected_percent"),
+            "element_count": raw.get("element_count"),
+        }
+    else:
+        observed = None
+    counts = raw.get("partial_unexpected_counts") or []
+    seen = [c.get("value") for c in counts] or list(raw.get("partial_unexpected_list") or [])
+    examples: list[Any] = []
+    for value in seen:  # distinct values say more than five copies of one
+        if len(examples) < EXAMPLES and _jsonable(value) not in _jsonable(examples):
+            examples.append(value)
+    return {
+        "dataset": dataset,
+        "expectation": kind,
+        "column": kwargs.get("column"),
+        "kwargs": _jsonable(kwargs),
+        "success": success,
+        "observed": _jsonable(observed),
+        "unexpected_examples": _jsonable(examples) if not success else [],
+    }
+
+
+def _text_type_check(item: dict[str, Any], dataset: str) -> dict[str, Any]:
+    kwargs = dict(item.get("kwargs") or {})
+    wanted = kwargs.get("type_list") or ([kwargs["type_"]] if kwargs.get("type_") else [])
+    success = any(str(t) in _TEXT_TYPES for t in wanted)
+    return _result(dataset, item["type"], kwargs, success, {"observed_value": "str"})
+
+
+def _exception(info: Any) -> str | None:
+    """The message of an exception GX caught while computing a result, if any."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "error")
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message") or "error")
+    return None
+
+
+def _columns_of(kwargs: Mapping[str, Any]) -> list[str]:
+    names = [kwargs[k] for k in _COLUMN_KEYS if isinstance(kwargs.get(k), str)]
+    for key in _COLUMN_LIST_KEYS:
+        value = kwargs.get(key)
+        if isinstance(value, list):
+            names.extend(v for v in value if isinstance(v, str))
+    return names
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy / pandas scalars to plain JSON values; NaN and NaT to null."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return _jsonable(item())
+        except (TypeError, ValueError):
+            pass
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)

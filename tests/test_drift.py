@@ -1,0 +1,160 @@
+"""Drift: PSI and two-sample tests against a recorded profile, on synthetic shifts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from podium import drift
+
+TYPES = {"x": "numeric", "plan": "categorical"}
+
+
+def _frame(
+    seed: int,
+    n: int = 3000,
+    *,
+    mean: float = 0.0,
+    scale: float = 1.0,
+    plans: tuple[str, ...] = ("monthly", "yearly", "two_year"),
+    p: tuple[float, ...] = (0.55, 0.3, 0.15),
+) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {"x": rng.normal(mean, scale, n), "plan": rng.choice(list(plans), size=n, p=list(p))}
+    )
+
+
+def _by_feature(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, drift.FeatureDrift]:
+    recorded = json.loads(json.dumps(drift.profile(reference, TYPES)))  # as logged and read back
+    return {f.feature: f for f in drift.compare(recorded, current, TYPES)}
+
+
+def test_identical_distributions_are_not_flagged_over_seeded_repeats() -> None:
+    flagged = 0
+    p_below = 0
+    repeats = 40
+    for seed in range(repeats):
+        found = _by_feature(_frame(seed), _frame(1000 + seed))
+        flagged += sum(f.drifted for f in found.values())
+        p_below += sum(f.p_value < 0.05 for f in found.values())
+        assert all(f.psi < 0.05 for f in found.values())
+    assert flagged == 0
+    # the tests themselves are calibrated: about 5% of p-values below 0.05, not more
+    assert p_below / (2 * repeats) <= 0.125
+
+
+@pytest.mark.parametrize(
+    ("change", "feature"),
+    [
+        ({"mean": 0.6}, "x"),
+        ({"scale": 1.8}, "x"),
+        (
+            {"plans": ("monthly", "yearly", "two_year", "weekly"), "p": (0.45, 0.25, 0.15, 0.15)},
+            "plan",
+        ),
+        ({"p": (0.2, 0.3, 0.5)}, "plan"),
+    ],
+    ids=["mean-shift", "scale-change", "new-category", "category-mix"],
+)
+def test_synthetic_shifts_are_detected(change: dict[str, object], feature: str) -> None:
+    found = _by_feature(_frame(1), _frame(2, **change))  # type: ignore[arg-type]
+    assert found[feature].drifted, found[feature]
+    assert found[feature].psi >= 0.1
+    assert found[feature].p_value < 1e-3
+    other = next(name for name in found if name != feature)
+    assert not found[other].drifted
+    assert drift.drifted_share(list(found.values())) == 0.5
+
+
+def test_kinds_and_tests_match_the_schema() -> None:
+    found = _by_feature(_frame(1), _frame(2))
+    assert (found["x"].kind, found["x"].test) == ("numeric", "KS")
+    assert (found["plan"].kind, found["plan"].test) == ("categorical", "chi2")
+    assert set(found["x"].to_dict()) == {
+        "feature",
+        "kind",
+        "psi",
+        "test",
+        "statistic",
+        "p_value",
+        "drifted",
+    }
+
+
+def test_a_jump_in_missing_values_counts_as_drift() -> None:
+    current = _frame(2)
+    current.loc[current.index[:900], "x"] = np.nan
+    found = _by_feature(_frame(1), current)
+    assert found["x"].psi > 0.2
+    assert found["x"].drifted
+
+
+def test_a_small_but_significant_shift_on_big_data_is_not_flagged() -> None:
+    # 0.05 standard deviations on 200k rows: the test alone would reject; PSI says immaterial
+    found = _by_feature(_frame(1, n=200_000), _frame(2, n=200_000, mean=0.05))
+    assert found["x"].psi < 0.01
+    assert not found["x"].drifted
+
+
+def test_profile_is_compact_and_has_no_raw_rows() -> None:
+    reference = _frame(1, n=100_000)
+    recorded = drift.profile(reference, TYPES)
+    assert len(json.dumps(recorded)) < 60_000
+    numeric = recorded["features"]["x"]
+    assert len(numeric["sample"]) == drift.SAMPLE_SIZE
+    assert sum(numeric["counts"]) == 100_000
+    assert len(numeric["edges"]) == drift.BINS - 1
+    assert recorded["features"]["plan"]["counts"].keys() == {"monthly", "yearly", "two_year"}
+
+
+def test_discrete_numeric_and_high_cardinality_categories() -> None:
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame(
+        {
+            "x": rng.poisson(1.5, 5000).astype(float),
+            "plan": [f"c{i}" for i in rng.integers(0, 500, 5000)],
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "x": rng.poisson(1.5, 5000).astype(float),
+            "plan": [f"c{i}" for i in rng.integers(0, 500, 5000)],
+        }
+    )
+    recorded = drift.profile(ref, TYPES)
+    assert len(recorded["features"]["plan"]["counts"]) == drift.MAX_CATEGORIES + 1  # + __other__
+    found = {f.feature: f for f in drift.compare(recorded, cur, TYPES)}
+    assert not found["x"].drifted
+    assert not found["plan"].drifted
+    shifted = cur.assign(x=cur["x"] + 2)
+    assert {f.feature: f for f in drift.compare(recorded, shifted, TYPES)}["x"].drifted
+
+
+def test_features_missing_on_one_side_or_changed_kind_are_left_out() -> None:
+    recorded = drift.profile(_frame(1), TYPES)
+    current = _frame(2).rename(columns={"x": "y"})
+    types = {"y": "numeric", "plan": "numeric"}
+    assert drift.compare(recorded, current, types) == []
+    assert drift.comparable(recorded, types) == (["x", "y"], ["plan"])
+
+
+def test_psi_of_equal_counts_is_zero_and_grows_with_the_shift() -> None:
+    base = np.array([10.0, 20.0, 30.0])
+    assert drift.psi(base, base * 3) == pytest.approx(0.0)
+    small = drift.psi(base, np.array([12.0, 20.0, 28.0]))
+    large = drift.psi(base, np.array([30.0, 20.0, 10.0]))
+    assert 0 < small < large
+    assert drift.psi(np.zeros(3), base) == 0.0
+
+
+def test_an_all_missing_current_column_is_drift_not_a_crash() -> None:
+    current = _frame(2).assign(x=np.nan)
+    found = _by_feature(_frame(1), current)
+    assert found["x"].statistic == 0.0  # KS had no values to compare
+    assert found["x"].p_value < 1e-6  # the missing share did
+    assert found["x"].psi > 1
+    assert found["x"].drifted
