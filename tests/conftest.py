@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+pytest_plugins = ["tests.mlflow_server"]
+
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 

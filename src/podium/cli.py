@@ -217,6 +217,34 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from podium.errors import CheckFailed
+    from podium.stages.init import init
+
+    result = init(config=_config(args), write=not (args.check or args.dry_run), force=args.force)
+    if args.dry_run:
+        for workflow in result.workflows:
+            _say(f"# --- {workflow.relative} ({workflow.status})")
+            _say(workflow.text)
+        for orphan in result.orphans:
+            _say(f"# --- {orphan.relative_to(result.repo_root).as_posix()} (would be removed)")
+        return EXIT_OK
+    if args.check:
+        if result.stale:
+            raise CheckFailed(
+                f"stale workflows: {', '.join(result.stale)}; run `podium init` and commit them"
+            )
+        _say(f"workflows are up to date ({len(result.workflows)} files)")
+        return EXIT_OK
+    for relative in result.written:
+        _say(f"wrote {relative}")
+    for relative in result.removed:
+        _say(f"removed {relative} (no longer generated)")
+    if not result.written and not result.removed:
+        _say(f"workflows are up to date ({len(result.workflows)} files)")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from podium.stages.demo import demo
 
@@ -287,6 +315,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
     run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
+    init = add("init", _cmd_init, "render .github/workflows/podium-*.yml for this project")
+    mode = init.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check", action="store_true", help="exit 1 listing the workflows that are out of date"
+    )
+    mode.add_argument("--dry-run", action="store_true", help="print the workflows, write nothing")
+    init.add_argument(
+        "--force", action="store_true", help="replace workflow files podium did not generate"
+    )
     demo = sub.add_parser(
         "demo",
         help="create a sample project and run the whole loop twice",

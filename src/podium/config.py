@@ -193,12 +193,114 @@ class RegistrySection(_Strict):
     experiment: str | None = None
 
 
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_BRANCH = re.compile(r"^(?!.*\.\.)(?!/)(?!.*//)[A-Za-z0-9._/-]{1,200}(?<![/.])$")
+_SECRET = re.compile(r"^(?!GITHUB_)[A-Za-z_][A-Za-z0-9_]{0,99}$", re.IGNORECASE)
+_ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,254}$")
+_ACTIONS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}@[A-Za-z0-9._/-]{1,100}$")
+_CRON_FIELD = re.compile(r"^[A-Za-z0-9*/,-]+$")
+
+
+class SecretNames(_Strict):
+    """Names of the repository (or environment) secrets the workflows read MLflow from."""
+
+    tracking_uri: str = "MLFLOW_TRACKING_URI"
+    tracking_token: str = "MLFLOW_TRACKING_TOKEN"
+    tracking_username: str = "MLFLOW_TRACKING_USERNAME"
+    tracking_password: str = "MLFLOW_TRACKING_PASSWORD"
+
+    @field_validator("*")
+    @classmethod
+    def _secret_name(cls, value: str) -> str:
+        if not _SECRET.match(value):
+            raise ValueError(
+                f"'{value}' is not a GitHub secret name; use letters, digits and '_', "
+                "not starting with a digit or GITHUB_"
+            )
+        return value
+
+
+class CISection(_Strict):
+    """`ci:` — what `podium init` renders into the GitHub Actions workflows."""
+
+    python: str = "3.11"
+    runs_on: list[str] = Field(default_factory=lambda: ["ubuntu-latest"])
+    main_branch: str = "main"
+    retrain_cron: str | None = "0 4 * * 1"
+    environment: str | None = "production"
+    secrets: SecretNames = Field(default_factory=SecretNames)
+    actions: str = "podium-ml/podium@v1"
+
+    @field_validator("python", mode="before")
+    @classmethod
+    def _python(cls, value: Any) -> Any:
+        if isinstance(value, int | float):
+            raise ValueError(f"write the version as a quoted string, e.g. \"3.11\" (YAML read {value})")
+        if isinstance(value, str) and not re.fullmatch(r"3\.\d{1,2}(\.\d{1,3})?", value):
+            raise ValueError(f"'{value}' is not a Python version; write e.g. \"3.11\" (quoted)")
+        return value
+
+    @field_validator("runs_on", mode="before")
+    @classmethod
+    def _labels(cls, value: Any) -> Any:
+        labels = [value] if isinstance(value, str) else value
+        if not isinstance(labels, list) or not labels:
+            raise ValueError("give a runner label or a list of them, e.g. [self-hosted, linux, gpu]")
+        for label in labels:
+            if not isinstance(label, str) or not _LABEL.match(label):
+                raise ValueError(
+                    f"'{label}' is not a runner label; use letters, digits, '.', '_' or '-' "
+                    "(e.g. [self-hosted, linux, gpu])"
+                )
+        return labels
+
+    @field_validator("main_branch")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        if not _BRANCH.match(value):
+            raise ValueError(f"'{value}' is not a branch name; write e.g. main")
+        return value
+
+    @field_validator("retrain_cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # no scheduled retraining
+        fields = value.split()
+        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+            raise ValueError(
+                f"'{value}' is not a 5-field cron expression; write e.g. \"0 4 * * 1\" "
+                "(Mondays 04:00 UTC) or null to disable scheduled retraining"
+            )
+        return " ".join(fields)
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # promotion job not bound to an environment
+        if not _ENVIRONMENT.match(value):
+            raise ValueError(f"'{value}' is not a GitHub environment name; write e.g. production")
+        return value
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, value: str) -> str:
+        if not _ACTIONS.match(value):
+            raise ValueError(
+                f"'{value}' must name podium's repository and ref, e.g. podium-ml/podium@v1 "
+                "(or a full commit SHA)"
+            )
+        return value
+
+
 class PodiumConfig(_Strict):
     model: ModelSection
     data: DataSection
     gates: list[Gate] | None = None
     registry: RegistrySection = Field(default_factory=RegistrySection)
     drift: DriftSection = Field(default_factory=DriftSection)
+    ci: CISection = Field(default_factory=CISection)
 
 
 class Config:
@@ -256,6 +358,10 @@ class Config:
         if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
             return prefix + str(self.resolve(uri[len(prefix) :]))
         return uri
+
+    @property
+    def ci(self) -> CISection:
+        return self.raw.ci
 
     @property
     def experiment_name(self) -> str:

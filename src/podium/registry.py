@@ -43,6 +43,7 @@ def quiet_mlflow() -> None:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # noise in CI logs
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
     import logging
 
@@ -223,6 +224,8 @@ class Registry:
                     source=info.model_uri,
                     run_id=run.info.run_id,
                     tags=version_tags,
+                    # A tracking server only accepts a `models:/m-…` source with its id.
+                    model_id=info.model_id,
                 )
                 return run.info.run_id, _version(mv)
 

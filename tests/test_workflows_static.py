@@ -1,0 +1,259 @@
+"""Static proof for the composite actions and the generated workflows.
+
+zizmor (offline, no findings), actionlint and check-jsonschema's GitHub schemas on every
+action.yml and every workflow `podium init` renders, for the default `ci:` section and
+for a customised one; plus the security properties the design promises, read from the
+YAML itself (pinning, permissions, env-only inputs, fork safety).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+ACTIONS = sorted((REPO / "actions").glob("*/action.yml"))
+STAGES = {"setup", "validate", "train", "evaluate", "report", "promote", "rollback"}
+CI_WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
+_PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+_VERSION_COMMENT = re.compile(r"@[0-9a-f]{40} # v\d+(\.\d+)*$")
+
+
+def tool(name: str) -> str:
+    path = Path(sys.executable).with_name(name)
+    if not path.is_file():
+        pytest.fail(f"{name} is not installed next to {sys.executable}: pip install -e '.[test]'")
+    return str(path)
+
+
+def run(*command: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+CUSTOM_CI = {
+    "python": "3.12",
+    "runs_on": ["self-hosted", "linux", "gpu"],
+    "main_branch": "release/ml",
+    "retrain_cron": "15 3 * * 1-5",
+    "environment": "model registry",
+    "secrets": {"tracking_uri": "TEAM_MLFLOW_URI"},
+    "actions": "acme/podium@0123456789abcdef0123456789abcdef01234567",
+}
+
+
+@pytest.fixture(scope="module", params=["default", "custom", "subfolder"])
+def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository with `podium init` workflows; returns its workflows folder."""
+    from tests.conftest import run_cli
+
+    root = tmp_path_factory.mktemp(f"init-{request.param}")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    project = root / "models" / "churn" if request.param == "subfolder" else root
+    project.mkdir(parents=True, exist_ok=True)
+    document: dict[str, Any] = {
+        "model": {"name": "churn", "task": "classification", "entrypoint": "train.py:build"},
+        "data": {"train": "data/train.csv", "eval": "data/eval.csv", "target": "churned"},
+    }
+    if request.param == "custom":
+        document["ci"] = CUSTOM_CI
+        # What a team with GPU runners tells actionlint about its own runner labels.
+        (root / ".github").mkdir()
+        (root / ".github" / "actionlint.yaml").write_text("self-hosted-runner:\n  labels: [gpu]\n")
+    (project / "podium.yaml").write_text(yaml.safe_dump(document))
+    result = run_cli(["init", "--config", str(project / "podium.yaml")])
+    assert result.code == 0, result.err
+    return root / ".github" / "workflows"
+
+
+def load(path: Path) -> dict[Any, Any]:
+    document = yaml.safe_load(path.read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def all_steps(document: dict[Any, Any]) -> list[dict[str, Any]]:
+    if "runs" in document:
+        return list(document["runs"]["steps"])
+    return [step for job in document["jobs"].values() for step in job.get("steps", [])]
+
+
+# -- the three linters ------------------------------------------------------------------
+
+
+def test_zizmor_finds_nothing_in_the_actions() -> None:
+    result = run(tool("zizmor"), "--offline", "--strict-collection", "--no-progress", str(REPO / "actions"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
+
+
+def test_zizmor_finds_nothing_in_the_generated_workflows(generated: Path) -> None:
+    result = run(tool("zizmor"), "--offline", "--strict-collection", "--no-progress", str(generated))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
+
+
+def test_zizmor_would_catch_an_injection(tmp_path: Path) -> None:
+    """The check above can fail: the same run flags `${{ }}` of event data inside run:."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "bad.yml").write_text(
+        "on: pull_request\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.event.pull_request.title }}\n"
+    )
+    result = run(tool("zizmor"), "--offline", "--no-progress", str(workflows))
+    assert result.returncode != 0
+    assert "template-injection" in result.stdout
+
+
+def test_actionlint_accepts_the_generated_workflows(generated: Path) -> None:
+    files = sorted(str(p) for p in generated.glob("*.yml"))
+    result = run(tool("actionlint"), "-oneline", *files, cwd=generated.parent.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_accepts_the_ci_workflow_and_the_local_actions_it_uses() -> None:
+    """actionlint checks a local action's metadata (inputs, outputs) where a workflow uses it."""
+    ci = load(CI_WORKFLOW)
+    used = {s["uses"].removeprefix("./actions/") for s in all_steps(ci) if str(s.get("uses", "")).startswith("./actions/")}
+    assert used == STAGES
+    result = run(tool("actionlint"), "-oneline", str(CI_WORKFLOW), cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_workflow_schema_accepts_the_generated_workflows(generated: Path) -> None:
+    files = sorted(str(p) for p in generated.glob("*.yml"))
+    result = run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schemas_accept_the_actions_and_the_ci_workflow() -> None:
+    actions = run(
+        tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", *map(str, ACTIONS)
+    )
+    assert actions.returncode == 0, actions.stdout + actions.stderr
+    ci = run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(CI_WORKFLOW))
+    assert ci.returncode == 0, ci.stdout + ci.stderr
+
+
+# -- what the design promises, read from the YAML ---------------------------------------
+
+
+def test_every_stage_has_a_documented_thin_action() -> None:
+    assert {p.parent.name for p in ACTIONS} == STAGES
+    for path in ACTIONS:
+        action = load(path)
+        where = path.relative_to(REPO)
+        assert action["name"] and action["description"], where
+        assert set(action["branding"]) == {"icon", "color"}, where
+        for kind in ("inputs", "outputs"):
+            for key, spec in (action.get(kind) or {}).items():
+                assert spec.get("description"), f"{where}: {kind}.{key} has no description"
+                assert re.fullmatch(r"[a-z]+(-[a-z]+)*", key), f"{where}: {key} is not kebab-case"
+        assert action["runs"]["using"] == "composite"
+        runs = [s for s in action["runs"]["steps"] if "run" in s]
+        for step in runs:
+            assert "${{" not in step["run"], f"{where}: an expression inside run: — use env:"
+            assert step["shell"] == "bash"
+        if path.parent.name != "setup":
+            assert len(runs) == 1, where
+            assert re.search(rf"(^|\n)podium {path.parent.name} --config \"\$PODIUM_CONFIG\"", runs[0]["run"])
+            assert {"config", "working-directory"} <= set(action["inputs"])
+            assert runs[0]["working-directory"] == "${{ inputs.working-directory }}"
+
+
+def test_the_actions_have_the_documented_inputs_and_outputs() -> None:
+    actions = {p.parent.name: load(p) for p in ACTIONS}
+    assert set(actions["report"]["inputs"]) >= {"github-token", "pr-number"}
+    assert set(actions["rollback"]["inputs"]) >= {"version", "reason"}
+    assert actions["rollback"]["inputs"]["reason"]["required"] is True
+    assert set(actions["train"]["outputs"]) == {"model-version", "run-id"}
+    assert set(actions["evaluate"]["outputs"]) == {"passed"}
+    assert set(actions["promote"]["outputs"]) == {"promoted", "champion-version"}
+    assert set(actions["rollback"]["outputs"]) == {"champion-version"}
+
+
+def _third_party_uses(path: Path) -> list[tuple[str, str]]:
+    """(uses, the raw line) for every non-local, non-podium action reference."""
+    found = []
+    for line in path.read_text().splitlines():
+        match = re.match(r"^\s*(?:-\s+)?uses:\s+(\S+)(.*)$", line)
+        if match and not match.group(1).startswith("./") and "/podium/actions/" not in match.group(1):
+            found.append((match.group(1), line.strip()))
+    return found
+
+
+def test_third_party_actions_are_pinned_by_sha_with_a_version_comment(generated: Path) -> None:
+    files = [*ACTIONS, *generated.glob("*.yml"), CI_WORKFLOW]
+    seen = 0
+    for path in files:
+        for uses, line in _third_party_uses(path):
+            seen += 1
+            assert _PINNED.match(uses), f"{path.name}: {uses} is not pinned by a full SHA"
+            assert _VERSION_COMMENT.search(line), f"{path.name}: {line} lacks a '# vX.Y.Z' comment"
+    assert seen >= 10
+
+
+def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated: Path) -> None:
+    allowed = {
+        "podium-pr.yml": {"challenger": {"contents": "read"}},
+        "podium-pr-comment.yml": {
+            "comment": {"actions": "read", "contents": "read", "pull-requests": "write", "statuses": "write"}
+        },
+        "podium-promote.yml": {
+            "challenger": {"contents": "read", "statuses": "write"},
+            "promote": {"contents": "read"},
+        },
+        "podium-rollback.yml": {"rollback": {"contents": "read"}},
+    }
+    for name, jobs in allowed.items():
+        workflow = load(generated / name)
+        assert workflow["permissions"] == {}, name
+        assert {job: spec["permissions"] for job, spec in workflow["jobs"].items()} == jobs, name
+
+
+def test_the_pr_workflow_never_promotes_and_keeps_secrets_from_fork_code(generated: Path) -> None:
+    pr = load(generated / "podium-pr.yml")
+    on = pr.get("on", pr.get(True))
+    assert set(on) == {"pull_request"}  # never pull_request_target: fork code gets no secrets
+    text = (generated / "podium-pr.yml").read_text()
+    assert "/actions/promote@" not in text and "/actions/rollback@" not in text
+    upload = [s for s in all_steps(pr) if "upload-artifact" in str(s.get("uses"))]
+    assert upload and upload[0]["if"] == "${{ !cancelled() && steps.train.outcome == 'success' }}"
+
+    comment = load(generated / "podium-pr-comment.yml")
+    on = comment.get("on", comment.get(True))
+    assert on["workflow_run"]["workflows"] == [pr["name"]]
+    comment_text = (generated / "podium-pr-comment.yml").read_text()
+    assert "secrets." not in comment_text  # nothing secret where PR results are handled
+    for step in all_steps(comment):
+        if "checkout" in str(step.get("uses")):
+            assert set(step.get("with", {})) == {"persist-credentials"}  # the default branch, never the PR's
+        assert "${{" not in step.get("run", ""), step
+    report = [s for s in all_steps(comment) if "/actions/report@" in str(s.get("uses"))]
+    assert report and report[0]["with"]["pr-number"] == "${{ steps.pr.outputs.number }}"
+
+
+def test_untrusted_event_fields_reach_run_steps_only_through_env(generated: Path) -> None:
+    for path in generated.glob("*.yml"):
+        for step in all_steps(load(path)):
+            assert "${{" not in step.get("run", ""), f"{path.name}: {step}"
+
+
+def test_promotions_and_rollbacks_never_overlap(generated: Path) -> None:
+    promote, rollback = load(generated / "podium-promote.yml"), load(generated / "podium-rollback.yml")
+    for workflow in (promote, rollback):
+        assert workflow["concurrency"]["cancel-in-progress"] is False
+    assert promote["concurrency"]["group"] == rollback["concurrency"]["group"]
+    assert promote["jobs"]["promote"]["needs"] == "challenger"
+    inputs = rollback.get("on", rollback.get(True))["workflow_dispatch"]["inputs"]
+    assert inputs["reason"]["required"] is True
+    assert inputs["version"]["required"] is False
+
