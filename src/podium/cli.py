@@ -201,6 +201,36 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from podium.stages.monitor import MONITOR_REPORT, monitor
+
+    config = _config(args)
+    written = config.state_dir / MONITOR_REPORT
+    written.unlink(missing_ok=True)
+    try:
+        outcome = monitor(
+            config=config,
+            data_path=args.data,
+            github_token=args.github_token,
+            dispatch_token=args.dispatch_token,
+        )
+    finally:  # the report, whether a threshold was crossed or not
+        if written.is_file():
+            _say(written.read_text(encoding="utf-8"))
+            from podium import results
+
+            found = results.read_optional(config.state_dir, "monitor.json") or {}
+            if found.get("issue_url"):
+                done = "opened" if found.get("issue_created") else "updated"
+                _say(f"monitoring issue {done}: {found['issue_url']}")
+            if found.get("dispatched"):
+                _say("retraining requested: repository_dispatch data-updated sent")
+            for skipped in found.get("skipped") or []:
+                _say(f"note: {skipped}")
+    _say(f"healthy: champion v{outcome.champion_version} of {outcome.model_name}")
+    return EXIT_OK
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from podium.errors import CheckFailed
     from podium.stages.run import run
@@ -308,6 +338,22 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
     history = add("history", _cmd_history, "the audit trail of champion moves, oldest first")
     history.add_argument("--json", action="store_true", help="print a JSON array of events")
+    monitor = add(
+        "monitor", _cmd_monitor, "production data vs the champion: drift, live metrics, alerts"
+    )
+    monitor.add_argument(
+        "--data", metavar="PATH", help="recent production data, csv/parquet (default: monitor.data)"
+    )
+    monitor.add_argument(
+        "--github-token",
+        metavar="TOKEN",
+        help="token for the monitoring issue (default: $GITHUB_TOKEN, in Actions)",
+    )
+    monitor.add_argument(
+        "--dispatch-token",
+        metavar="TOKEN",
+        help="token that may send repository_dispatch (default: $PODIUM_DISPATCH_TOKEN)",
+    )
     metrics = add("metrics", _cmd_metrics, "delivery metrics from the audit trail (DORA-style)")
     metrics.add_argument("--json", action="store_true", help="print them as a JSON object")
     metrics.add_argument(
