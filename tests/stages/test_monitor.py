@@ -233,3 +233,18 @@ def test_a_bad_monitor_section_names_the_key(project: Project) -> None:
     result = project.cli("monitor")
     assert result.code == 2
     assert "monitor.metrics" in result.err and "did you mean 'roc_auc'" in result.err
+
+
+def test_production_data_from_a_sql_source(champion_project: Project, github: FakeGitHub) -> None:
+    import sqlite3
+
+    frame = pd.read_csv(champion_project.root / "data" / "eval.csv")
+    with sqlite3.connect(champion_project.root / "data" / "warehouse.db") as connection:
+        frame.to_sql("scored_requests", connection, index=False)
+    champion_project.update(
+        monitor={"data": {"uri": "sqlite:///data/warehouse.db", "table": "scored_requests"}}
+    )
+    result = champion_project.cli("monitor", env=_actions(github))
+    assert result.code == 0, result.err
+    assert _result(champion_project)["rows"] == 600
+    assert github.requests == []
