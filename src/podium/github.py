@@ -147,8 +147,21 @@ class GitHub:
         Retried like the rest: a second event after a lost answer means one more
         retraining run, which the promote workflow's concurrency group serialises.
         """
+        from github import GithubException
+
+        def send() -> None:
+            # PyGithub's create_repository_dispatch returns False on any failure (a 403,
+            # a 502) instead of raising: call the endpoint and check the answer here.
+            status, headers, data = self._client.requester.requestJson(
+                "POST",
+                f"{self._repo.url}/dispatches",
+                input={"event_type": event_type, "client_payload": payload},
+            )
+            if status != 204:
+                raise GithubException(status, _parsed(data), headers)
+
         self._call(
-            lambda: self._repo.create_repository_dispatch(event_type, payload),
+            send,
             f"send the repository_dispatch event '{event_type}'",
             "a token that may create dispatch events (contents: write; see "
             "ci.secrets.dispatch_token)",
@@ -305,6 +318,15 @@ class GitHub:
                 f"repository and commit, and that the token has {need}"
             )
         return InputError(f"GitHub refused to {what} in {self.repository} ({said})")
+
+
+def _parsed(data: Any) -> Any:
+    import json
+
+    try:
+        return json.loads(data) if isinstance(data, str) and data else None
+    except ValueError:
+        return None
 
 
 def _message(data: Any) -> str:
