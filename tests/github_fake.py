@@ -1,8 +1,8 @@
 """A loopback GitHub held to GitHub's own OpenAPI description.
 
 A small threaded HTTP server (one per test) that implements the few REST endpoints
-podium uses: pull requests, issue comments (with real Link-header pagination) and
-commit statuses. Every request podium sends and every response the fake returns is
+podium uses: pull requests, issue comments and issues (with real Link-header
+pagination), commit statuses and repository_dispatch. Every request podium sends and every response the fake returns is
 validated with openapi-core against `shared/github-openapi/api.github.com.json`;
 a violation is recorded and fails the test (see `serve`).
 
@@ -62,6 +62,14 @@ _ROUTES = [
         "update_comment",
         re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues/comments/(?P<id>\d+)$"),
     ),
+    ("GET", "list_issues", re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues$")),
+    ("POST", "create_issue", re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues$")),
+    (
+        "PATCH",
+        "update_issue",
+        re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues/(?P<n>\d+)$"),
+    ),
+    ("POST", "dispatch", re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/dispatches$")),
     (
         "POST",
         "create_status",
@@ -171,6 +179,8 @@ class FakeGitHub:
         self.pulls: dict[int, str] = {}  # number -> head sha
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.statuses: list[dict[str, Any]] = []
+        self.issues: dict[int, dict[str, Any]] = {}  # number -> issue, as GitHub returns it
+        self.dispatches: list[dict[str, Any]] = []  # repository_dispatch payloads received
         self.requests: list[Seen] = []
         self.violations: list[str] = []
         self._faults: list[Fault] = []
@@ -262,6 +272,15 @@ class FakeGitHub:
             "before you try again.",
         )
 
+    def add_issue(self, title: str, body: str, state: str = "open") -> dict[str, Any]:
+        with self._lock:
+            issue = self._store_issue(title, body, "someone")
+            issue["state"] = state
+            return issue
+
+    def podium_issues(self) -> list[dict[str, Any]]:
+        return [i for i in self.issues.values() if "<!-- podium-monitor:" in (i["body"] or "")]
+
     def podium_comments(self, number: int) -> list[dict[str, Any]]:
         return [c for c in self.comments.get(number, []) if "<!-- podium-report:" in c["body"]]
 
@@ -295,6 +314,30 @@ class FakeGitHub:
         comment["user"]["login"] = login
         self.comments.setdefault(number, []).append(comment)
         return comment
+
+    def _store_issue(self, title: str, body: str | None, login: str) -> dict[str, Any]:
+        # Issues and pull requests share one sequence of numbers on GitHub.
+        number = max([0, *self.pulls, *self.issues]) + 1
+        issue = self._localise(_example("issue"))
+        issue.pop("pull_request", None)  # GitHub's example is an issue on a pull request
+        issue.update(
+            id=100_000 + number,
+            node_id=f"I_{number}",
+            number=number,
+            title=title,
+            body=body,
+            state="open",
+            comments=0,
+            labels=[],
+            url=f"{self.api_url}/repos/{self.repository}/issues/{number}",
+            html_url=f"{self.web_url}/{self.repository}/issues/{number}",
+            created_at=_now(),
+            updated_at=_now(),
+            closed_at=None,
+        )
+        issue["user"]["login"] = login
+        self.issues[number] = issue
+        return issue
 
     def _pull(self, number: int) -> dict[str, Any]:
         pull = self._localise(_example("pull-request"))
@@ -430,6 +473,35 @@ class FakeGitHub:
                         comment["body"], comment["updated_at"] = text, _now()
                         return self._json(200, comment)
             return self._error(404, "Not Found")
+        if operation == "list_issues":
+            state = query.get("state", ["open"])[0]
+            items = [
+                i for i in self.issues.values() if state == "all" or i["state"] == state
+            ]
+            base = f"{self.api_url}/repos/{self.repository}/issues"
+            return self._paged(items, base, query)
+        if operation == "create_issue":
+            payload = json.loads(body)
+            if len(payload.get("body") or "") > 65536:
+                return self._error(422, "Validation Failed")
+            issue = self._store_issue(payload["title"], payload.get("body"), "github-actions[bot]")
+            return self._json(201, issue)
+        if operation == "update_issue":
+            number = int(params["n"])
+            if number not in self.issues:
+                return self._error(404, "Not Found")
+            payload = json.loads(body)
+            if len(payload.get("body") or "") > 65536:
+                return self._error(422, "Validation Failed")
+            issue = self.issues[number]
+            for key in ("title", "body", "state"):
+                if key in payload:
+                    issue[key] = payload[key]
+            issue["updated_at"] = _now()
+            return self._json(200, issue)
+        if operation == "dispatch":
+            self.dispatches.append(json.loads(body))
+            return 204, {}, b"", "application/json; charset=utf-8"
         if operation == "create_status":
             payload = json.loads(body)
             status = self._status(params["sha"], payload)
@@ -438,15 +510,19 @@ class FakeGitHub:
         raise AssertionError(operation)
 
     def _page(self, number: int, query: dict[str, list[str]]) -> _Answer:
+        base = f"{self.api_url}/repos/{self.repository}/issues/{number}/comments"
+        return self._paged(self.comments[number], base, query)
+
+    def _paged(self, items: list[Any], base: str, query: dict[str, list[str]]) -> _Answer:
         per_page = min(100, int(query.get("per_page", ["30"])[0]))
         page = max(1, int(query.get("page", ["1"])[0]))
-        items = self.comments[number]
         last = max(1, -(-len(items) // per_page))
         chunk = items[(page - 1) * per_page : page * per_page]
-        base = f"{self.api_url}/repos/{self.repository}/issues/{number}/comments"
 
         def link(to: int, rel: str) -> str:
-            return f'<{base}?{urlencode({"per_page": per_page, "page": to})}>; rel="{rel}"'
+            kept = {k: v[0] for k, v in query.items() if k not in {"page", "per_page"}}
+            args = urlencode({**kept, "per_page": per_page, "page": to})
+            return f'<{base}?{args}>; rel="{rel}"'
 
         links = []
         if page < last:

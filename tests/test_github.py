@@ -232,3 +232,60 @@ def test_a_status_description_fits_githubs_140_characters(github: FakeGitHub) ->
 def test_a_malformed_repository_is_an_input_error() -> None:
     with pytest.raises(InputError, match="GITHUB_REPOSITORY: 'acme' is not 'owner/name'"):
         GitHub(token="t", repository="acme")
+
+
+# ------------------------------------------------------------- monitoring issue and dispatch
+
+ISSUE = "<!-- podium-monitor: churn -->"
+
+
+def test_the_monitoring_issue_is_opened_once_then_edited(github: FakeGitHub) -> None:
+    github.add_pull(1)  # the issues list holds pull requests too: never podium's issue
+    first = client(github).upsert_issue(ISSUE, "drift", body("day 1", ISSUE))
+    again = client(github).upsert_issue(ISSUE, "drift again", body("day 2", ISSUE))
+    assert first.created and not again.created
+    assert first.id == again.id == 2  # numbers are shared with pull request #1
+    (issue,) = github.podium_issues()
+    assert (issue["title"], issue["body"]) == ("drift again", body("day 2", ISSUE))
+    assert first.url == issue["html_url"]
+
+
+def test_podiums_issue_is_found_past_the_first_page_and_closed_ones_are_left_alone(
+    github: FakeGitHub,
+) -> None:
+    github.add_issue("old alert", body("fixed last month", ISSUE), state="closed")
+    for number in range(5):
+        github.add_issue(f"user issue {number}", f"mentions {ISSUE} in the middle")
+    ours = github.add_issue("drift", body("day 1", ISSUE))
+    posted = client(github, per_page=2).upsert_issue(ISSUE, "drift", body("day 2", ISSUE))
+    assert (posted.id, posted.created) == (ours["number"], False)
+    assert github.count("create_issue") == 0
+    assert github.count("list_issues") == 3  # every page of the six open issues
+
+
+def test_an_issue_post_answered_502_that_succeeded_is_not_opened_twice(github: FakeGitHub) -> None:
+    github.fail("create_issue", 502, after=True)
+    posted = client(github).upsert_issue(ISSUE, "drift", body("day 1", ISSUE))
+    assert posted.created
+    assert len(github.podium_issues()) == 1
+    assert github.count("create_issue") == 1
+
+
+def test_without_issues_write_the_permission_is_named(github: FakeGitHub) -> None:
+    github.fail("create_issue", 403, message="Resource not accessible by integration")
+    with pytest.raises(InputError, match="permissions: issues: write"):
+        client(github).upsert_issue(ISSUE, "drift", body("day 1", ISSUE))
+
+
+def test_a_dispatch_is_sent_and_retried_after_a_5xx(github: FakeGitHub) -> None:
+    github.fail("dispatch", 502)
+    client(github).dispatch("data-updated", {"model": "churn"})
+    assert github.dispatches == [{"event_type": "data-updated", "client_payload": {"model": "churn"}}]
+    assert github.count("dispatch") == 2
+
+
+def test_a_dispatch_token_without_contents_write_is_named(github: FakeGitHub) -> None:
+    github.fail("dispatch", 403, message="Resource not accessible by personal access token")
+    with pytest.raises(InputError, match="contents: write"):
+        client(github).dispatch("data-updated", {})
+    assert github.dispatches == []

@@ -234,7 +234,58 @@ def _regression() -> dict[str, Any]:
     return reg
 
 
+def _insight() -> dict[str, Any]:
+    """Beyond the point estimate: bootstrap intervals (a `significant: true` gate) and
+    permutation importance of both models with rank changes."""
+    evaluated = evaluation()
+    evaluated["checks"][0].update(
+        bound="≥ 0.8 and significant improvement",
+        interval={"low": 0.0041, "high": 0.0198, "confidence": 0.95, "resamples": 1000,
+                  "rows": 12052, "method": "poisson-bootstrap"},
+    )
+    evaluated["checks"].insert(1, {
+        "metric": "f1",
+        "challenger": 0.7093,
+        "champion": 0.7021,
+        "delta": 0.0072,
+        "bound": "Δ no worse than 0.01",
+        "passed": True,
+        "reasons": [],
+        "interval": {"low": -0.0031, "high": 0.0174, "confidence": 0.95, "resamples": 1000,
+                     "rows": 12052, "method": "poisson-bootstrap"},
+    })
+
+    def ranking(*pairs: tuple[str, float]) -> dict[str, Any]:
+        features = [
+            {"feature": name, "importance": value, "std": value / 10, "rank": rank}
+            for rank, (name, value) in enumerate(pairs, start=1)
+        ]
+        return {"metric": "roc_auc", "rows": 5000, "repeats": 5, "features": features}
+
+    evaluated["importance"] = {
+        "challenger": ranking(
+            ("tenure_months", 0.081), ("plan", 0.034), ("age", 0.022), ("support_calls", 0.0004)
+        ),
+        "champion": ranking(("age", 0.05), ("plan", 0.03), ("region", 0.02), ("tenure_months", 0.01)),
+    }
+    evaluated["delivery"] = {
+        "model_name": "churn-classifier",
+        "window_days": 90,
+        "promotions": 3,
+        "deployment_frequency": 1.0,
+        "candidates": 5,
+        "candidates_promoted": 3,
+        "success_rate": 0.6,
+        "rollbacks": 1,
+        "days_since_last_promotion": 2.31,
+        "champion_version": "12",
+        "champion_age_days": 10.52,
+    }
+    return evaluated
+
+
 CASES: dict[str, dict[str, Any]] = {
+    "insight": {"evaluation": _insight(), "context": CONTEXT},
     "promotable_pr": {
         "evaluation": evaluation(),
         "training": training(),

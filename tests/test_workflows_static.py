@@ -19,7 +19,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 ACTIONS = sorted((REPO / "actions").glob("*/action.yml"))
-STAGES = {"setup", "validate", "train", "evaluate", "report", "promote", "rollback"}
+STAGES = {"setup", "validate", "train", "evaluate", "report", "promote", "rollback", "monitor"}
 CI_WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
 _PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 _VERSION_COMMENT = re.compile(r"@[0-9a-f]{40} # v\d+(\.\d+)*$")
@@ -187,6 +187,8 @@ def test_the_actions_have_the_documented_inputs_and_outputs() -> None:
     assert set(actions["evaluate"]["outputs"]) == {"passed"}
     assert set(actions["promote"]["outputs"]) == {"promoted", "champion-version"}
     assert set(actions["rollback"]["outputs"]) == {"champion-version"}
+    assert set(actions["monitor"]["inputs"]) >= {"data", "github-token", "dispatch-token"}
+    assert set(actions["monitor"]["outputs"]) == {"alert", "issue-url"}
 
 
 def _third_party_uses(path: Path) -> list[tuple[str, str]]:
@@ -221,6 +223,7 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
             "promote": {"contents": "read"},
         },
         "podium-rollback.yml": {"rollback": {"contents": "read"}},
+        "podium-monitor.yml": {"monitor": {"contents": "read", "issues": "write"}},
     }
     for name, jobs in allowed.items():
         workflow = load(generated / name)

@@ -159,6 +159,83 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from podium.delivery import duration
+    from podium.stages.metrics import delivery_metrics
+
+    found = delivery_metrics(config=_config(args), days=args.days)
+    if args.json:
+        _say(json.dumps(found.to_dict(), indent=2))
+        return EXIT_OK
+    rate = (
+        f"{found.success_rate:.0%} ({found.candidates_promoted} of {found.candidates} "
+        "candidates promoted)"
+        if found.success_rate is not None
+        else "— (no candidate evaluated outside pull requests)"
+    )
+    failure = (
+        f" (change failure rate {found.change_failure_rate:.0%})"
+        if found.change_failure_rate is not None
+        else ""
+    )
+    last = (
+        f"{duration(found.days_since_last_promotion)} ago ({found.last_promotion})"
+        if found.last_promotion
+        else "never"
+    )
+    champion = (
+        f"v{found.champion_version}, trained {duration(found.champion_age_days)} ago, "
+        f"champion for {duration(found.days_as_champion)}"
+        if found.champion_version
+        else "none yet"
+    )
+    _say(
+        f"delivery metrics of {found.model_name}, last {found.window_days} days "
+        f"(as of {found.as_of})"
+    )
+    _say(
+        f"  deployment frequency  {found.deployment_frequency:.1f} promotions / 30 days "
+        f"({found.promotions} in {found.window_days} days, {found.total_promotions} in all)"
+    )
+    _say(f"  success rate          {rate}")
+    if found.pr_candidates:
+        _say(f"  pull-request runs     {found.pr_candidates} candidates (never promoted there)")
+    _say(f"  rollbacks             {found.rollbacks}{failure}")
+    _say(f"  last promotion        {last}")
+    _say(f"  champion              {champion}")
+    return EXIT_OK
+
+
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from podium.stages.monitor import MONITOR_REPORT, monitor
+
+    config = _config(args)
+    written = config.state_dir / MONITOR_REPORT
+    written.unlink(missing_ok=True)
+    try:
+        outcome = monitor(
+            config=config,
+            data_path=args.data,
+            github_token=args.github_token,
+            dispatch_token=args.dispatch_token,
+        )
+    finally:  # the report, whether a threshold was crossed or not
+        if written.is_file():
+            _say(written.read_text(encoding="utf-8"))
+            from podium import results
+
+            found = results.read_optional(config.state_dir, "monitor.json") or {}
+            if found.get("issue_url"):
+                done = "opened" if found.get("issue_created") else "updated"
+                _say(f"monitoring issue {done}: {found['issue_url']}")
+            if found.get("dispatched"):
+                _say("retraining requested: repository_dispatch data-updated sent")
+            for skipped in found.get("skipped") or []:
+                _say(f"note: {skipped}")
+    _say(f"healthy: champion v{outcome.champion_version} of {outcome.model_name}")
+    return EXIT_OK
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from podium.errors import CheckFailed
     from podium.stages.run import run
@@ -266,6 +343,27 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
     history = add("history", _cmd_history, "the audit trail of champion moves, oldest first")
     history.add_argument("--json", action="store_true", help="print a JSON array of events")
+    monitor = add(
+        "monitor", _cmd_monitor, "production data vs the champion: drift, live metrics, alerts"
+    )
+    monitor.add_argument(
+        "--data", metavar="PATH", help="recent production data, csv/parquet (default: monitor.data)"
+    )
+    monitor.add_argument(
+        "--github-token",
+        metavar="TOKEN",
+        help="token for the monitoring issue (default: $GITHUB_TOKEN, in Actions)",
+    )
+    monitor.add_argument(
+        "--dispatch-token",
+        metavar="TOKEN",
+        help="token that may send repository_dispatch (default: $PODIUM_DISPATCH_TOKEN)",
+    )
+    metrics = add("metrics", _cmd_metrics, "delivery metrics from the audit trail (DORA-style)")
+    metrics.add_argument("--json", action="store_true", help="print them as a JSON object")
+    metrics.add_argument(
+        "--days", type=int, default=90, metavar="N", help="window in days (default: %(default)s)"
+    )
     run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
     run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
     init = add("init", _cmd_init, "render .github/workflows/podium-*.yml for this project")

@@ -26,6 +26,7 @@ from pydantic import (
 
 from podium.errors import ConfigError
 from podium.metrics import METRICS, metric_names_for
+from podium.significance import BOOTSTRAPPED
 
 DEFAULT_TRACKING_URI = "sqlite:///.podium/mlflow.db"
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -148,6 +149,7 @@ class Gate(_Strict):
     min: FiniteFloat | None = None
     max: FiniteFloat | None = None
     min_delta: FiniteFloat | None = None
+    significant: bool = False  # the bootstrap CI's lower end must clear min_delta
 
     @field_validator("min", "max", "min_delta", mode="before")
     @classmethod
@@ -173,6 +175,22 @@ class Gate(_Strict):
             raise ValueError(f"gate on '{self.metric}' needs at least one of min, max, min_delta")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"gate on '{self.metric}' has min {self.min} above max {self.max}")
+        return self
+
+    @model_validator(mode="after")
+    def _significance(self) -> Gate:
+        if not self.significant:
+            return self
+        if self.metric not in BOOTSTRAPPED:
+            raise ValueError(
+                f"significant: true needs a metric computed per evaluation row; "
+                f"'{self.metric}' is measured once (remove significant, or gate another metric)"
+            )
+        if self.min_delta is None:
+            raise ValueError(
+                f"significant: true on '{self.metric}' needs min_delta, the improvement the "
+                "interval must clear (min_delta: 0 = significantly better)"
+            )
         return self
 
 
@@ -206,6 +224,9 @@ class SecretNames(_Strict):
     tracking_token: str = "MLFLOW_TRACKING_TOKEN"
     tracking_username: str = "MLFLOW_TRACKING_USERNAME"
     tracking_password: str = "MLFLOW_TRACKING_PASSWORD"
+    # A token that may create repository_dispatch events (contents: write), so that
+    # `podium monitor` can trigger retraining; GITHUB_TOKEN stays least-privileged.
+    dispatch_token: str = "PODIUM_DISPATCH_TOKEN"
 
     @field_validator("*")
     @classmethod
@@ -225,6 +246,7 @@ class CISection(_Strict):
     runs_on: list[str] = Field(default_factory=lambda: ["ubuntu-latest"])
     main_branch: str = "main"
     retrain_cron: str | None = "0 4 * * 1"
+    monitor_cron: str | None = "0 6 * * *"  # `podium monitor` (when monitor.data is set)
     environment: str | None = "production"
     secrets: SecretNames = Field(default_factory=SecretNames)
     actions: str = "podium-ml/podium@v1"
@@ -259,7 +281,7 @@ class CISection(_Strict):
             raise ValueError(f"'{value}' is not a branch name; write e.g. main")
         return value
 
-    @field_validator("retrain_cron")
+    @field_validator("retrain_cron", "monitor_cron")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -292,6 +314,38 @@ class CISection(_Strict):
         return value
 
 
+class MonitorSection(_Strict):
+    """`monitor:` — production data against what podium recorded about the champion."""
+
+    data: str | TableSource | None = None  # recent production inputs (`--data` overrides)
+    # Feature drift against the champion's training profile: an alert when more than
+    # this share of features drifted, or when one feature's PSI exceeds max_psi.
+    max_drifted_share: float | None = Field(default=0.3, ge=0, le=1)
+    max_psi: float | None = Field(default=0.25, gt=0)
+    psi_threshold: float = Field(default=0.1, gt=0)
+    p_value: float = Field(default=0.05, gt=0, lt=1)
+    # With outcomes (the target column): an alert when a metric is worse than the
+    # champion's evaluation by more than this (in the metric's better direction).
+    max_metric_drop: float = Field(default=0.05, ge=0)
+    metrics: list[str] | None = None  # default: the gated metrics computed per row
+    min_labelled_rows: int = Field(default=30, ge=1)  # fewer outcomes: no metric verdict
+    issue: bool = True  # open/update one issue per model in Actions
+    dispatch: bool = True  # send repository_dispatch `data-updated` to retrain
+
+    @field_validator("metrics")
+    @classmethod
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or []:
+            if name not in BOOTSTRAPPED:
+                hint = difflib.get_close_matches(name, sorted(BOOTSTRAPPED), n=1)
+                did_you = f" (did you mean '{hint[0]}'?)" if hint else ""
+                raise ValueError(
+                    f"'{name}' cannot be monitored{did_you}; use one of "
+                    f"{', '.join(sorted(BOOTSTRAPPED))}"
+                )
+        return value
+
+
 class PodiumConfig(_Strict):
     model: ModelSection
     data: DataSection
@@ -299,6 +353,7 @@ class PodiumConfig(_Strict):
     registry: RegistrySection = Field(default_factory=RegistrySection)
     drift: DriftSection = Field(default_factory=DriftSection)
     ci: CISection = Field(default_factory=CISection)
+    monitor: MonitorSection = Field(default_factory=MonitorSection)
 
     @field_validator("gates")
     @classmethod
@@ -372,6 +427,10 @@ class Config:
         return self.raw.ci
 
     @property
+    def monitor(self) -> MonitorSection:
+        return self.raw.monitor
+
+    @property
     def experiment_name(self) -> str:
         return self.raw.registry.experiment or f"podium/{self.model.name}"
 
@@ -431,6 +490,12 @@ def _check_cross_fields(config: Config) -> None:
             raise ConfigError(
                 f"{config.path}: gates[{index}].metric '{gate.metric}' does not apply to "
                 f"{task}; use one of {', '.join(sorted(allowed))}"
+            )
+    for index, name in enumerate(config.monitor.metrics or []):
+        if name not in allowed:
+            raise ConfigError(
+                f"{config.path}: monitor.metrics[{index}] '{name}' does not apply to {task}; "
+                f"use one of {', '.join(sorted(allowed & BOOTSTRAPPED))}"
             )
     data = config.data
     if data.target in data.exclude:

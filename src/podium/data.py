@@ -500,3 +500,27 @@ def _close(name: str, candidates: Any) -> str:
     same_but_case = [c for c in names if c.lower() == name.lower()]
     hint = same_but_case or difflib.get_close_matches(name, names, n=1)
     return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def features_like(table: Table, expected_types: dict[str, str], *, label: str) -> pd.DataFrame:
+    """Every row's feature columns, normalised as at training time (no target needed).
+
+    For production inputs (`podium monitor`): a missing column is a DataError naming it.
+    """
+    import pandas as pd
+
+    frame = table.frame
+    missing = [c for c in expected_types if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{table.path}: missing column(s) {', '.join(repr(c) for c in missing)}"
+            f"{_close(missing[0], frame.columns)} ({label}); the champion was trained on "
+            "them — export them with the production data"
+        )
+    out = pd.DataFrame(index=frame.index)
+    for column, kind in expected_types.items():
+        if frame[column].isna().all():  # all missing is drift to report, not bad input
+            out[column] = frame[column].astype("float64" if kind == "numeric" else object)
+            continue
+        out[column], _ = _normalise_column(frame[column], column, table.path, kind)
+    return out

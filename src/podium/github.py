@@ -34,9 +34,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Posted:
-    """The PR comment podium created or updated."""
+    """The PR comment (or monitoring issue) podium created or updated."""
 
-    id: int
+    id: int  # the comment's id, or the issue's number
     url: str  # the comment on github.com (html_url)
     created: bool
 
@@ -116,6 +116,57 @@ class GitHub:
                 return self._edit(found, body, pr, created=True)
         raise self._exhausted(retry, what)
 
+    def upsert_issue(self, marker: str, title: str, body: str) -> Posted:
+        """Edit podium's open issue for `marker`, or open one; never two.
+
+        Like PR comments: the marker starts the body; every page of open issues is
+        searched, and after a failed POST podium looks again before re-posting.
+        """
+        need = "`permissions: issues: write`"
+        found = self._find_issue(marker)
+        if found is not None:
+            return self._edit_issue(found, title, body)
+        what = "open the monitoring issue"
+        last = len(self.retry_delays)
+        for attempt in range(last + 1):
+            try:
+                issue = self._repo.create_issue(title=title, body=body)
+                return Posted(issue.number, issue.html_url, created=True)
+            except Exception as exc:  # classified; unknown ones re-raised
+                retry = self._classify(exc, what, need, pr=None)
+            if attempt < last:
+                self._sleep(retry, attempt, what)
+            found = self._find_issue(marker)
+            if found is not None:
+                return self._edit_issue(found, title, body, created=True)
+        raise self._exhausted(retry, what)
+
+    def dispatch(self, event_type: str, payload: dict[str, Any]) -> None:
+        """Send a `repository_dispatch` event (e.g. `data-updated`: retrain now).
+
+        Retried like the rest: a second event after a lost answer means one more
+        retraining run, which the promote workflow's concurrency group serialises.
+        """
+        from github import GithubException
+
+        def send() -> None:
+            # PyGithub's create_repository_dispatch returns False on any failure (a 403,
+            # a 502) instead of raising: call the endpoint and check the answer here.
+            status, headers, data = self._client.requester.requestJson(
+                "POST",
+                f"{self._repo.url}/dispatches",
+                input={"event_type": event_type, "client_payload": payload},
+            )
+            if status != 204:
+                raise GithubException(status, _parsed(data), headers)
+
+        self._call(
+            send,
+            f"send the repository_dispatch event '{event_type}'",
+            "a token that may create dispatch events (contents: write; see "
+            "ci.secrets.dispatch_token)",
+        )
+
     def set_status(
         self, sha: str, *, state: str, context: str, description: str, target_url: str | None
     ) -> None:
@@ -155,6 +206,31 @@ class GitHub:
 
         what = f"read the comments of pull request #{pr}"
         return self._call(scan, what, "`permissions: pull-requests: read`", pr=pr)
+
+    def _find_issue(self, marker: str) -> Issue | None:
+        """podium's open issue for this marker (not a pull request), the newest if several."""
+
+        def scan() -> Issue | None:
+            last = None
+            for issue in self._repo.get_issues(state="open"):
+                # The issues list includes pull requests; reading `pull_request` on an
+                # issue without one would cost a GET per issue (lazy completion).
+                if "/pull/" in (issue.html_url or ""):
+                    continue
+                if (issue.body or "").lstrip().startswith(marker):
+                    last = issue if last is None or issue.number > last.number else last
+            return last
+
+        return self._call(scan, "read the open issues", "`permissions: issues: read`")
+
+    def _edit_issue(self, issue: Issue, title: str, body: str, created: bool = False) -> Posted:
+        if issue.body != body or issue.title != title:
+            self._call(
+                lambda: issue.edit(title=title, body=body),
+                f"update issue #{issue.number}",
+                "`permissions: issues: write`",
+            )
+        return Posted(issue.number, issue.html_url, created=created)
 
     def _edit(self, comment: IssueComment, body: str, pr: int, created: bool = False) -> Posted:
         if comment.body != body:
@@ -242,6 +318,15 @@ class GitHub:
                 f"repository and commit, and that the token has {need}"
             )
         return InputError(f"GitHub refused to {what} in {self.repository} ({said})")
+
+
+def _parsed(data: Any) -> Any:
+    import json
+
+    try:
+        return json.loads(data) if isinstance(data, str) and data else None
+    except ValueError:
+        return None
 
 
 def _message(data: Any) -> str:

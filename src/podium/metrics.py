@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from podium.significance import Outputs
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -61,12 +63,30 @@ def improvement(metric: str, challenger: float, champion: float) -> float:
     return delta if METRICS[metric].higher_is_better else -delta
 
 
+def predict(model: Any, features: pd.DataFrame, task: str) -> Outputs:
+    """What a fitted model says about each row: labels/values, and class scores if any."""
+    import numpy as np
+
+    predicted = model.predict(features)
+    if task == "regression":
+        return Outputs(predicted=np.asarray(predicted, dtype=float))
+    classes = list(getattr(model, "classes_", []))
+    proba = _proba(model, features)
+    decision = _decision(model, features) if proba is None and len(classes) == 2 else None
+    return Outputs(predicted=predicted, proba=proba, decision=decision, classes=classes)
+
+
 def score(model: Any, features: pd.DataFrame, target: pd.Series, task: str) -> dict[str, float]:
     """Quality metrics of a fitted model on evaluation data (NaN where undefined)."""
+    return score_outputs(predict(model, features, task), target, task)
+
+
+def score_outputs(outputs: Outputs, target: pd.Series, task: str) -> dict[str, float]:
+    """Quality metrics from a model's per-row outputs (see `predict`)."""
     import numpy as np
     from sklearn import metrics as skm
 
-    predicted = model.predict(features)
+    predicted = outputs.predicted
     out: dict[str, float] = {}
     if task == "regression":
         y = np.asarray(target, dtype=float)
@@ -84,16 +104,16 @@ def score(model: Any, features: pd.DataFrame, target: pd.Series, task: str) -> d
     out["recall"] = float(skm.recall_score(target, predicted, average="macro", zero_division=0))
     out["roc_auc"] = math.nan
     out["log_loss"] = math.nan
-    classes = list(getattr(model, "classes_", []))
+    classes = list(outputs.classes or [])
     present = set(np.unique(np.asarray(target)).tolist())
-    proba = _proba(model, features)
+    proba = outputs.proba
     if proba is not None and classes:
         out["log_loss"] = float(skm.log_loss(target, proba, labels=classes))
     if len(present) < 2 or not classes:
         return out  # AUC is undefined with one class in the evaluation data
     try:
         if len(classes) == 2:
-            pos = proba[:, 1] if proba is not None else _decision(model, features)
+            pos = proba[:, 1] if proba is not None else outputs.decision
             if pos is not None:
                 out["roc_auc"] = float(skm.roc_auc_score(target == classes[1], pos))
         elif proba is not None and present == set(classes):

@@ -358,6 +358,15 @@ class Registry:
         if batch:
             self.call("logging metrics", lambda: self.client.log_batch(run_id, metrics=batch))
 
+    def run_metrics(self, run_id: str) -> dict[str, float]:
+        """The latest value of every metric logged on a run (e.g. `eval_roc_auc`)."""
+        run = self.call("reading the run", lambda: self.client.get_run(run_id))
+        return {str(k): float(v) for k, v in run.data.metrics.items()}
+
+    def log_json(self, run_id: str, payload: dict[str, Any], path: str) -> None:
+        """Attach a JSON artifact (e.g. `podium/importance.json`) to an existing run."""
+        self.call(f"logging {path}", lambda: self.client.log_dict(run_id, payload, path))
+
     def set_version_tags(self, version: str, tags: dict[str, str]) -> None:
         for key, value in tags.items():
             self.call(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from podium import delivery, importance
 from podium.metrics import METRICS
 
 MARKER = "<!-- podium-report: {name} -->"
@@ -93,6 +94,18 @@ def _delta(value: Any) -> str:
     # A delta below 0.001 still reads as a plain decimal (+0.0007), not as 7.0e-04.
     text = f"{magnitude:.4f}" if 0.0001 <= magnitude < 0.001 else _num(magnitude)
     return ("+" if number > 0 else "−") + text
+
+
+def _interval(check: Mapping[str, Any] | None) -> str | None:
+    """'95% CI +0.004 … +0.020' from a check's bootstrap interval, if it has one."""
+    interval = (check or {}).get("interval")
+    if not isinstance(interval, Mapping):
+        return None
+    low, high = interval.get("low"), interval.get("high")
+    if not (_finite(low) and _finite(high)):
+        return None
+    level = _float(interval.get("confidence")) or 0.95
+    return f"{level:.0%} CI {_delta(low)} … {_delta(high)}"
 
 
 def _text(value: Any) -> str:
@@ -185,7 +198,9 @@ def _why(evaluation: Mapping[str, Any]) -> str:
         better = _better(metric, chal, champ)
         verb = "improves" if better else ("is unchanged" if better is None else "changes")
         by = "" if better is None else f" by {_delta(delta)}"
-        return f"{summary}; {_text(metric)} {verb}{by} ({_num(champ)} → {_num(chal)})"
+        ci = _interval(first)
+        detail = f"{ci}; " if ci else ""
+        return f"{summary}; {_text(metric)} {verb}{by} ({detail}{_num(champ)} → {_num(chal)})"
     if _finite(chal):
         return f"{summary}; {_text(metric)} {_num(chal)}"
     return summary
@@ -258,8 +273,10 @@ def _metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
         check = checks.get(name)
         gate = _text(check["bound"]) if check else "—"
         mark = ("✅" if check["passed"] else "❌") if check else ""
+        ci = _interval(check) if delta is not None else None
+        delta_text = f"{_delta(delta)} ({ci})" if ci else _delta(delta)
         lines.append(
-            f"| {_metric_label(name)} | {champ_text} | {chal_text} | {_delta(delta)} "
+            f"| {_metric_label(name)} | {champ_text} | {chal_text} | {delta_text} "
             f"| {gate} | {mark} |"
         )
     return lines
@@ -494,6 +511,73 @@ def _drift(drift: Mapping[str, Any]) -> list[str]:
     return _details(summary, body)
 
 
+def _rankings(
+    evaluation: Mapping[str, Any],
+) -> tuple[Mapping[str, Any], list[dict[str, Any]], bool] | None:
+    """(challenger's ranking, its features with champion ranks, has a champion ranking)."""
+    found = evaluation.get("importance")
+    if not isinstance(found, Mapping):
+        return None
+    challenger = found.get("challenger")
+    if not isinstance(challenger, Mapping) or not challenger.get("features"):
+        return None
+    champion = found.get("champion")
+    champion_features = champion.get("features") if isinstance(champion, Mapping) else None
+    compared = importance.compare(challenger["features"], champion_features)
+    return challenger, compared, champion_features is not None
+
+
+def _importance_what(ranking: Mapping[str, Any]) -> str:
+    metric = str(ranking.get("metric", ""))
+    moved = "drop" if _higher_is_better(metric) else "rise"
+    return f"{moved} in {_text(metric)} when shuffled"
+
+
+def _importance_line(evaluation: Mapping[str, Any]) -> str | None:
+    """'Top features: `tenure_months` (rose from 4th to 1st) · …' under the verdict."""
+    found = _rankings(evaluation)
+    if found is None:
+        return None
+    ranking, compared, _ = found
+    parts = []
+    for item in compared[:3]:
+        change = f" ({_text(item['change'])})" if item.get("change") else ""
+        parts.append(f"{_code(item['feature'])}{change}")
+    return f"Top features ({_importance_what(ranking)}): " + " · ".join(parts) + "."
+
+
+def _importance(evaluation: Mapping[str, Any]) -> list[str]:
+    found = _rankings(evaluation)
+    if found is None:
+        return []
+    ranking, compared, with_champion = found
+    champion = evaluation.get("champion") or {}
+    version = f"v{_text(evaluation['challenger']['version'])}"
+    summary = (
+        f"Feature importance of challenger {version} — {_importance_what(ranking)}, "
+        f"{_plural(int(ranking.get('rows') or 0), 'row')} × {int(ranking.get('repeats') or 0)} "
+        "shuffles"
+    )
+    head = "| rank | feature | importance |"
+    rule = "|---:|---|---:|"
+    if with_champion:
+        head += f" champion v{_text(champion.get('version', '?'))} | change |"
+        rule += "---:|---|"
+    body = [head, rule]
+    for item in compared[:MAX_ROWS]:
+        row = (
+            f"| {int(item['rank'])} | {_code(item['feature'])} "
+            f"| {_num(item.get('importance'))} ± {_num(item.get('std'))} |"
+        )
+        if with_champion:
+            old = item.get("champion_rank")
+            row += f" {importance.ordinal(int(old)) if old else '—'} | {_text(item['change'])} |"
+        body.append(row)
+    if len(compared) > MAX_ROWS:
+        body += ["", f"_… and {_plural(len(compared) - MAX_ROWS, 'feature')} more._"]
+    return _details(summary, body)
+
+
 def _shown_path(path: Any, root: str | None) -> str:
     text = str(path)
     if root:
@@ -612,6 +696,9 @@ def _sections(
     status = _status_line(validation)
     if status:
         top += ["", status]
+    features = _importance_line(evaluation)
+    if features:
+        top += ["", features]
     if evaluation.get("gates_are_default"):
         top += [
             "",
@@ -631,6 +718,9 @@ def _sections(
     chart = _chart(evaluation)
     if chart:
         sections.append(_Section("chart", "\n".join(chart), optional=True))
+    explained = _importance(evaluation)
+    if explained:
+        sections.append(_Section("feature importance", "\n".join(explained), optional=True))
     if validation:
         sections.append(_Section("data checks", "\n".join(_validation(validation)), True))
         expectations = validation.get("expectations")
@@ -644,6 +734,10 @@ def _sections(
         sections.append(
             _Section("training", "\n".join(_training(training, str(root) if root else None)), True)
         )
+    found = evaluation.get("delivery")
+    if isinstance(found, Mapping):
+        line = f"<sub>{_text(delivery.summary(dict(found)))}.</sub>"
+        sections.append(_Section("delivery", line, optional=False))
     sections.append(_Section("footer", _footer(evaluation, training, promotion, context), False))
     return sections
 

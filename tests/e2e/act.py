@@ -92,6 +92,7 @@ class Act:
         *,
         run_id: int | None = None,
         timeout: float = 600,
+        secrets: dict[str, str] | None = None,
     ) -> ActRun:
         self.runs += 1
         run_id = run_id or 1000 + self.runs
@@ -138,6 +139,8 @@ class Act:
             "--env", f"GITHUB_API_URL={self.github_api}",
             "--env", f"GITHUB_SERVER_URL={self.github_server}",
         ]  # fmt: skip
+        for name, value in (secrets or {}).items():
+            command += ["--secret", f"{name}={value}"]
         env = {k: v for k, v in os.environ.items() if k not in _HOST_ONLY}
         env = {k: v for k, v in env.items() if not k.startswith("GITHUB_")}
         proc = subprocess.run(

@@ -6,13 +6,15 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from podium import data, gha, results
+from podium import data, gha, importance, results
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
 from podium.gates import decide
-from podium.metrics import latency_ms_per_1k, model_size_mb, score
+from podium.metrics import latency_ms_per_1k, model_size_mb, predict, score_outputs
 from podium.registry import Registry, Version, now_iso
+from podium.significance import BOOTSTRAPPED, Bootstrap, paired_bootstrap
 from podium.stages import open_registry
+from podium.stages.metrics import of_registry
 
 
 @dataclass
@@ -21,6 +23,16 @@ class Scored:
     run_id: str | None
     metrics: dict[str, float]
     error: str | None = None
+
+
+@dataclass
+class _Scoring:
+    """A scored model kept in memory for the paired comparisons (never written)."""
+
+    model: Any
+    features: Any
+    target: Any
+    outputs: Any
 
 
 @dataclass
@@ -36,6 +48,9 @@ class EvaluationResult:
     gates_are_default: bool
     eval: dict[str, object]
     evaluated_at: str
+    significance: dict[str, Any] | None = None  # how the intervals in `checks` were made
+    importance: dict[str, Any] | None = None  # permutation importance, both models
+    delivery: dict[str, Any] | None = None  # delivery metrics before this candidate
 
 
 def evaluate(*, config: Config) -> EvaluationResult:
@@ -56,7 +71,7 @@ def evaluate(*, config: Config) -> EvaluationResult:
     spec = config.data
     table = data.read_table(config.resolve(spec.eval), label="data.eval")
     task = config.model.task
-    challenger = _score(
+    challenger, challenger_run = _score(
         registry, challenger_version, table, config, trained["feature_types"], strict=True
     )
     if challenger.error:
@@ -64,15 +79,17 @@ def evaluate(*, config: Config) -> EvaluationResult:
             f"challenger v{challenger.version} could not be scored on {table.path}: "
             f"{challenger.error}"
         )
-    champion = None
+    champion, champion_run = None, None
     if champion_version is not None:
-        champion = _score(
+        champion, champion_run = _score(
             registry, champion_version, table, config, _feature_types(champion_version)
         )
+    bootstrap = _bootstrap(config, challenger_run, champion_run)
     verdict = decide(
         challenger.metrics,
         champion.metrics if champion and not champion.error else None,
         config.gates,
+        bootstrap.intervals if bootstrap else None,
     )
     summary = verdict.summary
     if champion and champion.error:
@@ -89,6 +106,9 @@ def evaluate(*, config: Config) -> EvaluationResult:
         gates_are_default=config.gates_are_default,
         eval=table.describe(),
         evaluated_at=now_iso(),
+        significance=_describe_bootstrap(bootstrap),
+        importance=_importance(config, challenger_run, champion_run),
+        delivery=of_registry(registry).to_dict(),
     )
     registry.set_version_tags(
         challenger.version,
@@ -102,6 +122,8 @@ def evaluate(*, config: Config) -> EvaluationResult:
         registry.log_metrics(
             challenger.run_id, {f"eval_{k}": v for k, v in challenger.metrics.items()}
         )
+        if outcome.importance is not None:
+            registry.log_json(challenger.run_id, outcome.importance, importance.ARTIFACT)
     results.write(config.state_dir, results.EVALUATION, asdict(outcome))
     gha.set_output("passed", str(verdict.passed).lower())
     if not verdict.passed:
@@ -117,6 +139,61 @@ def _feature_types(version: Version) -> dict[str, str] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
+def _bootstrap(
+    config: Config, challenger: _Scoring | None, champion: _Scoring | None
+) -> Bootstrap | None:
+    """Paired bootstrap intervals of challenger − champion for each gated metric."""
+    if challenger is None or champion is None:
+        return None
+    if not challenger.target.index.equals(champion.target.index):
+        return None  # not the same rows: a paired comparison would be meaningless
+    gated = [gate.metric for gate in config.gates]
+    return paired_bootstrap(
+        gated,
+        task=config.model.task,
+        target=challenger.target.to_numpy(),
+        challenger=challenger.outputs,
+        champion=champion.outputs,
+    )
+
+
+def _importance(
+    config: Config, challenger: _Scoring | None, champion: _Scoring | None
+) -> dict[str, Any] | None:
+    """Permutation importance of the challenger (and champion) on the evaluation rows."""
+    if challenger is None:
+        return None
+    task = config.model.task
+    gated = [g.metric for g in config.gates if g.metric in BOOTSTRAPPED]
+    metric = gated[0] if gated else ("f1" if task == "classification" else "rmse")
+    rankings: dict[str, Any] = {}
+    for role, scoring in (("challenger", challenger), ("champion", champion)):
+        if scoring is None:
+            rankings[role] = None
+            continue
+        try:
+            ranking = importance.permutation(
+                scoring.model, scoring.features, scoring.target, task=task, metric=metric
+            )
+        except ValueError as exc:  # the comparison must not fail because of insight
+            rankings[role] = {"error": str(exc)}
+            continue
+        rankings[role] = ranking.to_dict()
+    return rankings
+
+
+def _describe_bootstrap(bootstrap: Bootstrap | None) -> dict[str, Any] | None:
+    if bootstrap is None:
+        return None
+    first = next(iter(bootstrap.intervals.values()), None)
+    return {
+        "method": first.method if first else None,
+        "confidence": first.confidence if first else None,
+        "rows": first.rows if first else None,
+        "skipped": bootstrap.skipped,
+    }
+
+
 def _score(
     registry: Registry,
     version: Version,
@@ -125,7 +202,7 @@ def _score(
     feature_types: dict[str, str] | None,
     *,
     strict: bool = False,
-) -> Scored:
+) -> tuple[Scored, _Scoring | None]:
     """Metrics of one registered version on the evaluation table (errors recorded, not raised).
 
     `strict` (the challenger): evaluation data it cannot use is bad input (exit 2), not a
@@ -146,13 +223,16 @@ def _score(
     except DataError as exc:
         if strict:
             raise
-        return Scored(version.version, version.run_id, {}, error=str(exc))
+        return Scored(version.version, version.run_id, {}, error=str(exc)), None
     model = registry.load_model(version)
+    task = config.model.task
     try:
-        metrics = score(model, prepared.features, prepared.target, config.model.task)
+        outputs = predict(model, prepared.features, task)
+        metrics = score_outputs(outputs, prepared.target, task)
         metrics["latency_ms"] = latency_ms_per_1k(model, prepared.features)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return Scored(version.version, version.run_id, {}, error=first)
+        return Scored(version.version, version.run_id, {}, error=first), None
     metrics["model_size_mb"] = model_size_mb(model)
-    return Scored(version.version, version.run_id, metrics)
+    scoring = _Scoring(model, prepared.features, prepared.target, outputs)
+    return Scored(version.version, version.run_id, metrics), scoring

@@ -1,0 +1,281 @@
+"""`podium monitor`: recent production data against what podium recorded about the champion.
+
+Feature drift against the champion's training profile (logged when it was trained)
+and, when the production data carries outcomes (the target column), the champion's
+live metrics against its evaluation metrics. Results go to `.podium/monitor.json`,
+the report to `.podium/monitor.md` and the job summary. When a `monitor:` threshold is
+crossed the command exits 1 and, in GitHub Actions, opens or updates podium's one
+issue for the model and sends `repository_dispatch` (`data-updated`) so that the
+promote workflow retrains: continuous training as a closed loop.
+
+Everything that can be bad input is checked before anything is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from podium import __version__, data, gha, monitoring, results
+from podium.config import Config, TableSource
+from podium.errors import CheckFailed, ConfigError, InputError, PodiumError, ServiceError
+from podium.registry import Registry, Version, now_iso
+from podium.significance import BOOTSTRAPPED
+from podium.stages import open_registry
+
+MONITOR = "monitor.json"
+MONITOR_REPORT = "monitor.md"
+DISPATCH_EVENT = "data-updated"
+DISPATCH_TOKEN_ENV = "PODIUM_DISPATCH_TOKEN"
+
+
+@dataclass
+class MonitorResult:
+    model_name: str
+    champion_version: str
+    passed: bool
+    alerts: list[str]
+    notes: list[str]
+    data: dict[str, Any]
+    rows: int
+    labelled_rows: int
+    drift: dict[str, Any] | None
+    metrics: list[dict[str, Any]]
+    max_metric_drop: float
+    checked_at: str
+    issue_url: str | None = None
+    issue_created: bool | None = None
+    dispatched: bool = False
+    skipped: list[str] = field(default_factory=list)  # what was not sent, and why
+
+
+def monitor(
+    *,
+    config: Config,
+    data_path: str | None = None,
+    github_token: str | None = None,
+    dispatch_token: str | None = None,
+) -> MonitorResult:
+    """Check production data; write results; alert on GitHub; CheckFailed when crossed."""
+    settings = config.monitor
+    source, label = _source(config, data_path)
+    registry = open_registry(config)
+    champion = registry.champion()
+    if champion is None:
+        raise InputError(
+            f"model '{config.model.name}' has no champion yet: nothing to monitor; "
+            "promote one first (`podium run`)"
+        )
+    types = _feature_types(champion)
+    table = data.read_table(source, label=label)
+    features = data.features_like(table, types, label=label)
+    target = config.data.target
+    has_outcomes = target in table.frame.columns and bool(table.frame[target].notna().any())
+    labelled = None
+    if has_outcomes:  # bad outcome values are bad input: fail before anything is measured
+        labelled = data.prepare(
+            table,
+            target=target,
+            task=config.model.task,
+            features=None,
+            exclude=[],
+            expected_types=types,
+        )
+
+    notes: list[str] = []
+    found_drift = _drift(config, registry, champion, features, types, notes)
+    live: dict[str, float] = {}
+    reference: dict[str, float] = {}
+    monitored = _monitored(config)
+    if labelled is not None:
+        from podium.metrics import score
+
+        model = registry.load_model(champion)
+        live = score(model, labelled.features, labelled.target, config.model.task)
+        recorded = registry.run_metrics(champion.run_id) if champion.run_id else {}
+        reference = {m: recorded[f"eval_{m}"] for m in monitored if f"eval_{m}" in recorded}
+    else:
+        notes.append(f"no outcomes ('{target}') in the production data: drift only")
+    alerts, comparisons, more = monitoring.assess(
+        drift=found_drift,
+        live=live,
+        reference=reference,
+        labelled_rows=len(labelled.target) if labelled is not None else 0,
+        metrics=monitored,
+        max_drifted_share=settings.max_drifted_share,
+        max_psi=settings.max_psi,
+        max_metric_drop=settings.max_metric_drop,
+        min_labelled_rows=settings.min_labelled_rows,
+    )
+    outcome = MonitorResult(
+        model_name=config.model.name,
+        champion_version=champion.version,
+        passed=not alerts,
+        alerts=alerts,
+        notes=notes + more,
+        data=table.describe(),
+        rows=table.rows,
+        labelled_rows=len(labelled.target) if labelled is not None else 0,
+        drift=found_drift,
+        metrics=comparisons,
+        max_metric_drop=settings.max_metric_drop,
+        checked_at=now_iso(),
+    )
+    failure = None
+    if not outcome.passed:
+        failure = _alert(config, outcome, github_token, dispatch_token)
+    markdown = _write(config, outcome)
+    gha.summary(markdown)
+    gha.set_output("alert", str(not outcome.passed).lower())
+    gha.set_output("issue-url", outcome.issue_url or "")
+    if failure is not None:
+        raise type(failure)(f"{failure}; the monitoring report is in {config.state_dir}")
+    if not outcome.passed:
+        raise CheckFailed("monitoring thresholds crossed: " + "; ".join(alerts))
+    return outcome
+
+
+def _source(config: Config, data_path: str | None) -> tuple[Path | TableSource, str]:
+    if data_path:
+        return Path(data_path).expanduser().resolve(), "--data"
+    if config.monitor.data is None:
+        raise ConfigError(
+            f"{config.path}: no production data to monitor; pass --data PATH or set "
+            "monitor.data (a csv/parquet path or a SQL source) in podium.yaml"
+        )
+    return config.resolve(config.monitor.data), "monitor.data"
+
+
+def _feature_types(champion: Version) -> dict[str, str]:
+    try:
+        types = json.loads(champion.tags.get("podium.features", ""))
+    except ValueError:
+        types = None
+    if not isinstance(types, dict) or not types:
+        raise InputError(
+            f"champion v{champion.version} records no feature list (tag podium.features); "
+            "retrain and promote it with this podium version"
+        )
+    return {str(k): str(v) for k, v in types.items()}
+
+
+def _monitored(config: Config) -> list[str]:
+    if config.monitor.metrics is not None:
+        return list(config.monitor.metrics)
+    gated = [g.metric for g in config.gates if g.metric in BOOTSTRAPPED]
+    return list(dict.fromkeys(gated))
+
+
+def _drift(
+    config: Config,
+    registry: Registry,
+    champion: Version,
+    features: Any,
+    types: dict[str, str],
+    notes: list[str],
+) -> dict[str, Any] | None:
+    from podium import drift
+
+    profile = (
+        registry.run_json(champion.run_id, drift.PROFILE_ARTIFACT) if champion.run_id else None
+    )
+    if profile is None:
+        notes.append(
+            f"drift not measured: champion v{champion.version} has no recorded data profile "
+            f"({drift.PROFILE_ARTIFACT}); retrain it with this podium version"
+        )
+        return None
+    settings = config.monitor
+    found = drift.compare(
+        profile, features, types, psi_threshold=settings.psi_threshold, p_value=settings.p_value
+    )
+    return {
+        "reference_version": champion.version,
+        "passed": True,  # the verdict is the monitor's (see alerts)
+        "drifted_share": drift.drifted_share(found),
+        "max_drifted_share": settings.max_drifted_share,
+        "max_psi": settings.max_psi,
+        "features": [f.to_dict() for f in found],
+    }
+
+
+def _context(config: Config) -> dict[str, Any]:
+    return {"podium_version": __version__, "run_url": gha.run_url(), "root": str(config.root)}
+
+
+def _write(config: Config, outcome: MonitorResult) -> str:
+    payload = asdict(outcome)
+    results.write(config.state_dir, MONITOR, payload)
+    markdown = monitoring.render(payload, _context(config))
+    results.write_text(config.state_dir, MONITOR_REPORT, markdown)
+    return markdown
+
+
+def _alert(
+    config: Config,
+    outcome: MonitorResult,
+    github_token: str | None,
+    dispatch_token: str | None,
+) -> PodiumError | None:
+    """Open/update the issue and request retraining; the first GitHub failure, if any."""
+    settings = config.monitor
+    explicit = github_token is not None or dispatch_token is not None
+    if not (gha.in_actions() or explicit):
+        outcome.skipped.append("not in GitHub Actions: no issue, no dispatch")
+        return None
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    if not repository:
+        return InputError("GITHUB_REPOSITORY is not set: set it to 'owner/name' to alert on GitHub")
+    from podium.github import GitHub
+
+    api_url = os.environ.get("GITHUB_API_URL")
+    failure: PodiumError | None = None
+    token = github_token or os.environ.get("GITHUB_TOKEN") or ""
+    dispatch = dispatch_token or os.environ.get(DISPATCH_TOKEN_ENV) or ""
+    if settings.issue and token:
+        gha.mask(token)
+        try:
+            client = GitHub(token=token, repository=repository, api_url=api_url)
+            # The issue shows what will happen next, so render it as if dispatched.
+            planned = asdict(outcome) | {"dispatched": settings.dispatch and bool(dispatch)}
+            body = monitoring.render(planned, _context(config))
+            posted = client.upsert_issue(
+                monitoring.marker(config.model.name), monitoring.title(planned), body
+            )
+            outcome.issue_url, outcome.issue_created = posted.url, posted.created
+        except PodiumError as exc:
+            failure = exc
+    elif settings.issue:
+        outcome.skipped.append("no GitHub token (--github-token / GITHUB_TOKEN): no issue")
+        gha.warning("monitoring alert: no GitHub token to open the issue (GITHUB_TOKEN)")
+    secret = config.ci.secrets.dispatch_token
+    if settings.dispatch and dispatch and not isinstance(failure, ServiceError):
+        gha.mask(dispatch)
+        try:
+            client = GitHub(token=dispatch, repository=repository, api_url=api_url)
+            client.dispatch(
+                DISPATCH_EVENT,
+                {
+                    "model": config.model.name,
+                    "champion": outcome.champion_version,
+                    "reason": "; ".join(outcome.alerts)[:1000],
+                    "issue": outcome.issue_url or "",
+                    "source": "podium monitor",
+                },
+            )
+            outcome.dispatched = True
+        except PodiumError as exc:
+            failure = failure or exc
+    elif settings.dispatch and not dispatch:
+        outcome.skipped.append(
+            f"no dispatch token ({DISPATCH_TOKEN_ENV}, from secret {secret}): retraining "
+            "not requested"
+        )
+        gha.warning(
+            f"monitoring alert: retraining not requested — store a token that may create "
+            f"dispatch events (contents: write) as secret {secret}"
+        )
+    return failure

@@ -1,0 +1,115 @@
+"""`podium evaluate` on a real sqlite registry: intervals, significance, importance."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tests.conftest import STRONG, STRONG_PARAMS, Project
+from tests.stages.test_loop import ENTRYPOINT
+
+
+def _evaluation(project: Project) -> dict[str, Any]:
+    loaded = json.loads((project.state / "evaluation.json").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_a_significant_gate_promotes_a_real_improvement_and_refuses_a_tie(
+    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+) -> None:
+    project = make_project(
+        gates=[
+            {"metric": "roc_auc", "min": 0.6, "min_delta": 0, "significant": True},
+            {"metric": "accuracy", "min_delta": -0.02},
+        ]
+    )
+    first = project.cli("run")
+    assert first.code == 0, first.err
+    assert _evaluation(project)["checks"][0]["interval"] is None  # no champion to pair with
+
+    project.set_estimator(STRONG, **STRONG_PARAMS)
+    better = project.cli("run")
+    assert better.code == 0, better.err
+    evaluated = _evaluation(project)
+    roc_auc, accuracy = evaluated["checks"]
+    assert roc_auc["interval"]["low"] > 0  # depth-3 tree vs stump: clearly better
+    assert roc_auc["interval"]["low"] <= roc_auc["delta"] <= roc_auc["interval"]["high"]
+    assert roc_auc["interval"]["rows"] == 600
+    assert accuracy["interval"] is not None  # shown for every gated quality metric
+    assert evaluated["significance"]["method"] == "bootstrap"
+    assert registry_of(project).champion().version == "2"
+    report = (project.state / "report.md").read_text()
+    assert "roc_auc improves by" in report
+    assert "(95% CI +" in report
+    # Delivery metrics as they stood before this candidate: v1 evaluated and promoted.
+    delivery = evaluated["delivery"]
+    assert (delivery["total_promotions"], delivery["candidates"], delivery["success_rate"]) == (
+        1,
+        1,
+        1.0,
+    )
+    assert delivery["champion_version"] == "1"
+    assert (
+        "Delivery (last 90 days): 0.3 promotions / 30 days · 100% of candidates promoted (1/1)"
+        in report
+    )
+
+    # The same estimator again: identical predictions, a zero-width interval at 0.
+    tie = project.cli("run")
+    assert tie.code == 1
+    evaluated = _evaluation(project)
+    assert (
+        evaluated["checks"][0]["interval"]["low"],
+        evaluated["checks"][0]["interval"]["high"],
+    ) == (0, 0)
+    assert not evaluated["passed"]
+    assert "not significant" in evaluated["summary"]
+    assert "not significant" in tie.err
+    assert registry_of(project).champion().version == "2"
+
+
+def test_importance_of_both_models_is_logged_and_reported_for_a_user_entrypoint(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    import mlflow
+
+    (project.root / "train_model.py").write_text(ENTRYPOINT)
+    document = project.config()
+    document["model"].pop("estimator")
+    document["model"]["entrypoint"] = "train_model.py:build_model"
+    project.write_config(document)
+    first = project.cli("run")
+    assert first.code == 0, first.err
+    found = _evaluation(project)["importance"]
+    assert found["champion"] is None
+    assert found["challenger"]["metric"] == "roc_auc"  # the gated metric
+
+    second = project.cli("run")
+    assert second.code == 0, second.err
+    evaluated = _evaluation(project)
+    found = evaluated["importance"]
+    features = {f["feature"] for f in found["challenger"]["features"]}
+    assert features == {
+        "tenure_months",
+        "monthly_charges",
+        "support_calls",
+        "plan",
+        "region",
+        "payment",
+        "age",
+    }  # raw columns, not the entrypoint's one-hot internals
+    assert found["challenger"]["rows"] == 600
+    assert [f["rank"] for f in found["champion"]["features"]] == list(range(1, 8))
+    # Same entrypoint, same data: the same ranking.
+    assert found["challenger"]["features"] == found["champion"]["features"]
+
+    run_id = evaluated["challenger"]["run_id"]
+    registry_of(project)  # points MLflow at the project's store
+    logged = mlflow.artifacts.load_dict(f"runs:/{run_id}/podium/importance.json")
+    assert logged == found
+    report = (project.state / "report.md").read_text()
+    top = found["challenger"]["features"][0]["feature"]
+    assert f"Top features (drop in roc_auc when shuffled): `{top}` (still 1st)" in report
+    assert "Feature importance of challenger v2" in report

@@ -1,0 +1,250 @@
+"""`podium monitor`: production data against the champion, alerts on a loopback GitHub."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from tests.conftest import Project
+from tests.github_fake import FakeGitHub, serve
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    yield from serve()
+
+
+@pytest.fixture
+def champion_project(make_project: Callable[..., Project]) -> Project:
+    """A project whose v1 is champion (trained, evaluated and promoted by `podium run`)."""
+    project = make_project()
+    result = project.cli("run")
+    assert result.code == 0, result.err
+    return project
+
+
+def _production(
+    project: Project, name: str, *, drift: bool = False, outcomes: str = "keep"
+) -> Path:
+    """Recent 'production' rows: the eval data, shifted when `drift`, outcomes kept,
+    dropped or flipped."""
+    frame = pd.read_csv(project.root / "data" / "eval.csv")
+    if drift:
+        frame["tenure_months"] = frame["tenure_months"] * 4 + 30
+        frame["monthly_charges"] = frame["monthly_charges"] + 80
+        frame["plan"] = "enterprise"
+    if outcomes == "drop":
+        frame = frame.drop(columns=["churned"])
+    elif outcomes == "flip":
+        frame["churned"] = 1 - frame["churned"]
+    path = project.root / "data" / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _actions(github: FakeGitHub, dispatch: bool = True) -> dict[str, str]:
+    env = github.env()
+    if dispatch:
+        env["PODIUM_DISPATCH_TOKEN"] = github.token
+    return env
+
+
+def _result(project: Project) -> dict[str, Any]:
+    loaded = json.loads((project.state / "monitor.json").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_no_drift_exits_0_and_sends_nothing(champion_project: Project, github: FakeGitHub) -> None:
+    data = _production(champion_project, "prod.csv")
+    result = champion_project.cli("monitor", "--data", str(data), env=_actions(github))
+    assert result.code == 0, result.err + result.out
+    assert github.requests == []
+    found = _result(champion_project)
+    assert found["passed"] and found["alerts"] == []
+    assert found["champion_version"] == "1"
+    assert found["labelled_rows"] == 600
+    assert {f["feature"] for f in found["drift"]["features"]} >= {"tenure_months", "plan"}
+    assert not any(f["drifted"] for f in found["drift"]["features"])
+    roc_auc = next(m for m in found["metrics"] if m["metric"] == "roc_auc")
+    assert roc_auc["drop"] == pytest.approx(0, abs=1e-9)  # the very rows it was evaluated on
+    assert "looks healthy" in result.out
+    assert "healthy: champion v1 of churn" in result.out
+
+
+def test_drift_opens_one_issue_then_updates_it_and_requests_retraining(
+    champion_project: Project, github: FakeGitHub
+) -> None:
+    github.add_pull(1)  # issues and pull requests share numbers; the list holds both
+    github.add_issue("unrelated", "someone else's issue")
+    data = _production(champion_project, "prod.csv", drift=True, outcomes="drop")
+
+    first = champion_project.cli("monitor", "--data", str(data), env=_actions(github))
+    assert first.code == 1, first.err + first.out
+    assert "monitoring thresholds crossed" in first.err
+    assert "tenure_months" in first.err
+    issues = github.podium_issues()
+    assert len(issues) == 1
+    issue = issues[0]
+    assert issue["title"] == "podium monitor · churn: data drift on champion v1"
+    assert issue["body"].startswith("<!-- podium-monitor: churn -->")
+    assert "retraining requested" in issue["body"]
+    assert "no outcomes ('churned')" in issue["body"]
+    assert len(github.dispatches) == 1
+    sent = github.dispatches[0]
+    assert sent["event_type"] == "data-updated"
+    payload = sent["client_payload"]
+    assert (payload["model"], payload["champion"], payload["issue"]) == (
+        "churn",
+        "1",
+        issue["html_url"],
+    )
+    assert "features drifted" in payload["reason"]
+    assert f"monitoring issue opened: {issue['html_url']}" in first.out
+
+    second = champion_project.cli("monitor", "--data", str(data), env=_actions(github))
+    assert second.code == 1
+    assert len(github.podium_issues()) == 1  # updated, never a second one
+    assert github.count("create_issue") == 1
+    assert github.count("update_issue") <= 1  # only when the body changed (the time did)
+    assert len(github.dispatches) == 2  # one per alerting run
+    assert "monitoring issue updated" in second.out
+    found = _result(champion_project)
+    assert found["issue_url"] == issue["html_url"] and found["dispatched"]
+
+
+def test_worse_live_metrics_alert_without_drift(
+    champion_project: Project, github: FakeGitHub
+) -> None:
+    data = _production(champion_project, "prod.csv", outcomes="flip")
+    result = champion_project.cli("monitor", "--data", str(data), env=_actions(github))
+    assert result.code == 1
+    found = _result(champion_project)
+    roc_auc = next(m for m in found["metrics"] if m["metric"] == "roc_auc")
+    assert roc_auc["alert"] and roc_auc["drop"] > 0.2
+    assert roc_auc["champion"] == pytest.approx(1 - roc_auc["live"], abs=1e-9)
+    assert not any(f["drifted"] for f in found["drift"]["features"])
+    assert (
+        github.podium_issues()[0]["title"]
+        == "podium monitor · churn: degraded metrics on champion v1"
+    )
+
+
+def test_outside_actions_the_alert_is_printed_not_sent(
+    champion_project: Project, github: FakeGitHub
+) -> None:
+    data = _production(champion_project, "prod.csv", drift=True)
+    result = champion_project.cli("monitor", "--data", str(data))
+    assert result.code == 1
+    assert "<!-- podium-monitor: churn -->" in result.out
+    assert "note: not in GitHub Actions: no issue, no dispatch" in result.out
+    assert github.requests == []
+
+
+def test_without_a_dispatch_token_the_issue_still_opens_and_says_so(
+    champion_project: Project, github: FakeGitHub
+) -> None:
+    data = _production(champion_project, "prod.csv", drift=True)
+    result = champion_project.cli(
+        "monitor", "--data", str(data), env=_actions(github, dispatch=False)
+    )
+    assert result.code == 1
+    assert github.dispatches == []
+    assert len(github.podium_issues()) == 1
+    assert "Next: retrain the model" in github.podium_issues()[0]["body"]
+    assert "secret PODIUM_DISPATCH_TOKEN" in result.out
+
+
+def test_monitor_data_and_thresholds_come_from_podium_yaml(
+    champion_project: Project, github: FakeGitHub
+) -> None:
+    _production(champion_project, "prod.csv", drift=True)
+    champion_project.update(
+        monitor={
+            "data": "data/prod.csv",
+            "max_drifted_share": 1.0,
+            "max_psi": 100,
+            "max_metric_drop": 1.0,
+        }
+    )
+    result = champion_project.cli("monitor", env=_actions(github))
+    assert result.code == 0, result.err  # drifted, but within the configured thresholds
+    assert github.requests == []
+
+
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        (lambda p: _production(p, "prod.csv").write_text(""), "file is empty (--data)"),
+        (
+            lambda p: (
+                pd.read_csv(p.root / "data" / "eval.csv")
+                .drop(columns=["tenure_months"])
+                .to_csv(p.root / "data" / "prod.csv", index=False)
+            ),
+            "missing column(s) 'tenure_months'",
+        ),
+        (
+            lambda p: (
+                pd.read_csv(p.root / "data" / "eval.csv")
+                .assign(age="old")
+                .to_csv(p.root / "data" / "prod.csv", index=False)
+            ),
+            "column 'age' is numeric in the training data but has non-numeric value 'old'",
+        ),
+    ],
+    ids=["empty-file", "missing-column", "wrong-type"],
+)
+def test_bad_production_data_is_exit_2_named_and_sends_nothing(
+    champion_project: Project, github: FakeGitHub, prepare: Callable[[Project], Any], message: str
+) -> None:
+    prepare(champion_project)
+    data = champion_project.root / "data" / "prod.csv"
+    result = champion_project.cli("monitor", "--data", str(data), env=_actions(github))
+    assert result.code == 2, result.err
+    assert message in result.err
+    assert str(data) in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert github.requests == []
+    assert not (champion_project.state / "monitor.json").exists()
+
+
+def test_no_champion_yet_is_exit_2(project: Project, github: FakeGitHub) -> None:
+    data = _production(project, "prod.csv")
+    result = project.cli("monitor", "--data", str(data), env=_actions(github))
+    assert result.code == 2
+    assert "has no champion yet: nothing to monitor" in result.err
+    assert github.requests == []
+
+
+def test_no_data_named_is_exit_2(project: Project) -> None:
+    result = project.cli("monitor")
+    assert result.code == 2
+    assert "pass --data PATH or set monitor.data" in result.err
+
+
+def test_a_bad_monitor_section_names_the_key(project: Project) -> None:
+    project.update(monitor={"metrics": ["roc_acu"]})
+    result = project.cli("monitor")
+    assert result.code == 2
+    assert "monitor.metrics" in result.err and "did you mean 'roc_auc'" in result.err
+
+
+def test_production_data_from_a_sql_source(champion_project: Project, github: FakeGitHub) -> None:
+    import sqlite3
+
+    frame = pd.read_csv(champion_project.root / "data" / "eval.csv")
+    with sqlite3.connect(champion_project.root / "data" / "warehouse.db") as connection:
+        frame.to_sql("scored_requests", connection, index=False)
+    champion_project.update(
+        monitor={"data": {"uri": "sqlite:///data/warehouse.db", "table": "scored_requests"}}
+    )
+    result = champion_project.cli("monitor", env=_actions(github))
+    assert result.code == 0, result.err
+    assert _result(champion_project)["rows"] == 600
+    assert github.requests == []

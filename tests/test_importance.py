@@ -1,0 +1,156 @@
+"""Permutation importance (on raw columns) and rank changes against the champion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from podium import importance
+from podium.config import Config, PodiumConfig
+from podium.modeling import build, fit
+
+
+def _frame(rows: int, seed: int = 0) -> pd.DataFrame:
+    """`signal` decides the target; the other columns are noise (one of them text)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "noise_a": rng.normal(size=rows),
+            "signal": rng.normal(size=rows),
+            "noise_b": rng.normal(size=rows),
+            "colour": rng.choice(["red", "green", "blue"], size=rows).astype(object),
+        }
+    )
+
+
+def _podium_pipeline(task: str, estimator: str) -> object:
+    raw = PodiumConfig.model_validate(
+        {
+            "model": {"name": "m", "task": task, "estimator": {"class": estimator}},
+            "data": {"train": "t.csv", "eval": "e.csv", "target": "y"},
+        }
+    )
+    from pathlib import Path
+
+    types = {
+        "noise_a": "numeric",
+        "signal": "numeric",
+        "noise_b": "numeric",
+        "colour": "categorical",
+    }
+    return build(Config(raw, Path("/tmp/podium.yaml")), types)
+
+
+@pytest.mark.parametrize(
+    ("task", "estimator", "metric"),
+    [
+        ("classification", "sklearn.ensemble.HistGradientBoostingClassifier", "roc_auc"),
+        ("classification", "sklearn.linear_model.LogisticRegression", "log_loss"),
+        ("regression", "sklearn.tree.DecisionTreeRegressor", "rmse"),
+    ],
+)
+def test_the_feature_that_carries_the_signal_ranks_first(
+    task: str, estimator: str, metric: str
+) -> None:
+    train, held_out = _frame(1500, seed=1), _frame(600, seed=2)
+
+    def target(frame: pd.DataFrame) -> pd.Series:
+        if task == "classification":
+            return pd.Series((frame["signal"] > 0).astype(int), index=frame.index)
+        return pd.Series(3 * frame["signal"], index=frame.index)
+
+    model = fit(
+        _podium_pipeline(task, estimator), train, target(train), source=estimator, path=None
+    )
+    ranking = importance.permutation(model, held_out, target(held_out), task=task, metric=metric)
+    assert ranking.metric == metric
+    assert ranking.features[0]["feature"] == "signal"
+    assert ranking.features[0]["rank"] == 1
+    assert ranking.features[0]["importance"] > 0.1
+    others = [f["importance"] for f in ranking.features[1:]]
+    assert max(others) < ranking.features[0]["importance"] / 10
+    assert [f["rank"] for f in ranking.features] == [1, 2, 3, 4]
+
+
+def test_large_evaluation_data_is_sampled() -> None:
+    frame = _frame(3000)
+    y = pd.Series((frame["signal"] > 0).astype(int))
+    model = LogisticRegression().fit(frame[["noise_a", "signal", "noise_b"]], y)
+    ranking = importance.permutation(
+        model,
+        frame[["noise_a", "signal", "noise_b"]],
+        y,
+        task="classification",
+        metric="accuracy",
+        max_rows=500,
+        repeats=2,
+    )
+    assert (ranking.rows, ranking.repeats) == (500, 2)
+    assert ranking.features[0]["feature"] == "signal"
+
+
+def test_a_metric_the_model_cannot_score_falls_back_to_accuracy() -> None:
+    frame = _frame(400)[["noise_a", "signal"]]
+    y = pd.Series((frame["signal"] > 0).astype(int))
+    model = LinearSVC().fit(frame, y)  # no predict_proba: no log loss
+    ranking = importance.permutation(model, frame, y, task="classification", metric="log_loss")
+    assert ranking.metric == "accuracy"
+    assert ranking.features[0]["feature"] == "signal"
+
+
+def test_rank_changes_read_like_a_sentence() -> None:
+    champion = [
+        {"feature": "age", "rank": 1},
+        {"feature": "plan", "rank": 2},
+        {"feature": "region", "rank": 3},
+        {"feature": "tenure_months", "rank": 4},
+    ]
+    challenger = [
+        {"feature": "tenure_months", "rank": 1},
+        {"feature": "plan", "rank": 2},
+        {"feature": "age", "rank": 3},
+        {"feature": "support_calls", "rank": 4},
+    ]
+    changes = [c["change"] for c in importance.compare(challenger, champion)]
+    assert changes == [
+        "rose from 4th to 1st",
+        "still 2nd",
+        "fell from 1st to 3rd",
+        "not used by the champion",
+    ]
+    assert [c["champion_rank"] for c in importance.compare(challenger, champion)] == [4, 2, 1, None]
+    assert all(c["change"] == "" for c in importance.compare(challenger, None))
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [
+        (1, "1st"),
+        (2, "2nd"),
+        (3, "3rd"),
+        (4, "4th"),
+        (11, "11th"),
+        (12, "12th"),
+        (13, "13th"),
+        (21, "21st"),
+        (22, "22nd"),
+        (101, "101st"),
+        (111, "111th"),
+    ],
+)
+def test_ordinals(number: int, text: str) -> None:
+    assert importance.ordinal(number) == text
+
+
+def test_regression_importance_is_the_rise_in_error() -> None:
+    frame = _frame(500)[["noise_a", "signal"]]
+    y = pd.Series(2 * frame["signal"])
+    model = RandomForestRegressor(n_estimators=10, random_state=0).fit(frame, y)
+    ranking = importance.permutation(model, frame, y, task="regression", metric="mae")
+    assert ranking.metric == "mae"
+    assert ranking.features[0]["feature"] == "signal"
+    assert ranking.features[0]["importance"] > 0  # shuffling raises the error
