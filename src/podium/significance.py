@@ -192,7 +192,7 @@ def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
     """The products here are skinny (a few columns): BLAS threads only fight each other,
     and on a busy CI runner they make it 2× slower. threadpoolctl ships with scikit-learn."""
     try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+        from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - scikit-learn always brings it
         return contextlib.nullcontext()
     limits: contextlib.AbstractContextManager[object] = threadpool_limits(limits=1, user_api="blas")
