@@ -240,7 +240,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from podium.errors import CheckFailed
     from podium.stages.run import run
 
-    outcome = run(config=_config(args), promote=not args.no_promote, say=_say)
+    config = _config(args)
+    try:
+        outcome = run(config=config, promote=not args.no_promote, say=_say)
+    except CheckFailed:  # the data failed validation: show the report that says why
+        from podium import results
+
+        report_file = config.state_dir / results.REPORT
+        if report_file.is_file():
+            _say("\n" + report_file.read_text(encoding="utf-8"))
+            _say(f"report written to {report_file}")
+        raise
     _say("")
     if outcome.report_markdown:
         _say(outcome.report_markdown)

@@ -388,6 +388,7 @@ def test_run_with_data_that_fails_an_expectation_trains_nothing_and_reports_why(
     assert result.code == 1
     assert "tenure_months" in result.err
     assert registry_of(project).versions() == []  # nothing trained, nothing registered
+    assert "the data did not pass validation" in result.out  # shown, not only written
     report = (project.state / "report.md").read_text()
     assert "the data did not pass validation" in report and "tenure_months" in report
     assert not (project.state / "train.json").exists()
