@@ -722,13 +722,7 @@ def _sections(
     if explained:
         sections.append(_Section("feature importance", "\n".join(explained), optional=True))
     if validation:
-        sections.append(_Section("data checks", "\n".join(_validation(validation)), True))
-        expectations = validation.get("expectations")
-        if isinstance(expectations, Mapping):
-            sections.append(_Section("expectations", "\n".join(_expectations(expectations)), True))
-        drift = validation.get("drift")
-        if isinstance(drift, Mapping):
-            sections.append(_Section("drift", "\n".join(_drift(drift)), True))
+        sections += _data_sections(validation, optional=True)
     if training:
         root = context.get("root")
         sections.append(
@@ -739,6 +733,18 @@ def _sections(
         line = f"<sub>{_text(delivery.summary(dict(found)))}.</sub>"
         sections.append(_Section("delivery", line, optional=False))
     sections.append(_Section("footer", _footer(evaluation, training, promotion, context), False))
+    return sections
+
+
+def _data_sections(validation: Mapping[str, Any], *, optional: bool) -> list[_Section]:
+    """Data checks, then expectations and drift when validation.json has them."""
+    sections = [_Section("data checks", "\n".join(_validation(validation)), optional)]
+    expectations = validation.get("expectations")
+    if isinstance(expectations, Mapping):
+        sections.append(_Section("expectations", "\n".join(_expectations(expectations)), optional))
+    drift = validation.get("drift")
+    if isinstance(drift, Mapping):
+        sections.append(_Section("drift", "\n".join(_drift(drift)), optional))
     return sections
 
 
@@ -766,14 +772,8 @@ def render_data_failure(
         top += ["", status]
     sections = [
         _Section("verdict", "\n".join(top), optional=False),
-        _Section("data checks", "\n".join(_validation(validation)), False),
+        *_data_sections(validation, optional=False),
     ]
-    expectations = validation.get("expectations")
-    if isinstance(expectations, Mapping):
-        sections.append(_Section("expectations", "\n".join(_expectations(expectations)), False))
-    drift = validation.get("drift")
-    if isinstance(drift, Mapping):
-        sections.append(_Section("drift", "\n".join(_drift(drift)), False))
     parts = []
     commit = context.get("commit")
     if commit:
