@@ -90,11 +90,16 @@ def _read_source(source: TableSource, *, label: str) -> Table:
         raise DataError(f"{where}: returned no columns ({label}); check the table or query")
     if frame.empty:
         raise DataError(f"{where}: returned no rows ({label}); check the table or query")
+    _strip_column_names(frame, where, label, fix="alias them")
+    return Table(path=where, frame=frame, sha256=frame_fingerprint(frame))
+
+
+def _strip_column_names(frame: pd.DataFrame, where: Path | str, label: str, *, fix: str) -> None:
+    """Column names as trimmed text; two columns with one name are refused, not renamed."""
     frame.columns = [str(c).strip() for c in frame.columns]
     duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     if duplicated:
-        raise DataError(f"{where}: duplicate column name(s) {duplicated} ({label}); alias them")
-    return Table(path=where, frame=frame, sha256=frame_fingerprint(frame))
+        raise DataError(f"{where}: duplicate column name(s) {duplicated} ({label}); {fix}")
 
 
 def frame_fingerprint(frame: pd.DataFrame) -> str:
@@ -256,10 +261,7 @@ def _read_table(path: Path, *, label: str) -> Table:
         raise DataError(f"{path}: cannot be parsed ({label}): {first}") from None
     if frame.empty:
         raise DataError(f"{path}: has a header but no data rows ({label}); add rows")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if duplicated:
-        raise DataError(f"{path}: duplicate column name(s) {duplicated} ({label}); rename them")
+    _strip_column_names(frame, path, label, fix="rename them")
     digest = fingerprint(path) if path.is_file() else _folder_fingerprint(path)
     return Table(path=path, frame=frame, sha256=digest)
 
