@@ -98,7 +98,9 @@ def run_cli(args: list[str], env: dict[str, str] | None = None) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
-def run_subprocess(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> Result:
+def run_subprocess(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> Result:
     """Run the real console entry point in a fresh interpreter."""
     full_env = {k: v for k, v in os.environ.items() if k not in _ACTIONS_VARS}
     full_env.update(env or {})
@@ -153,7 +155,10 @@ def make_project(tmp_path: Path, sample_tables: tuple[Any, Any]) -> Callable[...
                 "model": {
                     "name": name,
                     "task": "classification",
-                    "estimator": {"class": estimator, "params": params if params is not None else dict(WEAK_PARAMS)},
+                    "estimator": {
+                        "class": estimator,
+                        "params": params if params is not None else dict(WEAK_PARAMS),
+                    },
                 },
                 "data": {
                     "train": "data/train.csv",

@@ -475,9 +475,7 @@ class FakeGitHub:
             return self._error(404, "Not Found")
         if operation == "list_issues":
             state = query.get("state", ["open"])[0]
-            items = [
-                i for i in self.issues.values() if state == "all" or i["state"] == state
-            ]
+            items = [i for i in self.issues.values() if state == "all" or i["state"] == state]
             base = f"{self.api_url}/repos/{self.repository}/issues"
             return self._paged(items, base, query)
         if operation == "create_issue":

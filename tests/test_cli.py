@@ -10,7 +10,16 @@ import pytest
 
 from tests.conftest import run_cli
 
-HEAVY = ("mlflow", "sklearn", "pandas", "great_expectations", "numpy", "pydantic", "github", "scipy")
+HEAVY = (
+    "mlflow",
+    "sklearn",
+    "pandas",
+    "great_expectations",
+    "numpy",
+    "pydantic",
+    "github",
+    "scipy",
+)
 
 
 def test_help_imports_nothing_heavy() -> None:
@@ -30,7 +39,8 @@ def test_help_imports_nothing_heavy() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["validate", "train", "evaluate", "report", "promote", "rollback", "history", "run", "demo"]
+    "command",
+    ["validate", "train", "evaluate", "report", "promote", "rollback", "history", "run", "demo"],
 )
 def test_every_command_has_help(command: str) -> None:
     result = run_cli([command, "--help"])

@@ -17,11 +17,15 @@ def test_outputs_are_multiline_safe(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     gha.set_output("note", "line one\nline two")
     text = out.read_text()
     lines = text.splitlines()
-    assert lines[0].startswith("passed<<podium_") and lines[1] == "true" and lines[2] == lines[0][8:]
+    assert (
+        lines[0].startswith("passed<<podium_") and lines[1] == "true" and lines[2] == lines[0][8:]
+    )
     assert "line one\nline two\n" in text
 
 
-def test_commit_is_the_pr_head_not_the_merge_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_commit_is_the_pr_head_not_the_merge_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GITHUB_SHA", "merge" * 8)
     assert gha.git_commit(tmp_path) == "merge" * 8
     event = tmp_path / "event.json"
@@ -31,7 +35,9 @@ def test_commit_is_the_pr_head_not_the_merge_commit(tmp_path: Path, monkeypatch:
     assert gha.pr_number() == 3
 
 
-def test_error_annotations_escape_newlines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_error_annotations_escape_newlines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     gha.error("not in actions")
     assert capsys.readouterr().out == ""
     monkeypatch.setenv("GITHUB_ACTIONS", "true")

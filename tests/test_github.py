@@ -280,7 +280,9 @@ def test_without_issues_write_the_permission_is_named(github: FakeGitHub) -> Non
 def test_a_dispatch_is_sent_and_retried_after_a_5xx(github: FakeGitHub) -> None:
     github.fail("dispatch", 502)
     client(github).dispatch("data-updated", {"model": "churn"})
-    assert github.dispatches == [{"event_type": "data-updated", "client_payload": {"model": "churn"}}]
+    assert github.dispatches == [
+        {"event_type": "data-updated", "client_payload": {"model": "churn"}}
+    ]
     assert github.count("dispatch") == 2
 
 

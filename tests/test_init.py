@@ -104,7 +104,9 @@ def test_check_fails_when_a_generated_file_is_missing_or_edited(repo: Project) -
     folder = repo.root / ".github" / "workflows"
     (folder / "podium-rollback.yml").unlink()
     promote = folder / "podium-promote.yml"
-    promote.write_text(promote.read_text().replace("cancel-in-progress: false", "cancel-in-progress: true"))
+    promote.write_text(
+        promote.read_text().replace("cancel-in-progress: false", "cancel-in-progress: true")
+    )
 
     check = repo.cli("init", "--check")
 
@@ -267,10 +269,16 @@ def test_no_schedule_and_no_environment_when_switched_off(repo: Project) -> None
     [
         ({"pyton": "3.11"}, "unknown key 'ci.pyton'; did you mean 'python'?"),
         ({"python": 3.10}, "ci.python: write the version as a quoted string"),
-        ({"runs_on": ["ubuntu-latest", "gpu; rm -rf /"]}, "ci.runs_on: 'gpu; rm -rf /' is not a runner label"),
+        (
+            {"runs_on": ["ubuntu-latest", "gpu; rm -rf /"]},
+            "ci.runs_on: 'gpu; rm -rf /' is not a runner label",
+        ),
         ({"retrain_cron": "every monday"}, "ci.retrain_cron: 'every monday' is not a 5-field cron"),
         ({"environment": "prod ${{ github.token }}"}, "is not a GitHub environment name"),
-        ({"secrets": {"tracking_uri": "GITHUB_TOKEN"}}, "ci.secrets.tracking_uri: 'GITHUB_TOKEN' is not a GitHub secret name"),
+        (
+            {"secrets": {"tracking_uri": "GITHUB_TOKEN"}},
+            "ci.secrets.tracking_uri: 'GITHUB_TOKEN' is not a GitHub secret name",
+        ),
         ({"main_branch": "main\nrun: x"}, "is not a branch name"),
         ({"actions": "podium@v1"}, "must name podium's repository and ref"),
     ],
@@ -312,7 +320,10 @@ def test_the_monitor_workflow_runs_on_demand_and_on_a_schedule_once_it_has_data(
 
     document = repo.config()
     document["monitor"] = {"data": "data/eval.csv"}
-    document["ci"] = {"monitor_cron": "30 5 * * 1-5", "secrets": {"dispatch_token": "RETRAIN_TOKEN"}}
+    document["ci"] = {
+        "monitor_cron": "30 5 * * 1-5",
+        "secrets": {"dispatch_token": "RETRAIN_TOKEN"},
+    }
     repo.write_config(document)
     assert repo.cli("init", "--check").code == 1  # the config changed the workflow
     assert repo.cli("init").code == 0

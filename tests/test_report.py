@@ -240,20 +240,35 @@ def _insight() -> dict[str, Any]:
     evaluated = evaluation()
     evaluated["checks"][0].update(
         bound="≥ 0.8 and significant improvement",
-        interval={"low": 0.0041, "high": 0.0198, "confidence": 0.95, "resamples": 1000,
-                  "rows": 12052, "method": "poisson-bootstrap"},
+        interval={
+            "low": 0.0041,
+            "high": 0.0198,
+            "confidence": 0.95,
+            "resamples": 1000,
+            "rows": 12052,
+            "method": "poisson-bootstrap",
+        },
     )
-    evaluated["checks"].insert(1, {
-        "metric": "f1",
-        "challenger": 0.7093,
-        "champion": 0.7021,
-        "delta": 0.0072,
-        "bound": "Δ no worse than 0.01",
-        "passed": True,
-        "reasons": [],
-        "interval": {"low": -0.0031, "high": 0.0174, "confidence": 0.95, "resamples": 1000,
-                     "rows": 12052, "method": "poisson-bootstrap"},
-    })
+    evaluated["checks"].insert(
+        1,
+        {
+            "metric": "f1",
+            "challenger": 0.7093,
+            "champion": 0.7021,
+            "delta": 0.0072,
+            "bound": "Δ no worse than 0.01",
+            "passed": True,
+            "reasons": [],
+            "interval": {
+                "low": -0.0031,
+                "high": 0.0174,
+                "confidence": 0.95,
+                "resamples": 1000,
+                "rows": 12052,
+                "method": "poisson-bootstrap",
+            },
+        },
+    )
 
     def ranking(*pairs: tuple[str, float]) -> dict[str, Any]:
         features = [
@@ -266,7 +281,9 @@ def _insight() -> dict[str, Any]:
         "challenger": ranking(
             ("tenure_months", 0.081), ("plan", 0.034), ("age", 0.022), ("support_calls", 0.0004)
         ),
-        "champion": ranking(("age", 0.05), ("plan", 0.03), ("region", 0.02), ("tenure_months", 0.01)),
+        "champion": ranking(
+            ("age", 0.05), ("plan", 0.03), ("region", 0.02), ("tenure_months", 0.01)
+        ),
     }
     evaluated["delivery"] = {
         "model_name": "churn-classifier",
@@ -544,15 +561,31 @@ def test_two_gates_on_one_metric_share_a_row_and_both_must_pass() -> None:
         "passed": False,
         "summary": "roc_auc 0.8 is below the minimum 0.9",
         "checks": [
-            {"metric": "roc_auc", "challenger": 0.8, "champion": None, "delta": None,
-             "bound": "≥ 0.7", "passed": True, "reasons": []},
-            {"metric": "roc_auc", "challenger": 0.8, "champion": None, "delta": None,
-             "bound": "≥ 0.9", "passed": False, "reasons": ["below"]},
+            {
+                "metric": "roc_auc",
+                "challenger": 0.8,
+                "champion": None,
+                "delta": None,
+                "bound": "≥ 0.7",
+                "passed": True,
+                "reasons": [],
+            },
+            {
+                "metric": "roc_auc",
+                "challenger": 0.8,
+                "champion": None,
+                "delta": None,
+                "bound": "≥ 0.9",
+                "passed": False,
+                "reasons": ["below"],
+            },
         ],
         "gates_are_default": False,
         "eval": {"path": "e.csv", "rows": 10, "columns": 2, "sha256": "0" * 64},
     }
-    rows = [line for line in render(evaluation=evaluation).splitlines() if line.startswith("| roc_auc")]
+    rows = [
+        line for line in render(evaluation=evaluation).splitlines() if line.startswith("| roc_auc")
+    ]
     assert len(rows) == 1
     assert "≥ 0.7; ≥ 0.9" in rows[0] and "❌" in rows[0]
 
@@ -561,7 +594,11 @@ def failed_validation() -> dict[str, Any]:
     checked = validation()
     checked["passed"] = False
     checked["checks"].append(
-        {"name": "expectations", "passed": False, "detail": "'age' values between 0 and 120 failed on train"}
+        {
+            "name": "expectations",
+            "passed": False,
+            "detail": "'age' values between 0 and 120 failed on train",
+        }
     )
     checked["expectations"]["passed"] = False
     return checked

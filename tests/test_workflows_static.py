@@ -89,7 +89,9 @@ def all_steps(document: dict[Any, Any]) -> list[dict[str, Any]]:
 
 
 def test_zizmor_finds_nothing_in_the_actions() -> None:
-    result = run(tool("zizmor"), "--offline", "--strict-collection", "--no-progress", str(REPO / "actions"))
+    result = run(
+        tool("zizmor"), "--offline", "--strict-collection", "--no-progress", str(REPO / "actions")
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
 
@@ -104,7 +106,9 @@ def test_zizmor_finds_nothing_in_the_projects_own_ci() -> None:
 
 
 def test_zizmor_finds_nothing_in_the_generated_workflows(generated: Path) -> None:
-    result = run(tool("zizmor"), "--offline", "--strict-collection", "--no-progress", str(generated))
+    result = run(
+        tool("zizmor"), "--offline", "--strict-collection", "--no-progress", str(generated)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
 
@@ -131,7 +135,11 @@ def test_actionlint_accepts_the_generated_workflows(generated: Path) -> None:
 def test_actionlint_accepts_the_ci_workflow_and_the_local_actions_it_uses() -> None:
     """actionlint checks a local action's metadata (inputs, outputs) where a workflow uses it."""
     ci = load(CI_WORKFLOW)
-    used = {s["uses"].removeprefix("./actions/") for s in all_steps(ci) if str(s.get("uses", "")).startswith("./actions/")}
+    used = {
+        s["uses"].removeprefix("./actions/")
+        for s in all_steps(ci)
+        if str(s.get("uses", "")).startswith("./actions/")
+    }
     assert used == STAGES
     result = run(tool("actionlint"), "-oneline", str(CI_WORKFLOW), cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -148,7 +156,9 @@ def test_the_schemas_accept_the_actions_and_the_ci_workflow() -> None:
         tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", *map(str, ACTIONS)
     )
     assert actions.returncode == 0, actions.stdout + actions.stderr
-    ci = run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(CI_WORKFLOW))
+    ci = run(
+        tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(CI_WORKFLOW)
+    )
     assert ci.returncode == 0, ci.stdout + ci.stderr
 
 
@@ -173,7 +183,9 @@ def test_every_stage_has_a_documented_thin_action() -> None:
             assert step["shell"] == "bash"
         if path.parent.name != "setup":
             assert len(runs) == 1, where
-            assert re.search(rf"(^|\n)podium {path.parent.name} --config \"\$PODIUM_CONFIG\"", runs[0]["run"])
+            assert re.search(
+                rf"(^|\n)podium {path.parent.name} --config \"\$PODIUM_CONFIG\"", runs[0]["run"]
+            )
             assert {"config", "working-directory"} <= set(action["inputs"])
             assert runs[0]["working-directory"] == "${{ inputs.working-directory }}"
 
@@ -196,7 +208,11 @@ def _third_party_uses(path: Path) -> list[tuple[str, str]]:
     found = []
     for line in path.read_text().splitlines():
         match = re.match(r"^\s*(?:-\s+)?uses:\s+(\S+)(.*)$", line)
-        if match and not match.group(1).startswith("./") and "/podium/actions/" not in match.group(1):
+        if (
+            match
+            and not match.group(1).startswith("./")
+            and "/podium/actions/" not in match.group(1)
+        ):
             found.append((match.group(1), line.strip()))
     return found
 
@@ -216,7 +232,12 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
     allowed = {
         "podium-pr.yml": {"challenger": {"contents": "read"}},
         "podium-pr-comment.yml": {
-            "comment": {"actions": "read", "contents": "read", "pull-requests": "write", "statuses": "write"}
+            "comment": {
+                "actions": "read",
+                "contents": "read",
+                "pull-requests": "write",
+                "statuses": "write",
+            }
         },
         "podium-promote.yml": {
             "challenger": {"contents": "read", "statuses": "write"},
@@ -239,7 +260,9 @@ def test_the_pr_workflow_never_promotes_and_keeps_secrets_from_fork_code(generat
     assert "/actions/promote@" not in text and "/actions/rollback@" not in text
     upload = [s for s in all_steps(pr) if "upload-artifact" in str(s.get("uses"))]
     # Uploaded after training, or when the data failed validation (so the PR hears why).
-    assert upload and upload[0]["if"].startswith("${{ !cancelled() && (steps.train.outcome == 'success' ||")
+    assert upload and upload[0]["if"].startswith(
+        "${{ !cancelled() && (steps.train.outcome == 'success' ||"
+    )
     assert "steps.validate.outcome == 'failure'" in upload[0]["if"]
 
     comment = load(generated / "podium-pr-comment.yml")
@@ -249,7 +272,9 @@ def test_the_pr_workflow_never_promotes_and_keeps_secrets_from_fork_code(generat
     assert "secrets." not in comment_text  # nothing secret where PR results are handled
     for step in all_steps(comment):
         if "checkout" in str(step.get("uses")):
-            assert set(step.get("with", {})) == {"persist-credentials"}  # the default branch, never the PR's
+            assert set(step.get("with", {})) == {
+                "persist-credentials"
+            }  # the default branch, never the PR's
         assert "${{" not in step.get("run", ""), step
     report = [s for s in all_steps(comment) if "/actions/report@" in str(s.get("uses"))]
     assert report and report[0]["with"]["pr-number"] == "${{ steps.pr.outputs.number }}"
@@ -262,7 +287,10 @@ def test_untrusted_event_fields_reach_run_steps_only_through_env(generated: Path
 
 
 def test_promotions_and_rollbacks_never_overlap(generated: Path) -> None:
-    promote, rollback = load(generated / "podium-promote.yml"), load(generated / "podium-rollback.yml")
+    promote, rollback = (
+        load(generated / "podium-promote.yml"),
+        load(generated / "podium-rollback.yml"),
+    )
     for workflow in (promote, rollback):
         assert workflow["concurrency"]["cancel-in-progress"] is False
     assert promote["concurrency"]["group"] == rollback["concurrency"]["group"]
@@ -270,4 +298,3 @@ def test_promotions_and_rollbacks_never_overlap(generated: Path) -> None:
     inputs = rollback.get("on", rollback.get(True))["workflow_dispatch"]["inputs"]
     assert inputs["reason"]["required"] is True
     assert inputs["version"]["required"] is False
-

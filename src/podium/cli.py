@@ -155,7 +155,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
     for e in events:
         was = f"v{e.previous}" if e.previous else "—"
         commit = f" @{e.commit[:7]}" if e.commit else ""
-        _say(f"{e.at}  {e.action:<8} v{e.version:<4} (was {was:<4}) by {e.actor}{commit}: {e.reason}")
+        _say(
+            f"{e.at}  {e.action:<8} v{e.version:<4} (was {was:<4}) by {e.actor}{commit}: {e.reason}"
+        )
     return EXIT_OK
 
 
@@ -336,7 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--output", metavar="PATH", help="suite file (default: data.expectations)")
     suggest.add_argument("--force", action="store_true", help="replace an existing suite file")
     add("train", _cmd_train, "fit the challenger, log it to MLflow, register a candidate version")
-    add("evaluate", _cmd_evaluate, "score challenger and champion on the eval data; apply the gates")
+    add(
+        "evaluate", _cmd_evaluate, "score challenger and champion on the eval data; apply the gates"
+    )
     report = add("report", _cmd_report, "render the comparison report; post it on the PR in CI")
     report.add_argument(
         "--github-token",
@@ -348,7 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     promote = add("promote", _cmd_promote, "move @champion to the challenger if every gate passed")
     promote.add_argument("--reason", help="recorded in the audit trail (default: the verdict)")
-    rollback = add("rollback", _cmd_rollback, "move @champion back to the previous or a named version")
+    rollback = add(
+        "rollback", _cmd_rollback, "move @champion back to the previous or a named version"
+    )
     rollback.add_argument("--to", metavar="VERSION", help="version to restore (default: previous)")
     rollback.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
     history = add("history", _cmd_history, "the audit trail of champion moves, oldest first")
@@ -391,7 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Create a sample project in a temporary folder and run the loop twice: "
         "a first champion, then a challenger that is compared, gated and reported.",
     )
-    demo.add_argument("--dir", metavar="PATH", help="folder for the sample project (default: a new temp dir)")
+    demo.add_argument(
+        "--dir", metavar="PATH", help="folder for the sample project (default: a new temp dir)"
+    )
     demo.set_defaults(handler=_cmd_demo)
     return parser
 

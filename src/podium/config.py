@@ -95,7 +95,9 @@ class TableSource(_Strict):
         given = [k for k in ("table", "sql", "path") if getattr(self, k)]
         if self.engine == "sql":
             if not self.uri:
-                raise ValueError("a SQL source needs 'uri' (a SQLAlchemy URL, e.g. sqlite:///data.db)")
+                raise ValueError(
+                    "a SQL source needs 'uri' (a SQLAlchemy URL, e.g. sqlite:///data.db)"
+                )
             if self.path or self.format:
                 raise ValueError("'path'/'format' are for engine: spark; use 'table' or 'sql'")
             if len(given) != 1:
@@ -213,7 +215,9 @@ _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _BRANCH = re.compile(r"^(?!.*\.\.)(?!/)(?!.*//)[A-Za-z0-9._/-]{1,200}(?<![/.])$")
 _SECRET = re.compile(r"^(?!GITHUB_)[A-Za-z_][A-Za-z0-9_]{0,99}$", re.IGNORECASE)
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,254}$")
-_ACTIONS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}@[A-Za-z0-9._/-]{1,100}$")
+_ACTIONS = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}@[A-Za-z0-9._/-]{1,100}$"
+)
 _CRON_FIELD = re.compile(r"^[A-Za-z0-9*/,-]+$")
 
 
@@ -255,7 +259,9 @@ class CISection(_Strict):
     @classmethod
     def _python(cls, value: Any) -> Any:
         if isinstance(value, int | float):
-            raise ValueError(f"write the version as a quoted string, e.g. \"3.11\" (YAML read {value})")
+            raise ValueError(
+                f'write the version as a quoted string, e.g. "3.11" (YAML read {value})'
+            )
         if isinstance(value, str) and not re.fullmatch(r"3\.\d{1,2}(\.\d{1,3})?", value):
             raise ValueError(f"'{value}' is not a Python version; write e.g. \"3.11\" (quoted)")
         return value
@@ -265,7 +271,9 @@ class CISection(_Strict):
     def _labels(cls, value: Any) -> Any:
         labels = [value] if isinstance(value, str) else value
         if not isinstance(labels, list) or not labels:
-            raise ValueError("give a runner label or a list of them, e.g. [self-hosted, linux, gpu]")
+            raise ValueError(
+                "give a runner label or a list of them, e.g. [self-hosted, linux, gpu]"
+            )
         for label in labels:
             if not isinstance(label, str) or not _LABEL.match(label):
                 raise ValueError(
@@ -520,9 +528,9 @@ def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str
     if error["type"] == "extra_forbidden":
         parent = _lookup(document, error["loc"][:-1])
         model = _model_at(error["loc"][:-1])
-        allowed = sorted(
-            (f.alias or name) for name, f in model.model_fields.items()
-        ) if model else []
+        allowed = (
+            sorted((f.alias or name) for name, f in model.model_fields.items()) if model else []
+        )
         hint = difflib.get_close_matches(loc[-1], allowed, n=1)
         did_you = f"; did you mean '{hint[0]}'?" if hint else ""
         listed = allowed and isinstance(parent, dict)

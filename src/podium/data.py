@@ -132,16 +132,19 @@ def _read_sql(source: TableSource, label: str) -> tuple[pd.DataFrame, str]:
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise DataError(f"{where}: cannot connect ({label}): {_first_line(exc)}; "
-                        "install the database driver or fix the URL") from None
+        raise DataError(
+            f"{where}: cannot connect ({label}): {_first_line(exc)}; "
+            "install the database driver or fix the URL"
+        ) from None
     try:
         with engine.connect() as connection:
             query: Any
             if source.table:
                 schema, _, name = source.table.rpartition(".")
                 if not sa.inspect(connection).has_table(name, schema=schema or None):
-                    raise DataError(f"{where}: no such table '{source.table}' ({label}); "
-                                    f"fix {label}.table")
+                    raise DataError(
+                        f"{where}: no such table '{source.table}' ({label}); fix {label}.table"
+                    )
                 table = sa.table(name, schema=schema or None)
                 query = sa.select(sa.text("*")).select_from(table)
             else:

@@ -240,6 +240,4 @@ def fit(estimator: Any, features: Any, target: Any, *, source: str, path: Path |
             return estimator.fit(features, target)
     except (ValueError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"{path}: {source} could not be fitted on this data: {first}"
-        ) from None
+        raise DataError(f"{path}: {source} could not be fitted on this data: {first}") from None

@@ -201,7 +201,9 @@ class Registry:
     # -- experiments and training --------------------------------------------------
     def experiment_id(self, name: str, artifact_root: Path | None) -> str:
         """Get or create the experiment; local stores keep artifacts next to the db."""
-        existing = self.call("reading the experiment", lambda: self.client.get_experiment_by_name(name))
+        existing = self.call(
+            "reading the experiment", lambda: self.client.get_experiment_by_name(name)
+        )
         if existing is not None:
             if existing.lifecycle_stage == "deleted":
                 raise ConfigError(
@@ -295,7 +297,10 @@ class Registry:
         try:
             mv = self.client.get_model_version(self.name, str(version))
         except MlflowException as exc:
-            if getattr(exc, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            if getattr(exc, "error_code", "") in {
+                "RESOURCE_DOES_NOT_EXIST",
+                "INVALID_PARAMETER_VALUE",
+            }:
                 known = ", ".join(v.version for v in self.versions()[-10:]) or "none"
                 raise InputError(
                     f"model '{self.name}' has no version '{version}' (known: {known}); "
@@ -322,7 +327,10 @@ class Registry:
         try:
             mv = self.client.get_model_version_by_alias(self.name, CHAMPION)
         except MlflowException as exc:
-            if getattr(exc, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            if getattr(exc, "error_code", "") in {
+                "RESOURCE_DOES_NOT_EXIST",
+                "INVALID_PARAMETER_VALUE",
+            }:
                 return None
             raise self._translate("reading @champion", exc) from None
         return _version(mv)
@@ -331,7 +339,9 @@ class Registry:
         import mlflow
 
         self._activate()
-        return self.call(f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri))
+        return self.call(
+            f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri)
+        )
 
     def run_json(self, run_id: str, path: str) -> dict[str, Any] | None:
         """A JSON artifact of a run (e.g. `podium/profile.json`); None when never logged."""

@@ -247,7 +247,11 @@ def _metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
         checks[c["metric"]] = (
             dict(c)
             if seen is None
-            else {**seen, "bound": f"{seen['bound']}; {c['bound']}", "passed": seen["passed"] and c["passed"]}
+            else {
+                **seen,
+                "bound": f"{seen['bound']}; {c['bound']}",
+                "passed": seen["passed"] and c["passed"],
+            }
         )
     known = [m for m in METRICS if m in chal_metrics and m not in checks]
     extra = [m for m in chal_metrics if m not in METRICS and m not in checks]

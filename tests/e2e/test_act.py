@@ -67,15 +67,18 @@ def act_repo(
     commit(project, "podium project")
     home = tmp_path / "act"
     home.mkdir()
-    yield project, Act(
-        repo=project.root,
-        podium_source=podium_source,
-        tracking_uri=mlflow_server.url,
-        home=home,
-        pythons=act_home / "pythons",
-        github_api=github.api_url,
-        github_server=github.web_url,
-        token=github.token,
+    yield (
+        project,
+        Act(
+            repo=project.root,
+            podium_source=podium_source,
+            tracking_uri=mlflow_server.url,
+            home=home,
+            pythons=act_home / "pythons",
+            github_api=github.api_url,
+            github_server=github.web_url,
+            token=github.token,
+        ),
     )
 
 

@@ -22,7 +22,9 @@ def test_demo_crowns_a_champion_then_judges_a_challenger(tmp_path: Path) -> None
     assert evaluation["champion"]["version"] == "1"
     assert evaluation["challenger"]["version"] == "2"
     assert {c["metric"] for c in evaluation["checks"]} == {"roc_auc", "f1", "latency_ms"}
-    history = run_subprocess(["history", "--json", "--config", str(folder / "podium.yaml")], cwd=tmp_path)
+    history = run_subprocess(
+        ["history", "--json", "--config", str(folder / "podium.yaml")], cwd=tmp_path
+    )
     events = json.loads(history.out)
     assert events[0]["version"] == "1" and events[0]["action"] == "promote"
     promoted = evaluation["passed"]

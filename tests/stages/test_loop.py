@@ -35,7 +35,10 @@ def test_first_run_crowns_a_champion_then_a_better_challenger_replaces_it(
     evaluation = _json(project, "evaluation.json")
     assert evaluation["champion"]["version"] == "1"
     assert evaluation["challenger"]["version"] == "2"
-    gained = evaluation["challenger"]["metrics"]["roc_auc"] - evaluation["champion"]["metrics"]["roc_auc"]
+    gained = (
+        evaluation["challenger"]["metrics"]["roc_auc"]
+        - evaluation["champion"]["metrics"]["roc_auc"]
+    )
     assert gained > 0.05
     assert registry.champion().version == "2"
     assert "challenger **v2** is the new champion (was v1)" in second.out
@@ -77,7 +80,9 @@ def test_training_records_provenance_fingerprints_and_signature(
     assert version.tags["podium.candidate"] == "true"
     assert version.tags["podium.git_commit"].startswith("a1b2c3d")
     assert version.tags["podium.pr"] == "17"
-    assert version.tags["podium.workflow_run"] == "https://github.example/acme/churn/actions/runs/4242"
+    assert (
+        version.tags["podium.workflow_run"] == "https://github.example/acme/churn/actions/runs/4242"
+    )
     import hashlib
 
     digest = hashlib.sha256((project.root / "data" / "train.csv").read_bytes()).hexdigest()
@@ -119,14 +124,18 @@ def test_a_challenger_that_fails_a_gate_is_reported_and_not_promoted(
     assert _json(project, "promotion.json")["promoted"] is False
 
 
-def test_no_promote_stops_before_promotion(project: Project, registry_of: Callable[[Project], Any]) -> None:
+def test_no_promote_stops_before_promotion(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
     result = project.cli("run", "--no-promote")
     assert result.code == 0, result.err
     assert registry_of(project).champion() is None
     assert "would become the first champion" in result.out
 
 
-def test_stages_chain_through_state_files(project: Project, registry_of: Callable[[Project], Any]) -> None:
+def test_stages_chain_through_state_files(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
     for stage in ("validate", "train", "evaluate", "report", "promote"):
         outcome = project.cli(stage)
         assert outcome.code == 0, (stage, outcome.err)
@@ -274,7 +283,11 @@ def test_regression_loop(tmp_path: Path, suffix: str) -> None:
                 "task": "regression",
                 "estimator": {"class": "sklearn.dummy.DummyRegressor", "params": {}},
             },
-            "data": {"train": f"data/train{suffix}", "eval": f"data/eval{suffix}", "target": "price"},
+            "data": {
+                "train": f"data/train{suffix}",
+                "eval": f"data/eval{suffix}",
+                "target": "price",
+            },
             "gates": [{"metric": "rmse", "max": 1e6, "min_delta": 0}, {"metric": "r2", "min": -1}],
         }
     )
@@ -285,7 +298,9 @@ def test_regression_loop(tmp_path: Path, suffix: str) -> None:
     evaluation = _json(project, "evaluation.json")
     assert evaluation["challenger"]["metrics"]["r2"] > 0.8
     assert evaluation["challenger"]["metrics"]["rmse"] < evaluation["champion"]["metrics"]["rmse"]
-    assert {"rmse", "mae", "r2", "latency_ms", "model_size_mb"} <= set(evaluation["challenger"]["metrics"])
+    assert {"rmse", "mae", "r2", "latency_ms", "model_size_mb"} <= set(
+        evaluation["challenger"]["metrics"]
+    )
 
 
 def test_multiclass_with_text_labels_and_roc_auc(tmp_path: Path) -> None:
@@ -296,8 +311,12 @@ def test_multiclass_with_text_labels_and_roc_auc(tmp_path: Path) -> None:
     n = 900
     x1 = rng.normal(size=n)
     x2 = rng.normal(size=n)
-    label = np.where(x1 + 0.3 * rng.normal(size=n) > 0.5, "gold", np.where(x2 > 0, "silver", "bronze"))
-    frame = pd.DataFrame({"x1": x1, "x2": x2, "colour": rng.choice(["red", "blue"], n), "tier": label})
+    label = np.where(
+        x1 + 0.3 * rng.normal(size=n) > 0.5, "gold", np.where(x2 > 0, "silver", "bronze")
+    )
+    frame = pd.DataFrame(
+        {"x1": x1, "x2": x2, "colour": rng.choice(["red", "blue"], n), "tier": label}
+    )
     _write(frame.iloc[:600], tmp_path / "data/train.csv")
     _write(frame.iloc[600:], tmp_path / "data/eval.csv")
     project = Project(tmp_path)

@@ -36,7 +36,9 @@ def _inputs(config: Config, pr: int | None) -> dict[str, Any]:
     evaluation = results.read_optional(state, results.EVALUATION)
     data_failed = validation is not None and validation.get("passed") is False
     if evaluation is None and not data_failed:  # say which stage to run
-        evaluation = results.read(state, results.EVALUATION, needed_by="report", produced_by="evaluate")
+        evaluation = results.read(
+            state, results.EVALUATION, needed_by="report", produced_by="evaluate"
+        )
     training = results.read_optional(state, results.TRAINING)
     if training and (
         evaluation is None

@@ -12,7 +12,7 @@ from podium.stages import open_registry
 def rollback(*, config: Config, reason: str, to: str | None = None) -> Event:
     """Compare-and-set the champion back; audited like a promotion."""
     if not reason or not reason.strip():
-        raise ConfigError("rollback needs --reason \"why\" (it is recorded in the audit trail)")
+        raise ConfigError('rollback needs --reason "why" (it is recorded in the audit trail)')
     registry = open_registry(config)
     current = registry.champion()
     current_version = current.version if current else None

@@ -59,7 +59,9 @@ def train(*, config: Config) -> TrainResult:
         )
     registry = open_registry(config)
     estimator = modeling.build(config, train_set.feature_types)
-    source = config.model.entrypoint or (config.model.estimator.class_ if config.model.estimator else "")
+    source = config.model.entrypoint or (
+        config.model.estimator.class_ if config.model.estimator else ""
+    )
     started = time.perf_counter()
     fitted = modeling.fit(
         estimator, train_set.features, train_set.target, source=source, path=train_table.path
@@ -69,7 +71,9 @@ def train(*, config: Config) -> TrainResult:
         on_train = score(fitted, train_set.features, train_set.target, task)
     except (ValueError, TypeError, AttributeError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{source}: the fitted model cannot predict its own training data: {message}") from None
+        raise DataError(
+            f"{source}: the fitted model cannot predict its own training data: {message}"
+        ) from None
     train_metrics = {f"train_{k}": v for k, v in on_train.items()}
     provenance = gha.provenance(config.root)
     root = artifact_root(config)
@@ -108,7 +112,11 @@ def train(*, config: Config) -> TrainResult:
         example=example,
         params=params,
         metrics={**train_metrics, "fit_seconds": fit_seconds},
-        run_tags={**fingerprints, **provenance_tags, "mlflow.runName": f"train {source.split('.')[-1]}"},
+        run_tags={
+            **fingerprints,
+            **provenance_tags,
+            "mlflow.runName": f"train {source.split('.')[-1]}",
+        },
         version_tags=version_tags,
         artifacts={
             "podium/features.json": train_set.feature_types,
