@@ -50,6 +50,7 @@ def quiet_mlflow() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # noise in CI logs
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # MLflow re-applies it on import
     import logging
 
     for name in ("mlflow", "alembic", "sqlalchemy"):

@@ -30,6 +30,7 @@ def test_demo_crowns_a_champion_then_judges_a_challenger(tmp_path: Path) -> None
     promoted = evaluation["passed"]
     assert len(events) == (2 if promoted else 1)
     assert "traceback" not in result.err.lower()
+    assert "INFO mlflow" not in result.out + result.err  # MLflow's own logging stays quiet
     # Round 1 suggested a GX suite; round 2's newer training data drifted in one feature.
     validation = json.loads((folder / ".podium" / "validation.json").read_text())
     assert validation["expectations"]["passed"] and validation["expectations"]["evaluated"] > 20
