@@ -65,6 +65,20 @@ class Project:
         document["model"].pop("entrypoint", None)
         self.write_config(document)
 
+    def expect_tenure_below(self, limit: int) -> None:
+        """Point data.expectations at a GX suite with one rule on tenure_months."""
+        import json
+
+        rule = {"column": "tenure_months", "min_value": 0, "max_value": limit}
+        suite = {
+            "name": "churn",
+            "expectations": [{"type": "expect_column_values_to_be_between", "kwargs": rule}],
+        }
+        (self.root / "suite.json").write_text(json.dumps(suite))
+        document = self.config()
+        document["data"]["expectations"] = "suite.json"
+        self.write_config(document)
+
     @property
     def state(self) -> Path:
         return self.root / ".podium"

@@ -339,19 +339,7 @@ def test_a_pull_request_whose_data_fails_validation_is_told_why_and_trains_nothi
 ) -> None:
     project, act = act_repo
     crown(project, ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}))
-    suite = {
-        "name": "churn",
-        "expectations": [
-            {
-                "type": "expect_column_values_to_be_between",
-                "kwargs": {"column": "tenure_months", "min_value": 0, "max_value": 10},
-            }
-        ],
-    }
-    (project.root / "suite.json").write_text(json.dumps(suite))
-    document = project.config()
-    document["data"]["expectations"] = "suite.json"
-    project.write_config(document)
+    project.expect_tenure_below(10)  # the sample data has tenures up to 72
     commit(project, "an expectation the data breaks")
     github.add_pull(9, HEAD)
 

@@ -390,19 +390,7 @@ def test_entrypoint_model_is_trained_registered_and_loadable(
 def test_run_with_data_that_fails_an_expectation_trains_nothing_and_reports_why(
     project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
-    suite = {
-        "name": "churn",
-        "expectations": [
-            {
-                "type": "expect_column_values_to_be_between",
-                "kwargs": {"column": "tenure_months", "min_value": 0, "max_value": 10},
-            }
-        ],
-    }
-    (project.root / "suite.json").write_text(json.dumps(suite))
-    document = project.config()
-    document["data"]["expectations"] = "suite.json"
-    project.write_config(document)
+    project.expect_tenure_below(10)  # the sample data has tenures up to 72
     result = project.cli("run")
     assert result.code == 1
     assert "tenure_months" in result.err
