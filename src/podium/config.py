@@ -7,7 +7,6 @@ disable a gate). Relative paths are resolved against the config file's folder, s
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from pathlib import Path
@@ -24,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from podium.errors import ConfigError
+from podium.errors import ConfigError, closest
 from podium.metrics import METRICS, metric_names_for
 from podium.significance import BOOTSTRAPPED
 
@@ -164,8 +163,8 @@ class Gate(_Strict):
     @classmethod
     def _known_metric(cls, value: str) -> str:
         if value not in METRICS:
-            hint = difflib.get_close_matches(value.lower(), METRICS, n=1)
-            did_you = f" (did you mean '{hint[0]}'?)" if hint else ""
+            hint = closest(value, METRICS)
+            did_you = f" (did you mean '{hint}'?)" if hint else ""
             raise ValueError(
                 f"unknown metric '{value}'{did_you}; known: {', '.join(sorted(METRICS))}"
             )
@@ -345,8 +344,8 @@ class MonitorSection(_Strict):
     def _known(cls, value: list[str] | None) -> list[str] | None:
         for name in value or []:
             if name not in BOOTSTRAPPED:
-                hint = difflib.get_close_matches(name, sorted(BOOTSTRAPPED), n=1)
-                did_you = f" (did you mean '{hint[0]}'?)" if hint else ""
+                hint = closest(name, sorted(BOOTSTRAPPED))
+                did_you = f" (did you mean '{hint}'?)" if hint else ""
                 raise ValueError(
                     f"'{name}' cannot be monitored{did_you}; use one of "
                     f"{', '.join(sorted(BOOTSTRAPPED))}"
@@ -531,8 +530,8 @@ def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str
         allowed = (
             sorted((f.alias or name) for name, f in model.model_fields.items()) if model else []
         )
-        hint = difflib.get_close_matches(loc[-1], allowed, n=1)
-        did_you = f"; did you mean '{hint[0]}'?" if hint else ""
+        hint = closest(loc[-1], allowed)
+        did_you = f"; did you mean '{hint}'?" if hint else ""
         listed = allowed and isinstance(parent, dict)
         known = f" (allowed here: {', '.join(allowed)})" if listed else ""
         return f"{path}: unknown key '{key}'{did_you}{known}"

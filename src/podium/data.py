@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium.errors import DataError
+from podium.errors import DataError, closest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -499,12 +499,8 @@ def _as_text(series: pd.Series) -> pd.Series:
 
 
 def _close(name: str, candidates: Any) -> str:
-    import difflib
-
-    names = [str(c) for c in candidates]
-    same_but_case = [c for c in names if c.lower() == name.lower()]
-    hint = same_but_case or difflib.get_close_matches(name, names, n=1)
-    return f" (did you mean '{hint[0]}'?)" if hint else ""
+    hint = closest(name, candidates)
+    return f" (did you mean '{hint}'?)" if hint else ""
 
 
 def features_like(table: Table, expected_types: dict[str, str], *, label: str) -> pd.DataFrame:

@@ -6,6 +6,19 @@ version, URL) and says what to do about it. Tracebacks are reserved for real bug
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+
+def closest(name: str, candidates: Iterable[object]) -> str | None:
+    """The candidate a typo most likely meant (case-insensitive), for "did you mean" hints."""
+    import difflib
+
+    by_lower = {str(c).lower(): str(c) for c in candidates}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    found = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+    return by_lower[found[0]] if found else None
+
 
 class PodiumError(Exception):
     """Base class: an anticipated failure with a one-line, actionable message."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium.errors import ConfigError, DataError
+from podium.errors import ConfigError, DataError, closest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,10 +128,8 @@ def check_columns(suite: Suite, columns: list[str], *, dataset: str, source: str
             continue
         for name in _columns_of(item.get("kwargs", {})):
             if name not in present:
-                import difflib
-
-                hint = difflib.get_close_matches(name, list(present), n=1)
-                did_you = f" (did you mean '{hint[0]}'?)" if hint else ""
+                hint = closest(name, present)
+                did_you = f" (did you mean '{hint}'?)" if hint else ""
                 raise DataError(
                     f"{suite.path}: expectations[{index}] ({item['type']}) names column "
                     f"'{name}', which the {dataset} data ({source}) lacks{did_you}; "

@@ -8,7 +8,6 @@ A user entrypoint owns its preprocessing: podium fits what it returns as is.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.util
 import inspect
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.config import Config
-from podium.errors import ConfigError, DataError
+from podium.errors import ConfigError, DataError, closest
 
 _TREE_MODULES = ("sklearn.ensemble", "sklearn.tree", "xgboost", "lightgbm", "catboost")
 
@@ -55,8 +54,8 @@ def _import_class(config: Config, dotted: str) -> type:
         )
     if not isinstance(found, type):
         names = [n for n in dir(module) if not n.startswith("_")]
-        hint = difflib.get_close_matches(class_name, names, n=1)
-        did_you = f"; did you mean '{module_name}.{hint[0]}'?" if hint else ""
+        hint = closest(class_name, names)
+        did_you = f"; did you mean '{module_name}.{hint}'?" if hint else ""
         raise ConfigError(f"{key}: '{module_name}' has no class '{class_name}'{did_you}")
     return found
 
@@ -69,8 +68,8 @@ def _from_class(config: Config, dotted: str, params: dict[str, Any]) -> Any:
         accepted = set()
     unknown = [p for p in params if p not in accepted]
     if unknown:
-        hint = difflib.get_close_matches(unknown[0], sorted(accepted), n=1)
-        did_you = f"; did you mean '{hint[0]}'?" if hint else ""
+        hint = closest(unknown[0], sorted(accepted))
+        did_you = f"; did you mean '{hint}'?" if hint else ""
         raise ConfigError(
             f"{config.path}: model.estimator.params.{unknown[0]}: {cls.__name__} has no "
             f"parameter '{unknown[0]}'{did_you}"
