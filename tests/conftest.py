@@ -65,6 +65,14 @@ class Project:
         document["model"].pop("entrypoint", None)
         self.write_config(document)
 
+    def use_entrypoint(self, source: str, entrypoint: str = "train_model.py:build_model") -> None:
+        """Write the entrypoint file and point model.entrypoint at it (no estimator)."""
+        (self.root / entrypoint.split(":")[0]).write_text(source)
+        document = self.config()
+        document["model"].pop("estimator", None)
+        document["model"]["entrypoint"] = entrypoint
+        self.write_config(document)
+
     def expect_tenure_below(self, limit: int) -> None:
         """Point data.expectations at a GX suite with one rule on tenure_months."""
         import json
@@ -158,37 +166,58 @@ def make_project(tmp_path: Path, sample_tables: tuple[Any, Any]) -> Callable[...
         tracking_uri: str = "sqlite:///.podium/mlflow.db",
         name: str = "churn",
     ) -> Project:
-        root = tmp_path / f"project{next(counter)}"
-        (root / "data").mkdir(parents=True)
-        train, evaluation = sample_tables
-        train.to_csv(root / "data" / "train.csv", index=False)
-        evaluation.to_csv(root / "data" / "eval.csv", index=False)
-        project = Project(root)
-        project.write_config(
-            {
-                "model": {
-                    "name": name,
-                    "task": "classification",
-                    "estimator": {
-                        "class": estimator,
-                        "params": params if params is not None else dict(WEAK_PARAMS),
-                    },
-                },
-                "data": {
-                    "train": "data/train.csv",
-                    "eval": "data/eval.csv",
-                    "target": "churned",
-                    "exclude": ["customer_id"],
-                },
-                "gates": gates
-                if gates is not None
-                else [{"metric": "roc_auc", "min": 0.6, "min_delta": -0.01}],
-                "registry": {"tracking_uri": tracking_uri},
-            }
+        return write_sample_project(
+            tmp_path / f"project{next(counter)}",
+            sample_tables,
+            estimator=estimator,
+            params=params,
+            gates=gates,
+            tracking_uri=tracking_uri,
+            name=name,
         )
-        return project
 
     return factory
+
+
+def write_sample_project(
+    root: Path,
+    tables: tuple[Any, Any],
+    *,
+    estimator: str = WEAK,
+    params: dict[str, Any] | None = None,
+    gates: list[dict[str, Any]] | None = None,
+    tracking_uri: str | None = None,
+    name: str = "churn",
+) -> Project:
+    """The churn sample data and a podium.yaml in `root` (tracking_uri None: the default)."""
+    (root / "data").mkdir(parents=True)
+    train, evaluation = tables
+    train.to_csv(root / "data" / "train.csv", index=False)
+    evaluation.to_csv(root / "data" / "eval.csv", index=False)
+    document: dict[str, Any] = {
+        "model": {
+            "name": name,
+            "task": "classification",
+            "estimator": {
+                "class": estimator,
+                "params": params if params is not None else dict(WEAK_PARAMS),
+            },
+        },
+        "data": {
+            "train": "data/train.csv",
+            "eval": "data/eval.csv",
+            "target": "churned",
+            "exclude": ["customer_id"],
+        },
+        "gates": gates
+        if gates is not None
+        else [{"metric": "roc_auc", "min": 0.6, "min_delta": -0.01}],
+    }
+    if tracking_uri is not None:
+        document["registry"] = {"tracking_uri": tracking_uri}
+    project = Project(root)
+    project.write_config(document)
+    return project
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import WEAK, WEAK_PARAMS, Project, Result, run_subprocess
+from tests.conftest import WEAK, Project, Result, run_subprocess, write_sample_project
 
 EVERYTHING = {"validation.json", "train.json", "evaluation.json", "promotion.json"}
 TRAINED = {"train.json", "evaluation.json", "promotion.json"}  # what `train` clears first
@@ -29,28 +29,7 @@ UNCHANGED: set[str] = set()  # failed before any stage started: results stay as 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory, sample_tables: tuple[Any, Any]) -> Project:
     """A churn project whose registry has champion v1 and one audit event."""
-    root = tmp_path_factory.mktemp("bad-input") / "seed"
-    (root / "data").mkdir(parents=True)
-    train, evaluation = sample_tables
-    train.to_csv(root / "data" / "train.csv", index=False)
-    evaluation.to_csv(root / "data" / "eval.csv", index=False)
-    project = Project(root)
-    project.write_config(
-        {
-            "model": {
-                "name": "churn",
-                "task": "classification",
-                "estimator": {"class": WEAK, "params": dict(WEAK_PARAMS)},
-            },
-            "data": {
-                "train": "data/train.csv",
-                "eval": "data/eval.csv",
-                "target": "churned",
-                "exclude": ["customer_id"],
-            },
-            "gates": [{"metric": "roc_auc", "min": 0.6, "min_delta": -0.01}],
-        }
-    )
+    project = write_sample_project(tmp_path_factory.mktemp("bad-input") / "seed", sample_tables)
     with pytest.MonkeyPatch.context() as patch:  # the function-scoped env cleaner is not active yet
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         first = project.cli("run")

@@ -75,11 +75,7 @@ def test_importance_of_both_models_is_logged_and_reported_for_a_user_entrypoint(
 ) -> None:
     import mlflow
 
-    (project.root / "train_model.py").write_text(ENTRYPOINT)
-    document = project.config()
-    document["model"].pop("estimator")
-    document["model"]["entrypoint"] = "train_model.py:build_model"
-    project.write_config(document)
+    project.use_entrypoint(ENTRYPOINT)
     first = project.cli("run")
     assert first.code == 0, first.err
     found = _evaluation(project)["importance"]

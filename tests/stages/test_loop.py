@@ -375,11 +375,7 @@ def build_model():
 def test_entrypoint_model_is_trained_registered_and_loadable(
     project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
-    (project.root / "train_model.py").write_text(ENTRYPOINT)
-    document = project.config()
-    document["model"].pop("estimator")
-    document["model"]["entrypoint"] = "train_model.py:build_model"
-    project.write_config(document)
+    project.use_entrypoint(ENTRYPOINT)
     result = project.cli("run")
     assert result.code == 0, result.err
     registry = registry_of(project)
