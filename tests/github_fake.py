@@ -36,12 +36,19 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-SPEC_PATH = Path(
-    os.environ.get(
-        "PODIUM_GITHUB_OPENAPI",
-        Path(__file__).resolve().parents[2] / "shared" / "github-openapi" / "api.github.com.json",
-    )
-)
+_SPEC_IN_SHARED = Path("shared") / "github-openapi" / "api.github.com.json"
+
+
+def _spec_path() -> Path:
+    """PODIUM_GITHUB_OPENAPI, else shared/ beside the checkout (CI) or above it (worktrees)."""
+    if "PODIUM_GITHUB_OPENAPI" in os.environ:
+        return Path(os.environ["PODIUM_GITHUB_OPENAPI"])
+    checkout = Path(__file__).resolve().parents[1]
+    candidates = [folder / _SPEC_IN_SHARED for folder in checkout.parents]
+    return next((path for path in candidates if path.is_file()), candidates[0])
+
+
+SPEC_PATH = _spec_path()
 SPEC_HOST = "https://api.github.com"  # the server the description is written for
 TOKEN = "ghs_podiumTestToken0123456789"
 
@@ -609,8 +616,9 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
 def serve(*, prefix: str = "") -> Iterator[FakeGitHub]:
     """Run a fake for one test (use with `yield from`); fails the test on a violation."""
-    if not SPEC_PATH.is_file():
-        pytest.skip(f"GitHub's OpenAPI description is not at {SPEC_PATH}")
+    from tests.tools import GITHUB_OPENAPI, require
+
+    require(GITHUB_OPENAPI)
     fake = FakeGitHub(prefix=prefix).start()
     try:
         yield fake

