@@ -12,20 +12,23 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from podium.errors import CheckFailed, ServiceError
 from podium.registry import LOCK_STALE_SECONDS, LOCK_SUFFIX, break_token
-from tests.conftest import Project
+from tests.conftest import Project, seed_store
 from tests.mlflow_server import free_port
 
 
 @pytest.fixture(scope="module")
-def sqlite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One sqlite store for the lock tests (creating one costs seconds of migrations)."""
-    return f"sqlite:///{tmp_path_factory.mktemp('locks') / 'mlflow.db'}"
+def sqlite_uri(tmp_path_factory: pytest.TempPathFactory, store_template: Path) -> str:
+    """One sqlite store for the lock tests, seeded from the migrated template."""
+    db = tmp_path_factory.mktemp("locks") / "mlflow.db"
+    seed_store(db, store_template)
+    return f"sqlite:///{db}"
 
 
 @pytest.fixture
@@ -256,8 +259,9 @@ def _fails_in_one_line(result: Any, url: str) -> str:
 
 
 def test_unreachable_server_exits_3_after_bounded_retries(
-    project: Project, record_property: Callable[[str, object], None]
+    make_project: Callable[..., Project], record_property: Callable[[str, object], None]
 ) -> None:
+    project = make_project(seeded=False)  # no local store, to see that none is created
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     started = time.monotonic()
     result = project.cli("train", env={"MLFLOW_TRACKING_URI": url})
