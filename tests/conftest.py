@@ -28,6 +28,20 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(key, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_github_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stages build their GitHub client themselves: retry at once against the fake GitHub.
+
+    The retries still happen (and are counted by the fake); a Retry-After the server asks
+    for is still waited. Tests of the client pass `retry_delays` themselves.
+    """
+    from podium.github import GitHub
+
+    defaults = GitHub.__init__.__kwdefaults__
+    assert defaults is not None and "retry_delays" in defaults, "GitHub(retry_delays=) renamed?"
+    monkeypatch.setitem(defaults, "retry_delays", (0.0,) * len(defaults["retry_delays"]))
+
+
 @dataclass
 class Result:
     code: int
