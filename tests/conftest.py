@@ -110,6 +110,15 @@ class Project:
         return run_cli([*args, "--config", str(self.config_path)], env=env)
 
 
+def state_json(project: Project, name: str) -> dict[str, Any]:
+    """A stage's result file, e.g. state_json(project, "evaluation.json")."""
+    import json
+
+    loaded = json.loads((project.state / name).read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
 def run_cli(args: list[str], env: dict[str, str] | None = None) -> Result:
     import contextlib
     import io
