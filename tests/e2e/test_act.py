@@ -57,7 +57,7 @@ def act_repo(
     """A committed sample project with `podium init` workflows, on its own model name."""
     name = "act-" + request.node.name.removeprefix("test_").replace("_", "-")[:40]
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
-    project = make_project(name=name)
+    project = make_project(name=name, seeded=False)  # its registry is the server
     (project.root / ".gitignore").write_text(".podium/\n")
     git(project.root, "init", "-q", "-b", "main")
     git(project.root, "remote", "add", "origin", "https://github.com/acme/churn.git")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project, state_json
+from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project, seed_store, state_json
 
 
 def test_first_run_crowns_a_champion_then_a_better_challenger_replaces_it(
@@ -107,7 +107,8 @@ def _write(frame: Any, path: Path) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_regression_loop(tmp_path: Path, suffix: str) -> None:
+def test_regression_loop(tmp_path: Path, suffix: str, store_template: Path) -> None:
+    seed_store(tmp_path / ".podium" / "mlflow.db", store_template)
     import numpy as np
     import pandas as pd
 
@@ -157,7 +158,8 @@ def test_regression_loop(tmp_path: Path, suffix: str) -> None:
     )
 
 
-def test_multiclass_with_text_labels_and_roc_auc(tmp_path: Path) -> None:
+def test_multiclass_with_text_labels_and_roc_auc(tmp_path: Path, store_template: Path) -> None:
+    seed_store(tmp_path / ".podium" / "mlflow.db", store_template)
     import numpy as np
     import pandas as pd
 
