@@ -190,14 +190,14 @@ _SCHEMA_ONLY = {"alembic_version", "workspaces", "sqlite_sequence"}  # rows no p
 def make_store_template(db: Path) -> Path:
     """Create an empty, fully migrated sqlite MLflow store at `db` (no experiment, no run)."""
     import sqlite3
+    from contextlib import closing
 
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
     uri = f"sqlite:///{db}"
     store = SqlAlchemyStore(uri, str(db.parent / "unused-artifacts"))
-    store.engine.dispose()
-    SqlAlchemyStore._engine_map.pop(uri, None)  # never opened again under this name
-    with sqlite3.connect(db) as connection:
+    store.engine.dispose()  # closes its connections; this URI is never opened again
+    with closing(sqlite3.connect(db)) as connection, connection:
         connection.execute("DELETE FROM experiments")  # the Default one, at an absolute path
         tables = [
             row[0]
@@ -210,7 +210,7 @@ def make_store_template(db: Path) -> Path:
             and connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
         ]
     assert not filled, f"the store template must hold no data: {filled}"
-    with sqlite3.connect(db) as connection:
+    with closing(sqlite3.connect(db)) as connection:
         connection.execute("VACUUM")
     assert str(db.parent).encode() not in db.read_bytes(), "a path in the store template"
     return db
