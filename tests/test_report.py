@@ -120,7 +120,7 @@ def validation() -> dict[str, Any]:
         "champion_version": "12",
         "notes": ["3 eval rows have no target and are skipped"],
         "expectations": {
-            "suite": "expectations/churn.json",
+            "suite": "/repo/expectations/churn.json",  # the runner's absolute path
             "passed": True,
             "evaluated": 3,
             "failed": 0,
@@ -131,7 +131,11 @@ def validation() -> dict[str, Any]:
                     "column": "age",
                     "kwargs": {"column": "age", "min_value": 0, "max_value": 120},
                     "success": True,
-                    "observed": None,
+                    "observed": {
+                        "unexpected_count": 0,
+                        "unexpected_percent": 0.0,
+                        "element_count": 48210,
+                    },
                     "unexpected_examples": [],
                 },
                 {
@@ -415,22 +419,6 @@ def test_the_chart_sets_bars_side_by_side_on_an_honest_axis() -> None:
     assert "```mermaid" not in report.render(evaluation=_regression())
 
 
-def test_describe_expectation_reads_like_a_sentence() -> None:
-    describe = report.describe_expectation
-    assert describe("expect_column_values_to_be_between", {"min_value": 0, "max_value": 120}) == (
-        "values between 0 and 120"
-    )
-    assert describe("expect_column_values_to_not_be_null", {"mostly": 0.95}) == (
-        "no missing values (≥ 95% of rows)"
-    )
-    assert describe("expect_column_values_to_be_in_set", {"value_set": ["a", "b"]}) == (
-        "values in {a, b}"
-    )
-    assert describe("expect_column_kl_divergence_to_be_less_than", {"threshold": 0.1}) == (
-        "column kl divergence to be less than (threshold=0.1)"
-    )
-
-
 def test_failed_expectations_come_first_with_examples() -> None:
     data = validation()
     results = data["expectations"]["results"]
@@ -451,6 +439,14 @@ def test_failed_expectations_come_first_with_examples() -> None:
     first_row = next(line for line in block.splitlines() if line.startswith("| eval"))
     assert "❌" in first_row and "e.g. `-1`, `430`" in first_row
     assert "expectations 3/4 passed" in text.splitlines()[5]
+
+
+def test_expectations_say_the_suite_relative_to_the_repository_and_observed_in_words() -> None:
+    rendered = report.render(**copy.deepcopy(CASES["promotable_pr"]))
+    assert "passed (expectations/churn.json)</summary>" in rendered
+    assert "/repo/expectations" not in rendered
+    assert "| `age` | values between 0 and 120 | 0 of 48,210 unexpected | ✅ |" in rendered
+    assert "unexpected_count" not in rendered
 
 
 # ------------------------------------------------------------------------ size limit

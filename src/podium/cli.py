@@ -88,10 +88,10 @@ def _print_evaluation(config: Any) -> None:
 
     evaluation = results.read_optional(config.state_dir, results.EVALUATION)
     if evaluation is not None:
-        title, verdict = report.headline(evaluation, None)
-        _say(title.replace("**", ""))
-        _say(verdict.replace("**", ""))
-        _say("\n".join(report._metrics_table(evaluation)))
+        title, verdict = report.headline(evaluation, None, plain=True)
+        _say(title)
+        _say(verdict)
+        _say("\n".join(report.metrics_table_text(evaluation)))
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from podium import __version__, data, gha, monitoring, results
 from podium.config import Config, TableSource
 from podium.errors import CheckFailed, ConfigError, InputError, PodiumError, ServiceError
 from podium.registry import Registry, Version, now_iso
+from podium.report import monitoring as monitoring_report
 from podium.significance import BOOTSTRAPPED
 from podium.stages import open_registry
 
@@ -209,7 +210,7 @@ def _context(config: Config) -> dict[str, Any]:
 def _write(config: Config, outcome: MonitorResult) -> str:
     payload = asdict(outcome)
     results.write(config.state_dir, MONITOR, payload)
-    markdown = monitoring.render(payload, _context(config))
+    markdown = monitoring_report.render(payload, _context(config))
     results.write_text(config.state_dir, MONITOR_REPORT, markdown)
     return markdown
 
@@ -241,9 +242,9 @@ def _alert(
             client = GitHub(token=token, repository=repository, api_url=api_url)
             # The issue shows what will happen next, so render it as if dispatched.
             planned = asdict(outcome) | {"dispatched": settings.dispatch and bool(dispatch)}
-            body = monitoring.render(planned, _context(config))
+            body = monitoring_report.render(planned, _context(config))
             posted = client.upsert_issue(
-                monitoring.marker(config.model.name), monitoring.title(planned), body
+                monitoring_report.marker(config.model.name), monitoring_report.title(planned), body
             )
             outcome.issue_url, outcome.issue_created = posted.url, posted.created
         except PodiumError as exc:
