@@ -614,3 +614,14 @@ def test_a_data_failure_report_says_why_nothing_was_trained() -> None:
     assert "<details><summary>Data checks ❌" in text
     assert "commit `a1b2c3d`" in text and "[workflow run](https://ci/run/1)" in text
     assert "podium 9.9" in text
+
+
+def test_the_cli_gates_table_is_plain_aligned_text() -> None:
+    lines = report.metrics_table_text(evaluation())
+    assert not any("**" in line or "|" in line for line in lines)
+    assert lines[0].split()[:1] == ["metric"] and "challenger v14" in lines[0]
+    # every value column starts at the same offset on every row
+    start = lines[0].index("Δ")
+    assert all(len(line) >= start for line in lines[1:])
+    title, verdict = report.headline(evaluation(), None, plain=True)
+    assert "**" not in title + verdict and "&amp;" not in title
