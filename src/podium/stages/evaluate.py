@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from podium import data, gha, importance, results
+from podium import data, delivery, gha, importance, results
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
 from podium.gates import decide
@@ -14,7 +14,6 @@ from podium.metrics import latency_ms_per_1k, model_size_mb, predict, score_outp
 from podium.registry import Registry, Version, now_iso
 from podium.significance import BOOTSTRAPPED, Bootstrap, paired_bootstrap
 from podium.stages import open_registry
-from podium.stages.metrics import of_registry
 
 
 @dataclass
@@ -108,7 +107,7 @@ def evaluate(*, config: Config) -> EvaluationResult:
         evaluated_at=now_iso(),
         significance=_describe_bootstrap(bootstrap),
         importance=_importance(config, challenger_run, champion_run),
-        delivery=of_registry(registry).to_dict(),
+        delivery=delivery.of_registry(registry).to_dict(),
     )
     registry.set_version_tags(
         challenger.version,
