@@ -69,7 +69,7 @@ def assess(
         row.update(drop=drop, alert=alert)
         comparisons.append(row)
         if alert:
-            better = "higher" if METRICS[name].higher_is_better else "lower"
+            better = METRICS[name].direction
             alerts.append(
                 f"{name} {value:.4g} on {labelled_rows:,} labelled production rows is "
                 f"{drop:.4g} worse than at the champion's evaluation ({before:.4g}; {better} is "
