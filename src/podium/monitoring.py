@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from podium.drift import FeatureDrift, judge
 from podium.metrics import METRICS, improvement
 
 TOLERANCE = 1e-12
@@ -32,20 +33,19 @@ def assess(
     alerts: list[str] = []
     notes: list[str] = []
     if drift is not None:
-        features = list(drift.get("features") or [])
-        drifted = [f for f in features if f.get("drifted")]
-        share = len(drifted) / len(features) if features else 0.0
-        if max_drifted_share is not None and share > max_drifted_share + TOLERANCE:
-            names = ", ".join(str(f["feature"]) for f in drifted[:5])
+        features = [FeatureDrift(**f) for f in drift.get("features") or []]
+        verdict = judge(features, max_drifted_share=max_drifted_share, max_psi=max_psi)
+        drifted = verdict.drifted
+        if verdict.too_many:
+            names = ", ".join(f.feature for f in drifted[:5])
             alerts.append(
                 f"{len(drifted)} of {len(features)} features drifted ({names}): share "
-                f"{share:.0%} is above monitor.max_drifted_share {max_drifted_share:g}"
+                f"{verdict.share:.0%} is above monitor.max_drifted_share {max_drifted_share:g}"
             )
-        over = [f for f in features if max_psi is not None and f.get("psi", 0) > max_psi]
-        if over:
-            worst = max(over, key=lambda f: float(f["psi"]))
+        worst, over = verdict.worst, verdict.over_psi
+        if worst is not None:
             alerts.append(
-                f"{worst['feature']} PSI {float(worst['psi']):.2f} is above monitor.max_psi "
+                f"{worst.feature} PSI {worst.psi:.2f} is above monitor.max_psi "
                 f"{max_psi:g}" + (f" (and {len(over) - 1} more)" if len(over) > 1 else "")
             )
     comparisons: list[dict[str, Any]] = []
@@ -69,7 +69,7 @@ def assess(
         row.update(drop=drop, alert=alert)
         comparisons.append(row)
         if alert:
-            better = "higher" if METRICS[name].higher_is_better else "lower"
+            better = METRICS[name].direction
             alerts.append(
                 f"{name} {value:.4g} on {labelled_rows:,} labelled production rows is "
                 f"{drop:.4g} worse than at the champion's evaluation ({before:.4g}; {better} is "

@@ -178,6 +178,41 @@ def test_monitor_data_and_thresholds_come_from_podium_yaml(
 
 
 @pytest.mark.parametrize(
+    ("bound", "passed"),
+    [(0.428571428571428, True), (0.4, False)],
+    ids=["three-sevenths-written-out", "below"],
+)
+def test_monitor_and_validate_judge_a_drifted_share_at_its_bound_alike(
+    champion_project: Project, bound: float, passed: bool
+) -> None:
+    # The same shift in new training data (validate) and in production data (monitor):
+    # 3 of 7 features drift. A bound of 3/7 written to 15 places sits within float noise
+    # of the share, so both pass; below it both fail, each naming its own setting.
+    prod = _production(champion_project, "prod.csv", drift=True, outcomes="drop")
+    train = champion_project.root / "data" / "train.csv"
+    shifted = pd.read_csv(prod)
+    shifted["churned"] = pd.read_csv(train)["churned"].iloc[: len(shifted)].to_numpy()
+    shifted.to_csv(train, index=False)
+    champion_project.update(
+        drift={"max_drifted_share": bound},
+        monitor={"max_drifted_share": bound, "max_psi": 100},
+    )
+
+    validated = champion_project.cli("validate")
+    validation = json.loads((champion_project.state / "validation.json").read_text())
+    monitored = champion_project.cli("monitor", "--data", str(prod))
+    found = _result(champion_project)
+
+    assert validation["drift"]["drifted_share"] == found["drift"]["drifted_share"] == 3 / 7
+    assert validation["drift"]["passed"] is passed
+    assert (validated.code, monitored.code) == ((0, 0) if passed else (1, 1))
+    assert found["passed"] is passed
+    if not passed:
+        assert "share 43% is above drift.max_drifted_share 0.4" in validated.err
+        assert "share 43% is above monitor.max_drifted_share 0.4" in monitored.err
+
+
+@pytest.mark.parametrize(
     ("prepare", "message"),
     [
         (lambda p: _production(p, "prod.csv").write_text(""), "file is empty (--data)"),

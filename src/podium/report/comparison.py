@@ -48,7 +48,7 @@ from podium.report.sections import (
 MARKER = "<!-- podium-report: {name} -->"
 
 # Chart only metrics that share a 0..1 scale, so bars are comparable on one axis.
-_UNIT_SCALE = ("roc_auc", "accuracy", "f1", "precision", "recall", "r2")
+_UNIT_SCALE = tuple(name for name, m in METRICS.items() if m.zero_to_one)
 
 # Colours of the chart's two series: readable on GitHub's light and dark themes.
 _CHAMPION_COLOUR, _CHALLENGER_COLOUR = "#8b949e", "#2f81f7"

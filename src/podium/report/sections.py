@@ -30,11 +30,7 @@ VALIDATION_FILE = ".podium/validation.json"
 
 def metric_title(name: str) -> str:
     """A metric's name as a table row says it ('latency (ms / 1k rows)'), plain text."""
-    if name == "latency_ms":
-        return "latency (ms / 1k rows)"
-    if name == "model_size_mb":
-        return "model size (MB)"
-    return name
+    return METRICS[name].label if name in METRICS else name
 
 
 def metric_label(name: str) -> str:

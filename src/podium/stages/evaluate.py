@@ -6,15 +6,21 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from podium import data, gha, importance, results
+from podium import data, delivery, gha, importance, results
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
 from podium.gates import decide
-from podium.metrics import latency_ms_per_1k, model_size_mb, predict, score_outputs
+from podium.metrics import (
+    BOOTSTRAPPED,
+    latency_ms_per_1k,
+    model_size_mb,
+    predict,
+    primary_metric,
+    score_outputs,
+)
 from podium.registry import Registry, Version, now_iso
-from podium.significance import BOOTSTRAPPED, Bootstrap, paired_bootstrap
+from podium.significance import Bootstrap, paired_bootstrap
 from podium.stages import open_registry
-from podium.stages.metrics import of_registry
 
 
 @dataclass
@@ -108,7 +114,7 @@ def evaluate(*, config: Config) -> EvaluationResult:
         evaluated_at=now_iso(),
         significance=_describe_bootstrap(bootstrap),
         importance=_importance(config, challenger_run, champion_run),
-        delivery=of_registry(registry).to_dict(),
+        delivery=delivery.of_registry(registry).to_dict(),
     )
     registry.set_version_tags(
         challenger.version,
@@ -165,7 +171,7 @@ def _importance(
         return None
     task = config.model.task
     gated = [g.metric for g in config.gates if g.metric in BOOTSTRAPPED]
-    metric = gated[0] if gated else ("f1" if task == "classification" else "rmse")
+    metric = gated[0] if gated else primary_metric(task)
     rankings: dict[str, Any] = {}
     for role, scoring in (("challenger", challenger), ("champion", champion)):
         if scoring is None:

@@ -22,9 +22,9 @@ from typing import Any
 from podium import __version__, data, gha, monitoring, results
 from podium.config import Config, TableSource
 from podium.errors import CheckFailed, ConfigError, InputError, PodiumError, ServiceError
+from podium.metrics import BOOTSTRAPPED
 from podium.registry import Registry, Version, now_iso
 from podium.report import monitoring as monitoring_report
-from podium.significance import BOOTSTRAPPED
 from podium.stages import open_registry
 
 MONITOR = "monitor.json"
