@@ -169,6 +169,18 @@ def test_a_github_app_token_posts_as_its_bot(github: FakeGitHub) -> None:
     assert mine["body"] == body("report 2") and github.foreign_edits() == []
 
 
+def test_posting_as_another_login_than_expected_is_told(github: FakeGitHub) -> None:
+    """An App token without --comment-author: say so, or every run posts a new comment."""
+    github.bot = "podium-app[bot]"
+    github.add_pull(5)
+    posted = client(github).upsert_comment(5, MARK, body("report"))
+    assert posted.created and posted.author == "podium-app[bot]"
+    warning = posted.unexpected_author(BOT)
+    assert warning is not None and "--comment-author podium-app[bot]" in warning
+    again = client(github, author="podium-app[bot]").upsert_comment(5, MARK, body("2"))
+    assert again.id == posted.id and again.unexpected_author("podium-app[bot]") is None
+
+
 def test_two_models_keep_two_comments(github: FakeGitHub) -> None:
     github.add_pull(5)
     other = "<!-- podium-report: churn-v2 -->"

@@ -48,6 +48,18 @@ class Posted:
     id: int  # the comment's id, or the issue's number
     url: str  # the comment on github.com (html_url)
     created: bool
+    author: str = ""  # the login it is written by (GitHub's answer)
+
+    def unexpected_author(self, expected: str) -> str | None:
+        """A warning when podium just posted as someone other than `expected`: the next
+        run would not recognise this comment as its own and would post another."""
+        if not self.created or not self.author or self.author.casefold() == expected.casefold():
+            return None
+        return (
+            f"the token posts as {self.author}, not {expected}: set --comment-author "
+            f"{self.author} (PODIUM_COMMENT_AUTHOR, or the comment-author input), or the "
+            "next run posts a new one instead of editing it"
+        )
 
 
 class BadCredentials(InputError):
@@ -124,7 +136,7 @@ class GitHub:
         for attempt in range(last + 1):
             try:
                 comment = issue.create_comment(body)
-                return Posted(comment.id, comment.html_url, created=True)
+                return Posted(comment.id, comment.html_url, True, _login(comment.user))
             except Exception as exc:  # classified; unknown ones re-raised
                 retry = self._classify(exc, what, "`permissions: pull-requests: write`", pr=pr)
             if attempt < last:
@@ -151,7 +163,7 @@ class GitHub:
         for attempt in range(last + 1):
             try:
                 issue = self._repo.create_issue(title=title, body=body)
-                return Posted(issue.number, issue.html_url, created=True)
+                return Posted(issue.number, issue.html_url, True, _login(issue.user))
             except Exception as exc:  # classified; unknown ones re-raised
                 retry = self._classify(exc, what, need, pr=None)
             if attempt < last:
@@ -218,9 +230,8 @@ class GitHub:
         """Whether a comment or issue is podium's: its marker first, its author podium.
 
         `user` is the author as PyGithub returns it (None for a deleted account)."""
-        login = getattr(user, "login", None)
-        # GitHub logins are case-insensitive.
-        if not isinstance(login, str) or login.casefold() != self.author.casefold():
+        login = _login(user)
+        if not login or login.casefold() != self.author.casefold():  # logins ignore case
             return False
         return (body or "").lstrip().startswith(marker)
 
@@ -266,7 +277,7 @@ class GitHub:
                 f"update issue #{issue.number}",
                 "`permissions: issues: write`",
             )
-        return Posted(issue.number, issue.html_url, created=created)
+        return Posted(issue.number, issue.html_url, created, _login(issue.user))
 
     def _edit(self, comment: IssueComment, body: str, pr: int, created: bool = False) -> Posted:
         if comment.body != body:
@@ -276,7 +287,7 @@ class GitHub:
                 "`permissions: pull-requests: write`",
                 pr=pr,
             )
-        return Posted(comment.id, comment.html_url, created=created)
+        return Posted(comment.id, comment.html_url, created, _login(comment.user))
 
     def _call(self, action: Callable[[], T], what: str, need: str, pr: int | None = None) -> T:
         last = len(self.retry_delays)
@@ -354,6 +365,12 @@ class GitHub:
                 f"repository and commit, and that the token has {need}"
             )
         return InputError(f"GitHub refused to {what} in {self.repository} ({said})")
+
+
+def _login(user: object) -> str:
+    """The login of an author as PyGithub returns it ("" for a deleted account)."""
+    login = getattr(user, "login", None)
+    return login if isinstance(login, str) else ""
 
 
 def _parsed(data: Any) -> Any:

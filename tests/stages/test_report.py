@@ -448,6 +448,17 @@ def test_a_github_app_token_posts_as_the_comment_author(
     assert github.foreign_edits() == []
 
 
+def test_an_app_token_without_its_comment_author_is_warned_about(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.bot = "podium-app[bot]"
+    github.add_pull(7, head_sha=HEAD)
+    result = reported().cli("report", env=actions_env(github, tmp_path))
+    assert result.code == 0, result.err
+    assert "::warning title=podium::PR comment: the token posts as podium-app[bot]" in result.out
+    assert "set --comment-author podium-app[bot]" in result.out
+
+
 def test_a_comment_author_that_is_no_login_is_exit_2(
     github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
 ) -> None:

@@ -255,6 +255,8 @@ def _alert(
                 monitoring_report.marker(config.model.name), monitoring_report.title(planned), body
             )
             outcome.issue_url, outcome.issue_created = posted.url, posted.created
+            if warning := posted.unexpected_author(client.author):
+                gha.warning(f"monitoring issue: {warning}")
         except PodiumError as exc:
             failure = exc
     elif settings.issue:

@@ -152,6 +152,8 @@ def publish_report(
         try:
             posted = client.upsert_comment(number, report.marker(model), body)
             built.comment_url, built.comment_created = posted.url, posted.created
+            if warning := posted.unexpected_author(client.author):
+                gha.warning(f"PR comment: {warning}")
             gha.set_output("comment-url", posted.url)
         except PodiumError as exc:
             failure = exc
