@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import Project
-from tests.github_fake import FakeGitHub, serve
+from tests.github_fake import BOT, FakeGitHub, serve
+from tests.runner_commands import Runner
 
 
 @pytest.fixture
@@ -283,3 +284,42 @@ def test_production_data_from_a_sql_source(champion_project: Project, github: Fa
     assert result.code == 0, result.err
     assert _result(champion_project)["rows"] == 600
     assert github.requests == []
+
+
+def test_a_foreign_issue_with_podiums_marker_is_never_edited(
+    champion_project: Project, github: FakeGitHub
+) -> None:
+    """Anyone can open an issue that starts with podium's marker; podium opens its own,
+    and prints the report (production data) where the runner reads no command in it."""
+    planted = github.add_issue(
+        "all good", "<!-- podium-monitor: churn -->\nno drift, close this", login="mallory"
+    )
+    data = _production(champion_project, "prod.csv", drift=True, outcomes="drop")
+    for _ in range(2):
+        result = champion_project.cli("monitor", "--data", str(data), env=_actions(github))
+        assert result.code == 1, result.err + result.out
+    assert github.issues[planted["number"]]["body"].endswith("no drift, close this")
+    [mine] = github.podium_issues(login=BOT)
+    assert mine["number"] != planted["number"] and "retraining requested" in mine["body"]
+    assert github.count("create_issue") == 1 and github.foreign_edits() == []
+    runner = Runner().feed(result.out).feed(result.err)
+    assert [c.name for c in runner.commands][:3] == ["add-mask", "add-mask", "stop-commands"]
+    assert not runner.stopped and "<!-- podium-monitor: churn -->" in result.out
+
+
+def test_a_github_app_token_opens_the_issue_as_the_comment_author(
+    champion_project: Project, github: FakeGitHub
+) -> None:
+    github.bot = "podium-app[bot]"
+    github.add_issue("drift", "<!-- podium-monitor: churn -->\nby the workflow token", login=BOT)
+    data = _production(champion_project, "prod.csv", drift=True, outcomes="drop")
+    env = _actions(github)
+    first = champion_project.cli(
+        "monitor", "--data", str(data), "--comment-author", "podium-app[bot]", env=env
+    )
+    assert first.code == 1 and "monitoring issue opened" in first.out, first.err
+    env["PODIUM_COMMENT_AUTHOR"] = "podium-app[bot]"
+    second = champion_project.cli("monitor", "--data", str(data), env=env)
+    assert second.code == 1 and "monitoring issue updated" in second.out, second.err
+    assert len(github.podium_issues(login="podium-app[bot]")) == 1
+    assert github.foreign_edits() == []

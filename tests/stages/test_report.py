@@ -12,7 +12,8 @@ import pytest
 
 from podium import report
 from tests.conftest import Project
-from tests.github_fake import FakeGitHub, serve
+from tests.github_fake import BOT, FakeGitHub, serve
+from tests.runner_commands import Runner
 from tests.test_report import evaluation, training, validation
 
 HEAD = "1234567" + "0" * 33
@@ -406,3 +407,102 @@ def test_without_evaluation_a_passed_validation_still_asks_for_evaluate(
     (project.state / "validation.json").write_text(json.dumps(validation()))
     result = project.cli("report")
     assert result.code == 2 and "podium evaluate" in result.err
+
+
+# --------------------------------------------------------------- hostile input (issue 16)
+
+
+def test_a_foreign_comment_with_podiums_marker_is_never_edited(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    """Anyone can post podium's marker on a PR; podium reports in its own comment."""
+    github.add_pull(7, head_sha=HEAD)
+    planted = github.add_comment(7, report.marker("churn") + "\n✅ Promotable", login="mallory")
+    project = reported()
+    env = actions_env(github, tmp_path)
+    for _ in range(2):
+        result = project.cli("report", env=env)
+        assert result.code == 0, result.err
+    assert planted["body"] == report.marker("churn") + "\n✅ Promotable"
+    [mine] = github.podium_comments(7, login=BOT)
+    assert mine["body"] == (project.state / "report.md").read_text()
+    assert github.count("create_comment") == 1 and github.foreign_edits() == []
+    assert all(s["target_url"] == mine["html_url"] for s in github.statuses)
+
+
+def test_a_github_app_token_posts_as_the_comment_author(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.bot = "podium-app[bot]"  # the step's token is a GitHub App's
+    github.add_pull(7, head_sha=HEAD)
+    github.add_comment(7, report.marker("churn") + "\nby the workflow token", login=BOT)
+    project = reported()
+    env = actions_env(github, tmp_path)
+    first = project.cli("report", "--comment-author", "podium-app[bot]", env=env)
+    assert first.code == 0, first.err
+    assert "PR comment posted" in first.out
+    second = project.cli("report", env={**env, "PODIUM_COMMENT_AUTHOR": "podium-app[bot]"})
+    assert second.code == 0, second.err
+    assert "PR comment updated" in second.out
+    assert len(github.podium_comments(7, login="podium-app[bot]")) == 1
+    assert github.foreign_edits() == []
+
+
+def test_an_app_token_without_its_comment_author_is_warned_about(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.bot = "podium-app[bot]"
+    github.add_pull(7, head_sha=HEAD)
+    result = reported().cli("report", env=actions_env(github, tmp_path))
+    assert result.code == 0, result.err
+    assert "::warning title=podium::PR comment: the token posts as podium-app[bot]" in result.out
+    assert "set --comment-author podium-app[bot]" in result.out
+
+
+def test_a_comment_author_that_is_no_login_is_exit_2(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    env = actions_env(github, tmp_path, PODIUM_COMMENT_AUTHOR="podium app")
+    result = project.cli("report", env=env)
+    assert result.code == 2
+    line = one_line_error(result.err)
+    assert "--comment-author / PODIUM_COMMENT_AUTHOR: 'podium app' is not a GitHub login" in line
+    assert (project.state / "report.md").is_file() and github.requests == []
+
+
+INJECTED = {
+    "challenger.version": "14\n::warning file=x::pwned",
+    "champion.version": "12\n::stop-commands::abc\n::error::pwned\n::abc::\n::error::pwned",
+    "model_name": "churn\r::set-output name=passed::pwned ##[warning]pwned",
+    "summary": "ok\n::add-mask::pwned\n  ::error title=pwned::pwned",
+}
+
+
+@pytest.mark.parametrize("field", sorted(INJECTED))
+def test_results_cannot_send_the_runner_commands(
+    field: str, github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    """The comment job of a fork PR renders the fork's result files: nothing in them may
+    reach the privileged job's runner as a workflow command (issue 16 item 2)."""
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    path = project.state / "evaluation.json"
+    evaluated = json.loads(path.read_text())
+    target, _, key = field.rpartition(".")
+    (evaluated[target] if target else evaluated)[key] = INJECTED[field]
+    path.write_text(json.dumps(evaluated))
+    env = _workflow_run_env(github, tmp_path, HEAD)
+    result = project.cli("report", "--pr", "7", env=env)
+
+    runner = Runner().feed(result.out).feed(result.err)
+    seen = [(c.name, c.properties, c.data) for c in runner.commands]
+    assert not any("pwned" in str(command) for command in seen), seen
+    tokens = {c.data for c in runner.commands if c.name == "stop-commands"}
+    assert all(len(token) == 32 for token in tokens)
+    assert {c.name for c in runner.commands} <= {"add-mask", "stop-commands", "error", *tokens}
+    assert not runner.stopped  # podium's own later commands still work
+    if result.code == 0:  # rendered (a results schema may refuse such a file instead)
+        assert "pwned" in result.out and len(tokens) == 1
+        assert any(c.name == "add-mask" for c in runner.commands)

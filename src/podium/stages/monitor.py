@@ -59,9 +59,14 @@ def monitor(
     data_path: str | None = None,
     github_token: str | None = None,
     dispatch_token: str | None = None,
+    comment_author: str | None = None,
 ) -> MonitorResult:
-    """Check production data; write results; alert on GitHub; CheckFailed when crossed."""
+    """Check production data; write results; alert on GitHub; CheckFailed when crossed.
+
+    podium's issue is found by its marker and its author, `comment_author` (default
+    $PODIUM_COMMENT_AUTHOR, else github-actions[bot])."""
     settings = config.monitor
+    env = gha.github_env()
     source, label = _source(config, data_path)
     registry = open_registry(config)
     champion = registry.champion()
@@ -127,9 +132,9 @@ def monitor(
     )
     failure = None
     if not outcome.passed:
-        failure = _alert(config, outcome, github_token, dispatch_token)
-    markdown = _write(config, outcome)
-    gha.summary(markdown)
+        failure = _alert(config, outcome, env, github_token, dispatch_token, comment_author)
+    markdown = _write(config, outcome, env)
+    gha.summary(markdown, full=config.state_dir / MONITOR_REPORT)
     gha.set_output("alert", str(not outcome.passed).lower())
     gha.set_output("issue-url", outcome.issue_url or "")
     if failure is not None:
@@ -203,14 +208,14 @@ def _drift(
     }
 
 
-def _context(config: Config) -> dict[str, Any]:
-    return {"podium_version": __version__, "run_url": gha.run_url(), "root": str(config.root)}
+def _context(config: Config, env: gha.GitHubEnv) -> dict[str, Any]:
+    return {"podium_version": __version__, "run_url": env.run_url, "root": str(config.root)}
 
 
-def _write(config: Config, outcome: MonitorResult) -> str:
+def _write(config: Config, outcome: MonitorResult, env: gha.GitHubEnv) -> str:
     payload = asdict(outcome)
     results.write(config.state_dir, MONITOR, payload)
-    markdown = monitoring_report.render(payload, _context(config))
+    markdown = monitoring_report.render(payload, _context(config, env))
     results.write_text(config.state_dir, MONITOR_REPORT, markdown)
     return markdown
 
@@ -218,35 +223,40 @@ def _write(config: Config, outcome: MonitorResult) -> str:
 def _alert(
     config: Config,
     outcome: MonitorResult,
+    env: gha.GitHubEnv,
     github_token: str | None,
     dispatch_token: str | None,
+    comment_author: str | None,
 ) -> PodiumError | None:
     """Open/update the issue and request retraining; the first GitHub failure, if any."""
     settings = config.monitor
     explicit = github_token is not None or dispatch_token is not None
-    if not (gha.in_actions() or explicit):
+    if not (env.in_actions or explicit):
         outcome.skipped.append("not in GitHub Actions: no issue, no dispatch")
         return None
-    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    repository = env.repository or ""
     if not repository:
         return InputError("GITHUB_REPOSITORY is not set: set it to 'owner/name' to alert on GitHub")
     from podium.github import GitHub
 
-    api_url = os.environ.get("GITHUB_API_URL")
+    api_url = env.api_url
     failure: PodiumError | None = None
-    token = github_token or os.environ.get("GITHUB_TOKEN") or ""
+    token = github_token or env.token or ""
     dispatch = dispatch_token or os.environ.get(DISPATCH_TOKEN_ENV) or ""
     if settings.issue and token:
         gha.mask(token)
         try:
-            client = GitHub(token=token, repository=repository, api_url=api_url)
+            author = comment_author or env.comment_author
+            client = GitHub(token=token, repository=repository, api_url=api_url, author=author)
             # The issue shows what will happen next, so render it as if dispatched.
             planned = asdict(outcome) | {"dispatched": settings.dispatch and bool(dispatch)}
-            body = monitoring_report.render(planned, _context(config))
+            body = monitoring_report.render(planned, _context(config, env))
             posted = client.upsert_issue(
                 monitoring_report.marker(config.model.name), monitoring_report.title(planned), body
             )
             outcome.issue_url, outcome.issue_created = posted.url, posted.created
+            if warning := posted.unexpected_author(client.author):
+                gha.warning(f"monitoring issue: {warning}")
         except PodiumError as exc:
             failure = exc
     elif settings.issue:
