@@ -11,7 +11,8 @@ import pytest
 
 from podium.errors import InputError, ServiceError
 from podium.github import BadCredentials, GitHub
-from tests.github_fake import BOT, SPEC_PATH, FakeGitHub, serve
+from tests.github_fake import BOT, FULL_SPEC_PATH, FakeGitHub, serve
+from tests.github_openapi.subset import CUT, OPERATIONS, cut
 
 MARK = "<!-- podium-report: churn -->"
 
@@ -44,7 +45,19 @@ def body(text: str, marker: str = MARK) -> str:
 # ----------------------------------------------------------------- the fake holds the line
 
 
-@pytest.mark.skipif(not SPEC_PATH.is_file(), reason="GitHub's OpenAPI description is absent")
+def test_the_committed_cut_of_the_description_is_githubs_own() -> None:
+    """The fake is held to tests/github_openapi/api.github.com.json where GitHub's full
+    description is absent (a clone anywhere): it must be an exact cut of the full one."""
+    committed = json.loads(CUT.read_text(encoding="utf-8"))
+    assert {
+        (p, m) for p, item in committed["paths"].items() for m in item if m != "parameters"
+    } == set(OPERATIONS)
+    if not FULL_SPEC_PATH.is_file():
+        return  # the check against the original needs ../shared (a developer's machine)
+    full = json.loads(FULL_SPEC_PATH.read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(cut(full)))
+
+
 def test_the_fake_reports_requests_and_responses_outside_the_description() -> None:
     fake = FakeGitHub().start()
     try:
