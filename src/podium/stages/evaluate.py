@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from podium import data, gha, importance, results
+from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
 from podium.gates import decide
 from podium.metrics import latency_ms_per_1k, model_size_mb, predict, score_outputs
-from podium.registry import Registry, Version, now_iso
+from podium.registry import Registry, Version, read_feature_types
 from podium.significance import BOOTSTRAPPED, Bootstrap, paired_bootstrap
 from podium.stages import open_registry
 from podium.stages.metrics import of_registry
@@ -82,7 +82,7 @@ def evaluate(*, config: Config) -> EvaluationResult:
     champion, champion_run = None, None
     if champion_version is not None:
         champion, champion_run = _score(
-            registry, champion_version, table, config, _feature_types(champion_version)
+            registry, champion_version, table, config, read_feature_types(champion_version.tags)
         )
     bootstrap = _bootstrap(config, challenger_run, champion_run)
     verdict = decide(
@@ -129,14 +129,6 @@ def evaluate(*, config: Config) -> EvaluationResult:
     if not verdict.passed:
         raise CheckFailed(f"gates failed: {summary}")
     return outcome
-
-
-def _feature_types(version: Version) -> dict[str, str] | None:
-    try:
-        loaded = json.loads(version.tags.get("podium.features", ""))
-    except ValueError:
-        return None
-    return loaded if isinstance(loaded, dict) else None
 
 
 def _bootstrap(
