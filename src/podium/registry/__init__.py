@@ -12,6 +12,10 @@ alias moves and has no compare-and-set, so podium adds both. One concern per mod
 - env:      MLflow's process settings (quiet logs, no telemetry, bounded HTTP retries).
 
 Which store a project uses is decided in one place, `podium.stages.open_registry`.
+A store kept somewhere else (say, MLflow's sqlite file on a git branch) is one more
+module beside mlflow_store; the lock, the audit trail and the champion move only use
+the adapter's small operations (`registered_model`, `create_model`, `delete_model`,
+`set_model_tag`, `champion`, `set_champion`, `set_version_tags`).
 """
 
 from __future__ import annotations
