@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 
@@ -35,5 +36,5 @@ def test_values_the_user_exported_win(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
     env.quiet_mlflow()
-    assert [env.os.environ[key] for key in HTTP] == ["1", "0"]
+    assert [os.environ[key] for key in HTTP] == ["1", "0"]
     assert env.http_max_retries() == "1"
