@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from podium import data, delivery, gha, importance, results
+from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
 from podium.gates import decide
@@ -18,7 +18,7 @@ from podium.metrics import (
     primary_metric,
     score_outputs,
 )
-from podium.registry import Registry, Version, now_iso
+from podium.registry import Registry, Version, read_feature_types
 from podium.significance import Bootstrap, paired_bootstrap
 from podium.stages import open_registry
 
@@ -88,7 +88,7 @@ def evaluate(*, config: Config) -> EvaluationResult:
     champion, champion_run = None, None
     if champion_version is not None:
         champion, champion_run = _score(
-            registry, champion_version, table, config, _feature_types(champion_version)
+            registry, champion_version, table, config, read_feature_types(champion_version.tags)
         )
     bootstrap = _bootstrap(config, challenger_run, champion_run)
     verdict = decide(
@@ -135,14 +135,6 @@ def evaluate(*, config: Config) -> EvaluationResult:
     if not verdict.passed:
         raise CheckFailed(f"gates failed: {summary}")
     return outcome
-
-
-def _feature_types(version: Version) -> dict[str, str] | None:
-    try:
-        loaded = json.loads(version.tags.get("podium.features", ""))
-    except ValueError:
-        return None
-    return loaded if isinstance(loaded, dict) else None
 
 
 def _bootstrap(

@@ -13,17 +13,17 @@ Everything that can be bad input is checked before anything is sent.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from podium import __version__, data, gha, monitoring, results
+from podium.clock import now_iso
 from podium.config import Config, TableSource
 from podium.errors import CheckFailed, ConfigError, InputError, PodiumError, ServiceError
 from podium.metrics import BOOTSTRAPPED
-from podium.registry import Registry, Version, now_iso
+from podium.registry import Registry, Version, read_feature_types
 from podium.report import monitoring as monitoring_report
 from podium.stages import open_registry
 
@@ -156,16 +156,13 @@ def _source(config: Config, data_path: str | None) -> tuple[Path | TableSource, 
 
 
 def _feature_types(champion: Version) -> dict[str, str]:
-    try:
-        types = json.loads(champion.tags.get("podium.features", ""))
-    except ValueError:
-        types = None
-    if not isinstance(types, dict) or not types:
+    types = read_feature_types(champion.tags)
+    if not types:
         raise InputError(
             f"champion v{champion.version} records no feature list (tag podium.features); "
             "retrain and promote it with this podium version"
         )
-    return {str(k): str(v) for k, v in types.items()}
+    return types
 
 
 def _monitored(config: Config) -> list[str]:

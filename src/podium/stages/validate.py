@@ -9,7 +9,6 @@ trained (no access to the old raw data needed). Everything lands in
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from podium import data, gha, results
 from podium.config import Config
 from podium.errors import CheckFailed
+from podium.registry.tags import read_feature_types
 from podium.stages import open_registry
 
 if TYPE_CHECKING:
@@ -223,10 +223,7 @@ def _drift(
 
 def _champion_columns(tags: dict[str, str], types: dict[str, str], version: str) -> Check:
     """The new data must still carry every column the champion was trained on."""
-    try:
-        needed: dict[str, str] = json.loads(tags.get("podium.features", "{}"))
-    except ValueError:
-        needed = {}
+    needed = read_feature_types(tags) or {}
     if not needed:
         return Check("champion columns", True, f"champion v{version} records no feature list")
     missing = [c for c in needed if c not in types]
