@@ -32,7 +32,7 @@ def ghes() -> Iterator[FakeGitHub]:
 def reported(make_project: Callable[..., Project]) -> Callable[..., Project]:
     """A project whose `.podium/` holds validate/train/evaluate results (no MLflow needed)."""
 
-    def factory(name: str = "churn", passed: bool = True, drift_name_length: int = 0) -> Project:
+    def factory(name: str = "churn", passed: bool = True, oversized: bool = False) -> Project:
         project = make_project(name=name)
         state = project.state
         state.mkdir(parents=True, exist_ok=True)
@@ -43,12 +43,12 @@ def reported(make_project: Callable[..., Project]) -> Callable[..., Project]:
         trained = training()
         trained["model_name"] = name
         checked = validation()
-        if drift_name_length:
+        if oversized:  # long (but not over-long) values in every table, beyond the row caps
             features = checked["drift"]["features"]
-            features += [
-                {**features[0], "feature": f"f{i:03d}_" + "x" * drift_name_length}
-                for i in range(60)
-            ]
+            features += [{**features[0], "feature": f"f{i:03d}_" + "x" * 250} for i in range(60)]
+            checks = checked["checks"]
+            checks += [{**checks[0], "detail": f"{i} " + "d" * 900} for i in range(60)]
+            checked["notes"] += [f"{i} " + "n" * 900 for i in range(60)]
         (state / "evaluation.json").write_text(json.dumps(evaluated))
         (state / "train.json").write_text(json.dumps(trained))
         (state / "validation.json").write_text(json.dumps(checked))
@@ -166,7 +166,7 @@ def test_an_oversized_report_is_shortened_in_the_comment_only(
     github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
 ) -> None:
     github.add_pull(7, head_sha=HEAD)
-    project = reported(drift_name_length=2000)
+    project = reported(oversized=True)
     env = actions_env(github, tmp_path)
     result = project.cli("report", env=env)
     assert result.code == 0, result.err
@@ -322,6 +322,8 @@ def test_the_comment_body_matches_the_renderer(reported: Callable[..., Project])
         for name, file in (("evaluation", "evaluation"), ("training", "train"))
     }
     expected = report.render(
+        model_name="churn",
+        tracking_uri=f"sqlite:///{project.root / '.podium' / 'mlflow.db'}",
         **copy.deepcopy(payloads),
         validation=json.loads((state / "validation.json").read_text()),
         context={"podium_version": __import__("podium").__version__, "root": str(project.root)},
