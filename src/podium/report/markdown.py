@@ -128,6 +128,8 @@ def code(value: Any, limit: int = MAX_CODE) -> str:
     """Inline code that survives any content (backticks, pipes, HTML): its fence is one
     backtick longer than the longest run of backticks inside."""
     inner = one_line(value, limit).replace("|", "\\|")
+    # Inert inside the span, but a marker-like `<!--` must not appear in the raw comment.
+    inner = inner.replace("<!--", "<!\u200b--")
     if not inner:
         return "—"
     longest = max((len(run) for run in re.findall("`+", inner)), default=0)
