@@ -26,6 +26,7 @@ from podium.report.markdown import (
     count,
     is_true,
     link,
+    num,
     one_line,
     text,
     version_label,
@@ -357,6 +358,7 @@ def test_only_true_passes_and_counts_are_finite() -> None:
     assert is_true(True)
     assert not any(is_true(v) for v in (float("nan"), "true", 1, None, "yes", [1]))
     assert count(1e999) == 0 and count("many") == 0 and count(12.7) == 12
+    assert num(1e300) == "1.00e+300" and num(float("inf")) == "—" and num(12052) == "12,052"
     assert one_line("a\nb\x1bc" + "x" * 200, 10) == "a b\ufffdcxxxx…"
 
 

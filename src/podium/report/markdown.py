@@ -79,6 +79,8 @@ def num(value: Any) -> str:
     if number < 0:
         return "−" + num(-number)  # a typographic minus, like the deltas
     magnitude = abs(number)
+    if magnitude >= 1e15:  # not a score: keep the cell short (1e300 would be 400 digits)
+        return f"{number:.2e}"
     if magnitude >= 1000:
         return f"{number:,.0f}"
     if magnitude >= 10:
