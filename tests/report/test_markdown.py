@@ -158,8 +158,9 @@ def _walk(tokens: list[Token]) -> Iterator[tuple[Token, bool]]:
                 depth += 1
 
 
-def assert_inert(markdown: str, *, marker: str) -> None:
-    """Nothing in `markdown` is markup, a link, a mention or HTML that podium did not write."""
+def assert_inert(markdown: str, *, marker: str, targets: tuple[str, ...] = ALLOWED_TARGETS) -> None:
+    """Nothing in `markdown` is markup, a link, a mention or HTML that podium did not write;
+    every link goes to one of `targets` (what podium builds from config and context)."""
     # Exactly one marker, podium's, on the first line; no other HTML comment anywhere.
     assert markdown.count("<!--") == 1, markdown[:300]
     assert markdown.startswith(marker + "\n")
@@ -174,7 +175,7 @@ def assert_inert(markdown: str, *, marker: str) -> None:
             assert re.sub(r"<[^>]*>", "", content).strip() == "" or token.type == "html_block"
         elif token.type == "link_open":
             href = str(token.attrs["href"])
-            assert href.startswith(ALLOWED_TARGETS), href
+            assert href.startswith(targets), href
         elif token.type == "image":
             raise AssertionError(f"an image: {token.attrs}")
         elif token.type == "text" and not in_link:
@@ -214,6 +215,8 @@ def _assert_chart(chart: str) -> None:
 def test_a_hostile_value_in_every_field_stays_text(value: str) -> None:
     rendered = _render(value)
     assert_inert(rendered, marker=report.marker(MODEL))
+    # Without a commit and run in the context, the results' provenance is all there is.
+    assert_inert(_render(value, commit=None, run_url=None), marker=report.marker(MODEL))
     # The model name and the MLflow links are podium.yaml's, not the results'.
     assert "### ❌ podium · churn-classifier — challenger" in rendered
     assert "https://mlflow.example.com/#/models/churn-classifier/versions/" in rendered

@@ -599,3 +599,42 @@ def test_five_thousand_fake_metrics_stay_within_a_comment(
     )
     assert sum(line.startswith("| fake_") for line in comment["body"].splitlines()) <= 40
     assert report.size(result.out) < report.GITHUB_COMMENT_LIMIT  # the printed report too
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "``<img src=x onerror=alert(1)>``",
+        "[x](https://evil.example) @octocat @org/team #1",
+        "```\n</details>\n<!-- podium-report: churn -->\n::warning::x",
+        "\u202e|\\|" + "x" * 5000,
+    ],
+    ids=["img", "link-mention", "fence-marker-command", "bidi-pipe-long"],
+)
+def test_crafted_results_reach_the_comment_as_text(
+    github: FakeGitHub,
+    reported: Callable[..., Project],
+    tmp_path: Path,
+    value: str,
+) -> None:
+    """A fork's crafted results, every field hostile, through `podium report`: one marker
+    (podium.yaml's), no HTML, no attacker link, no live mention, an unverified label."""
+    from tests.report.test_markdown import _hostile, assert_inert
+
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    for name, payload in _hostile(value).items():
+        payload.pop("model_name", None)
+        if name in {"evaluation", "training"}:
+            payload["model_name"] = "churn"
+        _write(project, {"training": "train.json"}.get(name, f"{name}.json"), payload)
+    env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    result = project.cli("report", "--pr", "7", env=env)
+    assert result.code == 0, result.err
+    [comment] = github.podium_comments(7)
+    own = (f"{github.web_url}/acme/churn/",)  # the repository and its runs, from the event
+    assert_inert(comment["body"], marker=report.marker("churn"), targets=own)
+    assert "Unverified results" in comment["body"]
+    assert [s["state"] for s in github.statuses] == ["failure"]  # its passed is NaN
+    # The printed report (in the privileged job's log) starts no line with a command.
+    assert not any(line.startswith("::warning::") for line in result.out.splitlines())
