@@ -433,3 +433,13 @@ def test_every_other_table_is_capped() -> None:
     assert len([line for line in shown.splitlines() if line.startswith("| m")]) == 1 + MAX_ROWS
     assert "_… and 460 metrics more" in shown and "_… and 460 notes more" in shown
     assert "; … and 460 more." in shown
+
+
+def test_a_registry_uri_is_shown_without_its_credentials() -> None:
+    rendered = report.render(
+        model_name=MODEL,
+        tracking_uri="postgresql://mlflow:s3cret@db.example:5432/mlflow",
+        evaluation=evaluation(),
+    )
+    assert "registry `postgresql://db.example:5432/mlflow`" in rendered
+    assert "s3cret" not in rendered

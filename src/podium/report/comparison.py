@@ -219,9 +219,10 @@ def _rows(evaluation: Mapping[str, Any], *, plain: bool) -> tuple[str, str, list
                 winner=winner,
             )
         )
-    champ_head = f"champion {version_label(champion['version'], plain=plain)}" if champion else ""
-    chal_head = f"challenger {version_label(challenger['version'], plain=plain)}"
-    return champ_head or "champion", chal_head, rows
+    champ_head = "champion"
+    if champion:
+        champ_head += " " + version_label(champion["version"], plain=plain)
+    return champ_head, f"challenger {version_label(challenger['version'], plain=plain)}", rows
 
 
 def metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
@@ -510,9 +511,9 @@ def unverified_note(fork: Any) -> list[str]:
     return [
         "> [!WARNING]",
         f"> **Unverified results** — computed by the fork's own workflow run ({code(fork)}), "
-        "not by this repository: podium only shows what that run uploaded, and its commit "
-        "status is never a success from them. The gates are checked for real once the "
-        "change is merged and trained on the default branch.",
+        "not by this repository: podium only shows what that run uploaded, and podium's "
+        "commit status is never a success from them. The gates are checked for real once "
+        "the change is merged and trained on the default branch.",
     ]
 
 
