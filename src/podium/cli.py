@@ -88,7 +88,7 @@ def _print_evaluation(config: Any) -> None:
 
     evaluation = results.read_optional(config.state_dir, results.EVALUATION)
     if evaluation is not None:
-        title, verdict = report.headline(evaluation, None, plain=True)
+        title, verdict = report.headline(evaluation, None, model_name=config.model.name, plain=True)
         _say(title)
         _say(verdict)
         _say("\n".join(report.metrics_table_text(evaluation)))

@@ -12,6 +12,7 @@ full report is.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,16 +24,23 @@ from podium.report.markdown import (
     MAX_ROWS,
     Section,
     as_float,
+    chart_label,
     code,
+    count,
     cut,
     delta,
     details,
     finite,
+    is_true,
     join,
+    link,
+    more,
     num,
+    one_line,
     plural,
     size,
     text,
+    version_label,
 )
 from podium.report.sections import (
     better,
@@ -46,6 +54,10 @@ from podium.report.sections import (
 )
 
 MARKER = "<!-- podium-report: {name} -->"
+EVALUATION_FILE = ".podium/evaluation.json"
+
+# A commit as podium links it: hex only, so a commit from the results cannot change the link.
+_COMMIT = re.compile("[0-9a-f]{7,64}")
 
 # Chart only metrics that share a 0..1 scale, so bars are comparable on one axis.
 _UNIT_SCALE = tuple(name for name, m in METRICS.items() if m.zero_to_one)
@@ -55,7 +67,11 @@ _CHAMPION_COLOUR, _CHALLENGER_COLOUR = "#8b949e", "#2f81f7"
 
 
 def marker(model_name: str) -> str:
-    """The hidden marker that identifies podium's comment for one model."""
+    """The hidden marker that identifies podium's comment for one model.
+
+    `model_name` is podium.yaml's (validated: letters, digits, '.', '_', '-'), never a
+    name from the results: a result file must not choose which comment podium edits.
+    """
     return MARKER.format(name=model_name)
 
 
@@ -75,21 +91,28 @@ def _interval(check: Mapping[str, Any] | None) -> str | None:
 
 
 def headline(
-    evaluation: Mapping[str, Any], promotion: Mapping[str, Any] | None, *, plain: bool = False
+    evaluation: Mapping[str, Any],
+    promotion: Mapping[str, Any] | None,
+    *,
+    model_name: str,
+    plain: bool = False,
 ) -> tuple[str, str]:
-    """(title line, one-sentence verdict) for the top of the report; `plain`: for a terminal."""
+    """(title line, one-sentence verdict) for the top of the report; `plain`: for a terminal.
+
+    `model_name` is podium.yaml's: the results do not name the model in the report.
+    """
     say = _plain_text if plain else text
 
     def strong(words: str) -> str:
         return words if plain else f"**{words}**"
 
-    name = say(evaluation["model_name"])
-    chal = strong(f"v{evaluation['challenger']['version']}")
+    name = say(model_name)
+    chal = strong(version_label(evaluation["challenger"]["version"], plain=plain))
     champion = evaluation.get("champion")
-    champ = f"v{champion['version']}" if champion else None
-    passed = bool(evaluation.get("passed"))
+    champ = version_label(champion["version"], plain=plain) if champion else None
+    passed = is_true(evaluation.get("passed"))
     why = _why(evaluation, say)
-    if promotion and promotion.get("promoted"):
+    if promotion and is_true(promotion.get("promoted")):
         was = f" (was {champ})" if champ else " (first champion)"
         return (
             f"✅ podium · {name} — challenger {chal} is the new champion{was}",
@@ -109,13 +132,13 @@ def headline(
 
 
 def _plain_text(value: Any) -> str:
-    return " ".join(str(value).split())
+    return one_line(value)
 
 
 def _why(evaluation: Mapping[str, Any], say: Callable[[Any], str]) -> str:
     """The verdict's reason in one sentence: the gates' summary plus the headline metric."""
     summary = say(evaluation.get("summary", "")).rstrip(".") or "no gate was evaluated"
-    if not evaluation.get("passed"):
+    if not is_true(evaluation.get("passed")):
         return summary
     checks = evaluation.get("checks") or []
     if not checks:
@@ -151,7 +174,7 @@ class _Row:
     winner: str | None  # "challenger" / "champion": whose value is the better one
 
 
-def _rows(evaluation: Mapping[str, Any]) -> tuple[str, str, list[_Row]]:
+def _rows(evaluation: Mapping[str, Any], *, plain: bool) -> tuple[str, str, list[_Row]]:
     """(champion header, challenger header, rows): gated metrics first, then the rest."""
     challenger = evaluation["challenger"]
     champion = evaluation.get("champion")
@@ -166,7 +189,7 @@ def _rows(evaluation: Mapping[str, Any]) -> tuple[str, str, list[_Row]]:
             else {
                 **seen,
                 "bound": f"{seen['bound']}; {c['bound']}",
-                "passed": seen["passed"] and c["passed"],
+                "passed": is_true(seen["passed"]) and is_true(c["passed"]),
             }
         )
     known = [m for m in METRICS if m in chal_metrics and m not in checks]
@@ -192,17 +215,25 @@ def _rows(evaluation: Mapping[str, Any]) -> tuple[str, str, list[_Row]]:
                 challenger=num(chal_value),
                 delta=f"{delta(difference)} ({ci})" if ci else delta(difference),
                 gate=str(check["bound"]) if check else None,
-                passed=bool(check["passed"]) if check else None,
+                passed=is_true(check["passed"]) if check else None,
                 winner=winner,
             )
         )
-    champ_head = f"champion v{champion['version']}" if champion else "champion"
-    return champ_head, f"challenger v{challenger['version']}", rows
+    champ_head = "champion"
+    if champion:
+        champ_head += " " + version_label(champion["version"], plain=plain)
+    return champ_head, f"challenger {version_label(challenger['version'], plain=plain)}", rows
 
 
 def metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
-    """The gates table in markdown: the better value in bold, a mark per gated metric."""
-    champ_head, chal_head, rows = _rows(evaluation)
+    """The gates table in markdown: the better value in bold, a mark per gated metric.
+
+    At most `MAX_ROWS` rows (failed gates kept first when rows are left out).
+    """
+    champ_head, chal_head, rows = _rows(evaluation, plain=False)
+    total = len(rows)
+    if total > MAX_ROWS:
+        rows = sorted(rows, key=lambda row: row.passed is not False)[:MAX_ROWS]
     lines = [
         f"| metric | {champ_head} | {chal_head} | Δ | gate | |",
         "|---|---:|---:|---:|---|:-:|",
@@ -216,17 +247,18 @@ def metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
             f"| {metric_label(row.name)} | {champ_text} | {chal_text} | {row.delta} "
             f"| {gate} | {mark} |"
         )
-    return lines
+    return lines + more(len(rows), total, "metric", EVALUATION_FILE)
 
 
 def metrics_table_text(evaluation: Mapping[str, Any]) -> list[str]:
     """The gates table as aligned plain text for a terminal (`podium evaluate`)."""
-    champ_head, chal_head, rows = _rows(evaluation)
+    champ_head, chal_head, rows = _rows(evaluation, plain=True)
     table = [["metric", champ_head, chal_head, "Δ", "gate", ""]]
     for row in rows:
         mark = "" if row.passed is None else ("✓" if row.passed else "✗")
-        label = metric_title(row.name)
-        table.append([label, row.champion, row.challenger, row.delta, row.gate or "—", mark])
+        label = one_line(metric_title(row.name))
+        gate = one_line(row.gate) if row.gate is not None else "—"
+        table.append([label, row.champion, row.challenger, row.delta, gate, mark])
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     right = {1, 2, 3}  # numbers are right-aligned
 
@@ -264,7 +296,7 @@ def _chart(evaluation: Mapping[str, Any]) -> list[str]:
     ]
     if not names:
         return []
-    chal = f"v{challenger['version']}"
+    chal = version_label(challenger["version"], plain=True)
     palette = f"{_CHAMPION_COLOUR}, {_CHALLENGER_COLOUR}" if champion else _CHALLENGER_COLOUR
     init = {"themeVariables": {"xyChart": {"plotColorPalette": palette}}}
     lines = ["```mermaid", f"%%{{init: {json.dumps(init)}}}%%", "xychart-beta horizontal"]
@@ -273,19 +305,19 @@ def _chart(evaluation: Mapping[str, Any]) -> list[str]:
         return "    bar [" + ", ".join("-1" if v < 0 else f"{v:.4f}" for v in values) + "]"
 
     if champion:
-        champ = f"v{champion['version']}"
+        champ = version_label(champion["version"], plain=True)
         labels = [label for m in names for label in (f"{m} {champ}", f"{m} {chal}")]
         lines += [
-            f'    title "champion {champ} (grey) vs challenger {chal} (blue)"',
-            f"    x-axis [{', '.join(json.dumps(label) for label in labels)}]",
+            f"    title {chart_label(f'champion {champ} (grey) vs challenger {chal} (blue)')}",
+            f"    x-axis [{', '.join(chart_label(label) for label in labels)}]",
             '    y-axis "score" 0 --> 1',
             bar([v for m in names for v in (float(champ_metrics[m]), -1.0)]),
             bar([v for m in names for v in (-1.0, float(chal_metrics[m]))]),
         ]
     else:
         lines += [
-            f'    title "challenger {chal} (no champion yet)"',
-            f"    x-axis [{', '.join(json.dumps(m) for m in names)}]",
+            f"    title {chart_label(f'challenger {chal} (no champion yet)')}",
+            f"    x-axis [{', '.join(chart_label(m) for m in names)}]",
             '    y-axis "score" 0 --> 1',
             bar([float(chal_metrics[m]) for m in names]),
         ]
@@ -334,26 +366,26 @@ def _importance(evaluation: Mapping[str, Any]) -> list[str]:
         return []
     ranking, compared, with_champion = found
     champion = evaluation.get("champion") or {}
-    version = f"v{text(evaluation['challenger']['version'])}"
+    version = version_label(evaluation["challenger"]["version"])
     summary = (
         f"Feature importance of challenger {version} — {_importance_what(ranking)}, "
-        f"{plural(int(ranking.get('rows') or 0), 'row')} × {int(ranking.get('repeats') or 0)} "
+        f"{plural(count(ranking.get('rows')), 'row')} × {count(ranking.get('repeats'))} "
         "shuffles"
     )
     head = "| rank | feature | importance |"
     rule = "|---:|---|---:|"
     if with_champion:
-        head += f" champion v{text(champion.get('version', '?'))} | change |"
+        head += f" champion {version_label(champion.get('version', '?'))} | change |"
         rule += "---:|---|"
     body = [head, rule]
     for item in compared[:MAX_ROWS]:
         row = (
-            f"| {int(item['rank'])} | {code(item['feature'])} "
+            f"| {count(item.get('rank'))} | {code(item['feature'])} "
             f"| {num(item.get('importance'))} ± {num(item.get('std'))} |"
         )
         if with_champion:
             old = item.get("champion_rank")
-            row += f" {importance.ordinal(int(old)) if old else '—'} | {text(item['change'])} |"
+            row += f" {importance.ordinal(count(old)) if old else '—'} | {text(item['change'])} |"
         body.append(row)
     if len(compared) > MAX_ROWS:
         body += ["", f"_… and {plural(len(compared) - MAX_ROWS, 'feature')} more._"]
@@ -362,9 +394,9 @@ def _importance(evaluation: Mapping[str, Any]) -> list[str]:
 
 def _training(training: Mapping[str, Any], root: str | None) -> list[str]:
     summary = (
-        f"Challenger v{text(training['version'])}: {text(training.get('estimator', ''))}, "
+        f"Challenger {version_label(training['version'])}: {text(training.get('estimator', ''))}, "
         f"{plural(len(training.get('feature_types') or {}), 'feature')}, trained in "
-        f"{float(training.get('fit_seconds') or 0):.1f} s"
+        f"{as_float(training.get('fit_seconds')):.1f} s"
     )
     body = []
     for label in ("train", "eval"):
@@ -372,7 +404,7 @@ def _training(training: Mapping[str, Any], root: str | None) -> list[str]:
         if data:
             body.append(
                 f"- {label} data: {code(shown_path(data.get('path', '?'), root))} — "
-                f"{rows_of(data)}, sha256 `{str(data.get('sha256', ''))[:12]}`"
+                f"{rows_of(data)}, sha256 {code(str(data.get('sha256', ''))[:12])}"
             )
     return details(summary, body)
 
@@ -389,23 +421,52 @@ def _public_base(tracking_uri: str) -> str | None:
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
+def _without_credentials(uri: str) -> str:
+    """A non-web registry URI as it may be shown (e.g. `postgresql://host/db`, no password)."""
+    try:
+        parts = urlsplit(uri)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return uri.rsplit("@", 1)[-1]
+    if not (parts.username or parts.password):
+        return uri
+    netloc = (host or "") + (f":{port}" if port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 def _run_link(base: str, run_id: Any, experiment_id: Any) -> str:
+    run = quote(one_line(run_id, 100), safe="")
     if experiment_id:
-        return f"{base}/#/experiments/{quote(str(experiment_id))}/runs/{quote(str(run_id))}"
-    return f"{base}/#/runs/{quote(str(run_id))}"
+        return f"{base}/#/experiments/{quote(one_line(experiment_id, 100), safe='')}/runs/{run}"
+    return f"{base}/#/runs/{run}"
 
 
 def _version_link(base: str, name: str, version: Any) -> str:
-    return f"{base}/#/models/{quote(name, safe='')}/versions/{quote(str(version))}"
+    return (
+        f"{base}/#/models/{quote(name, safe='')}/versions/{quote(one_line(version, 40), safe='')}"
+    )
 
 
 def _model_links(base: str, name: str, role: str, model: Mapping[str, Any], experiment: Any) -> str:
-    """'[challenger v14](version page) ([run](run page))' in the MLflow UI."""
+    """'[challenger v14](version page) ([run](run page))' in the MLflow UI.
+
+    `base` and `name` are podium.yaml's; the version and run id from the results are only
+    path segments (percent-encoded) under that server.
+    """
     version = model["version"]
-    text = f"[{role} v{version}]({_version_link(base, name, version)})"
+    shown = link(f"{role} {version_label(version)}", _version_link(base, name, version))
     if model.get("run_id"):
-        text += f" ([run]({_run_link(base, model['run_id'], experiment)}))"
-    return text
+        shown += f" ({link('run', _run_link(base, model['run_id'], experiment))})"
+    return shown
+
+
+def _commit_link(context: Mapping[str, Any], commit: Any) -> str | None:
+    """'commit [`a1b2c3d`](…/commit/a1b2c3d…)' under this repository; None for a non-commit."""
+    if not (isinstance(commit, str) and _COMMIT.fullmatch(commit)):
+        return None
+    shown = code(commit[:7])
+    repo_url = context.get("repository_url")
+    return "commit " + (link(shown, f"{repo_url}/commit/{commit}") if repo_url else shown)
 
 
 def _footer(
@@ -413,37 +474,47 @@ def _footer(
     training: Mapping[str, Any] | None,
     promotion: Mapping[str, Any] | None,
     context: Mapping[str, Any],
+    *,
+    model_name: str,
+    tracking_uri: str,
 ) -> str:
     parts = []
     provenance = (training or {}).get("provenance") or {}
-    commit = context.get("commit") or provenance.get("git_commit")
+    commit = _commit_link(context, context.get("commit") or provenance.get("git_commit"))
     if commit:
-        short = f"`{text(str(commit)[:7])}`"
-        repo_url = context.get("repository_url")
-        linked = f"[{short}]({repo_url}/commit/{commit})" if repo_url else short
-        parts.append(f"commit {linked}")
-    run = context.get("run_url") or provenance.get("workflow_run")
+        parts.append(commit)
+    # Only the context's run: a workflow-run URL in the results would be a link they chose.
+    run = context.get("run_url")
     if run:
-        parts.append(f"[workflow run]({run})")
-    uri = str(evaluation.get("tracking_uri", ""))
-    name = str(evaluation["model_name"])
-    base = _public_base(uri)
+        parts.append(link("workflow run", run))
+    base = _public_base(tracking_uri)
     challenger = evaluation["challenger"]
     champion = evaluation.get("champion")
     if base:
         experiment = (training or {}).get("experiment_id")
-        links = [_model_links(base, name, "challenger", challenger, experiment)]
+        links = [_model_links(base, model_name, "challenger", challenger, experiment)]
         if champion:
-            links.append(_model_links(base, name, "champion", champion, None))
+            links.append(_model_links(base, model_name, "champion", champion, None))
         parts.append("MLflow: " + " · ".join(links))
-    elif uri:
-        parts.append(f"registry {code(uri)}")
+    elif tracking_uri:
+        parts.append(f"registry {code(_without_credentials(tracking_uri))}")
     parts.append(f"podium {text(context.get('podium_version', ''))}".strip())
     if context.get("pull_request"):
         parts.append("not promoted from pull requests: merge to main to promote")
-    elif promotion is not None and not promotion.get("promoted"):
+    elif promotion is not None and not is_true(promotion.get("promoted")):
         parts.append(f"not promoted: {text(promotion.get('reason'))}")
     return "<sub>" + " · ".join(parts) + "</sub>"
+
+
+def unverified_note(fork: Any) -> list[str]:
+    """The warning on results a fork's own workflow run computed (and could have forged)."""
+    return [
+        "> [!WARNING]",
+        f"> **Unverified results** — computed by the fork's own workflow run ({code(fork)}), "
+        "not by this repository: podium only shows what that run uploaded, and podium's "
+        "commit status is never a success from them. The gates are checked for real once "
+        "the change is merged and trained on the default branch.",
+    ]
 
 
 # --------------------------------------------------------------------------------- render
@@ -455,10 +526,15 @@ def _sections(
     validation: Mapping[str, Any] | None,
     promotion: Mapping[str, Any] | None,
     context: Mapping[str, Any],
+    *,
+    model_name: str,
+    tracking_uri: str,
 ) -> list[Section]:
-    name = evaluation["model_name"]
-    title, verdict = headline(evaluation, promotion)
-    top = [marker(name), f"### {title}", "", verdict]
+    title, verdict = headline(evaluation, promotion, model_name=model_name)
+    top = [marker(model_name), f"### {title}", ""]
+    if context.get("fork"):
+        top += [*unverified_note(context["fork"]), ""]
+    top.append(verdict)
     status = status_line(validation)
     if status:
         top += ["", status]
@@ -475,7 +551,8 @@ def _sections(
     if champion and champion.get("error"):
         top += [
             "",
-            f"_Champion v{champion['version']} could not be scored: {text(champion['error'])}_",
+            f"_Champion {version_label(champion['version'])} could not be scored: "
+            f"{text(champion['error'])}_",
         ]
     sections = [
         Section("verdict", "\n".join(top), optional=False),
@@ -496,7 +573,15 @@ def _sections(
     if isinstance(found, Mapping):
         line = f"<sub>{text(delivery.summary(dict(found)))}.</sub>"
         sections.append(Section("delivery", line, optional=False))
-    sections.append(Section("footer", _footer(evaluation, training, promotion, context), False))
+    footer = _footer(
+        evaluation,
+        training,
+        promotion,
+        context,
+        model_name=model_name,
+        tracking_uri=tracking_uri,
+    )
+    sections.append(Section("footer", footer, False))
     return sections
 
 
@@ -512,14 +597,16 @@ def render_data_failure(
     """
     context = context or {}
     root = str(context["root"]) if context.get("root") else None
-    failed = [c for c in validation.get("checks") or [] if not c.get("passed")]
+    failed = [c for c in validation.get("checks") or [] if not is_true(c.get("passed"))]
     why = "; ".join(text(c.get("detail")) for c in failed[:3]) or "see the checks below"
     top = [
         marker(model_name),
         f"### ❌ podium · {text(model_name)} — the data did not pass validation",
         "",
-        f"**Not trained** — {why}.",
     ]
+    if context.get("fork"):
+        top += [*unverified_note(context["fork"]), ""]
+    top.append(f"**Not trained** — {why}.")
     status = status_line(validation)
     if status:
         top += ["", status]
@@ -529,11 +616,11 @@ def render_data_failure(
     ]
     parts = []
     commit = context.get("commit")
-    if commit:
-        parts.append(f"commit `{text(str(commit)[:7])}`")
+    if isinstance(commit, str) and _COMMIT.fullmatch(commit):
+        parts.append(f"commit {code(commit[:7])}")
     run = context.get("run_url")
     if run:
-        parts.append(f"[workflow run]({run})")
+        parts.append(link("workflow run", run))
     parts.append(f"podium {text(context.get('podium_version', ''))}".strip())
     parts.append("fix the data (or the expectation suite) and push again")
     sections.append(Section("footer", "<sub>" + " · ".join(parts) + "</sub>", False))
@@ -542,7 +629,7 @@ def render_data_failure(
 
 def _truncation_note(dropped: Sequence[str], context: Mapping[str, Any]) -> str:
     run = context.get("run_url")
-    where = f"the [job summary]({run})" if run else "the job summary"
+    where = f"the {link('job summary', run)}" if run else "the job summary"
     return (
         f"> [!NOTE]\n> Shortened to fit a GitHub comment ({', '.join(dropped)} left out): "
         f"the full report is in {where} and in `.podium/report.md`."
@@ -551,6 +638,8 @@ def _truncation_note(dropped: Sequence[str], context: Mapping[str, Any]) -> str:
 
 def render(
     *,
+    model_name: str,
+    tracking_uri: str,
     evaluation: Mapping[str, Any],
     training: Mapping[str, Any] | None = None,
     validation: Mapping[str, Any] | None = None,
@@ -560,11 +649,22 @@ def render(
 ) -> str:
     """The full markdown report (with its hidden marker on the first line).
 
-    With `limit`, the result is at most `limit` characters (as GitHub counts them):
-    optional sections are left out from the end, whole, and a note says so.
+    `model_name` and `tracking_uri` are podium.yaml's: the marker, the title and the
+    MLflow links name this repository's things, whatever the results say. With
+    `context["fork"]` (the fork's `owner/name`) the report says its results are
+    unverified. With `limit`, the result is at most `limit` characters (as GitHub counts
+    them): optional sections are left out from the end, whole, and a note says so.
     """
     context = context or {}
-    sections = _sections(evaluation, training, validation, promotion, context)
+    sections = _sections(
+        evaluation,
+        training,
+        validation,
+        promotion,
+        context,
+        model_name=model_name,
+        tracking_uri=tracking_uri,
+    )
     full = join(sections)
     if limit is None or size(full) <= limit:
         return full

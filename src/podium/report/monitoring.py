@@ -9,7 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from podium.report.markdown import code, delta, num, text
+from podium.report.markdown import (
+    MAX_ROWS,
+    code,
+    count,
+    delta,
+    is_true,
+    link,
+    more,
+    num,
+    one_line,
+    text,
+    version_label,
+)
 from podium.report.sections import drift_table, shown_path
 
 MARKER = "<!-- podium-monitor: {name} -->"
@@ -23,23 +35,24 @@ def marker(model_name: str) -> str:
 
 def title(result: Mapping[str, Any]) -> str:
     """The issue title: healthy, or what crossed a threshold."""
-    name, version = result["model_name"], result["champion_version"]
-    if result.get("passed"):
-        return f"podium monitor · {name}: champion v{version} looks healthy"
+    name = one_line(result["model_name"], 100)
+    version = version_label(result["champion_version"], plain=True)
+    if is_true(result.get("passed")):
+        return f"podium monitor · {name}: champion {version} looks healthy"
     kinds = []
     if any("drift" in a or "PSI" in a for a in result.get("alerts") or []):
         kinds.append("data drift")
     if any(c.get("alert") for c in result.get("metrics") or []):
         kinds.append("degraded metrics")
     what = " and ".join(kinds) or "thresholds crossed"
-    return f"podium monitor · {name}: {what} on champion v{version}"
+    return f"podium monitor · {name}: {what} on champion {version}"
 
 
 def render(result: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> str:
     """The monitoring report (hidden marker first) for the job summary and the issue."""
     context = context or {}
     name = str(result["model_name"])
-    passed = bool(result.get("passed"))
+    passed = is_true(result.get("passed"))
     icon = "✅" if passed else "🚨"
     lines = [marker(name), f"### {icon} {text(title(result))}", ""]
     if passed:
@@ -50,11 +63,14 @@ def render(result: Mapping[str, Any], context: Mapping[str, Any] | None = None) 
             if result.get("dispatched")
             else "retrain the model"
         )
-        alerts = "; ".join(text(a) for a in result.get("alerts") or [])
+        found = list(result.get("alerts") or [])
+        alerts = "; ".join(text(a) for a in found[:MAX_ROWS])
+        if len(found) > MAX_ROWS:
+            alerts += f"; … and {len(found) - MAX_ROWS:,} more"
         lines.append(f"**Needs attention** — {alerts}. Next: {action}.")
     data = result.get("data") or {}
-    rows = int(result.get("rows") or 0)
-    labelled = int(result.get("labelled_rows") or 0)
+    rows = count(result.get("rows"))
+    labelled = count(result.get("labelled_rows"))
     outcome = f", {labelled:,} with outcomes" if labelled else ", no outcomes"
     shown = shown_path(data.get("path", "?"), context.get("root"))
     lines += [
@@ -62,9 +78,11 @@ def render(result: Mapping[str, Any], context: Mapping[str, Any] | None = None) 
         f"Production data: {code(shown)} — {rows:,} rows{outcome} · "
         f"checked {text(result.get('checked_at', ''))}.",
     ]
-    for note in result.get("notes") or []:
+    notes = list(result.get("notes") or [])
+    for note in notes[:MAX_ROWS]:
         lines += ["", f"_{text(note)}_"]
-    comparisons = result.get("metrics") or []
+    lines += more(min(len(notes), MAX_ROWS), len(notes), "note", MONITOR_FILE)
+    comparisons = list(result.get("metrics") or [])
     if comparisons:
         allowed = num(result.get("max_metric_drop"))
         lines += [
@@ -72,19 +90,20 @@ def render(result: Mapping[str, Any], context: Mapping[str, Any] | None = None) 
             "| metric | champion at evaluation | production | worse by | allowed | |",
             "|---|---:|---:|---:|---:|:-:|",
         ]
-        for row in comparisons:
+        for row in comparisons[:MAX_ROWS]:
             mark = "🚨" if row.get("alert") else ("✅" if row.get("drop") is not None else "")
             lines.append(
                 f"| {text(row['metric'])} | {num(row.get('champion'))} "
                 f"| {num(row.get('live'))} | {delta(row.get('drop'))} "
                 f"| {allowed} | {mark} |"
             )
+        lines += more(min(len(comparisons), MAX_ROWS), len(comparisons), "metric", MONITOR_FILE)
     drift = result.get("drift")
     if isinstance(drift, Mapping):
         lines += ["", *drift_table(drift, where=MONITOR_FILE)]
     footer = []
     if context.get("run_url"):
-        footer.append(f"[workflow run]({context['run_url']})")
+        footer.append(link("workflow run", context["run_url"]))
     footer.append(f"podium {text(context.get('podium_version', ''))}".strip())
     lines += ["", "<sub>" + " · ".join(footer) + "</sub>"]
     return "\n".join(lines).rstrip() + "\n"

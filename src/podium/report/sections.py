@@ -16,13 +16,16 @@ from podium.report.markdown import (
     Section,
     as_float,
     code,
+    count,
     details,
     finite,
+    is_true,
     more,
     num,
     plural,
     short,
     text,
+    version_label,
 )
 
 VALIDATION_FILE = ".podium/validation.json"
@@ -71,9 +74,9 @@ def drift_table(drift: Mapping[str, Any], *, where: str = VALIDATION_FILE) -> li
     """Per-feature drift (PSI and the two-sample test) in a collapsed block, drifted first."""
     features = list(drift.get("features") or [])
     drifted = sum(1 for f in features if f.get("drifted"))
-    mark = "⚠️" if drifted or not drift.get("passed", True) else "✅"
+    mark = "⚠️" if drifted or drift.get("passed", True) is not True else "✅"
     reference = drift.get("reference_version")
-    against = f"champion v{text(reference)}'s" if reference else "the reference"
+    against = f"champion {version_label(reference)}'s" if reference else "the reference"
     summary = (
         f"Drift {mark} {drifted} of {plural(len(features), 'feature')} drifted "
         f"against {against} training data"
@@ -102,8 +105,8 @@ def drift_table(drift: Mapping[str, Any], *, where: str = VALIDATION_FILE) -> li
 
 def _checks_table(validation: Mapping[str, Any]) -> list[str]:
     checks = validation.get("checks") or []
-    passed = sum(1 for c in checks if c.get("passed"))
-    mark = "✅" if validation.get("passed") else "❌"
+    passed = sum(1 for c in checks if is_true(c.get("passed")))
+    mark = "✅" if is_true(validation.get("passed")) else "❌"
     train = validation.get("train") or {}
     evald = validation.get("eval") or {}
     summary = (
@@ -112,9 +115,9 @@ def _checks_table(validation: Mapping[str, Any]) -> list[str]:
     )
     body = ["| check | result | detail |", "|---|:-:|---|"]
     notes = list(validation.get("notes") or [])
-    checks = sorted(checks, key=lambda c: bool(c.get("passed")))  # failures first
+    checks = sorted(checks, key=lambda c: is_true(c.get("passed")))  # failures first
     for c in checks[:MAX_ROWS]:
-        mark = "✅" if c.get("passed") else "❌"
+        mark = "✅" if is_true(c.get("passed")) else "❌"
         body.append(f"| {text(c.get('name'))} | {mark} | {text(c.get('detail'))} |")
     body += [f"| note | ℹ️ | {text(note)} |" for note in notes[:MAX_ROWS]]
     body += more(min(len(checks), MAX_ROWS), len(checks), "check", VALIDATION_FILE)
@@ -124,19 +127,21 @@ def _checks_table(validation: Mapping[str, Any]) -> list[str]:
 
 def _expectations_table(expectations: Mapping[str, Any], root: str | None) -> list[str]:
     results = list(expectations.get("results") or [])
-    evaluated = int(expectations.get("evaluated") or len(results))
-    failed = int(expectations.get("failed") or sum(1 for r in results if not r.get("success")))
-    mark = "✅" if expectations.get("passed") else "❌"
+    evaluated = count(expectations.get("evaluated") or len(results))
+    failed = count(
+        expectations.get("failed") or sum(1 for r in results if not is_true(r.get("success")))
+    )
+    mark = "✅" if is_true(expectations.get("passed")) else "❌"
     suite = expectations.get("suite")
     of_suite = f" ({text(shown_path(suite, root))})" if suite else ""
     summary = f"Expectations {mark} {evaluated - failed}/{evaluated} passed{of_suite}"
-    results.sort(key=lambda r: bool(r.get("success")))  # failures first, order kept otherwise
+    results.sort(key=lambda r: is_true(r.get("success")))  # failures first, order kept otherwise
     body = ["| data | column | expectation | observed | result |", "|---|---|---|---|:-:|"]
     for r in results[:MAX_ROWS]:
         kind = str(r.get("expectation", ""))
         observed = text(describe_observed(kind, r.get("observed")))
         examples = r.get("unexpected_examples") or []
-        if not r.get("success") and examples:
+        if not is_true(r.get("success")) and examples:
             observed += (" — e.g. " if observed else "e.g. ") + ", ".join(
                 code(short(e, 30)) for e in examples[:5]
             )
@@ -144,7 +149,7 @@ def _expectations_table(expectations: Mapping[str, Any], root: str | None) -> li
         what = text(describe_expectation(kind, r.get("kwargs") or {}))
         body.append(
             f"| {text(r.get('dataset', ''))} | {column} | {what} | {observed} "
-            f"| {'✅' if r.get('success') else '❌'} |"
+            f"| {'✅' if is_true(r.get('success')) else '❌'} |"
         )
     body += more(min(len(results), MAX_ROWS), len(results), "expectation", VALIDATION_FILE)
     return details(summary, body)
@@ -172,12 +177,12 @@ def status_line(validation: Mapping[str, Any] | None) -> str | None:
     parts = []
     checks = validation.get("checks") or []
     if checks:
-        ok = sum(1 for c in checks if c.get("passed"))
+        ok = sum(1 for c in checks if is_true(c.get("passed")))
         parts.append(f"data checks {ok}/{len(checks)} passed")
     expectations = validation.get("expectations")
     if isinstance(expectations, Mapping):
-        evaluated = int(expectations.get("evaluated") or 0)
-        failed = int(expectations.get("failed") or 0)
+        evaluated = count(expectations.get("evaluated"))
+        failed = count(expectations.get("failed"))
         parts.append(f"expectations {evaluated - failed}/{evaluated} passed")
     drift = validation.get("drift")
     if isinstance(drift, Mapping):

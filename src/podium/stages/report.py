@@ -3,6 +3,11 @@ in GitHub Actions, post it as the PR comment and set the commit status.
 
 The report is written to `.podium/report.md` and the job summary *before* anything is
 sent to GitHub, so a comment that cannot be posted never loses the report.
+
+Under `workflow_run` (podium-pr-comment.yml) the results were uploaded by a pull request's
+run, and a fork's run is the fork's code: the model name, the marker and the MLflow links
+come from podium.yaml, results for another model are refused, the report says a fork's
+results are unverified and the `podium/<model>` status is never `success` from them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 from podium import __version__, gha, report, results
 from podium.config import Config
 from podium.errors import InputError, PodiumError, ServiceError
+from podium.report.markdown import is_true, one_line, version_label
 
 
 @dataclass
@@ -23,7 +29,7 @@ class ReportResult:
     in_summary: bool
     comment_url: str | None = None
     comment_created: bool | None = None
-    status: str | None = None  # the commit status podium set: "success" / "failure"
+    status: str | None = None  # the commit status podium set: success / failure / pending
     truncated: bool = False  # the PR comment had to leave sections out
     skipped: str | None = None  # why nothing was posted, when that was expected
 
@@ -44,6 +50,8 @@ def _inputs(config: Config, pr: int | None, env: gha.GitHubEnv) -> dict[str, Any
         or str(training.get("version")) != str(evaluation["challenger"]["version"])
     ):
         training = None  # a stale training result must not describe another version
+    for name, payload in ((results.EVALUATION, evaluation), (results.TRAINING, training)):
+        _refuse_another_model(config, name, payload)
     context = {
         "podium_version": __version__,
         "commit": _event_head_sha(pr, env) or gha.git_commit(config.root, env),
@@ -52,14 +60,50 @@ def _inputs(config: Config, pr: int | None, env: gha.GitHubEnv) -> dict[str, Any
         "run_url": str((env.workflow_run or {}).get("html_url") or "") or env.run_url,
         "pull_request": pr,
         "root": str(config.root),
+        "fork": _fork(env),
     }
+    # Results handed over by another run (a pull request's) never promoted anything.
+    promotion = None if env.workflow_run else results.read_optional(state, results.PROMOTION)
     return {
         "evaluation": evaluation,
         "training": training,
         "validation": validation,
-        "promotion": results.read_optional(state, results.PROMOTION),
+        "promotion": promotion,
         "context": context,
     }
+
+
+def _refuse_another_model(config: Config, name: str, payload: dict[str, Any] | None) -> None:
+    """Results must be this podium.yaml's model's: another name is exit 2, nothing posted."""
+    if payload is None or payload.get("model_name") == config.model.name:
+        return
+    found = one_line(payload.get("model_name"), 60)  # shown with repr: one line, quoted
+    raise InputError(
+        f"{config.state_dir / name}: results for model {found!r}, but podium.yaml's model is "
+        f"{config.model.name!r}; re-run the stages with this podium.yaml "
+        "(or pass --config for that model's)"
+    )
+
+
+def _fork(env: gha.GitHubEnv) -> str | None:
+    """Under `workflow_run`, the repository the triggering run's code came from, when it is
+    not this one: its results were computed by code this repository never reviewed.
+
+    A payload that does not say (e.g. a deleted fork) counts as a fork.
+    """
+    run = env.workflow_run
+    if run is None:
+        return None
+    head = run.get("head_repository")
+    head_name = head.get("full_name") if isinstance(head, dict) else None
+    base = env.event.get("repository")
+    base_name = base.get("full_name") if isinstance(base, dict) else None
+    base_name = base_name or env.repository
+    if isinstance(head_name, str) and isinstance(base_name, str) and head_name:
+        if head_name.lower() == base_name.lower():
+            return None
+        return head_name
+    return "an unknown repository"
 
 
 def build_report(*, config: Config, pr: int | None = None) -> ReportResult:
@@ -73,7 +117,9 @@ def _render(config: Config, inputs: dict[str, Any], limit: int | None = None) ->
         return report.render_data_failure(
             model_name=config.model.name, validation=inputs["validation"], context=inputs["context"]
         )
-    return report.render(**inputs, limit=limit)
+    return report.render(
+        **inputs, model_name=config.model.name, tracking_uri=config.tracking_uri, limit=limit
+    )
 
 
 def _build(config: Config, inputs: dict[str, Any]) -> ReportResult:
@@ -160,7 +206,15 @@ def publish_report(
     # Same token, same server: after bad credentials or an outage a status would fail too.
     if not isinstance(failure, BadCredentials | ServiceError):
         try:
-            built.status = _set_status(client, config, evaluation, number, built.comment_url, env)
+            built.status = _set_status(
+                client,
+                config,
+                evaluation,
+                number,
+                built.comment_url,
+                env,
+                fork=inputs["context"]["fork"],
+            )
         except PodiumError as exc:
             failure = failure or exc
     if failure is not None:
@@ -175,6 +229,8 @@ def _set_status(
     pr: int | None,
     comment: str | None,
     env: gha.GitHubEnv,
+    *,
+    fork: str | None,
 ) -> str | None:
     sha = _event_head_sha(pr, env)
     if sha is None and pr is not None:
@@ -186,12 +242,18 @@ def _set_status(
     if evaluation is None:
         state, description = "failure", "the data did not pass validation: nothing was trained"
     else:
-        passed = bool(evaluation.get("passed"))
+        passed = is_true(evaluation.get("passed"))  # NaN, "true" or missing is not a pass
         state = "success" if passed else "failure"
-        version = evaluation["challenger"]["version"]
+        version = version_label(evaluation["challenger"]["version"], plain=True)
         verdict = "promotable" if passed else "not promotable"
-        summary = " ".join(str(evaluation.get("summary", "")).split())
-        description = f"v{version} {verdict}: {summary}"
+        summary = one_line(evaluation.get("summary", ""), 140)
+        description = f"{version} {verdict}: {summary}"
+    if fork is not None:
+        # A fork's run computed these results: they may say anything, so they never make
+        # the status green (a repository may require it); a failure they report stands.
+        if state == "success":
+            state, description = "pending", f"{version} would be promotable"
+        description = f"fork results, unverified: {description}"
     client.set_status(
         sha,
         state=state,
