@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 
-from podium.significance import Outputs, paired_bootstrap
+from podium.metrics import Outputs
+from podium.significance import paired_bootstrap
 
 
 def _classifier(rng: np.random.Generator, y: np.ndarray, signal: float) -> Outputs:

@@ -13,6 +13,12 @@ description does not document for the operation (502 from the load balancer, 401
 429 secondary rate limits) are GitHub behaviour the description is silent about:
 requests are still validated, those responses are not.
 
+Every token is a login: the job's token (`fake.token`) posts as `fake.bot`
+(`github-actions[bot]`, or a GitHub App's `<slug>[bot]`), and `fake.add_user(login)`
+hands out a token that posts as someone else. Comments and issues carry their
+author in `user.login`, as GitHub's do, and every edit is recorded with who made it
+(`fake.edits`), so a test can prove podium never edited a comment it did not write.
+
 Faults are scripted per operation: `fake.fail("create_comment", 502, after=True)`
 makes the next create return 502 *after* storing the comment, as a real GitHub
 answering 5xx to a POST that succeeded does.
@@ -36,10 +42,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from tests.github_openapi.subset import CUT
+
+# GitHub's full description sits beside the repository on a developer's machine; the
+# committed cut (tests/github_openapi) holds the same operations wherever it does not.
 _SPEC_IN_SHARED = Path("shared") / "github-openapi" / "api.github.com.json"
 
 
-def _spec_path() -> Path:
+def _full_spec_path() -> Path:
     """PODIUM_GITHUB_OPENAPI, else shared/ beside the checkout (CI) or above it (worktrees)."""
     if "PODIUM_GITHUB_OPENAPI" in os.environ:
         return Path(os.environ["PODIUM_GITHUB_OPENAPI"])
@@ -48,9 +58,11 @@ def _spec_path() -> Path:
     return next((path for path in candidates if path.is_file()), candidates[0])
 
 
-SPEC_PATH = _spec_path()
+FULL_SPEC_PATH = _full_spec_path()
+SPEC_PATH = FULL_SPEC_PATH if FULL_SPEC_PATH.is_file() else CUT
 SPEC_HOST = "https://api.github.com"  # the server the description is written for
 TOKEN = "ghs_podiumTestToken0123456789"
+BOT = "github-actions[bot]"  # the login GitHub gives a job's GITHUB_TOKEN
 
 _ROUTES = [
     ("GET", "get_pull", re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/pulls/(?P<n>\d+)$")),
@@ -182,7 +194,10 @@ class FakeGitHub:
     def __init__(self, *, prefix: str = "", owner: str = "acme", repo: str = "churn") -> None:
         self.prefix = prefix.rstrip("/")
         self.owner, self.repo = owner, repo
-        self.token = TOKEN
+        self.token = TOKEN  # the job's token; it posts as `bot`
+        self.bot = BOT
+        self.users: dict[str, str] = {}  # other tokens -> the login each posts as
+        self.edits: list[tuple[str, int, str]] = []  # (comment|issue, id or number, editor)
         self.pulls: dict[int, str] = {}  # number -> head sha
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.statuses: list[dict[str, Any]] = []
@@ -243,7 +258,14 @@ class FakeGitHub:
         self.pulls[number] = head_sha
         self.comments.setdefault(number, [])
 
+    def add_user(self, login: str) -> str:
+        """A token that posts as `login` (another user, or another app's bot)."""
+        token = f"ghp_{len(self.users):04d}" + "x" * 32
+        self.users[token] = login
+        return token
+
     def add_comment(self, number: int, body: str, login: str = "someone") -> dict[str, Any]:
+        """A comment already on the PR, written by `login`."""
         with self._lock:
             return self._store_comment(number, body, login)
 
@@ -279,17 +301,41 @@ class FakeGitHub:
             "before you try again.",
         )
 
-    def add_issue(self, title: str, body: str, state: str = "open") -> dict[str, Any]:
+    def add_issue(
+        self, title: str, body: str, state: str = "open", login: str = "someone"
+    ) -> dict[str, Any]:
+        """An issue already in the repository, opened by `login`."""
         with self._lock:
-            issue = self._store_issue(title, body, "someone")
+            issue = self._store_issue(title, body, login)
             issue["state"] = state
             return issue
 
-    def podium_issues(self) -> list[dict[str, Any]]:
-        return [i for i in self.issues.values() if "<!-- podium-monitor:" in (i["body"] or "")]
+    def podium_issues(self, login: str | None = None) -> list[dict[str, Any]]:
+        """Issues carrying a monitoring marker (only those `login` opened, if given)."""
+        return [
+            i
+            for i in self.issues.values()
+            if "<!-- podium-monitor:" in (i["body"] or "")
+            and (login is None or i["user"]["login"] == login)
+        ]
 
-    def podium_comments(self, number: int) -> list[dict[str, Any]]:
-        return [c for c in self.comments.get(number, []) if "<!-- podium-report:" in c["body"]]
+    def podium_comments(self, number: int, login: str | None = None) -> list[dict[str, Any]]:
+        """Comments carrying a report marker (only those `login` wrote, if given)."""
+        return [
+            c
+            for c in self.comments.get(number, [])
+            if "<!-- podium-report:" in c["body"] and (login is None or c["user"]["login"] == login)
+        ]
+
+    def foreign_edits(self) -> list[tuple[str, int, str]]:
+        """Edits made to a comment or issue by someone other than its author."""
+        authors = {
+            ("comment", c["id"]): c["user"]["login"]
+            for comments in self.comments.values()
+            for c in comments
+        }
+        authors |= {("issue", n): i["user"]["login"] for n, i in self.issues.items()}
+        return [e for e in self.edits if authors.get((e[0], e[1])) != e[2]]
 
     def count(self, operation: str) -> int:
         return sum(1 for r in self.requests if r.operation == operation)
@@ -318,7 +364,7 @@ class FakeGitHub:
             created_at=_now(),
             updated_at=_now(),
         )
-        comment["user"]["login"] = login
+        comment["user"] = self._user(comment["user"], login)
         self.comments.setdefault(number, []).append(comment)
         return comment
 
@@ -342,9 +388,25 @@ class FakeGitHub:
             updated_at=_now(),
             closed_at=None,
         )
-        issue["user"]["login"] = login
+        issue["user"] = self._user(issue["user"], login)
         self.issues[number] = issue
         return issue
+
+    @staticmethod
+    def _user(example: dict[str, Any], login: str) -> dict[str, Any]:
+        user = dict(example, login=login)
+        if login.endswith("[bot]"):  # GitHub Apps (github-actions included) are bots
+            user["type"] = "Bot"
+        return user
+
+    def _login(self, authorization: str) -> str | None:
+        """Who a request's token posts as; None for a token GitHub does not know."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme not in {"token", "Bearer"}:
+            return None
+        if token == self.token:
+            return self.bot
+        return self.users.get(token)
 
     def _pull(self, number: int) -> dict[str, Any]:
         pull = self._localise(_example("pull-request"))
@@ -430,8 +492,8 @@ class FakeGitHub:
     ) -> _Answer:
         if operation is None:
             return self._error(404, "Not Found")
-        auth = headers.get("Authorization", "")
-        if auth not in {f"token {self.token}", f"Bearer {self.token}"}:
+        login = self._login(headers.get("Authorization", ""))
+        if login is None:
             return self._error(401, "Bad credentials")
         if (params["owner"], params["repo"]) != (self.owner, self.repo):
             return self._error(404, "Not Found")
@@ -440,9 +502,9 @@ class FakeGitHub:
             fault.times -= 1
             self._scripted_now = True
             if fault.after:
-                self._do(operation, params, query, body)
+                self._do(operation, params, query, body, login)
             return fault.status, dict(fault.headers), fault.body, fault.content_type
-        return self._do(operation, params, query, body)
+        return self._do(operation, params, query, body, login)
 
     def _do(
         self,
@@ -450,6 +512,7 @@ class FakeGitHub:
         params: dict[str, str],
         query: dict[str, list[str]],
         body: bytes,
+        login: str,
     ) -> _Answer:
         if operation == "get_pull":
             number = int(params["n"])
@@ -468,7 +531,7 @@ class FakeGitHub:
             text = json.loads(body)["body"]
             if len(text) > 65536:  # GitHub's limit, answered like GitHub answers it
                 return self._error(422, "Validation Failed")
-            return self._json(201, self._store_comment(number, text, "github-actions[bot]"))
+            return self._json(201, self._store_comment(number, text, login))
         if operation == "update_comment":
             cid = int(params["id"])
             for comments in self.comments.values():
@@ -478,6 +541,7 @@ class FakeGitHub:
                         if len(text) > 65536:
                             return self._error(422, "Validation Failed")
                         comment["body"], comment["updated_at"] = text, _now()
+                        self.edits.append(("comment", cid, login))
                         return self._json(200, comment)
             return self._error(404, "Not Found")
         if operation == "list_issues":
@@ -489,7 +553,7 @@ class FakeGitHub:
             payload = json.loads(body)
             if len(payload.get("body") or "") > 65536:
                 return self._error(422, "Validation Failed")
-            issue = self._store_issue(payload["title"], payload.get("body"), "github-actions[bot]")
+            issue = self._store_issue(payload["title"], payload.get("body"), login)
             return self._json(201, issue)
         if operation == "update_issue":
             number = int(params["n"])
@@ -503,6 +567,7 @@ class FakeGitHub:
                 if key in payload:
                     issue[key] = payload[key]
             issue["updated_at"] = _now()
+            self.edits.append(("issue", number, login))
             return self._json(200, issue)
         if operation == "dispatch":
             self.dispatches.append(json.loads(body))
@@ -616,9 +681,6 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
 def serve(*, prefix: str = "") -> Iterator[FakeGitHub]:
     """Run a fake for one test (use with `yield from`); fails the test on a violation."""
-    from tests.tools import GITHUB_OPENAPI, require
-
-    require(GITHUB_OPENAPI)
     fake = FakeGitHub(prefix=prefix).start()
     try:
         yield fake

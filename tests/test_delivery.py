@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
 
-from podium.delivery import compute, duration, parse_time, summary
+from podium.delivery import compute, duration, of_registry, parse_time, summary
 from podium.registry import Event, Version
 
 NOW = datetime(2026, 3, 31, tzinfo=UTC)
@@ -131,6 +132,47 @@ def test_the_report_line() -> None:
         "Delivery (last 90 days): 1.0 promotions / 30 days · 60% of candidates promoted (3/5) "
         "· 1 rollback · last promotion 11 days ago · champion v7 trained 12 days ago"
     )
+
+
+@dataclass
+class _Trail:
+    """What a registry hands to delivery metrics, held in memory."""
+
+    name: str
+    events: list[Event] = field(default_factory=list)
+    registered: list[Version] = field(default_factory=list)
+    current: Version | None = None
+
+    def history(self) -> list[Event]:
+        return self.events
+
+    def versions(self) -> list[Version]:
+        return self.registered
+
+    def champion(self) -> Version | None:
+        return self.current
+
+
+def test_of_registry_reads_the_trail_the_versions_and_the_champion() -> None:
+    trail = _Trail("churn", EVENTS, VERSIONS, CHAMPION)
+    found = of_registry(trail, days=30, now=NOW)
+    assert found == compute(
+        model_name="churn",
+        events=EVENTS,
+        versions=VERSIONS,
+        champion=CHAMPION,
+        now=NOW,
+        window_days=30,
+    )
+    assert found.champion_version == CHAMPION.version
+
+
+def test_of_registry_is_as_of_now_by_default() -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    found = of_registry(_Trail("churn"))
+    stamp = parse_time(found.as_of)
+    assert stamp is not None and before <= stamp <= datetime.now(UTC)
+    assert found.window_days == 90
 
 
 @pytest.mark.parametrize(

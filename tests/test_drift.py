@@ -158,3 +158,50 @@ def test_an_all_missing_current_column_is_drift_not_a_crash() -> None:
     assert found["x"].p_value < 1e-6  # the missing share did
     assert found["x"].psi > 1
     assert found["x"].drifted
+
+
+# -- the judgement --------------------------------------------------------------------
+
+
+def _flags(drifted: int, total: int) -> list[drift.FeatureDrift]:
+    """`total` features, the first `drifted` of them flagged."""
+    return [
+        drift.FeatureDrift(f"f{i}", "numeric", 0.2, "KS", 0.5, 0.01, True)
+        if i < drifted
+        else drift.FeatureDrift(f"f{i}", "numeric", 0.01, "KS", 0.01, 0.9, False)
+        for i in range(total)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("drifted", "total", "bound", "passed"),
+    [
+        (3, 10, 0.3, True),  # exactly at the bound
+        (4, 10, 0.3, False),
+        (1, 3, 0.333333333333333, True),  # a third, written out: float noise, not drift
+        (1, 3, 0.3333, False),
+        (0, 0, 0.0, True),  # nothing compared
+        (10, 10, None, True),  # no bound on the share
+    ],
+)
+def test_a_drifted_share_at_its_bound_passes(
+    drifted: int, total: int, bound: float | None, passed: bool
+) -> None:
+    verdict = drift.judge(_flags(drifted, total), max_drifted_share=bound, max_psi=None)
+    assert verdict.passed is passed
+    assert verdict.too_many is not passed
+    assert verdict.share == (drifted / total if total else 0.0)
+    assert [f.feature for f in verdict.drifted] == [f"f{i}" for i in range(drifted)]
+    assert verdict.over_psi == [] and verdict.worst is None
+
+
+def test_any_feature_above_max_psi_fails_and_the_worst_is_named() -> None:
+    found = _flags(0, 4)
+    found[1] = drift.FeatureDrift("plan", "categorical", 0.6, "chi2", 9.0, 0.2, False)
+    found[3] = drift.FeatureDrift("age", "numeric", 0.9, "KS", 0.3, 0.2, False)
+    verdict = drift.judge(found, max_drifted_share=0.0, max_psi=0.5)
+    assert not verdict.passed and not verdict.too_many  # flagged or not, PSI alone decides
+    assert [f.feature for f in verdict.over_psi] == ["plan", "age"]
+    assert verdict.worst is not None and verdict.worst.feature == "age"
+    assert drift.judge(found, max_drifted_share=None, max_psi=0.9).passed  # at the bound
+    assert drift.judge(found, max_drifted_share=None, max_psi=None).passed

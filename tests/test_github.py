@@ -11,8 +11,8 @@ import pytest
 
 from podium.errors import InputError, ServiceError
 from podium.github import BadCredentials, GitHub
-from tests.github_fake import FakeGitHub, serve
-from tests.tools import GITHUB_OPENAPI, requires
+from tests.github_fake import BOT, FULL_SPEC_PATH, FakeGitHub, serve
+from tests.github_openapi.subset import CUT, OPERATIONS, cut
 
 MARK = "<!-- podium-report: churn -->"
 
@@ -45,7 +45,19 @@ def body(text: str, marker: str = MARK) -> str:
 # ----------------------------------------------------------------- the fake holds the line
 
 
-@requires(GITHUB_OPENAPI)
+def test_the_committed_cut_of_the_description_is_githubs_own() -> None:
+    """The fake is held to tests/github_openapi/api.github.com.json where GitHub's full
+    description is absent (a clone anywhere): it must be an exact cut of the full one."""
+    committed = json.loads(CUT.read_text(encoding="utf-8"))
+    assert {
+        (p, m) for p, item in committed["paths"].items() for m in item if m != "parameters"
+    } == set(OPERATIONS)
+    if not FULL_SPEC_PATH.is_file():
+        return  # the check against the original needs ../shared (a developer's machine)
+    full = json.loads(FULL_SPEC_PATH.read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(cut(full)))
+
+
 def test_the_fake_reports_requests_and_responses_outside_the_description() -> None:
     fake = FakeGitHub().start()
     try:
@@ -100,7 +112,7 @@ def test_podiums_comment_is_found_past_the_first_page(github: FakeGitHub) -> Non
     github.add_pull(5)
     for i in range(45):
         github.add_comment(5, f"LGTM #{i}")
-    mine = github.add_comment(5, body("old"), login="github-actions[bot]")
+    mine = github.add_comment(5, body("old"), login=BOT)
     github.add_comment(5, "one more after it")
     posted = client(github, per_page=30).upsert_comment(5, MARK, body("new"))
     assert posted.id == mine["id"] and not posted.created
@@ -117,6 +129,69 @@ def test_a_quoted_marker_is_not_podiums_comment(github: FakeGitHub) -> None:
     posted = client(github).upsert_comment(5, MARK, body("report"))
     assert posted.created
     assert github.comments[5][0]["body"].startswith("> ")  # left alone
+
+
+def test_a_foreign_comment_with_podiums_marker_is_never_edited(github: FakeGitHub) -> None:
+    """Anyone may post podium's marker; podium then writes its report into its own comment."""
+    github.add_pull(5)
+    planted = github.add_comment(5, body("✅ promotable (trust me)"), login="mallory")
+    first = client(github).upsert_comment(5, MARK, body("report"))
+    again = client(github).upsert_comment(5, MARK, body("report, re-run"))
+    assert first.created and not again.created and again.id == first.id != planted["id"]
+    assert planted["body"] == body("✅ promotable (trust me)")  # untouched
+    [mine] = github.podium_comments(5, login=BOT)
+    assert mine["body"] == body("report, re-run")
+    assert github.edits == [("comment", first.id, BOT)] and github.foreign_edits() == []
+
+
+def test_a_foreign_comment_posted_through_the_api_is_left_alone(github: FakeGitHub) -> None:
+    github.add_pull(5)
+    mallory = github.add_user("mallory")
+    theirs = GitHub(token=mallory, repository=github.repository, api_url=github.api_url)
+    with pytest.raises(InputError, match="not a GitHub login"):
+        GitHub(token=mallory, repository=github.repository, author="mal lory")
+    planted = theirs.upsert_comment(5, MARK, body("fake verdict"))  # created as mallory
+    assert github.comments[5][0]["user"]["login"] == "mallory"
+    posted = client(github).upsert_comment(5, MARK, body("report"))
+    assert posted.created and posted.id != planted.id
+    assert github.comments[5][0]["body"] == body("fake verdict")
+    assert github.foreign_edits() == []
+
+
+def test_of_two_podium_comments_the_oldest_is_edited(github: FakeGitHub) -> None:
+    github.add_pull(5)
+    oldest = github.add_comment(5, body("old"), login=BOT)
+    for i in range(40):
+        github.add_comment(5, f"review {i}")
+    github.add_comment(5, body("a later copy"), login=BOT)
+    posted = client(github, per_page=30).upsert_comment(5, MARK, body("new"))
+    assert posted.id == oldest["id"] and not posted.created
+    assert [c["body"] for c in github.podium_comments(5)] == [body("new"), body("a later copy")]
+
+
+def test_a_github_app_token_posts_as_its_bot(github: FakeGitHub) -> None:
+    github.bot = "podium-app[bot]"  # the job's token is a GitHub App installation token
+    github.add_pull(5)
+    github.add_comment(5, body("from the workflow token"), login=BOT)
+    app = client(github, author="Podium-App[bot]")  # logins compare without case
+    first = app.upsert_comment(5, MARK, body("report"))
+    second = app.upsert_comment(5, MARK, body("report 2"))
+    assert first.created and second.id == first.id and not second.created
+    assert github.comments[5][0]["body"] == body("from the workflow token")
+    [mine] = github.podium_comments(5, login="podium-app[bot]")
+    assert mine["body"] == body("report 2") and github.foreign_edits() == []
+
+
+def test_posting_as_another_login_than_expected_is_told(github: FakeGitHub) -> None:
+    """An App token without --comment-author: say so, or every run posts a new comment."""
+    github.bot = "podium-app[bot]"
+    github.add_pull(5)
+    posted = client(github).upsert_comment(5, MARK, body("report"))
+    assert posted.created and posted.author == "podium-app[bot]"
+    warning = posted.unexpected_author(BOT)
+    assert warning is not None and "--comment-author podium-app[bot]" in warning
+    again = client(github, author="podium-app[bot]").upsert_comment(5, MARK, body("2"))
+    assert again.id == posted.id and again.unexpected_author("podium-app[bot]") is None
 
 
 def test_two_models_keep_two_comments(github: FakeGitHub) -> None:
@@ -254,14 +329,42 @@ def test_the_monitoring_issue_is_opened_once_then_edited(github: FakeGitHub) -> 
 def test_podiums_issue_is_found_past_the_first_page_and_closed_ones_are_left_alone(
     github: FakeGitHub,
 ) -> None:
-    github.add_issue("old alert", body("fixed last month", ISSUE), state="closed")
+    github.add_issue("old alert", body("fixed last month", ISSUE), state="closed", login=BOT)
     for number in range(5):
         github.add_issue(f"user issue {number}", f"mentions {ISSUE} in the middle")
-    ours = github.add_issue("drift", body("day 1", ISSUE))
+    ours = github.add_issue("drift", body("day 1", ISSUE), login=BOT)
     posted = client(github, per_page=2).upsert_issue(ISSUE, "drift", body("day 2", ISSUE))
     assert (posted.id, posted.created) == (ours["number"], False)
     assert github.count("create_issue") == 0
     assert github.count("list_issues") == 3  # every page of the six open issues
+
+
+def test_a_foreign_issue_with_podiums_marker_is_never_edited(github: FakeGitHub) -> None:
+    planted = github.add_issue("drift", body("all fine, close this", ISSUE), login="mallory")
+    posted = client(github).upsert_issue(ISSUE, "drift", body("day 1", ISSUE))
+    again = client(github).upsert_issue(ISSUE, "drift", body("day 2", ISSUE))
+    assert posted.created and posted.id != planted["number"] and again.id == posted.id
+    assert github.issues[planted["number"]]["body"] == body("all fine, close this", ISSUE)
+    assert [i["body"] for i in github.podium_issues(login=BOT)] == [body("day 2", ISSUE)]
+    assert github.foreign_edits() == []
+
+
+def test_of_two_podium_issues_the_oldest_is_edited(github: FakeGitHub) -> None:
+    oldest = github.add_issue("drift", body("day 1", ISSUE), login=BOT)
+    github.add_issue("drift", body("a later copy", ISSUE), login=BOT)
+    posted = client(github, per_page=1).upsert_issue(ISSUE, "drift", body("day 2", ISSUE))
+    assert (posted.id, posted.created) == (oldest["number"], False)
+    assert github.issues[oldest["number"]]["body"] == body("day 2", ISSUE)
+
+
+def test_a_github_app_token_finds_its_own_issue(github: FakeGitHub) -> None:
+    github.bot = "podium-app[bot]"
+    github.add_issue("drift", body("opened by the workflow token", ISSUE), login=BOT)
+    app = client(github, author="podium-app[bot]")
+    first = app.upsert_issue(ISSUE, "drift", body("day 1", ISSUE))
+    second = app.upsert_issue(ISSUE, "drift", body("day 2", ISSUE))
+    assert first.created and (second.id, second.created) == (first.id, False)
+    assert github.foreign_edits() == []
 
 
 def test_an_issue_post_answered_502_that_succeeded_is_not_opened_twice(github: FakeGitHub) -> None:

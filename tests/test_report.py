@@ -120,7 +120,7 @@ def validation() -> dict[str, Any]:
         "champion_version": "12",
         "notes": ["3 eval rows have no target and are skipped"],
         "expectations": {
-            "suite": "expectations/churn.json",
+            "suite": "/repo/expectations/churn.json",  # the runner's absolute path
             "passed": True,
             "evaluated": 3,
             "failed": 0,
@@ -131,7 +131,11 @@ def validation() -> dict[str, Any]:
                     "column": "age",
                     "kwargs": {"column": "age", "min_value": 0, "max_value": 120},
                     "success": True,
-                    "observed": None,
+                    "observed": {
+                        "unexpected_count": 0,
+                        "unexpected_percent": 0.0,
+                        "element_count": 48210,
+                    },
                     "unexpected_examples": [],
                 },
                 {
@@ -185,6 +189,15 @@ def validation() -> dict[str, Any]:
             ],
         },
     }
+
+
+def render(**inputs: Any) -> str:
+    """`report.render` as the stage calls it: the model name and tracking URI are
+    podium.yaml's, here the ones these tests' results were made with."""
+    evaluated = inputs["evaluation"]
+    inputs.setdefault("model_name", evaluated["model_name"])
+    inputs.setdefault("tracking_uri", evaluated["tracking_uri"])
+    return report.render(**inputs)
 
 
 CONTEXT = {
@@ -324,7 +337,7 @@ CASES: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_render_matches_the_golden_file(case: str) -> None:
-    rendered = report.render(**copy.deepcopy(CASES[case]))
+    rendered = render(**copy.deepcopy(CASES[case]))
     golden = GOLDEN / f"report_{case}.md"
     if os.environ.get("PODIUM_UPDATE_GOLDEN"):
         golden.parent.mkdir(exist_ok=True)
@@ -336,12 +349,12 @@ def test_render_matches_the_golden_file(case: str) -> None:
 def test_render_is_pure_and_deterministic() -> None:
     inputs = copy.deepcopy(CASES["promotable_pr"])
     before = copy.deepcopy(inputs)
-    assert report.render(**inputs) == report.render(**inputs)
+    assert render(**inputs) == render(**inputs)
     assert inputs == before  # the payloads are not modified
 
 
 def test_the_verdict_says_why_in_one_sentence() -> None:
-    text = report.render(**copy.deepcopy(CASES["promotable_pr"]))
+    text = render(**copy.deepcopy(CASES["promotable_pr"]))
     lines = text.splitlines()
     assert lines[0] == "<!-- podium-report: churn-classifier -->"
     assert lines[1].startswith(
@@ -353,7 +366,7 @@ def test_the_verdict_says_why_in_one_sentence() -> None:
     assert lines[5].startswith("Validation: data checks 2/2 passed · expectations 3/3 passed")
     assert "drift: 1 of 2 features drifted (`tenure_months`, PSI 0.210)" in lines[5]
 
-    failing = report.render(evaluation=_failing())
+    failing = render(evaluation=_failing())
     assert (
         "❌ podium · churn-classifier — challenger **v14** does not beat champion **v12**"
         in failing
@@ -366,7 +379,7 @@ def test_the_verdict_says_why_in_one_sentence() -> None:
 
 def test_links_point_at_the_mlflow_server_without_credentials() -> None:
     secret = evaluation(tracking_uri="https://user:s3cret@mlflow.example.com:8443/prefix/")
-    text = report.render(evaluation=secret, training=training(), context=CONTEXT)
+    text = render(evaluation=secret, training=training(), context=CONTEXT)
     assert "s3cret" not in text and "user:" not in text
     base = "https://mlflow.example.com:8443/prefix/#/"
     assert (
@@ -378,7 +391,7 @@ def test_links_point_at_the_mlflow_server_without_credentials() -> None:
     assert f"[champion v12]({champion_page}) ([run]({champion_run}))" in text
     assert "[`a1b2c3d`](https://github.com/acme/churn/commit/a1b2c3d4e5f6" in text
     assert "not promoted from pull requests: merge to main to promote" in text
-    local = report.render(evaluation=_first_champion())
+    local = render(evaluation=_first_champion())
     assert "MLflow [" not in local and "registry `sqlite:////repo/.podium/mlflow.db`" in local
 
 
@@ -386,7 +399,7 @@ def test_user_text_cannot_break_tables_or_details() -> None:
     hostile = validation()
     hostile["drift"]["features"][0]["feature"] = "a|b</details><script>x</script>`"
     hostile["checks"][0]["detail"] = "pipe | and\nnewline <b>bold</b>"
-    text = report.render(evaluation=evaluation(), validation=hostile)
+    text = render(evaluation=evaluation(), validation=hostile)
     from markdown_it import MarkdownIt
 
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
@@ -399,7 +412,7 @@ def test_user_text_cannot_break_tables_or_details() -> None:
 
 
 def test_the_chart_sets_bars_side_by_side_on_an_honest_axis() -> None:
-    text = report.render(**copy.deepcopy(CASES["promotable_pr"]))
+    text = render(**copy.deepcopy(CASES["promotable_pr"]))
     chart = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert "xychart-beta horizontal" in chart
     assert '    y-axis "score" 0 --> 1' in chart
@@ -412,23 +425,7 @@ def test_the_chart_sets_bars_side_by_side_on_an_honest_axis() -> None:
     assert champion[:4] == [0.8612, -1, 0.8151, -1]
     assert challenger[:4] == [-1, 0.8731, -1, 0.8224]
     # Regression: a negative R² cannot sit on a 0..1 axis, so there is no chart at all.
-    assert "```mermaid" not in report.render(evaluation=_regression())
-
-
-def test_describe_expectation_reads_like_a_sentence() -> None:
-    describe = report.describe_expectation
-    assert describe("expect_column_values_to_be_between", {"min_value": 0, "max_value": 120}) == (
-        "values between 0 and 120"
-    )
-    assert describe("expect_column_values_to_not_be_null", {"mostly": 0.95}) == (
-        "no missing values (≥ 95% of rows)"
-    )
-    assert describe("expect_column_values_to_be_in_set", {"value_set": ["a", "b"]}) == (
-        "values in {a, b}"
-    )
-    assert describe("expect_column_kl_divergence_to_be_less_than", {"threshold": 0.1}) == (
-        "column kl divergence to be less than (threshold=0.1)"
-    )
+    assert "```mermaid" not in render(evaluation=_regression())
 
 
 def test_failed_expectations_come_first_with_examples() -> None:
@@ -446,11 +443,19 @@ def test_failed_expectations_come_first_with_examples() -> None:
         }
     )
     data["expectations"].update(passed=False, evaluated=4, failed=1)
-    text = report.render(evaluation=evaluation(), validation=data)
+    text = render(evaluation=evaluation(), validation=data)
     block = text.split("<summary>Expectations ❌ 3/4 passed", 1)[1]
     first_row = next(line for line in block.splitlines() if line.startswith("| eval"))
     assert "❌" in first_row and "e.g. `-1`, `430`" in first_row
     assert "expectations 3/4 passed" in text.splitlines()[5]
+
+
+def test_expectations_say_the_suite_relative_to_the_repository_and_observed_in_words() -> None:
+    rendered = render(**copy.deepcopy(CASES["promotable_pr"]))
+    assert "passed (expectations/churn.json)</summary>" in rendered
+    assert "/repo/expectations" not in rendered
+    assert "| `age` | values between 0 and 120 | 0 of 48,210 unexpected | ✅ |" in rendered
+    assert "unexpected_count" not in rendered
 
 
 # ------------------------------------------------------------------------ size limit
@@ -466,10 +471,10 @@ def _big() -> dict[str, Any]:
 
 def test_an_oversized_report_is_cut_at_a_section_boundary() -> None:
     inputs = _big()
-    full = report.render(**inputs)
+    full = render(**inputs)
     # 40 drift rows × ~300 characters: shrink the limit so that drift cannot fit.
     limit = report.size(full) - 5000
-    cut = report.render(**inputs, limit=limit)
+    cut = render(**inputs, limit=limit)
     assert report.size(cut) <= limit
     assert cut.startswith("<!-- podium-report: churn-classifier -->")
     assert "| roc_auc |" in cut and "```mermaid" in cut  # required + early sections stay
@@ -483,7 +488,7 @@ def test_an_oversized_report_is_cut_at_a_section_boundary() -> None:
 @settings(max_examples=40, deadline=None)
 @given(limit=st.integers(min_value=1500, max_value=40_000))
 def test_any_limit_gives_a_well_formed_report_within_it(limit: int) -> None:
-    cut = report.render(**_big(), limit=limit)
+    cut = render(**_big(), limit=limit)
     assert report.size(cut) <= limit
     assert cut.count("<details>") == cut.count("</details>")
     assert cut.count("```") % 2 == 0
@@ -526,7 +531,7 @@ def _tables(tokens: list[Any]) -> list[list[int]]:
 def test_the_report_is_well_formed_github_markdown(case: str) -> None:
     from markdown_it import MarkdownIt
 
-    text = report.render(**copy.deepcopy(CASES[case]))
+    text = render(**copy.deepcopy(CASES[case]))
     tokens = _parse(text)
     tables = _tables(tokens)
     assert tables, "the gates table must render as a table"
@@ -550,8 +555,6 @@ def test_the_report_is_well_formed_github_markdown(case: str) -> None:
 
 
 def test_two_gates_on_one_metric_share_a_row_and_both_must_pass() -> None:
-    from podium.report import render
-
     evaluation = {
         "model_name": "m",
         "tracking_uri": "sqlite:///x.db",
@@ -618,3 +621,14 @@ def test_a_data_failure_report_says_why_nothing_was_trained() -> None:
     assert "<details><summary>Data checks ❌" in text
     assert "commit `a1b2c3d`" in text and "[workflow run](https://ci/run/1)" in text
     assert "podium 9.9" in text
+
+
+def test_the_cli_gates_table_is_plain_aligned_text() -> None:
+    lines = report.metrics_table_text(evaluation())
+    assert not any("**" in line or "|" in line for line in lines)
+    assert lines[0].split()[:1] == ["metric"] and "challenger v14" in lines[0]
+    # every value column starts at the same offset on every row
+    start = lines[0].index("Δ")
+    assert all(len(line) >= start for line in lines[1:])
+    title, verdict = report.headline(evaluation(), None, model_name="churn-classifier", plain=True)
+    assert "**" not in title + verdict and "&amp;" not in title

@@ -14,7 +14,8 @@ from podium import significance
 from podium.config import load
 from podium.errors import ConfigError
 from podium.gates import decide
-from podium.significance import Interval, Outputs, Resampler, paired_bootstrap
+from podium.metrics import Outputs
+from podium.significance import Interval, Resampler, paired_bootstrap
 
 CLASSIFICATION = ["accuracy", "f1", "precision", "recall", "log_loss", "roc_auc"]
 

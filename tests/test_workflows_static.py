@@ -203,6 +203,40 @@ def test_the_actions_have_the_documented_inputs_and_outputs() -> None:
     assert set(actions["monitor"]["outputs"]) == {"alert", "issue-url"}
 
 
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("7", ["--to", "7"]), ("", [])],
+    ids=["named version", "previous champion"],
+)
+def test_the_rollback_action_passes_the_model_version_to_restore(
+    tmp_path: Path, version: str, expected: list[str]
+) -> None:
+    # The env name says what it holds — the model version to restore — so it cannot be
+    # read as podium's own version; the step itself runs, against a stand-in `podium`.
+    step = load(REPO / "actions" / "rollback" / "action.yml")["runs"]["steps"][0]
+    assert step["env"]["PODIUM_ROLLBACK_TO"] == "${{ inputs.version }}"
+    fake = tmp_path / "podium"
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
+    fake.chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "PODIUM_CONFIG": "podium.yaml",
+        "PODIUM_REASON": "bad release",
+        "PODIUM_ROLLBACK_TO": version,
+    }
+    done = subprocess.run(
+        ["bash", "-c", step["run"]], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == [
+        "rollback",
+        "--config",
+        "podium.yaml",
+        "--reason",
+        "bad release",
+        *expected,
+    ]
+
+
 def _third_party_uses(path: Path) -> list[tuple[str, str]]:
     """(uses, the raw line) for every non-local, non-podium action reference."""
     found = []

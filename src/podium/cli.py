@@ -88,10 +88,10 @@ def _print_evaluation(config: Any) -> None:
 
     evaluation = results.read_optional(config.state_dir, results.EVALUATION)
     if evaluation is not None:
-        title, verdict = report.headline(evaluation, None)
-        _say(title.replace("**", ""))
-        _say(verdict.replace("**", ""))
-        _say("\n".join(report._metrics_table(evaluation)))
+        title, verdict = report.headline(evaluation, None, model_name=config.model.name, plain=True)
+        _say(title)
+        _say(verdict)
+        _say("\n".join(report.metrics_table_text(evaluation)))
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -106,10 +106,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from podium import gha
     from podium.stages.report import publish_report
 
-    outcome = publish_report(config=_config(args), github_token=args.github_token, pr=args.pr)
-    _say(outcome.markdown)
+    outcome = publish_report(
+        config=_config(args),
+        github_token=args.github_token,
+        pr=args.pr,
+        comment_author=args.comment_author,
+    )
+    # The report holds values from result files (a fork's, under workflow_run).
+    gha.print_untrusted(outcome.markdown, full=outcome.path)
     summary = " and the job summary" if outcome.in_summary else ""
     _say(f"report written to {outcome.path}{summary}")
     if outcome.comment_url:
@@ -220,10 +227,14 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
             data_path=args.data,
             github_token=args.github_token,
             dispatch_token=args.dispatch_token,
+            comment_author=args.comment_author,
         )
     finally:  # the report, whether a threshold was crossed or not
         if written.is_file():
-            _say(written.read_text(encoding="utf-8"))
+            from podium import gha
+
+            # Feature names and values come from the production data.
+            gha.print_untrusted(written.read_text(encoding="utf-8"), full=written)
             from podium import results
 
             found = results.read_optional(config.state_dir, "monitor.json") or {}
@@ -310,6 +321,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _comment_author(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument(
+        "--comment-author",
+        metavar="LOGIN",
+        help=f"login the token posts as: podium edits only a {what} written by it "
+        "(default: $PODIUM_COMMENT_AUTHOR, else github-actions[bot]; a GitHub App token "
+        "posts as <app-slug>[bot])",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="podium",
@@ -350,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--pr", type=int, metavar="NUMBER", help="pull request to comment on (default: the event's)"
     )
+    _comment_author(report, "comment")
     promote = add("promote", _cmd_promote, "move @champion to the challenger if every gate passed")
     promote.add_argument("--reason", help="recorded in the audit trail (default: the verdict)")
     rollback = add(
@@ -375,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="token that may send repository_dispatch (default: $PODIUM_DISPATCH_TOKEN)",
     )
+    _comment_author(monitor, "issue")
     metrics = add("metrics", _cmd_metrics, "delivery metrics from the audit trail (DORA-style)")
     metrics.add_argument("--json", action="store_true", help="print them as a JSON object")
     metrics.add_argument(
@@ -413,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except PodiumError as exc:
-        message = " ".join(str(exc).split())
+        message = gha.one_line(str(exc))  # may quote result files: never a runner command
         print(f"podium: {message}", file=sys.stderr, flush=True)
         gha.error(message)
         return exc.exit_code

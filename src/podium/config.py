@@ -24,8 +24,7 @@ from pydantic import (
 )
 
 from podium.errors import ConfigError, closest
-from podium.metrics import METRICS, metric_names_for
-from podium.significance import BOOTSTRAPPED
+from podium.metrics import BOOTSTRAPPED, METRICS, metric_names_for, primary_metric
 
 DEFAULT_TRACKING_URI = "sqlite:///.podium/mlflow.db"
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -394,8 +393,7 @@ class Config:
         """Configured gates, or the safe default: the task's primary metric must not regress."""
         if self.raw.gates is not None:
             return self.raw.gates
-        primary = "f1" if self.model.task == "classification" else "rmse"
-        return [Gate(metric=primary, min_delta=0.0)]
+        return [Gate(metric=primary_metric(self.model.task), min_delta=0.0)]
 
     @property
     def gates_are_default(self) -> bool:

@@ -12,6 +12,8 @@ What ML teams report about their delivery process (the DORA keys, for models):
 
 Inputs are the audit events (`podium.audit.*` tags on the registered model) and the
 model versions with their `podium.verdict` / `podium.evaluated_at` / `podium.pr` tags.
+`compute` is pure; `of_registry` only gathers those inputs from an open registry, for
+both `podium metrics` and the evaluation report.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from podium.registry import Event, Version
@@ -52,6 +54,16 @@ class Delivery:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class AuditSource(Protocol):
+    """What delivery metrics read from a registry (a `podium.registry.Registry`)."""
+
+    @property
+    def name(self) -> str: ...
+    def history(self) -> Sequence[Event]: ...
+    def versions(self) -> Sequence[Version]: ...
+    def champion(self) -> Version | None: ...
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -131,6 +143,20 @@ def compute(
         champion_age_days=_days(now, registered) if registered else None,
         total_promotions=len(promotions),
         total_rollbacks=sum(1 for e, _ in dated if e.action == "rollback"),
+    )
+
+
+def of_registry(
+    registry: AuditSource, *, days: int = WINDOW_DAYS, now: datetime | None = None
+) -> Delivery:
+    """`compute` over a registered model's audit trail and versions, as of `now` (default: now)."""
+    return compute(
+        model_name=registry.name,
+        events=registry.history(),
+        versions=registry.versions(),
+        champion=registry.champion(),
+        now=now or datetime.now(UTC),
+        window_days=days,
     )
 
 

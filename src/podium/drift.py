@@ -12,11 +12,15 @@ A feature is flagged as drifted when the shift is both *material* (PSI at least
 misleads: on millions of rows a test rejects shifts nobody cares about, and on a few
 hundred rows PSI moves with sampling noise. Tests run on at most `SAMPLE_SIZE` values
 per side so that their sensitivity does not grow with the size of the data.
+
+`judge` holds the measured drift against the configured bounds — one judgement for
+validate's drift gate and monitor's drift alert, each of which words it in its own terms.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +38,9 @@ MISSING = "__missing__"
 PSI_THRESHOLD = 0.1
 P_VALUE = 0.05
 _FLOOR = 1e-4  # proportion used for an empty bin, so PSI stays finite
+# A drifted share within this of its bound is at the bound, and passes: the bound is
+# written in decimal (0.333333333333333 for a third), the share is a float quotient.
+TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -130,8 +137,42 @@ def compare(
     return found
 
 
-def drifted_share(found: list[FeatureDrift]) -> float:
+def drifted_share(found: Sequence[FeatureDrift]) -> float:
+    """The share of `found` flagged as drifted (0 when nothing was compared)."""
     return sum(f.drifted for f in found) / len(found) if found else 0.0
+
+
+@dataclass(frozen=True)
+class DriftVerdict:
+    """Measured drift against the bounds: a share above `max_drifted_share`, or any
+    feature's PSI above `max_psi`, fails."""
+
+    share: float  # of the compared features, the share flagged as drifted
+    drifted: list[FeatureDrift]  # flagged features, in comparison order
+    too_many: bool  # the share is above max_drifted_share
+    over_psi: list[FeatureDrift]  # features whose PSI is above max_psi
+
+    @property
+    def passed(self) -> bool:
+        return not self.too_many and not self.over_psi
+
+    @property
+    def worst(self) -> FeatureDrift | None:
+        """The feature with the highest PSI above max_psi, if any."""
+        return max(self.over_psi, key=lambda f: f.psi, default=None)
+
+
+def judge(
+    found: Sequence[FeatureDrift], *, max_drifted_share: float | None, max_psi: float | None
+) -> DriftVerdict:
+    """The one drift judgement: validate gates on it, monitor alerts on it (None: no bound)."""
+    share = drifted_share(found)
+    return DriftVerdict(
+        share=share,
+        drifted=[f for f in found if f.drifted],
+        too_many=max_drifted_share is not None and share > max_drifted_share + TOLERANCE,
+        over_psi=[f for f in found if max_psi is not None and f.psi > max_psi],
+    )
 
 
 def comparable(

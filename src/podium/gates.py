@@ -114,7 +114,7 @@ def check(
         if gate.min_delta is not None:
             gain = improvement(name, challenger, champion)
             if gain < gate.min_delta - TOLERANCE:
-                better = "higher" if METRICS[name].higher_is_better else "lower"
+                better = METRICS[name].direction
                 reasons.append(
                     f"{name} changed by {delta:+.4g} against the champion "
                     f"({better} is better; required improvement ≥ {gate.min_delta:+g})"
@@ -137,7 +137,7 @@ def _significance(name: str, min_delta: float, interval: Interval | None) -> lis
     low, _ = improvement_interval(interval, METRICS[name].higher_is_better)
     if low > min_delta + TOLERANCE:
         return []
-    better = "higher" if METRICS[name].higher_is_better else "lower"
+    better = METRICS[name].direction
     return [
         f"the change in {name} is not significant: its {interval.confidence:.0%} CI "
         f"({interval.low:+.4g} … {interval.high:+.4g}, {better} is better) does not clear "

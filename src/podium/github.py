@@ -5,6 +5,11 @@
   answered 5xx may have succeeded. podium retries itself, a bounded number of times,
   on 5xx, connection errors and rate limits (403/429 with Retry-After), and before
   re-posting a comment it looks for its marker again.
+- podium's comment (and monitoring issue) is the one that starts with its marker AND was
+  written by podium's own login (`author`: `github-actions[bot]` for the job token,
+  `<app-slug>[bot]` for a GitHub App token), the oldest if several: anyone may post a
+  comment that starts with the marker, and podium never edits a comment someone else
+  wrote — it creates its own.
 - Failures become podium errors: a token or permission problem is an InputError
   (exit 2) naming what is missing; GitHub still failing after the retries is a
   ServiceError (exit 3). The token never appears in a message.
@@ -12,6 +17,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +34,9 @@ if TYPE_CHECKING:
 DEFAULT_API_URL = "https://api.github.com"
 RETRY_DELAYS = (1.0, 2.0, 4.0)  # seconds before the 2nd, 3rd and 4th attempt
 MAX_WAIT = 60.0  # a Retry-After longer than this is reported, not waited for
+DEFAULT_AUTHOR = "github-actions[bot]"  # the login of a job's GITHUB_TOKEN
+# A user login, or a GitHub App's bot (`<app-slug>[bot]`).
+_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,99})(?:\[bot\])?$")
 
 T = TypeVar("T")
 
@@ -39,6 +48,18 @@ class Posted:
     id: int  # the comment's id, or the issue's number
     url: str  # the comment on github.com (html_url)
     created: bool
+    author: str = ""  # the login it is written by (GitHub's answer)
+
+    def unexpected_author(self, expected: str) -> str | None:
+        """A warning when podium just posted as someone other than `expected`: the next
+        run would not recognise this comment as its own and would post another."""
+        if not self.created or not self.author or self.author.casefold() == expected.casefold():
+            return None
+        return (
+            f"the token posts as {self.author}, not {expected}: set --comment-author "
+            f"{self.author} (PODIUM_COMMENT_AUTHOR, or the comment-author input), or the "
+            "next run posts a new one instead of editing it"
+        )
 
 
 class BadCredentials(InputError):
@@ -63,6 +84,7 @@ class GitHub:
         token: str,
         repository: str,
         api_url: str | None = None,
+        author: str | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         max_wait: float = MAX_WAIT,
         timeout: int = 30,
@@ -75,6 +97,14 @@ class GitHub:
                 f"GITHUB_REPOSITORY: '{repository}' is not 'owner/name'; "
                 "run inside GitHub Actions or set it"
             )
+        author = author or DEFAULT_AUTHOR
+        if not _LOGIN.match(author):
+            raise InputError(
+                f"--comment-author / PODIUM_COMMENT_AUTHOR: '{author}' is not a GitHub login; "
+                f"use the login the token posts as: {DEFAULT_AUTHOR} for the job's token, "
+                "<app-slug>[bot] for a GitHub App token"
+            )
+        self.author = author
         self.repository = repository
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
         self.retry_delays = tuple(retry_delays)
@@ -95,7 +125,8 @@ class GitHub:
     # ------------------------------------------------------------------ operations
 
     def upsert_comment(self, pr: int, marker: str, body: str) -> Posted:
-        """Edit podium's comment on the PR (found by `marker`), or create it; never two."""
+        """Edit podium's comment on the PR (found by `marker` and its author), or create
+        it; never two, and never someone else's."""
         issue = self._repo.get_issue(pr)
         found = self._find(issue, pr, marker)
         if found is not None:
@@ -105,7 +136,7 @@ class GitHub:
         for attempt in range(last + 1):
             try:
                 comment = issue.create_comment(body)
-                return Posted(comment.id, comment.html_url, created=True)
+                return Posted(comment.id, comment.html_url, True, _login(comment.user))
             except Exception as exc:  # classified; unknown ones re-raised
                 retry = self._classify(exc, what, "`permissions: pull-requests: write`", pr=pr)
             if attempt < last:
@@ -119,8 +150,9 @@ class GitHub:
     def upsert_issue(self, marker: str, title: str, body: str) -> Posted:
         """Edit podium's open issue for `marker`, or open one; never two.
 
-        Like PR comments: the marker starts the body; every page of open issues is
-        searched, and after a failed POST podium looks again before re-posting.
+        Like PR comments: the marker starts the body and podium's login opened it; every
+        page of open issues is searched, and after a failed POST podium looks again before
+        re-posting.
         """
         need = "`permissions: issues: write`"
         found = self._find_issue(marker)
@@ -131,7 +163,7 @@ class GitHub:
         for attempt in range(last + 1):
             try:
                 issue = self._repo.create_issue(title=title, body=body)
-                return Posted(issue.number, issue.html_url, created=True)
+                return Posted(issue.number, issue.html_url, True, _login(issue.user))
             except Exception as exc:  # classified; unknown ones re-raised
                 retry = self._classify(exc, what, need, pr=None)
             if attempt < last:
@@ -194,32 +226,47 @@ class GitHub:
 
     # ------------------------------------------------------------------ internals
 
+    def _mine(self, body: str | None, user: object, marker: str) -> bool:
+        """Whether a comment or issue is podium's: its marker first, its author podium.
+
+        `user` is the author as PyGithub returns it (None for a deleted account)."""
+        login = _login(user)
+        if not login or login.casefold() != self.author.casefold():  # logins ignore case
+            return False
+        return (body or "").lstrip().startswith(marker)
+
     def _find(self, issue: Issue, pr: int, marker: str) -> IssueComment | None:
-        """podium's comment for this marker, searching every page; the newest if several."""
+        """podium's comment for this marker, searching every page; the oldest if several
+        (a later copy cannot take its place)."""
 
         def scan() -> IssueComment | None:
-            last = None
+            first = None
             for comment in issue.get_comments():
-                if (comment.body or "").lstrip().startswith(marker):
-                    last = comment
-            return last
+                if self._mine(comment.body, comment.user, marker) and (
+                    first is None or comment.id < first.id
+                ):
+                    first = comment
+            return first
 
         what = f"read the comments of pull request #{pr}"
         return self._call(scan, what, "`permissions: pull-requests: read`", pr=pr)
 
     def _find_issue(self, marker: str) -> Issue | None:
-        """podium's open issue for this marker (not a pull request), the newest if several."""
+        """podium's open issue for this marker (not a pull request), searching every page;
+        the oldest if several."""
 
         def scan() -> Issue | None:
-            last = None
+            first = None
             for issue in self._repo.get_issues(state="open"):
                 # The issues list includes pull requests; reading `pull_request` on an
                 # issue without one would cost a GET per issue (lazy completion).
                 if "/pull/" in (issue.html_url or ""):
                     continue
-                if (issue.body or "").lstrip().startswith(marker):
-                    last = issue if last is None or issue.number > last.number else last
-            return last
+                if self._mine(issue.body, issue.user, marker) and (
+                    first is None or issue.number < first.number
+                ):
+                    first = issue
+            return first
 
         return self._call(scan, "read the open issues", "`permissions: issues: read`")
 
@@ -230,7 +277,7 @@ class GitHub:
                 f"update issue #{issue.number}",
                 "`permissions: issues: write`",
             )
-        return Posted(issue.number, issue.html_url, created=created)
+        return Posted(issue.number, issue.html_url, created, _login(issue.user))
 
     def _edit(self, comment: IssueComment, body: str, pr: int, created: bool = False) -> Posted:
         if comment.body != body:
@@ -240,7 +287,7 @@ class GitHub:
                 "`permissions: pull-requests: write`",
                 pr=pr,
             )
-        return Posted(comment.id, comment.html_url, created=created)
+        return Posted(comment.id, comment.html_url, created, _login(comment.user))
 
     def _call(self, action: Callable[[], T], what: str, need: str, pr: int | None = None) -> T:
         last = len(self.retry_delays)
@@ -318,6 +365,12 @@ class GitHub:
                 f"repository and commit, and that the token has {need}"
             )
         return InputError(f"GitHub refused to {what} in {self.repository} ({said})")
+
+
+def _login(user: object) -> str:
+    """The login of an author as PyGithub returns it ("" for a deleted account)."""
+    login = getattr(user, "login", None)
+    return login if isinstance(login, str) else ""
 
 
 def _parsed(data: Any) -> Any:

@@ -1,17 +1,22 @@
-"""The metrics podium computes, each with the direction in which it is better.
+"""The metrics podium computes — every fact about each in one table — and the scoring.
 
-The table is import-light (no sklearn) because config validation needs it; scoring
-imports scikit-learn lazily.
+`METRICS` is the one home of what podium knows about a metric: the direction in which
+it is better, its unit, the short label tables show, whether the paired bootstrap can
+resample it, whether it lies on a 0..1 scale (the report charts only those), and which
+metric is each task's primary one (the default gate). Config validation, the gates,
+the bootstrap, monitoring and the report all read it.
+
+The table is import-light (no sklearn, numpy or pandas) because config validation
+needs it; scoring imports scikit-learn lazily.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-
-from podium.significance import Outputs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,10 +26,19 @@ Direction = Literal["higher", "lower"]
 
 @dataclass(frozen=True)
 class Metric:
+    """Everything podium knows about one metric."""
+
     name: str
-    direction: Direction
-    tasks: frozenset[str]
-    label: str
+    direction: Direction  # the direction in which it is better
+    tasks: frozenset[str]  # the tasks it applies to
+    description: str  # what it measures, in words
+    label: str  # short, as a table row names it: 'latency (ms / 1k rows)'
+    unit: str = ""  # "" for a unitless score
+    # Computed per evaluation row, so the paired bootstrap can resample it (latency and
+    # model size are measured once per model).
+    bootstrapped: bool = True
+    zero_to_one: bool = False  # a score on a 0..1 scale: the report charts these together
+    primary: bool = False  # its task's primary metric: the default gate must not regress it
 
     @property
     def higher_is_better(self) -> bool:
@@ -38,22 +52,65 @@ _BOTH = _CLS | _REG
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("roc_auc", "higher", _CLS, "ROC AUC (one-vs-rest macro for multiclass)"),
-        Metric("accuracy", "higher", _CLS, "accuracy"),
-        Metric("f1", "higher", _CLS, "F1 (macro)"),
-        Metric("precision", "higher", _CLS, "precision (macro)"),
-        Metric("recall", "higher", _CLS, "recall (macro)"),
-        Metric("log_loss", "lower", _CLS, "log loss"),
-        Metric("rmse", "lower", _REG, "root mean squared error"),
-        Metric("mae", "lower", _REG, "mean absolute error"),
-        Metric("r2", "higher", _REG, "R²"),
-        Metric("latency_ms", "lower", _BOTH, "prediction latency, ms per 1,000 rows (median)"),
-        Metric("model_size_mb", "lower", _BOTH, "serialized model size, MB"),
+        Metric(
+            "roc_auc",
+            "higher",
+            _CLS,
+            "ROC AUC (one-vs-rest macro for multiclass)",
+            "roc_auc",
+            zero_to_one=True,
+        ),
+        Metric("accuracy", "higher", _CLS, "accuracy", "accuracy", zero_to_one=True),
+        Metric("f1", "higher", _CLS, "F1 (macro)", "f1", zero_to_one=True, primary=True),
+        Metric("precision", "higher", _CLS, "precision (macro)", "precision", zero_to_one=True),
+        Metric("recall", "higher", _CLS, "recall (macro)", "recall", zero_to_one=True),
+        Metric("log_loss", "lower", _CLS, "log loss", "log_loss"),
+        Metric("rmse", "lower", _REG, "root mean squared error", "rmse", primary=True),
+        Metric("mae", "lower", _REG, "mean absolute error", "mae"),
+        # R² is at most 1 but can be negative; the chart shows it only when within 0..1.
+        Metric("r2", "higher", _REG, "R²", "r2", zero_to_one=True),
+        Metric(
+            "latency_ms",
+            "lower",
+            _BOTH,
+            "prediction latency, ms per 1,000 rows (median)",
+            "latency (ms / 1k rows)",
+            unit="ms per 1,000 rows",
+            bootstrapped=False,
+        ),
+        Metric(
+            "model_size_mb",
+            "lower",
+            _BOTH,
+            "serialized model size, MB",
+            "model size (MB)",
+            unit="MB",
+            bootstrapped=False,
+        ),
     )
 }
 
+# Metrics the paired bootstrap can resample (read from the table).
+BOOTSTRAPPED = frozenset(name for name, m in METRICS.items() if m.bootstrapped)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What one model said about each evaluation row (same rows, same order as the target)."""
+
+    predicted: Any  # (n,) predicted labels (classification) or values (regression)
+    proba: Any = None  # (n, k) class probabilities, columns in `classes` order
+    decision: Any = None  # (n,) decision function (binary classifiers without probabilities)
+    classes: Sequence[Any] | None = None  # the model's classes_
+
+
+def primary_metric(task: str) -> str:
+    """The task's primary metric: what the default gate keeps from regressing."""
+    return next(m.name for m in METRICS.values() if m.primary and task in m.tasks)
+
 
 def metric_names_for(task: str) -> set[str]:
+    """The metrics that apply to `task`."""
     return {name for name, m in METRICS.items() if task in m.tasks}
 
 

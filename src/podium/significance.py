@@ -29,8 +29,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from podium.metrics import BOOTSTRAPPED
+
 if TYPE_CHECKING:
     import numpy as np
+
+    from podium.metrics import Outputs
 
 RESAMPLES = 1000
 CONFIDENCE = 0.95
@@ -44,20 +48,6 @@ DENSE_MAX_CELLS = 20_000_000
 # A metric undefined in more resamples than this share (e.g. AUC when a tiny resample
 # has one class only) gets no interval: the rest would be a biased selection.
 MAX_UNDEFINED_SHARE = 0.05
-
-BOOTSTRAPPED = frozenset(
-    {"roc_auc", "accuracy", "f1", "precision", "recall", "log_loss", "rmse", "mae", "r2"}
-)
-
-
-@dataclass(frozen=True)
-class Outputs:
-    """What one model said about each evaluation row (same rows, same order as the target)."""
-
-    predicted: Any  # (n,) predicted labels (classification) or values (regression)
-    proba: Any = None  # (n, k) class probabilities, columns in `classes` order
-    decision: Any = None  # (n,) decision function (binary classifiers without probabilities)
-    classes: Sequence[Any] | None = None  # the model's classes_
 
 
 @dataclass(frozen=True)

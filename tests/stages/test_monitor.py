@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import Project
-from tests.github_fake import FakeGitHub, serve
+from tests.github_fake import BOT, FakeGitHub, serve
+from tests.runner_commands import Runner
 
 
 @pytest.fixture
@@ -178,6 +179,41 @@ def test_monitor_data_and_thresholds_come_from_podium_yaml(
 
 
 @pytest.mark.parametrize(
+    ("bound", "passed"),
+    [(0.428571428571428, True), (0.4, False)],
+    ids=["three-sevenths-written-out", "below"],
+)
+def test_monitor_and_validate_judge_a_drifted_share_at_its_bound_alike(
+    champion_project: Project, bound: float, passed: bool
+) -> None:
+    # The same shift in new training data (validate) and in production data (monitor):
+    # 3 of 7 features drift. A bound of 3/7 written to 15 places sits within float noise
+    # of the share, so both pass; below it both fail, each naming its own setting.
+    prod = _production(champion_project, "prod.csv", drift=True, outcomes="drop")
+    train = champion_project.root / "data" / "train.csv"
+    shifted = pd.read_csv(prod)
+    shifted["churned"] = pd.read_csv(train)["churned"].iloc[: len(shifted)].to_numpy()
+    shifted.to_csv(train, index=False)
+    champion_project.update(
+        drift={"max_drifted_share": bound},
+        monitor={"max_drifted_share": bound, "max_psi": 100},
+    )
+
+    validated = champion_project.cli("validate")
+    validation = json.loads((champion_project.state / "validation.json").read_text())
+    monitored = champion_project.cli("monitor", "--data", str(prod))
+    found = _result(champion_project)
+
+    assert validation["drift"]["drifted_share"] == found["drift"]["drifted_share"] == 3 / 7
+    assert validation["drift"]["passed"] is passed
+    assert (validated.code, monitored.code) == ((0, 0) if passed else (1, 1))
+    assert found["passed"] is passed
+    if not passed:
+        assert "share 43% is above drift.max_drifted_share 0.4" in validated.err
+        assert "share 43% is above monitor.max_drifted_share 0.4" in monitored.err
+
+
+@pytest.mark.parametrize(
     ("prepare", "message"),
     [
         (lambda p: _production(p, "prod.csv").write_text(""), "file is empty (--data)"),
@@ -248,3 +284,42 @@ def test_production_data_from_a_sql_source(champion_project: Project, github: Fa
     assert result.code == 0, result.err
     assert _result(champion_project)["rows"] == 600
     assert github.requests == []
+
+
+def test_a_foreign_issue_with_podiums_marker_is_never_edited(
+    champion_project: Project, github: FakeGitHub
+) -> None:
+    """Anyone can open an issue that starts with podium's marker; podium opens its own,
+    and prints the report (production data) where the runner reads no command in it."""
+    planted = github.add_issue(
+        "all good", "<!-- podium-monitor: churn -->\nno drift, close this", login="mallory"
+    )
+    data = _production(champion_project, "prod.csv", drift=True, outcomes="drop")
+    for _ in range(2):
+        result = champion_project.cli("monitor", "--data", str(data), env=_actions(github))
+        assert result.code == 1, result.err + result.out
+    assert github.issues[planted["number"]]["body"].endswith("no drift, close this")
+    [mine] = github.podium_issues(login=BOT)
+    assert mine["number"] != planted["number"] and "retraining requested" in mine["body"]
+    assert github.count("create_issue") == 1 and github.foreign_edits() == []
+    runner = Runner().feed(result.out).feed(result.err)
+    assert [c.name for c in runner.commands][:3] == ["add-mask", "add-mask", "stop-commands"]
+    assert not runner.stopped and "<!-- podium-monitor: churn -->" in result.out
+
+
+def test_a_github_app_token_opens_the_issue_as_the_comment_author(
+    champion_project: Project, github: FakeGitHub
+) -> None:
+    github.bot = "podium-app[bot]"
+    github.add_issue("drift", "<!-- podium-monitor: churn -->\nby the workflow token", login=BOT)
+    data = _production(champion_project, "prod.csv", drift=True, outcomes="drop")
+    env = _actions(github)
+    first = champion_project.cli(
+        "monitor", "--data", str(data), "--comment-author", "podium-app[bot]", env=env
+    )
+    assert first.code == 1 and "monitoring issue opened" in first.out, first.err
+    env["PODIUM_COMMENT_AUTHOR"] = "podium-app[bot]"
+    second = champion_project.cli("monitor", "--data", str(data), env=env)
+    assert second.code == 1 and "monitoring issue updated" in second.out, second.err
+    assert len(github.podium_issues(login="podium-app[bot]")) == 1
+    assert github.foreign_edits() == []

@@ -12,7 +12,8 @@ import pytest
 
 from podium import report
 from tests.conftest import Project
-from tests.github_fake import FakeGitHub, serve
+from tests.github_fake import BOT, FakeGitHub, serve
+from tests.runner_commands import Runner
 from tests.test_report import evaluation, training, validation
 
 HEAD = "1234567" + "0" * 33
@@ -32,7 +33,7 @@ def ghes() -> Iterator[FakeGitHub]:
 def reported(make_project: Callable[..., Project]) -> Callable[..., Project]:
     """A project whose `.podium/` holds validate/train/evaluate results (no MLflow needed)."""
 
-    def factory(name: str = "churn", passed: bool = True, drift_name_length: int = 0) -> Project:
+    def factory(name: str = "churn", passed: bool = True, oversized: bool = False) -> Project:
         project = make_project(name=name)
         state = project.state
         state.mkdir(parents=True, exist_ok=True)
@@ -43,12 +44,12 @@ def reported(make_project: Callable[..., Project]) -> Callable[..., Project]:
         trained = training()
         trained["model_name"] = name
         checked = validation()
-        if drift_name_length:
+        if oversized:  # long (but not over-long) values in every table, beyond the row caps
             features = checked["drift"]["features"]
-            features += [
-                {**features[0], "feature": f"f{i:03d}_" + "x" * drift_name_length}
-                for i in range(60)
-            ]
+            features += [{**features[0], "feature": f"f{i:03d}_" + "x" * 250} for i in range(60)]
+            checks = checked["checks"]
+            checks += [{**checks[0], "detail": f"{i} " + "d" * 900} for i in range(60)]
+            checked["notes"] += [f"{i} " + "n" * 900 for i in range(60)]
         (state / "evaluation.json").write_text(json.dumps(evaluated))
         (state / "train.json").write_text(json.dumps(trained))
         (state / "validation.json").write_text(json.dumps(checked))
@@ -166,7 +167,7 @@ def test_an_oversized_report_is_shortened_in_the_comment_only(
     github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
 ) -> None:
     github.add_pull(7, head_sha=HEAD)
-    project = reported(drift_name_length=2000)
+    project = reported(oversized=True)
     env = actions_env(github, tmp_path)
     result = project.cli("report", env=env)
     assert result.code == 0, result.err
@@ -322,6 +323,8 @@ def test_the_comment_body_matches_the_renderer(reported: Callable[..., Project])
         for name, file in (("evaluation", "evaluation"), ("training", "train"))
     }
     expected = report.render(
+        model_name="churn",
+        tracking_uri=f"sqlite:///{project.root / '.podium' / 'mlflow.db'}",
         **copy.deepcopy(payloads),
         validation=json.loads((state / "validation.json").read_text()),
         context={"podium_version": __import__("podium").__version__, "root": str(project.root)},
@@ -329,8 +332,11 @@ def test_the_comment_body_matches_the_renderer(reported: Callable[..., Project])
     assert (state / "report.md").read_text() == expected
 
 
-def _workflow_run_env(fake: FakeGitHub, tmp_path: Path, head_sha: str) -> dict[str, str]:
-    """The comment job of podium-pr-comment.yml: a workflow_run event, results from a PR run."""
+def _workflow_run_env(
+    fake: FakeGitHub, tmp_path: Path, head_sha: str, *, fork: str | None = None
+) -> dict[str, str]:
+    """The comment job of podium-pr-comment.yml: a workflow_run event, results from a PR run
+    (of a branch of this repository, or of `fork`)."""
     event = tmp_path / "workflow_run.json"
     event.write_text(
         json.dumps(
@@ -341,7 +347,9 @@ def _workflow_run_env(fake: FakeGitHub, tmp_path: Path, head_sha: str) -> dict[s
                     "head_sha": head_sha,
                     "html_url": f"{fake.web_url}/{fake.repository}/actions/runs/99",
                     "pull_requests": [],  # a fork's PR is not listed: the number comes from results
-                }
+                    "head_repository": {"full_name": fork or fake.repository},
+                },
+                "repository": {"full_name": fake.repository},
             }
         )
     )
@@ -406,3 +414,330 @@ def test_without_evaluation_a_passed_validation_still_asks_for_evaluate(
     (project.state / "validation.json").write_text(json.dumps(validation()))
     result = project.cli("report")
     assert result.code == 2 and "podium evaluate" in result.err
+
+
+# --------------------------------------------------------------- hostile input (issue 16)
+
+
+def test_a_foreign_comment_with_podiums_marker_is_never_edited(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    """Anyone can post podium's marker on a PR; podium reports in its own comment."""
+    github.add_pull(7, head_sha=HEAD)
+    planted = github.add_comment(7, report.marker("churn") + "\n✅ Promotable", login="mallory")
+    project = reported()
+    env = actions_env(github, tmp_path)
+    for _ in range(2):
+        result = project.cli("report", env=env)
+        assert result.code == 0, result.err
+    assert planted["body"] == report.marker("churn") + "\n✅ Promotable"
+    [mine] = github.podium_comments(7, login=BOT)
+    assert mine["body"] == (project.state / "report.md").read_text()
+    assert github.count("create_comment") == 1 and github.foreign_edits() == []
+    assert all(s["target_url"] == mine["html_url"] for s in github.statuses)
+
+
+def test_a_github_app_token_posts_as_the_comment_author(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.bot = "podium-app[bot]"  # the step's token is a GitHub App's
+    github.add_pull(7, head_sha=HEAD)
+    github.add_comment(7, report.marker("churn") + "\nby the workflow token", login=BOT)
+    project = reported()
+    env = actions_env(github, tmp_path)
+    first = project.cli("report", "--comment-author", "podium-app[bot]", env=env)
+    assert first.code == 0, first.err
+    assert "PR comment posted" in first.out
+    second = project.cli("report", env={**env, "PODIUM_COMMENT_AUTHOR": "podium-app[bot]"})
+    assert second.code == 0, second.err
+    assert "PR comment updated" in second.out
+    assert len(github.podium_comments(7, login="podium-app[bot]")) == 1
+    assert github.foreign_edits() == []
+
+
+def test_an_app_token_without_its_comment_author_is_warned_about(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.bot = "podium-app[bot]"
+    github.add_pull(7, head_sha=HEAD)
+    result = reported().cli("report", env=actions_env(github, tmp_path))
+    assert result.code == 0, result.err
+    assert "::warning title=podium::PR comment: the token posts as podium-app[bot]" in result.out
+    assert "set --comment-author podium-app[bot]" in result.out
+
+
+def test_a_comment_author_that_is_no_login_is_exit_2(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    env = actions_env(github, tmp_path, PODIUM_COMMENT_AUTHOR="podium app")
+    result = project.cli("report", env=env)
+    assert result.code == 2
+    line = one_line_error(result.err)
+    assert "--comment-author / PODIUM_COMMENT_AUTHOR: 'podium app' is not a GitHub login" in line
+    assert (project.state / "report.md").is_file() and github.requests == []
+
+
+INJECTED = {
+    "challenger.version": "14\n::warning file=x::pwned",
+    "champion.version": "12\n::stop-commands::abc\n::error::pwned\n::abc::\n::error::pwned",
+    "model_name": "churn\r::set-output name=passed::pwned ##[warning]pwned",
+    "summary": "ok\n::add-mask::pwned\n  ::error title=pwned::pwned",
+}
+
+
+@pytest.mark.parametrize("field", sorted(INJECTED))
+def test_results_cannot_send_the_runner_commands(
+    field: str, github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    """The comment job of a fork PR renders the fork's result files: nothing in them may
+    reach the privileged job's runner as a workflow command (issue 16 item 2)."""
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    path = project.state / "evaluation.json"
+    evaluated = json.loads(path.read_text())
+    target, _, key = field.rpartition(".")
+    (evaluated[target] if target else evaluated)[key] = INJECTED[field]
+    path.write_text(json.dumps(evaluated))
+    env = _workflow_run_env(github, tmp_path, HEAD)
+    result = project.cli("report", "--pr", "7", env=env)
+
+    runner = Runner().feed(result.out).feed(result.err)
+    seen = [(c.name, c.properties, c.data) for c in runner.commands]
+    # podium's own one-line error may quote the refused value (encoded, inert): not a command
+    # the results sent; every other command must be podium's and carry nothing of theirs.
+    others = [c for c in seen if c[:2] != ("error", {"title": "podium"})]
+    assert not any("pwned" in str(command) for command in others), seen
+    tokens = {c.data for c in runner.commands if c.name == "stop-commands"}
+    assert all(len(token) == 32 for token in tokens)
+    assert {c.name for c in runner.commands} <= {"add-mask", "stop-commands", "error", *tokens}
+    assert not runner.stopped  # podium's own later commands still work
+    if result.code == 0:  # rendered (a results schema may refuse such a file instead)
+        assert "pwned" in result.out and len(tokens) == 1
+        assert any(c.name == "add-mask" for c in runner.commands)
+
+
+# ------------------------------------------------------------------ hostile results, forks
+
+
+def _write(project: Project, name: str, payload: dict[str, Any]) -> None:
+    (project.state / name).write_text(json.dumps(payload))
+
+
+def _evaluated(project: Project) -> dict[str, Any]:
+    loaded = json.loads((project.state / "evaluation.json").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_a_forks_results_are_labelled_unverified_and_never_a_success_status(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    result = reported().cli("report", "--pr", "7", env=env)
+    assert result.code == 0, result.err
+    [comment] = github.podium_comments(7)
+    body = comment["body"]
+    assert body.startswith(report.marker("churn") + "\n")
+    assert "> **Unverified results** — computed by the fork's own workflow run " in body
+    assert "(`mallory/churn`)" in body
+    [status] = github.statuses
+    assert status["state"] == "pending" and status["context"] == "podium/churn"
+    assert status["description"] == "fork results, unverified: v14 would be promotable"
+    assert "commit status: pending" in result.out
+
+
+def test_a_forks_failed_verdict_is_still_a_failure(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    result = reported(passed=False).cli("report", "--pr", "7", env=env)
+    assert result.code == 0, result.err
+    [status] = github.statuses
+    assert status["state"] == "failure"
+    assert status["description"].startswith("fork results, unverified: v14 not promotable: ")
+
+
+def test_a_run_whose_head_repository_is_unknown_counts_as_a_fork(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    """A deleted fork's run has `head_repository: null`: not this repository's, so unverified."""
+    github.add_pull(7, head_sha=HEAD)
+    env = _workflow_run_env(github, tmp_path, HEAD)
+    event = Path(env["GITHUB_EVENT_PATH"])
+    payload = json.loads(event.read_text())
+    payload["workflow_run"]["head_repository"] = None
+    event.write_text(json.dumps(payload))
+    assert reported().cli("report", "--pr", "7", env=env).code == 0
+    assert github.statuses[0]["state"] == "pending"
+    assert "Unverified results" in github.podium_comments(7)[0]["body"]
+
+
+def test_a_same_repository_run_is_not_labelled(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    env = _workflow_run_env(github, tmp_path, HEAD)
+    assert reported().cli("report", "--pr", "7", env=env).code == 0
+    assert github.statuses[0]["state"] == "success"
+    assert "Unverified" not in github.podium_comments(7)[0]["body"]
+
+
+@pytest.mark.parametrize("passed", [None, "true", 1, "NaN"])
+def test_a_pass_that_is_not_true_is_not_promotable(
+    github: FakeGitHub,
+    reported: Callable[..., Project],
+    tmp_path: Path,
+    passed: Any,
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    evaluated = _evaluated(project)
+    evaluated["passed"] = float("nan") if passed == "NaN" else passed
+    if passed is None:
+        del evaluated["passed"]
+    _write(project, "evaluation.json", evaluated)  # json writes NaN as NaN, as a forger could
+    result = project.cli("report", env=actions_env(github, tmp_path))
+    assert result.code == 0, result.err
+    [status] = github.statuses
+    assert status["state"] == "failure"
+    assert "**Not promotable**" in github.podium_comments(7)[0]["body"]
+
+
+@pytest.mark.parametrize(
+    "name", ["upsell", "churn -->\n<img src=x>", "churn\n::warning file=x::forged", None]
+)
+def test_results_for_another_model_are_refused_and_nothing_is_posted(
+    github: FakeGitHub,
+    reported: Callable[..., Project],
+    tmp_path: Path,
+    name: str | None,
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    evaluated = _evaluated(project)
+    evaluated["model_name"] = name
+    _write(project, "evaluation.json", evaluated)
+    env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    result = project.cli("report", "--pr", "7", env=env)
+    assert result.code == 2
+    line = one_line_error(result.err)
+    assert f"{project.state / 'evaluation.json'}: results for model " in line
+    assert "podium.yaml's model is 'churn'" in line and "re-run the stages" in line
+    assert not any(out.lstrip().startswith("::warning file") for out in result.out.splitlines())
+    assert github.comments[7] == [] and github.statuses == []
+
+
+def test_a_training_result_for_another_model_is_refused(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    trained = json.loads((project.state / "train.json").read_text())
+    trained["model_name"] = "upsell"
+    _write(project, "train.json", trained)
+    result = project.cli("report", env=actions_env(github, tmp_path))
+    assert result.code == 2
+    assert "train.json: results for model 'upsell'" in one_line_error(result.err)
+    assert github.comments[7] == [] and github.statuses == []
+
+
+def test_the_marker_and_the_mlflow_links_come_from_podium_yaml(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    evaluated = _evaluated(project)
+    evaluated["tracking_uri"] = "https://evil.example/"
+    _write(project, "evaluation.json", evaluated)
+    trained = json.loads((project.state / "train.json").read_text())
+    trained["provenance"] = {
+        "git_commit": "x) [pwned](https://evil.example",
+        "workflow_run": "https://evil.example/run",
+    }
+    _write(project, "train.json", trained)
+    config = project.config()
+    config["registry"] = {"tracking_uri": "https://mlflow.acme.example"}
+    project.write_config(config)
+    env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    assert project.cli("report", "--pr", "7", env=env).code == 0
+    [comment] = github.podium_comments(7)
+    body = comment["body"]
+    assert body.count("<!-- podium-report:") == 1 and body.startswith(report.marker("churn"))
+    assert "evil.example" not in body
+    assert "[challenger v14](https://mlflow.acme.example/#/models/churn/versions/14)" in body
+
+
+def test_a_promotion_result_does_not_reach_a_pull_requests_report(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    """A fork can upload a promotion.json too: under workflow_run nothing was promoted."""
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    _write(project, "promotion.json", {"promoted": True, "champion_version": "14"})
+    env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    assert project.cli("report", "--pr", "7", env=env).code == 0
+    body = github.podium_comments(7)[0]["body"]
+    assert "is the new champion" not in body and "would replace champion" in body
+
+
+def test_five_thousand_fake_metrics_stay_within_a_comment(
+    github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
+) -> None:
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    evaluated = _evaluated(project)
+    evaluated["challenger"]["metrics"].update({f"fake_{i:04d}": 0.5 for i in range(5000)})
+    _write(project, "evaluation.json", evaluated)
+    env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    result = project.cli("report", "--pr", "7", env=env)
+    assert result.code == 0, result.err
+    [comment] = github.podium_comments(7)
+    assert report.size(comment["body"]) <= report.GITHUB_COMMENT_LIMIT
+    assert (
+        "_… and 4,968 metrics more (all of them in `.podium/evaluation.json`)._" in comment["body"]
+    )
+    assert sum(line.startswith("| fake_") for line in comment["body"].splitlines()) <= 40
+    assert report.size(result.out) < report.GITHUB_COMMENT_LIMIT  # the printed report too
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "``<img src=x onerror=alert(1)>``",
+        "[x](https://evil.example) @octocat @org/team #1",
+        "```\n</details>\n<!-- podium-report: churn -->\n::warning::x",
+        "\u202e|\\|" + "x" * 5000,
+    ],
+    ids=["img", "link-mention", "fence-marker-command", "bidi-pipe-long"],
+)
+def test_crafted_results_reach_the_comment_as_text(
+    github: FakeGitHub,
+    reported: Callable[..., Project],
+    tmp_path: Path,
+    value: str,
+) -> None:
+    """A fork's crafted results, every field hostile, through `podium report`: one marker
+    (podium.yaml's), no HTML, no attacker link, no live mention, an unverified label."""
+    from tests.report.test_markdown import _hostile, assert_inert
+
+    github.add_pull(7, head_sha=HEAD)
+    project = reported()
+    for name, payload in _hostile(value).items():
+        payload.pop("model_name", None)
+        if name in {"evaluation", "training"}:
+            payload["model_name"] = "churn"
+        _write(project, {"training": "train.json"}.get(name, f"{name}.json"), payload)
+    env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    result = project.cli("report", "--pr", "7", env=env)
+    assert result.code == 0, result.err
+    [comment] = github.podium_comments(7)
+    own = (f"{github.web_url}/acme/churn/",)  # the repository and its runs, from the event
+    assert_inert(comment["body"], marker=report.marker("churn"), targets=own)
+    assert "Unverified results" in comment["body"]
+    assert [s["state"] for s in github.statuses] == ["failure"]  # its passed is NaN
+    # The printed report (in the privileged job's log) starts no line with a command.
+    assert not any(line.startswith("::warning::") for line in result.out.splitlines())

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from podium import data, gha, importance, results
+from podium import data, delivery, gha, importance, results
+from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
 from podium.gates import decide
-from podium.metrics import latency_ms_per_1k, model_size_mb, predict, score_outputs
-from podium.registry import Registry, Version, now_iso
-from podium.significance import BOOTSTRAPPED, Bootstrap, paired_bootstrap
+from podium.metrics import (
+    BOOTSTRAPPED,
+    latency_ms_per_1k,
+    model_size_mb,
+    predict,
+    primary_metric,
+    score_outputs,
+)
+from podium.registry import Registry, Version, read_feature_types
+from podium.significance import Bootstrap, paired_bootstrap
 from podium.stages import open_registry
-from podium.stages.metrics import of_registry
 
 
 @dataclass
@@ -82,7 +88,7 @@ def evaluate(*, config: Config) -> EvaluationResult:
     champion, champion_run = None, None
     if champion_version is not None:
         champion, champion_run = _score(
-            registry, champion_version, table, config, _feature_types(champion_version)
+            registry, champion_version, table, config, read_feature_types(champion_version.tags)
         )
     bootstrap = _bootstrap(config, challenger_run, champion_run)
     verdict = decide(
@@ -108,7 +114,7 @@ def evaluate(*, config: Config) -> EvaluationResult:
         evaluated_at=now_iso(),
         significance=_describe_bootstrap(bootstrap),
         importance=_importance(config, challenger_run, champion_run),
-        delivery=of_registry(registry).to_dict(),
+        delivery=delivery.of_registry(registry).to_dict(),
     )
     registry.set_version_tags(
         challenger.version,
@@ -129,14 +135,6 @@ def evaluate(*, config: Config) -> EvaluationResult:
     if not verdict.passed:
         raise CheckFailed(f"gates failed: {summary}")
     return outcome
-
-
-def _feature_types(version: Version) -> dict[str, str] | None:
-    try:
-        loaded = json.loads(version.tags.get("podium.features", ""))
-    except ValueError:
-        return None
-    return loaded if isinstance(loaded, dict) else None
 
 
 def _bootstrap(
@@ -165,7 +163,7 @@ def _importance(
         return None
     task = config.model.task
     gated = [g.metric for g in config.gates if g.metric in BOOTSTRAPPED]
-    metric = gated[0] if gated else ("f1" if task == "classification" else "rmse")
+    metric = gated[0] if gated else primary_metric(task)
     rankings: dict[str, Any] = {}
     for role, scoring in (("challenger", challenger), ("champion", champion)):
         if scoring is None:

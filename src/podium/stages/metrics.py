@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from podium.config import Config
-from podium.delivery import WINDOW_DAYS, Delivery, compute
+from podium.delivery import WINDOW_DAYS, Delivery, of_registry
 from podium.errors import InputError
-from podium.registry import Registry
 from podium.stages import open_registry
 
 
@@ -18,17 +17,3 @@ def delivery_metrics(
     if days < 1:
         raise InputError(f"--days {days}: the window must be at least 1 day")
     return of_registry(open_registry(config), days=days, now=now)
-
-
-def of_registry(
-    registry: Registry, *, days: int = WINDOW_DAYS, now: datetime | None = None
-) -> Delivery:
-    """The same, for an open registry (evaluate puts them in the report)."""
-    return compute(
-        model_name=registry.name,
-        events=registry.history(),
-        versions=registry.versions(),
-        champion=registry.champion(),
-        now=now or datetime.now(UTC),
-        window_days=days,
-    )

@@ -13,17 +13,18 @@ Everything that can be bad input is checked before anything is sent.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from podium import __version__, data, gha, monitoring, results
+from podium.clock import now_iso
 from podium.config import Config, TableSource
 from podium.errors import CheckFailed, ConfigError, InputError, PodiumError, ServiceError
-from podium.registry import Registry, Version, now_iso
-from podium.significance import BOOTSTRAPPED
+from podium.metrics import BOOTSTRAPPED
+from podium.registry import Registry, Version, read_feature_types
+from podium.report import monitoring as monitoring_report
 from podium.stages import open_registry
 
 MONITOR = "monitor.json"
@@ -58,9 +59,14 @@ def monitor(
     data_path: str | None = None,
     github_token: str | None = None,
     dispatch_token: str | None = None,
+    comment_author: str | None = None,
 ) -> MonitorResult:
-    """Check production data; write results; alert on GitHub; CheckFailed when crossed."""
+    """Check production data; write results; alert on GitHub; CheckFailed when crossed.
+
+    podium's issue is found by its marker and its author, `comment_author` (default
+    $PODIUM_COMMENT_AUTHOR, else github-actions[bot])."""
     settings = config.monitor
+    env = gha.github_env()
     source, label = _source(config, data_path)
     registry = open_registry(config)
     champion = registry.champion()
@@ -126,9 +132,9 @@ def monitor(
     )
     failure = None
     if not outcome.passed:
-        failure = _alert(config, outcome, github_token, dispatch_token)
-    markdown = _write(config, outcome)
-    gha.summary(markdown)
+        failure = _alert(config, outcome, env, github_token, dispatch_token, comment_author)
+    markdown = _write(config, outcome, env)
+    gha.summary(markdown, full=config.state_dir / MONITOR_REPORT)
     gha.set_output("alert", str(not outcome.passed).lower())
     gha.set_output("issue-url", outcome.issue_url or "")
     if failure is not None:
@@ -150,16 +156,13 @@ def _source(config: Config, data_path: str | None) -> tuple[Path | TableSource, 
 
 
 def _feature_types(champion: Version) -> dict[str, str]:
-    try:
-        types = json.loads(champion.tags.get("podium.features", ""))
-    except ValueError:
-        types = None
-    if not isinstance(types, dict) or not types:
+    types = read_feature_types(champion.tags)
+    if not types:
         raise InputError(
             f"champion v{champion.version} records no feature list (tag podium.features); "
             "retrain and promote it with this podium version"
         )
-    return {str(k): str(v) for k, v in types.items()}
+    return types
 
 
 def _monitored(config: Config) -> list[str]:
@@ -202,14 +205,14 @@ def _drift(
     }
 
 
-def _context(config: Config) -> dict[str, Any]:
-    return {"podium_version": __version__, "run_url": gha.run_url(), "root": str(config.root)}
+def _context(config: Config, env: gha.GitHubEnv) -> dict[str, Any]:
+    return {"podium_version": __version__, "run_url": env.run_url, "root": str(config.root)}
 
 
-def _write(config: Config, outcome: MonitorResult) -> str:
+def _write(config: Config, outcome: MonitorResult, env: gha.GitHubEnv) -> str:
     payload = asdict(outcome)
     results.write(config.state_dir, MONITOR, payload)
-    markdown = monitoring.render(payload, _context(config))
+    markdown = monitoring_report.render(payload, _context(config, env))
     results.write_text(config.state_dir, MONITOR_REPORT, markdown)
     return markdown
 
@@ -217,35 +220,40 @@ def _write(config: Config, outcome: MonitorResult) -> str:
 def _alert(
     config: Config,
     outcome: MonitorResult,
+    env: gha.GitHubEnv,
     github_token: str | None,
     dispatch_token: str | None,
+    comment_author: str | None,
 ) -> PodiumError | None:
     """Open/update the issue and request retraining; the first GitHub failure, if any."""
     settings = config.monitor
     explicit = github_token is not None or dispatch_token is not None
-    if not (gha.in_actions() or explicit):
+    if not (env.in_actions or explicit):
         outcome.skipped.append("not in GitHub Actions: no issue, no dispatch")
         return None
-    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    repository = env.repository or ""
     if not repository:
         return InputError("GITHUB_REPOSITORY is not set: set it to 'owner/name' to alert on GitHub")
     from podium.github import GitHub
 
-    api_url = os.environ.get("GITHUB_API_URL")
+    api_url = env.api_url
     failure: PodiumError | None = None
-    token = github_token or os.environ.get("GITHUB_TOKEN") or ""
+    token = github_token or env.token or ""
     dispatch = dispatch_token or os.environ.get(DISPATCH_TOKEN_ENV) or ""
     if settings.issue and token:
         gha.mask(token)
         try:
-            client = GitHub(token=token, repository=repository, api_url=api_url)
+            author = comment_author or env.comment_author
+            client = GitHub(token=token, repository=repository, api_url=api_url, author=author)
             # The issue shows what will happen next, so render it as if dispatched.
             planned = asdict(outcome) | {"dispatched": settings.dispatch and bool(dispatch)}
-            body = monitoring.render(planned, _context(config))
+            body = monitoring_report.render(planned, _context(config, env))
             posted = client.upsert_issue(
-                monitoring.marker(config.model.name), monitoring.title(planned), body
+                monitoring_report.marker(config.model.name), monitoring_report.title(planned), body
             )
             outcome.issue_url, outcome.issue_created = posted.url, posted.created
+            if warning := posted.unexpected_author(client.author):
+                gha.warning(f"monitoring issue: {warning}")
         except PodiumError as exc:
             failure = exc
     elif settings.issue:

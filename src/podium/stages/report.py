@@ -3,11 +3,15 @@ in GitHub Actions, post it as the PR comment and set the commit status.
 
 The report is written to `.podium/report.md` and the job summary *before* anything is
 sent to GitHub, so a comment that cannot be posted never loses the report.
+
+Under `workflow_run` (podium-pr-comment.yml) the results were uploaded by a pull request's
+run, and a fork's run is the fork's code: the model name, the marker and the MLflow links
+come from podium.yaml, results for another model are refused, the report says a fork's
+results are unverified and the `podium/<model>` status is never `success` from them.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,7 @@ from typing import Any
 from podium import __version__, gha, report, results
 from podium.config import Config
 from podium.errors import InputError, PodiumError, ServiceError
+from podium.report.markdown import is_true, one_line, version_label
 
 
 @dataclass
@@ -24,12 +29,12 @@ class ReportResult:
     in_summary: bool
     comment_url: str | None = None
     comment_created: bool | None = None
-    status: str | None = None  # the commit status podium set: "success" / "failure"
+    status: str | None = None  # the commit status podium set: success / failure / pending
     truncated: bool = False  # the PR comment had to leave sections out
     skipped: str | None = None  # why nothing was posted, when that was expected
 
 
-def _inputs(config: Config, pr: int | None) -> dict[str, Any]:
+def _inputs(config: Config, pr: int | None, env: gha.GitHubEnv) -> dict[str, Any]:
     """What `report.render` needs, read from `.podium/` and the environment."""
     state = config.state_dir
     validation = results.read_optional(state, results.VALIDATION)
@@ -45,28 +50,66 @@ def _inputs(config: Config, pr: int | None) -> dict[str, Any]:
         or str(training.get("version")) != str(evaluation["challenger"]["version"])
     ):
         training = None  # a stale training result must not describe another version
-    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    for name, payload in ((results.EVALUATION, evaluation), (results.TRAINING, training)):
+        _refuse_another_model(config, name, payload)
     context = {
         "podium_version": __version__,
-        "commit": _event_head_sha(pr) or gha.git_commit(config.root),
-        "repository_url": f"{server.rstrip('/')}/{repository}" if server and repository else None,
+        "commit": _event_head_sha(pr, env) or gha.git_commit(config.root, env),
+        "repository_url": env.repository_url,
         # Under workflow_run the results come from the triggering run, not this one.
-        "run_url": str((gha.workflow_run() or {}).get("html_url") or "") or gha.run_url(),
+        "run_url": str((env.workflow_run or {}).get("html_url") or "") or env.run_url,
         "pull_request": pr,
         "root": str(config.root),
+        "fork": _fork(env),
     }
+    # Results handed over by another run (a pull request's) never promoted anything.
+    promotion = None if env.workflow_run else results.read_optional(state, results.PROMOTION)
     return {
         "evaluation": evaluation,
         "training": training,
         "validation": validation,
-        "promotion": results.read_optional(state, results.PROMOTION),
+        "promotion": promotion,
         "context": context,
     }
 
 
+def _refuse_another_model(config: Config, name: str, payload: dict[str, Any] | None) -> None:
+    """Results must be this podium.yaml's model's: another name is exit 2, nothing posted."""
+    if payload is None or payload.get("model_name") == config.model.name:
+        return
+    found = one_line(payload.get("model_name"), 60)  # shown with repr: one line, quoted
+    raise InputError(
+        f"{config.state_dir / name}: results for model {found!r}, but podium.yaml's model is "
+        f"{config.model.name!r}; re-run the stages with this podium.yaml "
+        "(or pass --config for that model's)"
+    )
+
+
+def _fork(env: gha.GitHubEnv) -> str | None:
+    """Under `workflow_run`, the repository the triggering run's code came from, when it is
+    not this one: its results were computed by code this repository never reviewed.
+
+    A payload that does not say (e.g. a deleted fork) counts as a fork.
+    """
+    run = env.workflow_run
+    if run is None:
+        return None
+    head = run.get("head_repository")
+    head_name = head.get("full_name") if isinstance(head, dict) else None
+    base = env.event.get("repository")
+    base_name = base.get("full_name") if isinstance(base, dict) else None
+    base_name = base_name or env.repository
+    if isinstance(head_name, str) and isinstance(base_name, str) and head_name:
+        if head_name.lower() == base_name.lower():
+            return None
+        return head_name
+    return "an unknown repository"
+
+
 def build_report(*, config: Config, pr: int | None = None) -> ReportResult:
     """Render `.podium/` results to `.podium/report.md` (and the job summary in Actions)."""
-    return _build(config, _inputs(config, pr if pr is not None else gha.pr_number()))
+    env = gha.github_env()
+    return _build(config, _inputs(config, pr if pr is not None else env.pr_number, env))
 
 
 def _render(config: Config, inputs: dict[str, Any], limit: int | None = None) -> str:
@@ -74,28 +117,37 @@ def _render(config: Config, inputs: dict[str, Any], limit: int | None = None) ->
         return report.render_data_failure(
             model_name=config.model.name, validation=inputs["validation"], context=inputs["context"]
         )
-    return report.render(**inputs, limit=limit)
+    return report.render(
+        **inputs, model_name=config.model.name, tracking_uri=config.tracking_uri, limit=limit
+    )
 
 
 def _build(config: Config, inputs: dict[str, Any]) -> ReportResult:
     markdown = _render(config, inputs)
     path = results.write_text(config.state_dir, results.REPORT, markdown)
-    in_summary = gha.summary(markdown)
+    in_summary = gha.summary(markdown, full=path)
     return ReportResult(markdown=markdown, path=path, in_summary=in_summary)
 
 
 def publish_report(
-    *, config: Config, github_token: str | None = None, pr: int | None = None
+    *,
+    config: Config,
+    github_token: str | None = None,
+    pr: int | None = None,
+    comment_author: str | None = None,
 ) -> ReportResult:
     """Build the report; in Actions (or with an explicit `pr`) post the PR comment and status.
 
     The comment is podium's one comment for this model on the PR (found by its hidden
-    marker and edited); the status is `podium/<model>` on the PR's head commit.
+    marker and its author, `comment_author` — default $PODIUM_COMMENT_AUTHOR, else
+    github-actions[bot] — and edited); the status is `podium/<model>` on the PR's head
+    commit.
     """
-    number = pr if pr is not None else gha.pr_number()
-    inputs = _inputs(config, number)
+    env = gha.github_env()
+    number = pr if pr is not None else env.pr_number
+    inputs = _inputs(config, number, env)
     built = _build(config, inputs)
-    if not (gha.in_actions() or pr is not None):
+    if not (env.in_actions or pr is not None):
         built.skipped = "not in GitHub Actions"
         return built
 
@@ -103,8 +155,8 @@ def publish_report(
         where = f"{built.path}" + (" and the job summary" if built.in_summary else "")
         return type(error)(f"{error}; the report is kept in {where}")
 
-    token = github_token or os.environ.get("GITHUB_TOKEN") or ""
-    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    token = github_token or env.token or ""
+    repository = env.repository or ""
     if not token:
         if number is None:  # nothing to comment on; a status is a nicety without a token
             gha.warning("no GitHub token (--github-token / GITHUB_TOKEN): commit status not set")
@@ -125,13 +177,16 @@ def publish_report(
 
     try:
         client = GitHub(
-            token=token, repository=repository, api_url=os.environ.get("GITHUB_API_URL")
+            token=token,
+            repository=repository,
+            api_url=env.api_url,
+            author=comment_author or env.comment_author,
         )
     except PodiumError as exc:
         raise kept(exc) from None
     evaluation = inputs["evaluation"]
     model = config.model.name
-    stale = _foreign_results(client, number)
+    stale = _foreign_results(client, number, env)
     if stale:
         gha.warning(stale)
         built.skipped = stale
@@ -143,13 +198,23 @@ def publish_report(
         try:
             posted = client.upsert_comment(number, report.marker(model), body)
             built.comment_url, built.comment_created = posted.url, posted.created
+            if warning := posted.unexpected_author(client.author):
+                gha.warning(f"PR comment: {warning}")
             gha.set_output("comment-url", posted.url)
         except PodiumError as exc:
             failure = exc
     # Same token, same server: after bad credentials or an outage a status would fail too.
     if not isinstance(failure, BadCredentials | ServiceError):
         try:
-            built.status = _set_status(client, config, evaluation, number, built.comment_url)
+            built.status = _set_status(
+                client,
+                config,
+                evaluation,
+                number,
+                built.comment_url,
+                env,
+                fork=inputs["context"]["fork"],
+            )
         except PodiumError as exc:
             failure = failure or exc
     if failure is not None:
@@ -163,34 +228,43 @@ def _set_status(
     evaluation: dict[str, Any] | None,
     pr: int | None,
     comment: str | None,
+    env: gha.GitHubEnv,
+    *,
+    fork: str | None,
 ) -> str | None:
-    sha = _event_head_sha(pr)
+    sha = _event_head_sha(pr, env)
     if sha is None and pr is not None:
         sha = client.pull_head_sha(pr)
-    sha = sha or gha.git_commit(config.root)
+    sha = sha or gha.git_commit(config.root, env)
     if not sha:
         gha.warning("no commit to set the podium status on (GITHUB_SHA is not set)")
         return None
     if evaluation is None:
         state, description = "failure", "the data did not pass validation: nothing was trained"
     else:
-        passed = bool(evaluation.get("passed"))
+        passed = is_true(evaluation.get("passed"))  # NaN, "true" or missing is not a pass
         state = "success" if passed else "failure"
-        version = evaluation["challenger"]["version"]
+        version = version_label(evaluation["challenger"]["version"], plain=True)
         verdict = "promotable" if passed else "not promotable"
-        summary = " ".join(str(evaluation.get("summary", "")).split())
-        description = f"v{version} {verdict}: {summary}"
+        summary = one_line(evaluation.get("summary", ""), 140)
+        description = f"{version} {verdict}: {summary}"
+    if fork is not None:
+        # A fork's run computed these results: they may say anything, so they never make
+        # the status green (a repository may require it); a failure they report stands.
+        if state == "success":
+            state, description = "pending", f"{version} would be promotable"
+        description = f"fork results, unverified: {description}"
     client.set_status(
         sha,
         state=state,
         context=f"podium/{config.model.name}",
         description=description,
-        target_url=comment or gha.run_url(),
+        target_url=comment or env.run_url,
     )
     return state
 
 
-def _foreign_results(client: Any, pr: int | None) -> str | None:
+def _foreign_results(client: Any, pr: int | None, env: gha.GitHubEnv) -> str | None:
     """Under `workflow_run`, why the results must not be posted on PR `pr`, if they must not.
 
     The comment job of a fork PR learns the PR number from the PR run's results, which
@@ -198,7 +272,7 @@ def _foreign_results(client: Any, pr: int | None) -> str | None:
     triggering run built; otherwise (a forged number, or a PR pushed to since) nothing
     is posted: the run for the newer commit will post its own report.
     """
-    run = gha.workflow_run()
+    run = env.workflow_run
     if run is None or pr is None:
         return None
     built = str(run.get("head_sha") or "")
@@ -212,15 +286,15 @@ def _foreign_results(client: Any, pr: int | None) -> str | None:
     )
 
 
-def _event_head_sha(pr: int | None) -> str | None:
+def _event_head_sha(pr: int | None, env: gha.GitHubEnv) -> str | None:
     """The commit the results describe: the triggering run's head under `workflow_run`,
     else the PR's head from the event payload (GITHUB_SHA is a merge commit on PRs)."""
-    run = gha.workflow_run()
+    run = env.workflow_run
     if run is not None:
         sha = run.get("head_sha")
         return sha if isinstance(sha, str) and sha else None
-    pull = gha.event().get("pull_request")
-    if not isinstance(pull, dict) or (pr is not None and pull.get("number") != pr):
+    pull = env.pull_request
+    if pull is None or (pr is not None and pull.get("number") != pr):
         return None
     sha = (pull.get("head") or {}).get("sha")
     return sha if isinstance(sha, str) and sha else None

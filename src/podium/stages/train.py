@@ -8,10 +8,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from podium import __version__, data, drift, gha, modeling, results
+from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import DataError
 from podium.metrics import score
-from podium.registry import now_iso
 from podium.stages import artifact_root, open_registry
 
 

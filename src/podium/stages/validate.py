@@ -9,7 +9,6 @@ trained (no access to the old raw data needed). Everything lands in
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from podium import data, gha, results
 from podium.config import Config
 from podium.errors import CheckFailed
+from podium.registry.tags import read_feature_types
 from podium.stages import open_registry
 
 if TYPE_CHECKING:
@@ -198,24 +198,23 @@ def _drift(
         notes.append(f"drift not measured for features only one side has: {', '.join(one_side)}")
     if changed:
         notes.append(f"drift not measured for features whose type changed: {', '.join(changed)}")
-    share = drift.drifted_share(found)
-    drifted = [f for f in found if f.drifted]
-    over_psi = [f for f in found if settings.max_psi is not None and f.psi > settings.max_psi]
-    too_many = settings.max_drifted_share is not None and share > settings.max_drifted_share
-    passed = not too_many and not over_psi
+    verdict = drift.judge(
+        found, max_drifted_share=settings.max_drifted_share, max_psi=settings.max_psi
+    )
+    drifted = verdict.drifted
     names = ", ".join(f"{f.feature} (PSI {f.psi:.2f})" for f in drifted[:5]) or "none"
     detail = f"{len(drifted)} of {len(found)} features drifted vs v{champion.version}: {names}"
-    if too_many:
+    if verdict.too_many:
         bound = settings.max_drifted_share
-        detail += f"; share {share:.0%} is above drift.max_drifted_share {bound}"
-    if over_psi:
-        worst = max(over_psi, key=lambda f: f.psi)
+        detail += f"; share {verdict.share:.0%} is above drift.max_drifted_share {bound}"
+    worst = verdict.worst
+    if worst is not None:
         detail += f"; {worst.feature} PSI {worst.psi:.2f} is above drift.max_psi {settings.max_psi}"
-    checks.append(Check("drift", passed, detail))
+    checks.append(Check("drift", verdict.passed, detail))
     return {
         "reference_version": champion.version,
-        "passed": passed,
-        "drifted_share": share,
+        "passed": verdict.passed,
+        "drifted_share": verdict.share,
         "max_drifted_share": settings.max_drifted_share,
         "max_psi": settings.max_psi,
         "features": [f.to_dict() for f in found],
@@ -224,10 +223,7 @@ def _drift(
 
 def _champion_columns(tags: dict[str, str], types: dict[str, str], version: str) -> Check:
     """The new data must still carry every column the champion was trained on."""
-    try:
-        needed: dict[str, str] = json.loads(tags.get("podium.features", "{}"))
-    except ValueError:
-        needed = {}
+    needed = read_feature_types(tags) or {}
     if not needed:
         return Check("champion columns", True, f"champion v{version} records no feature list")
     missing = [c for c in needed if c not in types]

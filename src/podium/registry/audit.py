@@ -1,0 +1,91 @@
+"""The audit trail: MLflow keeps no history of alias moves, so podium records its own.
+
+One registered-model tag per champion move, `podium.audit.000001` = the Event as JSON,
+numbered in order. Written under the promotion lock (champion.py), before the alias moves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from podium.registry.tags import AUDIT_PREFIX
+
+if TYPE_CHECKING:
+    from podium.registry.mlflow_store import Registry
+
+
+@dataclass(frozen=True)
+class Event:
+    """One champion move (promotion or rollback), as recorded in the audit trail."""
+
+    seq: int
+    action: str  # "promote" | "rollback"
+    version: str
+    previous: str | None
+    actor: str
+    at: str
+    reason: str
+    commit: str | None = None
+    run_url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "action": self.action,
+            "version": self.version,
+            "previous": self.previous,
+            "actor": self.actor,
+            "at": self.at,
+            "reason": self.reason,
+            "commit": self.commit,
+            "run_url": self.run_url,
+        }
+
+
+def tag_name(seq: int) -> str:
+    """The registered-model tag that holds event number `seq`."""
+    return f"{AUDIT_PREFIX}{seq:06d}"
+
+
+def history(registry: Registry) -> list[Event]:
+    """Every recorded champion move of the model, oldest first; empty before the first."""
+    model = registry.registered_model(registry.name, "reading the audit trail")
+    return parse(model.tags) if model is not None else []
+
+
+def parse(tags: dict[str, str]) -> list[Event]:
+    """The events among a registered model's tags, in order; unreadable ones skipped."""
+    events = []
+    for key, value in tags.items():
+        if key.startswith(AUDIT_PREFIX):
+            try:
+                events.append(Event(**json.loads(value)))
+            except (ValueError, TypeError):
+                continue  # a hand-edited tag must not break the trail
+    return sorted(events, key=lambda e: e.seq)
+
+
+def record(registry: Registry, event: Event) -> None:
+    """Write one event into the trail (the caller holds the promotion lock)."""
+    registry.set_model_tag(
+        tag_name(event.seq), json.dumps(event.to_dict()), "recording the audit event"
+    )
+
+
+def previous_champion(events: list[Event], current: str | None) -> str | None:
+    """The champion before the current one, replaying the trail as a stack.
+
+    Promotions push; a rollback to a version already on the stack pops back to it, so
+    rolling back twice walks back two champions instead of flip-flopping.
+    """
+    stack: list[str] = []
+    for event in events:
+        if event.action == "rollback" and event.version in stack:
+            del stack[stack.index(event.version) + 1 :]
+        else:
+            stack.append(event.version)
+    if current is not None and stack and stack[-1] == current:
+        stack.pop()
+    return stack[-1] if stack else None

@@ -1,0 +1,457 @@
+"""The MLflow adapter: the only module that talks to MLflow.
+
+`Registry` is one registered model in one MLflow store (a tracking server, or a local
+sqlite file): its versions, the `champion` alias, tags, runs and artifacts, as small
+operations that translate MLflow's failures into podium's errors. The promotion lock
+(lock.py), the audit trail (audit.py) and the compare-and-set champion move
+(champion.py) are built on these operations, outside this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from podium.errors import ConfigError, InputError, ServiceError
+from podium.registry import env
+from podium.registry.tags import CHAMPION
+
+if TYPE_CHECKING:
+    from podium.registry.audit import Event
+
+T = TypeVar("T")
+
+NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST"})
+# Asking for a version or an alias that is not there: some stores answer "invalid".
+NO_SUCH_VERSION = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
+
+
+class Busy(ServiceError):
+    """The store asked to be retried later (sqlite "database is locked", HTTP 503).
+
+    Raised like any ServiceError (same message, exit 3); the lock catches it to retry.
+    """
+
+
+@dataclass(frozen=True)
+class Version:
+    name: str
+    version: str
+    run_id: str | None
+    source: str
+    tags: dict[str, str] = field(default_factory=dict)
+    created_ms: int | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered model as the lock and the audit trail see it: its tags and birth."""
+
+    name: str
+    tags: dict[str, str]
+    created_ms: int
+
+
+class Registry:
+    """One registered model in one MLflow tracking/registry server."""
+
+    def __init__(self, tracking_uri: str, model_name: str) -> None:
+        env.quiet_mlflow()
+        if tracking_uri.startswith("sqlite:///"):
+            Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        from mlflow.tracking import MlflowClient
+
+        self.tracking_uri = tracking_uri
+        self.name = model_name
+        self._activate()
+        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        self._checked = False
+
+    def _activate(self) -> None:
+        """Point MLflow's fluent API (runs, log_model, load_model) at this store.
+
+        mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI, which podium reads
+        as the user's override: restore it, or every project opened later in the same
+        process would silently use this one's registry.
+        """
+        import mlflow
+
+        saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    # -- error translation -------------------------------------------------------
+    @contextmanager
+    def translated(self, what: str) -> Iterator[None]:
+        """MLflow failures inside become podium's: ServiceError (exit 3), ConfigError (2)."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            yield
+        except MlflowException as exc:
+            raise self._translate(what, exc) from None
+        except OSError as exc:  # requests' ConnectionError is an OSError
+            raise self._unreachable(what, str(exc)) from None
+
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run one MLflow call; turn transport failures into ServiceError (exit 3)."""
+        with self.translated(what):
+            return fn()
+
+    def find(
+        self, what: str, fn: Callable[[], T], *, none_when: Collection[str] = NOT_FOUND
+    ) -> T | None:
+        """Like `call`, but None when MLflow answers with one of the `none_when` error codes
+        (by default: the thing does not exist)."""
+        from mlflow.exceptions import MlflowException
+
+        with self.translated(what):
+            try:
+                return fn()
+            except MlflowException as exc:
+                if _code(exc) in none_when:
+                    return None
+                raise
+
+    def _translate(self, what: str, exc: Exception) -> Exception:
+        error = self._classify(what, exc)
+        if _transient(exc) and isinstance(error, ServiceError):
+            return Busy(str(error))
+        return error
+
+    def _classify(self, what: str, exc: Exception) -> Exception:
+        text = str(exc)
+        code = _code(exc)
+        # Match the HTTP status MLflow reports, not any "401" in the text (a port number…).
+        denied = re.search(r"error code (401|403)\b", text) is not None
+        if denied or code in {"UNAUTHENTICATED", "PERMISSION_DENIED"}:
+            return ConfigError(
+                f"MLflow at {self.tracking_uri} refused {what} (not authorised); set "
+                "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
+            )
+        if "not in a valid JSON format" in text:  # a proxy, a login page, another service
+            return ServiceError(
+                f"MLflow at {self.tracking_uri}: {what} failed: the answer is not MLflow's "
+                "REST API; check that MLFLOW_TRACKING_URI points at an MLflow tracking server"
+            )
+        transport = (
+            "Max retries exceeded",
+            "Connection refused",
+            "Failed to establish",
+            "API request to",
+            "timed out",
+            "Name or service not known",
+        )
+        if any(t in text for t in transport):
+            return self._unreachable(what, text)
+        return ServiceError(f"MLflow at {self.tracking_uri}: {what} failed: {_short(exc)}")
+
+    def _unreachable(self, what: str, text: str) -> ServiceError:
+        """One line: which server, what failed, why in a few words, what to check."""
+        reasons = (
+            ("Connection refused", "connection refused"),
+            ("too many 5", "it kept answering with server errors"),
+            ("too many 429", "it kept answering 429 Too Many Requests"),
+            ("timed out", "no answer within MLFLOW_HTTP_REQUEST_TIMEOUT"),
+            ("Name or service not known", "unknown host name"),
+            ("Temporary failure in name resolution", "host name did not resolve"),
+        )
+        why = next((short for needle, short in reasons if needle in text), _short(text))
+        return ServiceError(
+            f"MLflow at {self.tracking_uri}: {what} failed after {env.http_max_retries()} "
+            f"retries ({why}); check MLFLOW_TRACKING_URI and that the server is up"
+        )
+
+    def check_reachable(self) -> None:
+        """Fail fast (exit 3) when the tracking server cannot be reached."""
+        if self._checked:
+            return
+        self.call("connecting", lambda: self.client.search_experiments(max_results=1))
+        self._checked = True
+
+    # -- experiments and training --------------------------------------------------
+    def experiment_id(self, name: str, artifact_root: Path | None) -> str:
+        """Get or create the experiment; local stores keep artifacts next to the db."""
+        existing = self.call(
+            "reading the experiment", lambda: self.client.get_experiment_by_name(name)
+        )
+        if existing is not None:
+            if existing.lifecycle_stage == "deleted":
+                raise ConfigError(
+                    f"MLflow experiment '{name}' is deleted; restore it or set "
+                    "registry.experiment in podium.yaml to another name"
+                )
+            return str(existing.experiment_id)
+        location = artifact_root.as_uri() if artifact_root is not None else None
+        created = self.find(
+            "creating the experiment",
+            lambda: self.client.create_experiment(name, artifact_location=location),
+            none_when={"RESOURCE_ALREADY_EXISTS"},  # lost a race: read the winner's
+        )
+        if created is not None:
+            return str(created)
+        found = self.client.get_experiment_by_name(name)
+        assert found is not None
+        return str(found.experiment_id)
+
+    def log_candidate(
+        self,
+        *,
+        experiment_id: str,
+        model: Any,
+        example: Any,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        run_tags: dict[str, str],
+        version_tags: dict[str, str],
+        artifacts: dict[str, Any],
+    ) -> tuple[str, Version]:
+        """Log one training run with its model and register it as a new version."""
+        import math
+
+        import mlflow
+        import sklearn
+        from mlflow.models import infer_signature
+
+        def log() -> tuple[str, Version]:
+            with mlflow.start_run(experiment_id=experiment_id, tags=run_tags) as run:
+                mlflow.log_params({k: _param(v) for k, v in params.items()})
+                finite = {k: v for k, v in metrics.items() if not math.isnan(v)}
+                if finite:
+                    mlflow.log_metrics(finite)
+                for name, payload in artifacts.items():
+                    mlflow.log_dict(payload, name)
+                signature = infer_signature(example, model.predict(example))
+                info = mlflow.sklearn.log_model(
+                    model,
+                    name="model",
+                    signature=signature,
+                    input_example=example,
+                    serialization_format="cloudpickle",
+                    # Given explicitly: inference would spend seconds in a subprocess.
+                    pip_requirements=[f"scikit-learn=={sklearn.__version__}", "cloudpickle"],
+                )
+                mv = self.client.create_model_version(
+                    self.name,
+                    source=info.model_uri,
+                    run_id=run.info.run_id,
+                    tags=version_tags,
+                    # A tracking server only accepts a `models:/m-…` source with its id.
+                    model_id=info.model_id,
+                )
+                return run.info.run_id, _version(mv)
+
+        self._ensure_registered_model()
+        self._activate()
+        return self.call("logging the training run", log)
+
+    def _ensure_registered_model(self) -> None:
+        if self.registered_model(self.name, "reading the registered model") is None:
+            # False: created meanwhile by someone else, which is just as good.
+            self.create_model(
+                self.name,
+                "registering the model",
+                description="Managed by podium: champion = @champion alias.",
+            )
+
+    # -- versions and the champion alias -----------------------------------------------
+    def get_version(self, version: str) -> Version:
+        """A model version by number; InputError (exit 2) naming it when unknown."""
+        mv = self.find(
+            f"reading version {version}",
+            lambda: self.client.get_model_version(self.name, str(version)),
+            none_when=NO_SUCH_VERSION,
+        )
+        if mv is None:
+            known = ", ".join(v.version for v in self.versions()[-10:]) or "none"
+            raise InputError(
+                f"model '{self.name}' has no version '{version}' (known: {known}); "
+                "pick one from `podium history` or the MLflow UI"
+            )
+        return _version(mv)
+
+    def versions(self) -> list[Version]:
+        """Every version of the model, oldest first; empty before the first registration."""
+        found = self.find(
+            "listing versions", lambda: self.client.search_model_versions(f"name='{self.name}'")
+        )
+        return sorted((_version(mv) for mv in found or []), key=lambda v: int(v.version))
+
+    def champion(self) -> Version | None:
+        """The version behind `@champion`, or None when there is none yet."""
+        mv = self.find(
+            "reading @champion",
+            lambda: self.client.get_model_version_by_alias(self.name, CHAMPION),
+            none_when=NO_SUCH_VERSION,
+        )
+        return None if mv is None else _version(mv)
+
+    def set_champion(self, version: str) -> None:
+        """Point `@champion` at `version` (no checks: see champion.move for the protocol)."""
+        self.call(
+            "moving @champion",
+            lambda: self.client.set_registered_model_alias(self.name, CHAMPION, version),
+        )
+
+    def set_version_tags(self, version: str, tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            self.call(
+                "tagging the model version",
+                functools.partial(
+                    self.client.set_model_version_tag, self.name, version, key, value
+                ),
+            )
+
+    def load_model(self, version: Version) -> Any:
+        import mlflow
+
+        self._activate()
+        return self.call(
+            f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri)
+        )
+
+    # -- runs and their artifacts ----------------------------------------------------
+    def run_json(self, run_id: str, path: str) -> dict[str, Any] | None:
+        """A JSON artifact of a run (e.g. `podium/profile.json`); None when never logged."""
+        import mlflow
+
+        folder = path.rpartition("/")[0] or None
+        listed = self.call(
+            "listing run artifacts", lambda: self.client.list_artifacts(run_id, folder)
+        )
+        if not any(item.path == path for item in listed):
+            return None
+        loaded = self.call(
+            f"reading {path}", lambda: mlflow.artifacts.load_dict(f"runs:/{run_id}/{path}")
+        )
+        return loaded if isinstance(loaded, dict) else None
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
+        import math
+
+        from mlflow.entities import Metric
+
+        stamp = int(time.time() * 1000)
+        batch = [Metric(k, v, stamp, 0) for k, v in metrics.items() if not math.isnan(v)]
+        if batch:
+            self.call("logging metrics", lambda: self.client.log_batch(run_id, metrics=batch))
+
+    def run_metrics(self, run_id: str) -> dict[str, float]:
+        """The latest value of every metric logged on a run (e.g. `eval_roc_auc`)."""
+        run = self.call("reading the run", lambda: self.client.get_run(run_id))
+        return {str(k): float(v) for k, v in run.data.metrics.items()}
+
+    def log_json(self, run_id: str, payload: dict[str, Any], path: str) -> None:
+        """Attach a JSON artifact (e.g. `podium/importance.json`) to an existing run."""
+        self.call(f"logging {path}", lambda: self.client.log_dict(run_id, payload, path))
+
+    # -- registered models by name: what the lock and the audit trail are made of -----
+    def registered_model(self, name: str, what: str) -> ModelEntry | None:
+        """The registered model `name`, or None when there is none (Busy: retry later)."""
+        found = self.find(what, lambda: self.client.get_registered_model(name))
+        if found is None:
+            return None
+        return ModelEntry(
+            name=found.name, tags=dict(found.tags or {}), created_ms=found.creation_timestamp or 0
+        )
+
+    def create_model(
+        self, name: str, what: str, *, description: str, tags: dict[str, str] | None = None
+    ) -> bool:
+        """Create the registered model `name` — atomic, names are unique in every store.
+
+        False when the name is taken. sqlite may also answer "does not exist" when it saw
+        the name taken, then read it back after its holder deleted it: taken too.
+        """
+        created = self.find(
+            what,
+            lambda: self.client.create_registered_model(name, tags=tags, description=description),
+            none_when={"RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST"},
+        )
+        return created is not None
+
+    def delete_model(self, name: str, what: str) -> None:
+        self.call(what, lambda: self.client.delete_registered_model(name))
+
+    def set_model_tag(self, key: str, value: str, what: str) -> None:
+        """Tag this registered model (not one of its versions)."""
+        self.call(what, lambda: self.client.set_registered_model_tag(self.name, key, value))
+
+    # -- champion moves (implemented in audit.py and champion.py) ----------------------
+    def history(self) -> list[Event]:
+        """Every champion move, oldest first: the audit trail."""
+        from podium.registry import audit
+
+        return audit.history(self)
+
+    def move_champion(
+        self,
+        *,
+        action: str,
+        version: str,
+        expected: str | None,
+        actor: str,
+        reason: str,
+        commit: str | None,
+        run_url: str | None,
+    ) -> Event:
+        """Compare-and-set `@champion` from `expected` to `version`, audited (champion.move)."""
+        from podium.registry import champion
+
+        return champion.move(
+            self,
+            action=action,
+            version=version,
+            expected=expected,
+            actor=actor,
+            reason=reason,
+            commit=commit,
+            run_url=run_url,
+        )
+
+
+def _version(mv: Any) -> Version:
+    return Version(
+        name=mv.name,
+        version=str(mv.version),
+        run_id=mv.run_id,
+        source=mv.source,
+        tags=dict(mv.tags or {}),
+        created_ms=mv.creation_timestamp,
+    )
+
+
+def _code(exc: Exception) -> str:
+    return str(getattr(exc, "error_code", ""))
+
+
+def _transient(exc: Exception) -> bool:
+    """A busy store (sqlite "database is locked") or a server that asks to retry later."""
+    return _code(exc) == "TEMPORARILY_UNAVAILABLE" or "database is locked" in str(exc)
+
+
+def _short(exc: BaseException | str) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] + ("…" if len(text) > 200 else "")
+
+
+def _param(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text[:6000]

@@ -1,0 +1,60 @@
+"""Every name podium writes into MLflow: the alias, and the `podium.*` tags.
+
+Model-version tags are how one stage hands facts to a later one (train → evaluate,
+validate, monitor) and how `podium metrics` reads delivery history, so each name is
+spelled once, here. The feature list has exactly one parser: `read_feature_types`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+CHAMPION = "champion"  # the registered model's alias: the serving model
+
+# -- registered-model tags -----------------------------------------------------------
+AUDIT_PREFIX = "podium.audit."  # + 6-digit seq = one champion move, as JSON (audit.py)
+LOCK_HOLDER = "podium.lock.holder"  # on the lock model (lock.py)
+LOCK_SINCE = "podium.lock.since"
+
+# -- model-version tags written by train -----------------------------------------------
+CANDIDATE = "podium.candidate"
+TASK = "podium.task"
+FEATURES = "podium.features"  # JSON object: column → kind, as in the training data
+PODIUM_VERSION = "podium.version"  # the podium release that trained it (not a model version)
+TRAIN_SHA256 = "podium.train_sha256"
+EVAL_SHA256 = "podium.eval_sha256"
+TRAIN_ROWS = "podium.train_rows"
+EVAL_ROWS = "podium.eval_rows"
+PROVENANCE_PREFIX = "podium."  # + each key of gha.provenance(): git_commit, pr, ref, …
+PR = PROVENANCE_PREFIX + "pr"
+
+# -- model-version tags written by evaluate --------------------------------------------
+VERDICT = "podium.verdict"  # "passed" | "failed"
+EVALUATED_AGAINST = "podium.evaluated_against"  # champion version, "" when none
+EVALUATED_AT = "podium.evaluated_at"
+
+# -- model-version tags written when @champion moves -------------------------------------
+CHAMPION_SINCE = "podium.champion_since"
+CHAMPION_BY = "podium.champion_by"
+CHAMPION_REASON = "podium.champion_reason"
+CHAMPION_ACTION = "podium.champion_action"
+CHAMPION_COMMIT = "podium.champion_commit"
+PREVIOUS_CHAMPION = "podium.previous_champion"
+RETIRED_AT = "podium.retired_at"
+RETIRED_BY_VERSION = "podium.retired_by_version"
+
+
+def read_feature_types(tags: Mapping[str, str]) -> dict[str, str] | None:
+    """The columns (name → kind) a model version was trained on, from its `podium.features`.
+
+    None when the tag is missing, is not JSON or is not a JSON object (a version trained
+    by an older podium, or a hand-edited tag); each caller decides what that means.
+    """
+    try:
+        loaded = json.loads(tags.get(FEATURES, ""))
+    except ValueError:
+        return None
+    if not isinstance(loaded, dict):
+        return None
+    return {str(column): str(kind) for column, kind in loaded.items()}

@@ -1,0 +1,684 @@
+"""The comparison report: a pure function from stage results to GitHub-flavoured markdown.
+
+No I/O here: `render` takes the `.podium/*.json` payloads (as dicts) and context, and
+returns text, so the report is testable without a server and identical locally and in CI.
+
+The report is a list of sections (headline, gates table, chart, collapsed details,
+footer). When a size limit is given (a GitHub comment holds 65,536 characters) whole
+sections are dropped from the end, never cut in the middle, and a note says where the
+full report is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from podium import delivery, importance
+from podium.metrics import METRICS
+from podium.report.markdown import (
+    MAX_ROWS,
+    Section,
+    as_float,
+    chart_label,
+    code,
+    count,
+    cut,
+    delta,
+    details,
+    finite,
+    is_true,
+    join,
+    link,
+    more,
+    num,
+    one_line,
+    plural,
+    size,
+    text,
+    version_label,
+)
+from podium.report.sections import (
+    better,
+    data_sections,
+    higher_is_better,
+    metric_label,
+    metric_title,
+    rows_of,
+    shown_path,
+    status_line,
+)
+
+MARKER = "<!-- podium-report: {name} -->"
+EVALUATION_FILE = ".podium/evaluation.json"
+
+# A commit as podium links it: hex only, so a commit from the results cannot change the link.
+_COMMIT = re.compile("[0-9a-f]{7,64}")
+
+# Chart only metrics that share a 0..1 scale, so bars are comparable on one axis.
+_UNIT_SCALE = tuple(name for name, m in METRICS.items() if m.zero_to_one)
+
+# Colours of the chart's two series: readable on GitHub's light and dark themes.
+_CHAMPION_COLOUR, _CHALLENGER_COLOUR = "#8b949e", "#2f81f7"
+
+
+def marker(model_name: str) -> str:
+    """The hidden marker that identifies podium's comment for one model.
+
+    `model_name` is podium.yaml's (validated: letters, digits, '.', '_', '-'), never a
+    name from the results: a result file must not choose which comment podium edits.
+    """
+    return MARKER.format(name=model_name)
+
+
+def _interval(check: Mapping[str, Any] | None) -> str | None:
+    """'95% CI +0.004 … +0.020' from a check's bootstrap interval, if it has one."""
+    interval = (check or {}).get("interval")
+    if not isinstance(interval, Mapping):
+        return None
+    low, high = interval.get("low"), interval.get("high")
+    if not (finite(low) and finite(high)):
+        return None
+    level = as_float(interval.get("confidence")) or 0.95
+    return f"{level:.0%} CI {delta(low)} … {delta(high)}"
+
+
+# ------------------------------------------------------------------------------ headline
+
+
+def headline(
+    evaluation: Mapping[str, Any],
+    promotion: Mapping[str, Any] | None,
+    *,
+    model_name: str,
+    plain: bool = False,
+) -> tuple[str, str]:
+    """(title line, one-sentence verdict) for the top of the report; `plain`: for a terminal.
+
+    `model_name` is podium.yaml's: the results do not name the model in the report.
+    """
+    say = _plain_text if plain else text
+
+    def strong(words: str) -> str:
+        return words if plain else f"**{words}**"
+
+    name = say(model_name)
+    chal = strong(version_label(evaluation["challenger"]["version"], plain=plain))
+    champion = evaluation.get("champion")
+    champ = version_label(champion["version"], plain=plain) if champion else None
+    passed = is_true(evaluation.get("passed"))
+    why = _why(evaluation, say)
+    if promotion and is_true(promotion.get("promoted")):
+        was = f" (was {champ})" if champ else " (first champion)"
+        return (
+            f"✅ podium · {name} — challenger {chal} is the new champion{was}",
+            f"{strong('Promoted')} — {why}.",
+        )
+    if passed:
+        if champ:
+            title = f"🏆 podium · {name} — challenger {chal} would replace champion {strong(champ)}"
+        else:
+            title = f"🏆 podium · {name} — challenger {chal} would become the first champion"
+        return title, f"{strong('Promotable')} — {why}."
+    against = f" champion {strong(champ)}" if champ else " its gates"
+    return (
+        f"❌ podium · {name} — challenger {chal} does not beat{against}",
+        f"{strong('Not promotable')} — {why}.",
+    )
+
+
+def _plain_text(value: Any) -> str:
+    return one_line(value)
+
+
+def _why(evaluation: Mapping[str, Any], say: Callable[[Any], str]) -> str:
+    """The verdict's reason in one sentence: the gates' summary plus the headline metric."""
+    summary = say(evaluation.get("summary", "")).rstrip(".") or "no gate was evaluated"
+    if not is_true(evaluation.get("passed")):
+        return summary
+    checks = evaluation.get("checks") or []
+    if not checks:
+        return summary
+    first = checks[0]
+    metric = str(first.get("metric"))
+    chal, champ = first.get("challenger"), first.get("champion")
+    if finite(chal) and finite(champ):
+        gained = better(metric, chal, champ)
+        verb = "improves" if gained else ("is unchanged" if gained is None else "changes")
+        by = "" if gained is None else f" by {delta(float(chal) - float(champ))}"
+        ci = _interval(first)
+        detail = f"{ci}; " if ci else ""
+        return f"{summary}; {say(metric)} {verb}{by} ({detail}{num(champ)} → {num(chal)})"
+    if finite(chal):
+        return f"{summary}; {say(metric)} {num(chal)}"
+    return summary
+
+
+# ------------------------------------------------------------------------- gates and chart
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One metric of the gates table, before it is written as markdown or plain text."""
+
+    name: str
+    champion: str
+    challenger: str
+    delta: str
+    gate: str | None  # None: no gate on this metric
+    passed: bool | None
+    winner: str | None  # "challenger" / "champion": whose value is the better one
+
+
+def _rows(evaluation: Mapping[str, Any], *, plain: bool) -> tuple[str, str, list[_Row]]:
+    """(champion header, challenger header, rows): gated metrics first, then the rest."""
+    challenger = evaluation["challenger"]
+    champion = evaluation.get("champion")
+    chal_metrics: dict[str, Any] = challenger.get("metrics") or {}
+    champ_metrics: dict[str, Any] = (champion or {}).get("metrics") or {}
+    checks: dict[str, dict[str, Any]] = {}
+    for c in evaluation.get("checks", []):  # two gates on one metric share its row
+        seen = checks.get(c["metric"])
+        checks[c["metric"]] = (
+            dict(c)
+            if seen is None
+            else {
+                **seen,
+                "bound": f"{seen['bound']}; {c['bound']}",
+                "passed": is_true(seen["passed"]) and is_true(c["passed"]),
+            }
+        )
+    known = [m for m in METRICS if m in chal_metrics and m not in checks]
+    extra = [m for m in chal_metrics if m not in METRICS and m not in checks]
+    rows = []
+    for name in [*checks, *known, *extra]:
+        chal_value = chal_metrics.get(name)
+        champ_value = champ_metrics.get(name)
+        difference = (
+            as_float(chal_value) - as_float(champ_value)
+            if finite(chal_value) and finite(champ_value)
+            else None
+        )
+        check = checks.get(name)
+        ci = _interval(check) if difference is not None else None
+        winner = {True: "challenger", False: "champion", None: None}[
+            better(name, chal_value, champ_value)
+        ]
+        rows.append(
+            _Row(
+                name=name,
+                champion=num(champ_value),
+                challenger=num(chal_value),
+                delta=f"{delta(difference)} ({ci})" if ci else delta(difference),
+                gate=str(check["bound"]) if check else None,
+                passed=is_true(check["passed"]) if check else None,
+                winner=winner,
+            )
+        )
+    champ_head = "champion"
+    if champion:
+        champ_head += " " + version_label(champion["version"], plain=plain)
+    return champ_head, f"challenger {version_label(challenger['version'], plain=plain)}", rows
+
+
+def metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
+    """The gates table in markdown: the better value in bold, a mark per gated metric.
+
+    At most `MAX_ROWS` rows (failed gates kept first when rows are left out).
+    """
+    champ_head, chal_head, rows = _rows(evaluation, plain=False)
+    total = len(rows)
+    if total > MAX_ROWS:
+        rows = sorted(rows, key=lambda row: row.passed is not False)[:MAX_ROWS]
+    lines = [
+        f"| metric | {champ_head} | {chal_head} | Δ | gate | |",
+        "|---|---:|---:|---:|---|:-:|",
+    ]
+    for row in rows:
+        chal_text = f"**{row.challenger}**" if row.winner == "challenger" else row.challenger
+        champ_text = f"**{row.champion}**" if row.winner == "champion" else row.champion
+        gate = text(row.gate) if row.gate is not None else "—"
+        mark = "" if row.passed is None else ("✅" if row.passed else "❌")
+        lines.append(
+            f"| {metric_label(row.name)} | {champ_text} | {chal_text} | {row.delta} "
+            f"| {gate} | {mark} |"
+        )
+    return lines + more(len(rows), total, "metric", EVALUATION_FILE)
+
+
+def metrics_table_text(evaluation: Mapping[str, Any]) -> list[str]:
+    """The gates table as aligned plain text for a terminal (`podium evaluate`)."""
+    champ_head, chal_head, rows = _rows(evaluation, plain=True)
+    table = [["metric", champ_head, chal_head, "Δ", "gate", ""]]
+    for row in rows:
+        mark = "" if row.passed is None else ("✓" if row.passed else "✗")
+        label = one_line(metric_title(row.name))
+        gate = one_line(row.gate) if row.gate is not None else "—"
+        table.append([label, row.champion, row.challenger, row.delta, gate, mark])
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    right = {1, 2, 3}  # numbers are right-aligned
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(padded).rstrip()
+
+    return [line(table[0]), *(line(cells) for cells in table[1:])]
+
+
+def _chart(evaluation: Mapping[str, Any]) -> list[str]:
+    """Champion vs challenger as a Mermaid bar chart (GitHub renders it; no image host).
+
+    Mermaid's xychart draws every bar series at the same position, so two series would
+    hide each other. Each metric gets two slots instead, one per model, and each series
+    sits below the axis (-1: not drawn) in the other's slot; a 0 would still show as a
+    sliver. Bars are horizontal so that the labels never overlap, on a 0..1 axis so that
+    no difference is exaggerated.
+    """
+    challenger = evaluation["challenger"]
+    champion = evaluation.get("champion")
+    chal_metrics: dict[str, Any] = challenger.get("metrics") or {}
+    champ_metrics: dict[str, Any] = (champion or {}).get("metrics") or {}
+
+    def charted(value: Any) -> bool:
+        return finite(value) and 0.0 <= float(value) <= 1.0
+
+    names = [
+        m
+        for m in _UNIT_SCALE
+        if charted(chal_metrics.get(m)) and (not champion or charted(champ_metrics.get(m)))
+    ]
+    if not names:
+        return []
+    chal = version_label(challenger["version"], plain=True)
+    palette = f"{_CHAMPION_COLOUR}, {_CHALLENGER_COLOUR}" if champion else _CHALLENGER_COLOUR
+    init = {"themeVariables": {"xyChart": {"plotColorPalette": palette}}}
+    lines = ["```mermaid", f"%%{{init: {json.dumps(init)}}}%%", "xychart-beta horizontal"]
+
+    def bar(values: list[float]) -> str:
+        return "    bar [" + ", ".join("-1" if v < 0 else f"{v:.4f}" for v in values) + "]"
+
+    if champion:
+        champ = version_label(champion["version"], plain=True)
+        labels = [label for m in names for label in (f"{m} {champ}", f"{m} {chal}")]
+        lines += [
+            f"    title {chart_label(f'champion {champ} (grey) vs challenger {chal} (blue)')}",
+            f"    x-axis [{', '.join(chart_label(label) for label in labels)}]",
+            '    y-axis "score" 0 --> 1',
+            bar([v for m in names for v in (float(champ_metrics[m]), -1.0)]),
+            bar([v for m in names for v in (-1.0, float(chal_metrics[m]))]),
+        ]
+    else:
+        lines += [
+            f"    title {chart_label(f'challenger {chal} (no champion yet)')}",
+            f"    x-axis [{', '.join(chart_label(m) for m in names)}]",
+            '    y-axis "score" 0 --> 1',
+            bar([float(chal_metrics[m]) for m in names]),
+        ]
+    lines.append("```")
+    return lines
+
+
+def _rankings(
+    evaluation: Mapping[str, Any],
+) -> tuple[Mapping[str, Any], list[dict[str, Any]], bool] | None:
+    """(challenger's ranking, its features with champion ranks, has a champion ranking)."""
+    found = evaluation.get("importance")
+    if not isinstance(found, Mapping):
+        return None
+    challenger = found.get("challenger")
+    if not isinstance(challenger, Mapping) or not challenger.get("features"):
+        return None
+    champion = found.get("champion")
+    champion_features = champion.get("features") if isinstance(champion, Mapping) else None
+    compared = importance.compare(challenger["features"], champion_features)
+    return challenger, compared, champion_features is not None
+
+
+def _importance_what(ranking: Mapping[str, Any]) -> str:
+    metric = str(ranking.get("metric", ""))
+    moved = "drop" if higher_is_better(metric) else "rise"
+    return f"{moved} in {text(metric)} when shuffled"
+
+
+def _importance_line(evaluation: Mapping[str, Any]) -> str | None:
+    """'Top features: `tenure_months` (rose from 4th to 1st) · …' under the verdict."""
+    found = _rankings(evaluation)
+    if found is None:
+        return None
+    ranking, compared, _ = found
+    parts = []
+    for item in compared[:3]:
+        change = f" ({text(item['change'])})" if item.get("change") else ""
+        parts.append(f"{code(item['feature'])}{change}")
+    return f"Top features ({_importance_what(ranking)}): " + " · ".join(parts) + "."
+
+
+def _importance(evaluation: Mapping[str, Any]) -> list[str]:
+    found = _rankings(evaluation)
+    if found is None:
+        return []
+    ranking, compared, with_champion = found
+    champion = evaluation.get("champion") or {}
+    version = version_label(evaluation["challenger"]["version"])
+    summary = (
+        f"Feature importance of challenger {version} — {_importance_what(ranking)}, "
+        f"{plural(count(ranking.get('rows')), 'row')} × {count(ranking.get('repeats'))} "
+        "shuffles"
+    )
+    head = "| rank | feature | importance |"
+    rule = "|---:|---|---:|"
+    if with_champion:
+        head += f" champion {version_label(champion.get('version', '?'))} | change |"
+        rule += "---:|---|"
+    body = [head, rule]
+    for item in compared[:MAX_ROWS]:
+        row = (
+            f"| {count(item.get('rank'))} | {code(item['feature'])} "
+            f"| {num(item.get('importance'))} ± {num(item.get('std'))} |"
+        )
+        if with_champion:
+            old = item.get("champion_rank")
+            row += f" {importance.ordinal(count(old)) if old else '—'} | {text(item['change'])} |"
+        body.append(row)
+    if len(compared) > MAX_ROWS:
+        body += ["", f"_… and {plural(len(compared) - MAX_ROWS, 'feature')} more._"]
+    return details(summary, body)
+
+
+def _training(training: Mapping[str, Any], root: str | None) -> list[str]:
+    summary = (
+        f"Challenger {version_label(training['version'])}: {text(training.get('estimator', ''))}, "
+        f"{plural(len(training.get('feature_types') or {}), 'feature')}, trained in "
+        f"{as_float(training.get('fit_seconds')):.1f} s"
+    )
+    body = []
+    for label in ("train", "eval"):
+        data = training.get(label) or {}
+        if data:
+            body.append(
+                f"- {label} data: {code(shown_path(data.get('path', '?'), root))} — "
+                f"{rows_of(data)}, sha256 {code(str(data.get('sha256', ''))[:12])}"
+            )
+    return details(summary, body)
+
+
+# ---------------------------------------------------------------------------------- links
+
+
+def _public_base(tracking_uri: str) -> str | None:
+    """The tracking server's web address, without credentials; None if not http(s)."""
+    parts = urlsplit(tracking_uri)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def _without_credentials(uri: str) -> str:
+    """A non-web registry URI as it may be shown (e.g. `postgresql://host/db`, no password)."""
+    try:
+        parts = urlsplit(uri)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return uri.rsplit("@", 1)[-1]
+    if not (parts.username or parts.password):
+        return uri
+    netloc = (host or "") + (f":{port}" if port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _run_link(base: str, run_id: Any, experiment_id: Any) -> str:
+    run = quote(one_line(run_id, 100), safe="")
+    if experiment_id:
+        return f"{base}/#/experiments/{quote(one_line(experiment_id, 100), safe='')}/runs/{run}"
+    return f"{base}/#/runs/{run}"
+
+
+def _version_link(base: str, name: str, version: Any) -> str:
+    return (
+        f"{base}/#/models/{quote(name, safe='')}/versions/{quote(one_line(version, 40), safe='')}"
+    )
+
+
+def _model_links(base: str, name: str, role: str, model: Mapping[str, Any], experiment: Any) -> str:
+    """'[challenger v14](version page) ([run](run page))' in the MLflow UI.
+
+    `base` and `name` are podium.yaml's; the version and run id from the results are only
+    path segments (percent-encoded) under that server.
+    """
+    version = model["version"]
+    shown = link(f"{role} {version_label(version)}", _version_link(base, name, version))
+    if model.get("run_id"):
+        shown += f" ({link('run', _run_link(base, model['run_id'], experiment))})"
+    return shown
+
+
+def _commit_link(context: Mapping[str, Any], commit: Any) -> str | None:
+    """'commit [`a1b2c3d`](…/commit/a1b2c3d…)' under this repository; None for a non-commit."""
+    if not (isinstance(commit, str) and _COMMIT.fullmatch(commit)):
+        return None
+    shown = code(commit[:7])
+    repo_url = context.get("repository_url")
+    return "commit " + (link(shown, f"{repo_url}/commit/{commit}") if repo_url else shown)
+
+
+def _footer(
+    evaluation: Mapping[str, Any],
+    training: Mapping[str, Any] | None,
+    promotion: Mapping[str, Any] | None,
+    context: Mapping[str, Any],
+    *,
+    model_name: str,
+    tracking_uri: str,
+) -> str:
+    parts = []
+    provenance = (training or {}).get("provenance") or {}
+    commit = _commit_link(context, context.get("commit") or provenance.get("git_commit"))
+    if commit:
+        parts.append(commit)
+    # Only the context's run: a workflow-run URL in the results would be a link they chose.
+    run = context.get("run_url")
+    if run:
+        parts.append(link("workflow run", run))
+    base = _public_base(tracking_uri)
+    challenger = evaluation["challenger"]
+    champion = evaluation.get("champion")
+    if base:
+        experiment = (training or {}).get("experiment_id")
+        links = [_model_links(base, model_name, "challenger", challenger, experiment)]
+        if champion:
+            links.append(_model_links(base, model_name, "champion", champion, None))
+        parts.append("MLflow: " + " · ".join(links))
+    elif tracking_uri:
+        parts.append(f"registry {code(_without_credentials(tracking_uri))}")
+    parts.append(f"podium {text(context.get('podium_version', ''))}".strip())
+    if context.get("pull_request"):
+        parts.append("not promoted from pull requests: merge to main to promote")
+    elif promotion is not None and not is_true(promotion.get("promoted")):
+        parts.append(f"not promoted: {text(promotion.get('reason'))}")
+    return "<sub>" + " · ".join(parts) + "</sub>"
+
+
+def unverified_note(fork: Any) -> list[str]:
+    """The warning on results a fork's own workflow run computed (and could have forged)."""
+    return [
+        "> [!WARNING]",
+        f"> **Unverified results** — computed by the fork's own workflow run ({code(fork)}), "
+        "not by this repository: podium only shows what that run uploaded, and podium's "
+        "commit status is never a success from them. The gates are checked for real once "
+        "the change is merged and trained on the default branch.",
+    ]
+
+
+# --------------------------------------------------------------------------------- render
+
+
+def _sections(
+    evaluation: Mapping[str, Any],
+    training: Mapping[str, Any] | None,
+    validation: Mapping[str, Any] | None,
+    promotion: Mapping[str, Any] | None,
+    context: Mapping[str, Any],
+    *,
+    model_name: str,
+    tracking_uri: str,
+) -> list[Section]:
+    title, verdict = headline(evaluation, promotion, model_name=model_name)
+    top = [marker(model_name), f"### {title}", ""]
+    if context.get("fork"):
+        top += [*unverified_note(context["fork"]), ""]
+    top.append(verdict)
+    status = status_line(validation)
+    if status:
+        top += ["", status]
+    features = _importance_line(evaluation)
+    if features:
+        top += ["", features]
+    if evaluation.get("gates_are_default"):
+        top += [
+            "",
+            "_No gates in podium.yaml: the default gate applies "
+            "(the primary metric must not regress)._",
+        ]
+    champion = evaluation.get("champion")
+    if champion and champion.get("error"):
+        top += [
+            "",
+            f"_Champion {version_label(champion['version'])} could not be scored: "
+            f"{text(champion['error'])}_",
+        ]
+    sections = [
+        Section("verdict", "\n".join(top), optional=False),
+        Section("gates", "\n".join(metrics_table(evaluation)), optional=False),
+    ]
+    chart = _chart(evaluation)
+    if chart:
+        sections.append(Section("chart", "\n".join(chart), optional=True))
+    explained = _importance(evaluation)
+    if explained:
+        sections.append(Section("feature importance", "\n".join(explained), optional=True))
+    root = str(context["root"]) if context.get("root") else None
+    if validation:
+        sections += data_sections(validation, optional=True, root=root)
+    if training:
+        sections.append(Section("training", "\n".join(_training(training, root)), True))
+    found = evaluation.get("delivery")
+    if isinstance(found, Mapping):
+        line = f"<sub>{text(delivery.summary(dict(found)))}.</sub>"
+        sections.append(Section("delivery", line, optional=False))
+    footer = _footer(
+        evaluation,
+        training,
+        promotion,
+        context,
+        model_name=model_name,
+        tracking_uri=tracking_uri,
+    )
+    sections.append(Section("footer", footer, False))
+    return sections
+
+
+def render_data_failure(
+    *,
+    model_name: str,
+    validation: Mapping[str, Any],
+    context: Mapping[str, Any] | None = None,
+) -> str:
+    """The report when the data failed validation, so nothing was trained or compared.
+
+    Same marker as `render`: on a pull request it replaces (or becomes) the one comment.
+    """
+    context = context or {}
+    root = str(context["root"]) if context.get("root") else None
+    failed = [c for c in validation.get("checks") or [] if not is_true(c.get("passed"))]
+    why = "; ".join(text(c.get("detail")) for c in failed[:3]) or "see the checks below"
+    top = [
+        marker(model_name),
+        f"### ❌ podium · {text(model_name)} — the data did not pass validation",
+        "",
+    ]
+    if context.get("fork"):
+        top += [*unverified_note(context["fork"]), ""]
+    top.append(f"**Not trained** — {why}.")
+    status = status_line(validation)
+    if status:
+        top += ["", status]
+    sections = [
+        Section("verdict", "\n".join(top), optional=False),
+        *data_sections(validation, optional=False, root=root),
+    ]
+    parts = []
+    commit = context.get("commit")
+    if isinstance(commit, str) and _COMMIT.fullmatch(commit):
+        parts.append(f"commit {code(commit[:7])}")
+    run = context.get("run_url")
+    if run:
+        parts.append(link("workflow run", run))
+    parts.append(f"podium {text(context.get('podium_version', ''))}".strip())
+    parts.append("fix the data (or the expectation suite) and push again")
+    sections.append(Section("footer", "<sub>" + " · ".join(parts) + "</sub>", False))
+    return join(sections)
+
+
+def _truncation_note(dropped: Sequence[str], context: Mapping[str, Any]) -> str:
+    run = context.get("run_url")
+    where = f"the {link('job summary', run)}" if run else "the job summary"
+    return (
+        f"> [!NOTE]\n> Shortened to fit a GitHub comment ({', '.join(dropped)} left out): "
+        f"the full report is in {where} and in `.podium/report.md`."
+    )
+
+
+def render(
+    *,
+    model_name: str,
+    tracking_uri: str,
+    evaluation: Mapping[str, Any],
+    training: Mapping[str, Any] | None = None,
+    validation: Mapping[str, Any] | None = None,
+    promotion: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+    limit: int | None = None,
+) -> str:
+    """The full markdown report (with its hidden marker on the first line).
+
+    `model_name` and `tracking_uri` are podium.yaml's: the marker, the title and the
+    MLflow links name this repository's things, whatever the results say. With
+    `context["fork"]` (the fork's `owner/name`) the report says its results are
+    unverified. With `limit`, the result is at most `limit` characters (as GitHub counts
+    them): optional sections are left out from the end, whole, and a note says so.
+    """
+    context = context or {}
+    sections = _sections(
+        evaluation,
+        training,
+        validation,
+        promotion,
+        context,
+        model_name=model_name,
+        tracking_uri=tracking_uri,
+    )
+    full = join(sections)
+    if limit is None or size(full) <= limit:
+        return full
+    *body, footer = sections
+    dropped: list[str] = []
+    while any(s.optional for s in body):
+        index = max(i for i, s in enumerate(body) if s.optional)
+        dropped.insert(0, body.pop(index).name)
+        notice = Section("note", _truncation_note(dropped, context), False)
+        candidate = join([*body, notice, footer])
+        if size(candidate) <= limit:
+            return candidate
+    # Even the required sections are too long (e.g. thousands of gates): keep whole lines.
+    note = _truncation_note([*dropped, "table rows"], context)
+    tail = f"\n\n{note}\n\n{footer.text}\n"
+    head = cut(join(body), limit - size(tail))
+    return head + tail

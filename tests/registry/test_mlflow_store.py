@@ -1,0 +1,157 @@
+"""The MLflow adapter against failing tracking servers: one line, the right exit code.
+
+Real sockets on loopback: a closed port, and a small HTTP server that answers badly on
+purpose. MLflow's HTTP backoff is set to zero (MLFLOW_HTTP_REQUEST_BACKOFF_*): the
+retries still happen and are counted, without sleeping through them; the defaults
+podium sets for real runs are asserted in test_env.py.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import Project
+from tests.mlflow_server import free_port
+
+NO_BACKOFF = {"MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0", "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0"}
+
+
+class _BadMlflow(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.requests: list[str] = []
+        super().__init__(("127.0.0.1", 0), _BadHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _BadHandler(http.server.BaseHTTPRequestHandler):
+    server: _BadMlflow
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.requests.append(f"{self.command} {self.path}")
+        if self.server.mode == "hang":
+            time.sleep(3)
+            return
+        status, body = {
+            "500": (500, b"<html><h1>Internal Server Error</h1></html>"),
+            "garbage": (200, b"<html><body>Please log in</body></html>"),
+            "401": (401, b'{"error_code": "UNAUTHENTICATED", "message": "bad credentials"}'),
+        }[self.server.mode]
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def bad_mlflow() -> Iterator[Callable[[str], _BadMlflow]]:
+    started: list[_BadMlflow] = []
+
+    def start(mode: str) -> _BadMlflow:
+        server = _BadMlflow(mode)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+def _fails_in_one_line(result: Any, url: str) -> str:
+    assert result.code == 3, (result.code, result.out, result.err)
+    message = result.err.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in message, message
+    assert message.startswith(f"podium: MLflow at {url}: ")
+    return message
+
+
+def test_unreachable_server_exits_3_after_bounded_retries(
+    make_project: Callable[..., Project], record_property: Callable[[str, object], None]
+) -> None:
+    project = make_project(seeded=False)  # no local store, to see that none is created
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    started = time.monotonic()
+    result = project.cli("train", env={"MLFLOW_TRACKING_URI": url, **NO_BACKOFF})
+    elapsed = time.monotonic() - started
+    record_property("seconds", round(elapsed, 1))
+    message = _fails_in_one_line(result, url)
+    assert "after 3 retries (connection refused)" in message
+    assert "check MLFLOW_TRACKING_URI" in message
+    # Retried (without backoff here: the real one, ≈0+2+4 s, is test_env's), then gave up.
+    assert elapsed < 30, elapsed
+    # Nothing half-done: no stage result, no local registry created instead.
+    assert not (project.state / "train.json").exists()
+    assert not (project.state / "mlflow.db").exists()
+
+
+def test_server_answering_500_exits_3_after_retries(
+    project: Project, bad_mlflow: Callable[[str], _BadMlflow]
+) -> None:
+    server = bad_mlflow("500")
+    started = time.monotonic()
+    result = project.cli("history", env={"MLFLOW_TRACKING_URI": server.url, **NO_BACKOFF})
+    elapsed = time.monotonic() - started
+    message = _fails_in_one_line(result, server.url)
+    assert "it kept answering with server errors" in message
+    assert len(server.requests) == 1 + 3, server.requests  # the call and its 3 retries
+    assert elapsed < 30, elapsed
+
+
+def test_server_answering_garbage_exits_3_without_pointless_retries(
+    project: Project, bad_mlflow: Callable[[str], _BadMlflow]
+) -> None:
+    server = bad_mlflow("garbage")
+    result = project.cli("train", env={"MLFLOW_TRACKING_URI": server.url})
+    message = _fails_in_one_line(result, server.url)
+    assert "not MLflow's REST API" in message
+    assert len(server.requests) == 1
+    assert not (project.state / "train.json").exists()
+
+
+def test_server_that_never_answers_times_out(
+    project: Project, bad_mlflow: Callable[[str], _BadMlflow]
+) -> None:
+    server = bad_mlflow("hang")
+    env = {
+        **NO_BACKOFF,
+        "MLFLOW_TRACKING_URI": server.url,
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": "1",
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    }
+    started = time.monotonic()
+    result = project.cli("history", env=env)
+    message = _fails_in_one_line(result, server.url)
+    assert "after 1 retries (no answer within MLFLOW_HTTP_REQUEST_TIMEOUT)" in message
+    assert len(server.requests) == 2
+    assert time.monotonic() - started < 15
+
+
+def test_refused_credentials_are_bad_input_naming_the_env_vars(
+    project: Project, bad_mlflow: Callable[[str], _BadMlflow]
+) -> None:
+    server = bad_mlflow("401")
+    result = project.cli("history", env={"MLFLOW_TRACKING_URI": server.url})
+    assert result.code == 2, result.err
+    message = result.err.strip()
+    assert len(message.splitlines()) == 1
+    assert server.url in message and "MLFLOW_TRACKING_TOKEN" in message

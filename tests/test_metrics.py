@@ -1,0 +1,105 @@
+"""The metric table against what scoring and the bootstrap actually do, on real models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from podium.metrics import (
+    BOOTSTRAPPED,
+    METRICS,
+    improvement,
+    metric_names_for,
+    predict,
+    primary_metric,
+    score_outputs,
+)
+from podium.report.sections import higher_is_better, metric_title
+from podium.significance import paired_bootstrap
+
+TASKS = ("classification", "regression")
+
+
+def _data(task: str) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    signal = 2 * x["a"] - x["b"]
+    if task == "classification":
+        return x, (signal + rng.normal(scale=0.5, size=400) > 0).astype(int)
+    return x, 50 + 10 * signal + rng.normal(scale=2, size=400)
+
+
+def _good_and_baseline(task: str) -> tuple[object, object, pd.DataFrame, pd.Series]:
+    """A model that learned the signal and one that predicts the prior, fitted on the data."""
+    x, y = _data(task)
+    if task == "classification":
+        good: object = LogisticRegression().fit(x, y)
+        baseline: object = DummyClassifier(strategy="prior").fit(x, y)
+    else:
+        good = LinearRegression().fit(x, y)
+        baseline = DummyRegressor().fit(x, y)
+    return good, baseline, x, y
+
+
+@pytest.mark.parametrize(("task", "expected"), [("classification", "f1"), ("regression", "rmse")])
+def test_each_task_has_one_primary_metric_and_the_bootstrap_can_test_it(
+    task: str, expected: str
+) -> None:
+    primaries = [m.name for m in METRICS.values() if m.primary and task in m.tasks]
+    assert primaries == [expected] == [primary_metric(task)]
+    assert expected in BOOTSTRAPPED
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_directions_agree_with_the_scores(task: str) -> None:
+    # A model that learned the signal beats one that predicts the prior on every metric,
+    # so `improvement` (signed by the table's direction) is positive for each of them.
+    good, baseline, x, y = _good_and_baseline(task)
+    good_scores = score_outputs(predict(good, x, task), y, task)
+    baseline_scores = score_outputs(predict(baseline, x, task), y, task)
+    assert set(good_scores) == metric_names_for(task) & BOOTSTRAPPED
+    for name, value in good_scores.items():
+        assert improvement(name, value, baseline_scores[name]) > 0, name
+        assert higher_is_better(name) is METRICS[name].higher_is_better
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_charted_metrics_lie_on_a_zero_to_one_scale_and_are_better_higher(task: str) -> None:
+    good, _, x, y = _good_and_baseline(task)
+    scores = score_outputs(predict(good, x, task), y, task)
+    charted = [m for m in METRICS.values() if m.zero_to_one and task in m.tasks]
+    assert charted
+    for metric in charted:
+        assert 0.0 <= scores[metric.name] <= 1.0, metric.name
+        assert metric.higher_is_better and metric.unit == ""
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_the_bootstrap_resamples_exactly_the_metrics_the_table_says(task: str) -> None:
+    good, baseline, x, y = _good_and_baseline(task)
+    names = sorted(metric_names_for(task))
+    found = paired_bootstrap(
+        names,
+        task=task,
+        target=y,
+        challenger=predict(good, x, task),
+        champion=predict(baseline, x, task),
+        resamples=50,
+    )
+    assert set(found.intervals) == {n for n in names if METRICS[n].bootstrapped}
+    assert found.skipped == {
+        n: "measured once, not per evaluation row" for n in names if not METRICS[n].bootstrapped
+    }
+
+
+def test_measured_once_metrics_carry_their_unit_in_the_short_label() -> None:
+    once = {m.name: m for m in METRICS.values() if not m.bootstrapped}
+    assert set(once) == {"latency_ms", "model_size_mb"}
+    assert all(m.unit and not m.zero_to_one and not m.higher_is_better for m in once.values())
+    assert metric_title("latency_ms") == "latency (ms / 1k rows)"
+    assert metric_title("model_size_mb") == "model size (MB)"
+    assert metric_title("roc_auc") == "roc_auc"
+    assert metric_title("custom_score") == "custom_score"  # not in the table: as named
