@@ -17,8 +17,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podium import report
+from podium.results import Evaluation, Promotion, Training, Validation
 
 GOLDEN = Path(__file__).parent / "golden"
+
+MODELS = {
+    "evaluation": Evaluation,
+    "training": Training,
+    "validation": Validation,
+    "promotion": Promotion,
+}
+
+
+def typed(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The dict fixtures below (the files' JSON), each validated into its result model."""
+    return {
+        key: MODELS[key].model_validate(value) if key in MODELS and value is not None else value
+        for key, value in inputs.items()
+    }
+
+
+def render(**inputs: Any) -> str:
+    """`report.render` of dict fixtures."""
+    return report.render(**typed(inputs))
 
 
 def evaluation(**overrides: Any) -> dict[str, Any]:
@@ -328,7 +349,7 @@ CASES: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_render_matches_the_golden_file(case: str) -> None:
-    rendered = report.render(**copy.deepcopy(CASES[case]))
+    rendered = render(**copy.deepcopy(CASES[case]))
     golden = GOLDEN / f"report_{case}.md"
     if os.environ.get("PODIUM_UPDATE_GOLDEN"):
         golden.parent.mkdir(exist_ok=True)
@@ -338,14 +359,14 @@ def test_render_matches_the_golden_file(case: str) -> None:
 
 
 def test_render_is_pure_and_deterministic() -> None:
-    inputs = copy.deepcopy(CASES["promotable_pr"])
+    inputs = typed(copy.deepcopy(CASES["promotable_pr"]))
     before = copy.deepcopy(inputs)
     assert report.render(**inputs) == report.render(**inputs)
-    assert inputs == before  # the payloads are not modified
+    assert inputs == before  # the results are not modified
 
 
 def test_the_verdict_says_why_in_one_sentence() -> None:
-    text = report.render(**copy.deepcopy(CASES["promotable_pr"]))
+    text = render(**copy.deepcopy(CASES["promotable_pr"]))
     lines = text.splitlines()
     assert lines[0] == "<!-- podium-report: churn-classifier -->"
     assert lines[1].startswith(
@@ -357,7 +378,7 @@ def test_the_verdict_says_why_in_one_sentence() -> None:
     assert lines[5].startswith("Validation: data checks 2/2 passed · expectations 3/3 passed")
     assert "drift: 1 of 2 features drifted (`tenure_months`, PSI 0.210)" in lines[5]
 
-    failing = report.render(evaluation=_failing())
+    failing = render(evaluation=_failing())
     assert (
         "❌ podium · churn-classifier — challenger **v14** does not beat champion **v12**"
         in failing
@@ -370,7 +391,7 @@ def test_the_verdict_says_why_in_one_sentence() -> None:
 
 def test_links_point_at_the_mlflow_server_without_credentials() -> None:
     secret = evaluation(tracking_uri="https://user:s3cret@mlflow.example.com:8443/prefix/")
-    text = report.render(evaluation=secret, training=training(), context=CONTEXT)
+    text = render(evaluation=secret, training=training(), context=CONTEXT)
     assert "s3cret" not in text and "user:" not in text
     base = "https://mlflow.example.com:8443/prefix/#/"
     assert (
@@ -382,7 +403,7 @@ def test_links_point_at_the_mlflow_server_without_credentials() -> None:
     assert f"[champion v12]({champion_page}) ([run]({champion_run}))" in text
     assert "[`a1b2c3d`](https://github.com/acme/churn/commit/a1b2c3d4e5f6" in text
     assert "not promoted from pull requests: merge to main to promote" in text
-    local = report.render(evaluation=_first_champion())
+    local = render(evaluation=_first_champion())
     assert "MLflow [" not in local and "registry `sqlite:////repo/.podium/mlflow.db`" in local
 
 
@@ -390,7 +411,7 @@ def test_user_text_cannot_break_tables_or_details() -> None:
     hostile = validation()
     hostile["drift"]["features"][0]["feature"] = "a|b</details><script>x</script>`"
     hostile["checks"][0]["detail"] = "pipe | and\nnewline <b>bold</b>"
-    text = report.render(evaluation=evaluation(), validation=hostile)
+    text = render(evaluation=evaluation(), validation=hostile)
     from markdown_it import MarkdownIt
 
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
@@ -403,7 +424,7 @@ def test_user_text_cannot_break_tables_or_details() -> None:
 
 
 def test_the_chart_sets_bars_side_by_side_on_an_honest_axis() -> None:
-    text = report.render(**copy.deepcopy(CASES["promotable_pr"]))
+    text = render(**copy.deepcopy(CASES["promotable_pr"]))
     chart = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert "xychart-beta horizontal" in chart
     assert '    y-axis "score" 0 --> 1' in chart
@@ -416,7 +437,7 @@ def test_the_chart_sets_bars_side_by_side_on_an_honest_axis() -> None:
     assert champion[:4] == [0.8612, -1, 0.8151, -1]
     assert challenger[:4] == [-1, 0.8731, -1, 0.8224]
     # Regression: a negative R² cannot sit on a 0..1 axis, so there is no chart at all.
-    assert "```mermaid" not in report.render(evaluation=_regression())
+    assert "```mermaid" not in render(evaluation=_regression())
 
 
 def test_failed_expectations_come_first_with_examples() -> None:
@@ -434,7 +455,7 @@ def test_failed_expectations_come_first_with_examples() -> None:
         }
     )
     data["expectations"].update(passed=False, evaluated=4, failed=1)
-    text = report.render(evaluation=evaluation(), validation=data)
+    text = render(evaluation=evaluation(), validation=data)
     block = text.split("<summary>Expectations ❌ 3/4 passed", 1)[1]
     first_row = next(line for line in block.splitlines() if line.startswith("| eval"))
     assert "❌" in first_row and "e.g. `-1`, `430`" in first_row
@@ -442,7 +463,7 @@ def test_failed_expectations_come_first_with_examples() -> None:
 
 
 def test_expectations_say_the_suite_relative_to_the_repository_and_observed_in_words() -> None:
-    rendered = report.render(**copy.deepcopy(CASES["promotable_pr"]))
+    rendered = render(**copy.deepcopy(CASES["promotable_pr"]))
     assert "passed (expectations/churn.json)</summary>" in rendered
     assert "/repo/expectations" not in rendered
     assert "| `age` | values between 0 and 120 | 0 of 48,210 unexpected | ✅ |" in rendered
@@ -462,10 +483,10 @@ def _big() -> dict[str, Any]:
 
 def test_an_oversized_report_is_cut_at_a_section_boundary() -> None:
     inputs = _big()
-    full = report.render(**inputs)
+    full = render(**inputs)
     # 40 drift rows × ~300 characters: shrink the limit so that drift cannot fit.
     limit = report.size(full) - 5000
-    cut = report.render(**inputs, limit=limit)
+    cut = render(**inputs, limit=limit)
     assert report.size(cut) <= limit
     assert cut.startswith("<!-- podium-report: churn-classifier -->")
     assert "| roc_auc |" in cut and "```mermaid" in cut  # required + early sections stay
@@ -479,7 +500,7 @@ def test_an_oversized_report_is_cut_at_a_section_boundary() -> None:
 @settings(max_examples=40, deadline=None)
 @given(limit=st.integers(min_value=1500, max_value=40_000))
 def test_any_limit_gives_a_well_formed_report_within_it(limit: int) -> None:
-    cut = report.render(**_big(), limit=limit)
+    cut = render(**_big(), limit=limit)
     assert report.size(cut) <= limit
     assert cut.count("<details>") == cut.count("</details>")
     assert cut.count("```") % 2 == 0
@@ -522,7 +543,7 @@ def _tables(tokens: list[Any]) -> list[list[int]]:
 def test_the_report_is_well_formed_github_markdown(case: str) -> None:
     from markdown_it import MarkdownIt
 
-    text = report.render(**copy.deepcopy(CASES[case]))
+    text = render(**copy.deepcopy(CASES[case]))
     tokens = _parse(text)
     tables = _tables(tokens)
     assert tables, "the gates table must render as a table"
@@ -546,8 +567,6 @@ def test_the_report_is_well_formed_github_markdown(case: str) -> None:
 
 
 def test_two_gates_on_one_metric_share_a_row_and_both_must_pass() -> None:
-    from podium.report import render
-
     evaluation = {
         "model_name": "m",
         "tracking_uri": "sqlite:///x.db",
@@ -605,7 +624,7 @@ def test_a_data_failure_report_says_why_nothing_was_trained() -> None:
 
     text = render_data_failure(
         model_name="churn-classifier",
-        validation=failed_validation(),
+        validation=Validation.model_validate(failed_validation()),
         context={"podium_version": "9.9", "commit": "a1b2c3d4e5", "run_url": "https://ci/run/1"},
     )
     assert text.startswith(marker("churn-classifier") + "\n")  # same comment as a full report
@@ -617,11 +636,11 @@ def test_a_data_failure_report_says_why_nothing_was_trained() -> None:
 
 
 def test_the_cli_gates_table_is_plain_aligned_text() -> None:
-    lines = report.metrics_table_text(evaluation())
+    lines = report.metrics_table_text(Evaluation.model_validate(evaluation()))
     assert not any("**" in line or "|" in line for line in lines)
     assert lines[0].split()[:1] == ["metric"] and "challenger v14" in lines[0]
     # every value column starts at the same offset on every row
     start = lines[0].index("Δ")
     assert all(len(line) >= start for line in lines[1:])
-    title, verdict = report.headline(evaluation(), None, plain=True)
+    title, verdict = report.headline(Evaluation.model_validate(evaluation()), None, plain=True)
     assert "**" not in title + verdict and "&amp;" not in title

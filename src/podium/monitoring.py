@@ -9,16 +9,19 @@ The report and the issue are rendered by `podium.report.monitoring`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from podium.metrics import METRICS, improvement
+
+if TYPE_CHECKING:
+    from podium.results import Drift, MetricComparison
 
 TOLERANCE = 1e-12
 
 
 def assess(
     *,
-    drift: Mapping[str, Any] | None,
+    drift: Drift | None,
     live: Mapping[str, float],
     reference: Mapping[str, float],
     labelled_rows: int,
@@ -27,28 +30,30 @@ def assess(
     max_psi: float | None,
     max_metric_drop: float,
     min_labelled_rows: int,
-) -> tuple[list[str], list[dict[str, Any]], list[str]]:
+) -> tuple[list[str], list[MetricComparison], list[str]]:
     """(alerts, metric comparisons, notes): an empty alert list means healthy."""
+    from podium.results import MetricComparison
+
     alerts: list[str] = []
     notes: list[str] = []
     if drift is not None:
-        features = list(drift.get("features") or [])
-        drifted = [f for f in features if f.get("drifted")]
+        features = drift.features
+        drifted = [f for f in features if f.drifted]
         share = len(drifted) / len(features) if features else 0.0
         if max_drifted_share is not None and share > max_drifted_share + TOLERANCE:
-            names = ", ".join(str(f["feature"]) for f in drifted[:5])
+            names = ", ".join(f.feature for f in drifted[:5])
             alerts.append(
                 f"{len(drifted)} of {len(features)} features drifted ({names}): share "
                 f"{share:.0%} is above monitor.max_drifted_share {max_drifted_share:g}"
             )
-        over = [f for f in features if max_psi is not None and f.get("psi", 0) > max_psi]
+        over = [f for f in features if max_psi is not None and (f.psi or 0.0) > max_psi]
         if over:
-            worst = max(over, key=lambda f: float(f["psi"]))
+            worst = max(over, key=lambda f: f.psi or 0.0)
             alerts.append(
-                f"{worst['feature']} PSI {float(worst['psi']):.2f} is above monitor.max_psi "
+                f"{worst.feature} PSI {worst.psi or 0.0:.2f} is above monitor.max_psi "
                 f"{max_psi:g}" + (f" (and {len(over) - 1} more)" if len(over) > 1 else "")
             )
-    comparisons: list[dict[str, Any]] = []
+    comparisons: list[MetricComparison] = []
     if labelled_rows and labelled_rows < min_labelled_rows:
         notes.append(
             f"only {labelled_rows} rows have outcomes (monitor.min_labelled_rows is "
@@ -56,18 +61,19 @@ def assess(
         )
     for name in metrics if labelled_rows else []:
         value, before = live.get(name), reference.get(name)
-        row: dict[str, Any] = {"metric": name, "live": value, "champion": before}
         if value is None or before is None or value != value or before != before:
-            row.update(drop=None, alert=False)
+            comparisons.append(
+                MetricComparison(metric=name, live=value, champion=before, drop=None, alert=False)
+            )
             if before is None:
                 notes.append(f"the champion has no recorded evaluation {name} to compare with")
-            comparisons.append(row)
             continue
         drop = -improvement(name, value, before)  # positive: worse than at evaluation
         judged = labelled_rows >= min_labelled_rows
         alert = judged and drop > max_metric_drop + TOLERANCE
-        row.update(drop=drop, alert=alert)
-        comparisons.append(row)
+        comparisons.append(
+            MetricComparison(metric=name, live=value, champion=before, drop=drop, alert=alert)
+        )
         if alert:
             better = "higher" if METRICS[name].higher_is_better else "lower"
             alerts.append(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from podium import report
+from podium.results import Evaluation, Training, Validation
 from tests.conftest import Project
 from tests.github_fake import FakeGitHub, serve
 from tests.test_report import evaluation, training, validation
@@ -49,9 +49,9 @@ def reported(make_project: Callable[..., Project]) -> Callable[..., Project]:
                 {**features[0], "feature": f"f{i:03d}_" + "x" * drift_name_length}
                 for i in range(60)
             ]
-        (state / "evaluation.json").write_text(json.dumps(evaluated))
-        (state / "train.json").write_text(json.dumps(trained))
-        (state / "validation.json").write_text(json.dumps(checked))
+        Evaluation.model_validate(evaluated).save(state)
+        Training.model_validate(trained).save(state)
+        Validation.model_validate(checked).save(state)
         return project
 
     return factory
@@ -120,9 +120,9 @@ def test_a_rerun_edits_the_same_comment(
     project = reported()
     env = actions_env(github, tmp_path)
     assert project.cli("report", env=env).code == 0
-    evaluated = json.loads((project.state / "evaluation.json").read_text())
-    evaluated["challenger"]["version"] = "15"
-    (project.state / "evaluation.json").write_text(json.dumps(evaluated))
+    evaluated = Evaluation.load(project.state, needed_by="test")
+    evaluated.challenger.version = "15"
+    evaluated.save(project.state)
     second = project.cli("report", env=env)
     assert second.code == 0, second.err
     [comment] = github.podium_comments(7)
@@ -317,13 +317,10 @@ def test_the_comment_body_matches_the_renderer(reported: Callable[..., Project])
     project = reported()
     assert project.cli("report").code == 0
     state = project.state
-    payloads = {
-        name: json.loads((state / f"{file}.json").read_text())
-        for name, file in (("evaluation", "evaluation"), ("training", "train"))
-    }
     expected = report.render(
-        **copy.deepcopy(payloads),
-        validation=json.loads((state / "validation.json").read_text()),
+        evaluation=Evaluation.load(state, needed_by="test"),
+        training=Training.load(state, needed_by="test"),
+        validation=Validation.load(state, needed_by="test"),
         context={"podium_version": __import__("podium").__version__, "root": str(project.root)},
     )
     assert (state / "report.md").read_text() == expected
@@ -387,7 +384,7 @@ def test_a_pr_whose_data_failed_validation_still_gets_its_comment_and_a_failure_
 
     project = make_project()
     project.state.mkdir(parents=True, exist_ok=True)
-    (project.state / "validation.json").write_text(json.dumps(failed_validation()))
+    Validation.model_validate(failed_validation()).save(project.state)
     github.add_pull(7, head_sha=HEAD)
     result = project.cli("report", env=actions_env(github, tmp_path))
     assert result.code == 0, result.err
@@ -403,6 +400,6 @@ def test_without_evaluation_a_passed_validation_still_asks_for_evaluate(
 
     project = make_project()
     project.state.mkdir(parents=True, exist_ok=True)
-    (project.state / "validation.json").write_text(json.dumps(validation()))
+    Validation.model_validate(validation()).save(project.state)
     result = project.cli("report")
     assert result.code == 2 and "podium evaluate" in result.err

@@ -1,6 +1,6 @@
 """The comparison report: a pure function from stage results to GitHub-flavoured markdown.
 
-No I/O here: `render` takes the `.podium/*.json` payloads (as dicts) and context, and
+No I/O here: `render` takes the stage results (`podium.results` models) and context, and
 returns text, so the report is testable without a server and identical locally and in CI.
 
 The report is a list of sections (headline, gates table, chart, collapsed details,
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from podium import delivery, importance
@@ -45,6 +45,17 @@ from podium.report.sections import (
     status_line,
 )
 
+if TYPE_CHECKING:
+    from podium.results import (
+        Evaluation,
+        GateResult,
+        ImportanceRanking,
+        ModelScore,
+        Promotion,
+        Training,
+        Validation,
+    )
+
 MARKER = "<!-- podium-report: {name} -->"
 
 # Chart only metrics that share a 0..1 scale, so bars are comparable on one axis.
@@ -59,15 +70,15 @@ def marker(model_name: str) -> str:
     return MARKER.format(name=model_name)
 
 
-def _interval(check: Mapping[str, Any] | None) -> str | None:
+def _interval(check: GateResult | None) -> str | None:
     """'95% CI +0.004 … +0.020' from a check's bootstrap interval, if it has one."""
-    interval = (check or {}).get("interval")
-    if not isinstance(interval, Mapping):
+    interval = check.interval if check is not None else None
+    if interval is None:
         return None
-    low, high = interval.get("low"), interval.get("high")
+    low, high = interval.low, interval.high
     if not (finite(low) and finite(high)):
         return None
-    level = as_float(interval.get("confidence")) or 0.95
+    level = as_float(interval.confidence) or 0.95
     return f"{level:.0%} CI {delta(low)} … {delta(high)}"
 
 
@@ -75,7 +86,7 @@ def _interval(check: Mapping[str, Any] | None) -> str | None:
 
 
 def headline(
-    evaluation: Mapping[str, Any], promotion: Mapping[str, Any] | None, *, plain: bool = False
+    evaluation: Evaluation, promotion: Promotion | None, *, plain: bool = False
 ) -> tuple[str, str]:
     """(title line, one-sentence verdict) for the top of the report; `plain`: for a terminal."""
     say = _plain_text if plain else text
@@ -83,13 +94,13 @@ def headline(
     def strong(words: str) -> str:
         return words if plain else f"**{words}**"
 
-    name = say(evaluation["model_name"])
-    chal = strong(f"v{evaluation['challenger']['version']}")
-    champion = evaluation.get("champion")
-    champ = f"v{champion['version']}" if champion else None
-    passed = bool(evaluation.get("passed"))
+    name = say(evaluation.model_name)
+    chal = strong(f"v{evaluation.challenger.version}")
+    champion = evaluation.champion
+    champ = f"v{champion.version}" if champion else None
+    passed = evaluation.passed
     why = _why(evaluation, say)
-    if promotion and promotion.get("promoted"):
+    if promotion and promotion.promoted:
         was = f" (was {champ})" if champ else " (first champion)"
         return (
             f"✅ podium · {name} — challenger {chal} is the new champion{was}",
@@ -112,21 +123,21 @@ def _plain_text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def _why(evaluation: Mapping[str, Any], say: Callable[[Any], str]) -> str:
+def _why(evaluation: Evaluation, say: Callable[[Any], str]) -> str:
     """The verdict's reason in one sentence: the gates' summary plus the headline metric."""
-    summary = say(evaluation.get("summary", "")).rstrip(".") or "no gate was evaluated"
-    if not evaluation.get("passed"):
+    summary = say(evaluation.summary).rstrip(".") or "no gate was evaluated"
+    if not evaluation.passed:
         return summary
-    checks = evaluation.get("checks") or []
+    checks = evaluation.checks
     if not checks:
         return summary
     first = checks[0]
-    metric = str(first.get("metric"))
-    chal, champ = first.get("challenger"), first.get("champion")
+    metric = first.metric
+    chal, champ = first.challenger, first.champion
     if finite(chal) and finite(champ):
         gained = better(metric, chal, champ)
         verb = "improves" if gained else ("is unchanged" if gained is None else "changes")
-        by = "" if gained is None else f" by {delta(float(chal) - float(champ))}"
+        by = "" if gained is None else f" by {delta(as_float(chal) - as_float(champ))}"
         ci = _interval(first)
         detail = f"{ci}; " if ci else ""
         return f"{summary}; {say(metric)} {verb}{by} ({detail}{num(champ)} → {num(chal)})"
@@ -151,23 +162,21 @@ class _Row:
     winner: str | None  # "challenger" / "champion": whose value is the better one
 
 
-def _rows(evaluation: Mapping[str, Any]) -> tuple[str, str, list[_Row]]:
+def _rows(evaluation: Evaluation) -> tuple[str, str, list[_Row]]:
     """(champion header, challenger header, rows): gated metrics first, then the rest."""
-    challenger = evaluation["challenger"]
-    champion = evaluation.get("champion")
-    chal_metrics: dict[str, Any] = challenger.get("metrics") or {}
-    champ_metrics: dict[str, Any] = (champion or {}).get("metrics") or {}
-    checks: dict[str, dict[str, Any]] = {}
-    for c in evaluation.get("checks", []):  # two gates on one metric share its row
-        seen = checks.get(c["metric"])
-        checks[c["metric"]] = (
-            dict(c)
+    challenger = evaluation.challenger
+    champion = evaluation.champion
+    chal_metrics = challenger.metrics
+    champ_metrics = champion.metrics if champion else {}
+    checks: dict[str, GateResult] = {}
+    for c in evaluation.checks:  # two gates on one metric share its row
+        seen = checks.get(c.metric)
+        checks[c.metric] = (
+            c
             if seen is None
-            else {
-                **seen,
-                "bound": f"{seen['bound']}; {c['bound']}",
-                "passed": seen["passed"] and c["passed"],
-            }
+            else seen.model_copy(
+                update={"bound": f"{seen.bound}; {c.bound}", "passed": seen.passed and c.passed}
+            )
         )
     known = [m for m in METRICS if m in chal_metrics and m not in checks]
     extra = [m for m in chal_metrics if m not in METRICS and m not in checks]
@@ -191,16 +200,16 @@ def _rows(evaluation: Mapping[str, Any]) -> tuple[str, str, list[_Row]]:
                 champion=num(champ_value),
                 challenger=num(chal_value),
                 delta=f"{delta(difference)} ({ci})" if ci else delta(difference),
-                gate=str(check["bound"]) if check else None,
-                passed=bool(check["passed"]) if check else None,
+                gate=check.bound if check else None,
+                passed=check.passed if check else None,
                 winner=winner,
             )
         )
-    champ_head = f"champion v{champion['version']}" if champion else "champion"
-    return champ_head, f"challenger v{challenger['version']}", rows
+    champ_head = f"champion v{champion.version}" if champion else "champion"
+    return champ_head, f"challenger v{challenger.version}", rows
 
 
-def metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
+def metrics_table(evaluation: Evaluation) -> list[str]:
     """The gates table in markdown: the better value in bold, a mark per gated metric."""
     champ_head, chal_head, rows = _rows(evaluation)
     lines = [
@@ -219,7 +228,7 @@ def metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def metrics_table_text(evaluation: Mapping[str, Any]) -> list[str]:
+def metrics_table_text(evaluation: Evaluation) -> list[str]:
     """The gates table as aligned plain text for a terminal (`podium evaluate`)."""
     champ_head, chal_head, rows = _rows(evaluation)
     table = [["metric", champ_head, chal_head, "Δ", "gate", ""]]
@@ -240,7 +249,7 @@ def metrics_table_text(evaluation: Mapping[str, Any]) -> list[str]:
     return [line(table[0]), *(line(cells) for cells in table[1:])]
 
 
-def _chart(evaluation: Mapping[str, Any]) -> list[str]:
+def _chart(evaluation: Evaluation) -> list[str]:
     """Champion vs challenger as a Mermaid bar chart (GitHub renders it; no image host).
 
     Mermaid's xychart draws every bar series at the same position, so two series would
@@ -249,10 +258,10 @@ def _chart(evaluation: Mapping[str, Any]) -> list[str]:
     sliver. Bars are horizontal so that the labels never overlap, on a 0..1 axis so that
     no difference is exaggerated.
     """
-    challenger = evaluation["challenger"]
-    champion = evaluation.get("champion")
-    chal_metrics: dict[str, Any] = challenger.get("metrics") or {}
-    champ_metrics: dict[str, Any] = (champion or {}).get("metrics") or {}
+    challenger = evaluation.challenger
+    champion = evaluation.champion
+    chal_metrics = challenger.metrics
+    champ_metrics = champion.metrics if champion else {}
 
     def charted(value: Any) -> bool:
         return finite(value) and 0.0 <= float(value) <= 1.0
@@ -264,7 +273,7 @@ def _chart(evaluation: Mapping[str, Any]) -> list[str]:
     ]
     if not names:
         return []
-    chal = f"v{challenger['version']}"
+    chal = f"v{challenger.version}"
     palette = f"{_CHAMPION_COLOUR}, {_CHALLENGER_COLOUR}" if champion else _CHALLENGER_COLOUR
     init = {"themeVariables": {"xyChart": {"plotColorPalette": palette}}}
     lines = ["```mermaid", f"%%{{init: {json.dumps(init)}}}%%", "xychart-beta horizontal"]
@@ -273,49 +282,55 @@ def _chart(evaluation: Mapping[str, Any]) -> list[str]:
         return "    bar [" + ", ".join("-1" if v < 0 else f"{v:.4f}" for v in values) + "]"
 
     if champion:
-        champ = f"v{champion['version']}"
+        champ = f"v{champion.version}"
         labels = [label for m in names for label in (f"{m} {champ}", f"{m} {chal}")]
         lines += [
             f'    title "champion {champ} (grey) vs challenger {chal} (blue)"',
             f"    x-axis [{', '.join(json.dumps(label) for label in labels)}]",
             '    y-axis "score" 0 --> 1',
-            bar([v for m in names for v in (float(champ_metrics[m]), -1.0)]),
-            bar([v for m in names for v in (-1.0, float(chal_metrics[m]))]),
+            bar([v for m in names for v in (as_float(champ_metrics[m]), -1.0)]),
+            bar([v for m in names for v in (-1.0, as_float(chal_metrics[m]))]),
         ]
     else:
         lines += [
             f'    title "challenger {chal} (no champion yet)"',
             f"    x-axis [{', '.join(json.dumps(m) for m in names)}]",
             '    y-axis "score" 0 --> 1',
-            bar([float(chal_metrics[m]) for m in names]),
+            bar([as_float(chal_metrics[m]) for m in names]),
         ]
     lines.append("```")
     return lines
 
 
 def _rankings(
-    evaluation: Mapping[str, Any],
-) -> tuple[Mapping[str, Any], list[dict[str, Any]], bool] | None:
+    evaluation: Evaluation,
+) -> tuple[ImportanceRanking, list[dict[str, Any]], bool] | None:
     """(challenger's ranking, its features with champion ranks, has a champion ranking)."""
-    found = evaluation.get("importance")
-    if not isinstance(found, Mapping):
+    from podium.results import ImportanceRanking
+
+    found = evaluation.importance
+    if found is None:
         return None
-    challenger = found.get("challenger")
-    if not isinstance(challenger, Mapping) or not challenger.get("features"):
+    challenger = found.challenger
+    if not isinstance(challenger, ImportanceRanking) or not challenger.features:
         return None
-    champion = found.get("champion")
-    champion_features = champion.get("features") if isinstance(champion, Mapping) else None
-    compared = importance.compare(challenger["features"], champion_features)
+    champion = found.champion
+    champion_features = (
+        [f.model_dump() for f in champion.features]
+        if isinstance(champion, ImportanceRanking)
+        else None
+    )
+    compared = importance.compare([f.model_dump() for f in challenger.features], champion_features)
     return challenger, compared, champion_features is not None
 
 
-def _importance_what(ranking: Mapping[str, Any]) -> str:
-    metric = str(ranking.get("metric", ""))
+def _importance_what(ranking: ImportanceRanking) -> str:
+    metric = ranking.metric
     moved = "drop" if higher_is_better(metric) else "rise"
     return f"{moved} in {text(metric)} when shuffled"
 
 
-def _importance_line(evaluation: Mapping[str, Any]) -> str | None:
+def _importance_line(evaluation: Evaluation) -> str | None:
     """'Top features: `tenure_months` (rose from 4th to 1st) · …' under the verdict."""
     found = _rankings(evaluation)
     if found is None:
@@ -328,22 +343,21 @@ def _importance_line(evaluation: Mapping[str, Any]) -> str | None:
     return f"Top features ({_importance_what(ranking)}): " + " · ".join(parts) + "."
 
 
-def _importance(evaluation: Mapping[str, Any]) -> list[str]:
+def _importance(evaluation: Evaluation) -> list[str]:
     found = _rankings(evaluation)
     if found is None:
         return []
     ranking, compared, with_champion = found
-    champion = evaluation.get("champion") or {}
-    version = f"v{text(evaluation['challenger']['version'])}"
+    champion = evaluation.champion
+    version = f"v{text(evaluation.challenger.version)}"
     summary = (
         f"Feature importance of challenger {version} — {_importance_what(ranking)}, "
-        f"{plural(int(ranking.get('rows') or 0), 'row')} × {int(ranking.get('repeats') or 0)} "
-        "shuffles"
+        f"{plural(ranking.rows, 'row')} × {ranking.repeats} shuffles"
     )
     head = "| rank | feature | importance |"
     rule = "|---:|---|---:|"
     if with_champion:
-        head += f" champion v{text(champion.get('version', '?'))} | change |"
+        head += f" champion v{text(champion.version if champion else '?')} | change |"
         rule += "---:|---|"
     body = [head, rule]
     for item in compared[:MAX_ROWS]:
@@ -360,20 +374,17 @@ def _importance(evaluation: Mapping[str, Any]) -> list[str]:
     return details(summary, body)
 
 
-def _training(training: Mapping[str, Any], root: str | None) -> list[str]:
+def _training(training: Training, root: str | None) -> list[str]:
     summary = (
-        f"Challenger v{text(training['version'])}: {text(training.get('estimator', ''))}, "
-        f"{plural(len(training.get('feature_types') or {}), 'feature')}, trained in "
-        f"{float(training.get('fit_seconds') or 0):.1f} s"
+        f"Challenger v{text(training.version)}: {text(training.estimator)}, "
+        f"{plural(len(training.feature_types), 'feature')}, trained in "
+        f"{as_float(training.fit_seconds):.1f} s"
     )
-    body = []
-    for label in ("train", "eval"):
-        data = training.get(label) or {}
-        if data:
-            body.append(
-                f"- {label} data: {code(shown_path(data.get('path', '?'), root))} — "
-                f"{rows_of(data)}, sha256 `{str(data.get('sha256', ''))[:12]}`"
-            )
+    body = [
+        f"- {label} data: {code(shown_path(data.path, root))} — "
+        f"{rows_of(data)}, sha256 `{data.sha256[:12]}`"
+        for label, data in (("train", training.train), ("eval", training.eval))
+    ]
     return details(summary, body)
 
 
@@ -399,23 +410,23 @@ def _version_link(base: str, name: str, version: Any) -> str:
     return f"{base}/#/models/{quote(name, safe='')}/versions/{quote(str(version))}"
 
 
-def _model_links(base: str, name: str, role: str, model: Mapping[str, Any], experiment: Any) -> str:
+def _model_links(base: str, name: str, role: str, model: ModelScore, experiment: Any) -> str:
     """'[challenger v14](version page) ([run](run page))' in the MLflow UI."""
-    version = model["version"]
+    version = model.version
     text = f"[{role} v{version}]({_version_link(base, name, version)})"
-    if model.get("run_id"):
-        text += f" ([run]({_run_link(base, model['run_id'], experiment)}))"
+    if model.run_id:
+        text += f" ([run]({_run_link(base, model.run_id, experiment)}))"
     return text
 
 
 def _footer(
-    evaluation: Mapping[str, Any],
-    training: Mapping[str, Any] | None,
-    promotion: Mapping[str, Any] | None,
+    evaluation: Evaluation,
+    training: Training | None,
+    promotion: Promotion | None,
     context: Mapping[str, Any],
 ) -> str:
     parts = []
-    provenance = (training or {}).get("provenance") or {}
+    provenance = training.provenance if training else {}
     commit = context.get("commit") or provenance.get("git_commit")
     if commit:
         short = f"`{text(str(commit)[:7])}`"
@@ -425,13 +436,13 @@ def _footer(
     run = context.get("run_url") or provenance.get("workflow_run")
     if run:
         parts.append(f"[workflow run]({run})")
-    uri = str(evaluation.get("tracking_uri", ""))
-    name = str(evaluation["model_name"])
+    uri = evaluation.tracking_uri
+    name = evaluation.model_name
     base = _public_base(uri)
-    challenger = evaluation["challenger"]
-    champion = evaluation.get("champion")
+    challenger = evaluation.challenger
+    champion = evaluation.champion
     if base:
-        experiment = (training or {}).get("experiment_id")
+        experiment = training.experiment_id if training else None
         links = [_model_links(base, name, "challenger", challenger, experiment)]
         if champion:
             links.append(_model_links(base, name, "champion", champion, None))
@@ -441,8 +452,8 @@ def _footer(
     parts.append(f"podium {text(context.get('podium_version', ''))}".strip())
     if context.get("pull_request"):
         parts.append("not promoted from pull requests: merge to main to promote")
-    elif promotion is not None and not promotion.get("promoted"):
-        parts.append(f"not promoted: {text(promotion.get('reason'))}")
+    elif promotion is not None and not promotion.promoted:
+        parts.append(f"not promoted: {text(promotion.reason)}")
     return "<sub>" + " · ".join(parts) + "</sub>"
 
 
@@ -450,13 +461,13 @@ def _footer(
 
 
 def _sections(
-    evaluation: Mapping[str, Any],
-    training: Mapping[str, Any] | None,
-    validation: Mapping[str, Any] | None,
-    promotion: Mapping[str, Any] | None,
+    evaluation: Evaluation,
+    training: Training | None,
+    validation: Validation | None,
+    promotion: Promotion | None,
     context: Mapping[str, Any],
 ) -> list[Section]:
-    name = evaluation["model_name"]
+    name = evaluation.model_name
     title, verdict = headline(evaluation, promotion)
     top = [marker(name), f"### {title}", "", verdict]
     status = status_line(validation)
@@ -465,17 +476,17 @@ def _sections(
     features = _importance_line(evaluation)
     if features:
         top += ["", features]
-    if evaluation.get("gates_are_default"):
+    if evaluation.gates_are_default:
         top += [
             "",
             "_No gates in podium.yaml: the default gate applies "
             "(the primary metric must not regress)._",
         ]
-    champion = evaluation.get("champion")
-    if champion and champion.get("error"):
+    champion = evaluation.champion
+    if champion and champion.error:
         top += [
             "",
-            f"_Champion v{champion['version']} could not be scored: {text(champion['error'])}_",
+            f"_Champion v{champion.version} could not be scored: {text(champion.error)}_",
         ]
     sections = [
         Section("verdict", "\n".join(top), optional=False),
@@ -492,9 +503,9 @@ def _sections(
         sections += data_sections(validation, optional=True, root=root)
     if training:
         sections.append(Section("training", "\n".join(_training(training, root)), True))
-    found = evaluation.get("delivery")
-    if isinstance(found, Mapping):
-        line = f"<sub>{text(delivery.summary(dict(found)))}.</sub>"
+    found = evaluation.delivery
+    if found is not None:
+        line = f"<sub>{text(delivery.summary(found))}.</sub>"
         sections.append(Section("delivery", line, optional=False))
     sections.append(Section("footer", _footer(evaluation, training, promotion, context), False))
     return sections
@@ -503,7 +514,7 @@ def _sections(
 def render_data_failure(
     *,
     model_name: str,
-    validation: Mapping[str, Any],
+    validation: Validation,
     context: Mapping[str, Any] | None = None,
 ) -> str:
     """The report when the data failed validation, so nothing was trained or compared.
@@ -512,8 +523,8 @@ def render_data_failure(
     """
     context = context or {}
     root = str(context["root"]) if context.get("root") else None
-    failed = [c for c in validation.get("checks") or [] if not c.get("passed")]
-    why = "; ".join(text(c.get("detail")) for c in failed[:3]) or "see the checks below"
+    failed = [c for c in validation.checks if not c.passed]
+    why = "; ".join(text(c.detail) for c in failed[:3]) or "see the checks below"
     top = [
         marker(model_name),
         f"### ❌ podium · {text(model_name)} — the data did not pass validation",
@@ -551,10 +562,10 @@ def _truncation_note(dropped: Sequence[str], context: Mapping[str, Any]) -> str:
 
 def render(
     *,
-    evaluation: Mapping[str, Any],
-    training: Mapping[str, Any] | None = None,
-    validation: Mapping[str, Any] | None = None,
-    promotion: Mapping[str, Any] | None = None,
+    evaluation: Evaluation,
+    training: Training | None = None,
+    validation: Validation | None = None,
+    promotion: Promotion | None = None,
     context: Mapping[str, Any] | None = None,
     limit: int | None = None,
 ) -> str:

@@ -1,16 +1,19 @@
 """The production-monitoring report: the job summary and podium's one issue per model.
 
-A pure function of what `podium monitor` measured (`.podium/monitor.json`'s content);
+A pure function of what `podium monitor` measured (`results.Monitor`, `.podium/monitor.json`);
 the issue is found again by its hidden marker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium.report.markdown import code, delta, num, text
 from podium.report.sections import drift_table, shown_path
+
+if TYPE_CHECKING:
+    from podium.results import Monitor
 
 MARKER = "<!-- podium-monitor: {name} -->"
 MONITOR_FILE = ".podium/monitor.json"
@@ -21,25 +24,25 @@ def marker(model_name: str) -> str:
     return MARKER.format(name=model_name)
 
 
-def title(result: Mapping[str, Any]) -> str:
+def title(result: Monitor) -> str:
     """The issue title: healthy, or what crossed a threshold."""
-    name, version = result["model_name"], result["champion_version"]
-    if result.get("passed"):
+    name, version = result.model_name, result.champion_version
+    if result.passed:
         return f"podium monitor · {name}: champion v{version} looks healthy"
     kinds = []
-    if any("drift" in a or "PSI" in a for a in result.get("alerts") or []):
+    if any("drift" in a or "PSI" in a for a in result.alerts):
         kinds.append("data drift")
-    if any(c.get("alert") for c in result.get("metrics") or []):
+    if any(c.alert for c in result.metrics):
         kinds.append("degraded metrics")
     what = " and ".join(kinds) or "thresholds crossed"
     return f"podium monitor · {name}: {what} on champion v{version}"
 
 
-def render(result: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> str:
+def render(result: Monitor, context: Mapping[str, Any] | None = None) -> str:
     """The monitoring report (hidden marker first) for the job summary and the issue."""
     context = context or {}
-    name = str(result["model_name"])
-    passed = bool(result.get("passed"))
+    name = result.model_name
+    passed = result.passed
     icon = "✅" if passed else "🚨"
     lines = [marker(name), f"### {icon} {text(title(result))}", ""]
     if passed:
@@ -47,41 +50,39 @@ def render(result: Mapping[str, Any], context: Mapping[str, Any] | None = None) 
     else:
         action = (
             "retraining requested (`repository_dispatch: data-updated`)"
-            if result.get("dispatched")
+            if result.dispatched
             else "retrain the model"
         )
-        alerts = "; ".join(text(a) for a in result.get("alerts") or [])
+        alerts = "; ".join(text(a) for a in result.alerts)
         lines.append(f"**Needs attention** — {alerts}. Next: {action}.")
-    data = result.get("data") or {}
-    rows = int(result.get("rows") or 0)
-    labelled = int(result.get("labelled_rows") or 0)
+    rows = result.rows
+    labelled = result.labelled_rows
     outcome = f", {labelled:,} with outcomes" if labelled else ", no outcomes"
-    shown = shown_path(data.get("path", "?"), context.get("root"))
+    shown = shown_path(result.data.path, context.get("root"))
     lines += [
         "",
         f"Production data: {code(shown)} — {rows:,} rows{outcome} · "
-        f"checked {text(result.get('checked_at', ''))}.",
+        f"checked {text(result.checked_at)}.",
     ]
-    for note in result.get("notes") or []:
+    for note in result.notes:
         lines += ["", f"_{text(note)}_"]
-    comparisons = result.get("metrics") or []
+    comparisons = result.metrics
     if comparisons:
-        allowed = num(result.get("max_metric_drop"))
+        allowed = num(result.max_metric_drop)
         lines += [
             "",
             "| metric | champion at evaluation | production | worse by | allowed | |",
             "|---|---:|---:|---:|---:|:-:|",
         ]
         for row in comparisons:
-            mark = "🚨" if row.get("alert") else ("✅" if row.get("drop") is not None else "")
+            mark = "🚨" if row.alert else ("✅" if row.drop is not None else "")
             lines.append(
-                f"| {text(row['metric'])} | {num(row.get('champion'))} "
-                f"| {num(row.get('live'))} | {delta(row.get('drop'))} "
+                f"| {text(row.metric)} | {num(row.champion)} "
+                f"| {num(row.live)} | {delta(row.drop)} "
                 f"| {allowed} | {mark} |"
             )
-    drift = result.get("drift")
-    if isinstance(drift, Mapping):
-        lines += ["", *drift_table(drift, where=MONITOR_FILE)]
+    if result.drift is not None:
+        lines += ["", *drift_table(result.drift, where=MONITOR_FILE)]
     footer = []
     if context.get("run_url"):
         footer.append(f"[workflow run]({context['run_url']})")

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from podium import __version__, gha, report, results
+from podium import __version__, gha, report
 from podium.config import Config
 from podium.errors import InputError, PodiumError, ServiceError
+from podium.results import REPORT, Evaluation, Promotion, Training, Validation, write_text
 
 
 @dataclass
@@ -29,21 +30,36 @@ class ReportResult:
     skipped: str | None = None  # why nothing was posted, when that was expected
 
 
-def _inputs(config: Config, pr: int | None) -> dict[str, Any]:
-    """What `report.render` needs, read from `.podium/` and the environment."""
-    state = config.state_dir
-    validation = results.read_optional(state, results.VALIDATION)
-    evaluation = results.read_optional(state, results.EVALUATION)
-    data_failed = validation is not None and validation.get("passed") is False
+@dataclass
+class StageResults:
+    """What a report describes: the results of one run's stages (None: not run)."""
+
+    validation: Validation | None = None
+    training: Training | None = None
+    evaluation: Evaluation | None = None
+    promotion: Promotion | None = None
+
+
+def load_results(config: Config) -> StageResults:
+    """The stage results in `.podium/`, each checked against its schema (exit 2 if bad)."""
+    state, model = config.state_dir, config.model.name
+    validation = Validation.load_optional(state)
+    evaluation = Evaluation.load_optional(state, model=model)
+    data_failed = validation is not None and not validation.passed
     if evaluation is None and not data_failed:  # say which stage to run
-        evaluation = results.read(
-            state, results.EVALUATION, needed_by="report", produced_by="evaluate"
-        )
-    training = results.read_optional(state, results.TRAINING)
-    if training and (
-        evaluation is None
-        or str(training.get("version")) != str(evaluation["challenger"]["version"])
-    ):
+        evaluation = Evaluation.load(state, needed_by="report", model=model)
+    return StageResults(
+        validation=validation,
+        training=Training.load_optional(state, model=model),
+        evaluation=evaluation,
+        promotion=Promotion.load_optional(state),
+    )
+
+
+def _inputs(config: Config, pr: int | None, found: StageResults) -> dict[str, Any]:
+    """What `report.render` needs: the results and the environment."""
+    training, evaluation = found.training, found.evaluation
+    if training and (evaluation is None or training.version != evaluation.challenger.version):
         training = None  # a stale training result must not describe another version
     server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
     context = {
@@ -58,15 +74,19 @@ def _inputs(config: Config, pr: int | None) -> dict[str, Any]:
     return {
         "evaluation": evaluation,
         "training": training,
-        "validation": validation,
-        "promotion": results.read_optional(state, results.PROMOTION),
+        "validation": found.validation,
+        "promotion": found.promotion,
         "context": context,
     }
 
 
-def build_report(*, config: Config, pr: int | None = None) -> ReportResult:
-    """Render `.podium/` results to `.podium/report.md` (and the job summary in Actions)."""
-    return _build(config, _inputs(config, pr if pr is not None else gha.pr_number()))
+def build_report(
+    *, config: Config, pr: int | None = None, found: StageResults | None = None
+) -> ReportResult:
+    """Render the results (`found`, else `.podium/`'s) to `.podium/report.md` (and the job
+    summary in Actions)."""
+    number = pr if pr is not None else gha.pr_number()
+    return _build(config, _inputs(config, number, found or load_results(config)))
 
 
 def _render(config: Config, inputs: dict[str, Any], limit: int | None = None) -> str:
@@ -79,7 +99,7 @@ def _render(config: Config, inputs: dict[str, Any], limit: int | None = None) ->
 
 def _build(config: Config, inputs: dict[str, Any]) -> ReportResult:
     markdown = _render(config, inputs)
-    path = results.write_text(config.state_dir, results.REPORT, markdown)
+    path = write_text(config.state_dir, REPORT, markdown)
     in_summary = gha.summary(markdown)
     return ReportResult(markdown=markdown, path=path, in_summary=in_summary)
 
@@ -93,7 +113,7 @@ def publish_report(
     marker and edited); the status is `podium/<model>` on the PR's head commit.
     """
     number = pr if pr is not None else gha.pr_number()
-    inputs = _inputs(config, number)
+    inputs = _inputs(config, number, load_results(config))
     built = _build(config, inputs)
     if not (gha.in_actions() or pr is not None):
         built.skipped = "not in GitHub Actions"
@@ -160,7 +180,7 @@ def publish_report(
 def _set_status(
     client: Any,
     config: Config,
-    evaluation: dict[str, Any] | None,
+    evaluation: Evaluation | None,
     pr: int | None,
     comment: str | None,
 ) -> str | None:
@@ -174,11 +194,11 @@ def _set_status(
     if evaluation is None:
         state, description = "failure", "the data did not pass validation: nothing was trained"
     else:
-        passed = bool(evaluation.get("passed"))
+        passed = evaluation.passed
         state = "success" if passed else "failure"
-        version = evaluation["challenger"]["version"]
+        version = evaluation.challenger.version
         verdict = "promotable" if passed else "not promotable"
-        summary = " ".join(str(evaluation.get("summary", "")).split())
+        summary = " ".join(evaluation.summary.split())
         description = f"v{version} {verdict}: {summary}"
     client.set_status(
         sha,
