@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from podium import __version__
 
@@ -43,7 +43,14 @@ def _complain(message: str) -> None:
     gha.error(message)
 
 
-def _outcome(result: Any, lines: Iterable[str]) -> int:
+class _Outcome(Protocol):
+    """A stage's result: `failure` is why it did not pass (None when it did)."""
+
+    @property
+    def failure(self) -> str | None: ...
+
+
+def _outcome(result: _Outcome, lines: Iterable[str]) -> int:
     """Print a stage's result; a failed check or gate (`result.failure`) is exit 1.
 
     Outcomes are values: the stage returned normally and wrote its result either way.

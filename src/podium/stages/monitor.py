@@ -4,9 +4,9 @@ Feature drift against the champion's training profile (logged when it was traine
 and, when the production data carries outcomes (the target column), the champion's
 live metrics against its evaluation metrics. Results go to `.podium/monitor.json`,
 the report to `.podium/monitor.md` and the job summary. When a `monitor:` threshold is
-crossed the result has `passed=False` (exit 1) and, in GitHub Actions, podium opens or updates its one
-issue for the model and sends `repository_dispatch` (`data-updated`) so that the
-promote workflow retrains: continuous training as a closed loop.
+crossed the result has `passed=False` (exit 1) and, in GitHub Actions, podium opens or
+updates its one issue for the model and sends `repository_dispatch` (`data-updated`) so
+that the promote workflow retrains: continuous training as a closed loop.
 
 Everything that can be bad input is checked before anything is sent.
 """
