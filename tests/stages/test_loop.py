@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from podium.results import Evaluation
 from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project
 
 
@@ -124,6 +125,28 @@ def test_a_challenger_that_fails_a_gate_is_reported_and_not_promoted(
     assert _json(project, "promotion.json")["promoted"] is False
 
 
+def test_failed_gates_are_returned_values_not_exceptions(project: Project) -> None:
+    """Outcomes are values: the stages return their result with `passed=False` (the CLI
+    maps it to exit 1), and what they return is what they wrote."""
+    from podium.config import load
+    from podium.results import Promotion
+    from podium.stages.evaluate import evaluate
+    from podium.stages.promote import promote
+
+    assert project.cli("run").code == 0
+    project.set_estimator(USELESS)
+    assert project.cli("train").code == 0
+    config = load(str(project.config_path))
+    evaluated = evaluate(config=config)
+    assert evaluated.passed is False
+    assert evaluated.failure == f"gates failed: {evaluated.summary}"
+    assert Evaluation.load(project.state, needed_by="test", model="churn") == evaluated
+    refused = promote(config=config)
+    assert not refused.passed and not refused.promoted
+    assert refused.failure == f"not promoted: v2 failed its gates: {evaluated.summary}"
+    assert Promotion.load(project.state, needed_by="test").model_dump() == refused.model_dump()
+
+
 def test_no_promote_stops_before_promotion(
     project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
@@ -166,6 +189,7 @@ def test_champion_moved_since_evaluation_is_refused(
     """Compare-and-set: the evaluation was against 'no champion', but one appeared since."""
     assert project.cli("train").code == 0
     assert project.cli("evaluate").code == 0  # judged v1 with no champion
+    stale = Evaluation.load(project.state, needed_by="test")
     registry = registry_of(project)
     registry.client.set_registered_model_alias("churn", "champion", "1")  # someone else moved it
     project.set_estimator(STRONG, **STRONG_PARAMS)
@@ -174,18 +198,7 @@ def test_champion_moved_since_evaluation_is_refused(
     # Promote v1's stale evaluation after someone moved @champion to v2 behind its back.
     assert project.cli("train").code == 0  # v2
     registry.client.set_registered_model_alias("churn", "champion", "2")
-    (project.state / "evaluation.json").write_text(
-        json.dumps(
-            {
-                "model_name": "churn",
-                "tracking_uri": f"sqlite:///{project.state / 'mlflow.db'}",
-                "challenger": {"version": "1"},
-                "champion": None,
-                "passed": True,
-                "summary": "every gate passes",
-            }
-        )
-    )
+    stale.model_copy(update={"passed": True, "summary": "every gate passes"}).save(project.state)
     refused = project.cli("promote")
     assert refused.code == 1
     assert "@champion of 'churn' is now v2, not unset" in refused.err
