@@ -115,7 +115,7 @@ def test_no_history_yet() -> None:
     assert found.change_failure_rate is None
     assert found.last_promotion is None
     assert found.champion_version is None
-    assert "0.0 promotions / 30 days · 0 rollbacks" in summary(found.to_dict())
+    assert "0.0 promotions / 30 days · 0 rollbacks" in summary(found)
 
 
 def test_a_hand_edited_timestamp_is_ignored_not_fatal() -> None:
@@ -128,7 +128,7 @@ def test_the_report_line() -> None:
     found = compute(
         model_name="churn", events=EVENTS, versions=VERSIONS, champion=CHAMPION, now=NOW
     )
-    assert summary(found.to_dict()) == (
+    assert summary(found) == (
         "Delivery (last 90 days): 1.0 promotions / 30 days · 60% of candidates promoted (3/5) "
         "· 1 rollback · last promotion 11 days ago · champion v7 trained 12 days ago"
     )

@@ -17,8 +17,33 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podium import report
+from podium.results import Evaluation, Promotion, Training, Validation
 
 GOLDEN = Path(__file__).parent / "golden"
+
+MODELS = {
+    "evaluation": Evaluation,
+    "training": Training,
+    "validation": Validation,
+    "promotion": Promotion,
+}
+
+
+def typed(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The dict fixtures below (the files' JSON), each validated into its result model."""
+    return {
+        key: MODELS[key].model_validate(value) if key in MODELS and value is not None else value
+        for key, value in inputs.items()
+    }
+
+
+def render(**inputs: Any) -> str:
+    """`report.render` of dict fixtures, as the stage calls it: the model name and tracking
+    URI are podium.yaml's, here the ones these tests' results were made with."""
+    evaluated = typed(inputs)["evaluation"]
+    inputs.setdefault("model_name", evaluated.model_name)
+    inputs.setdefault("tracking_uri", evaluated.tracking_uri)
+    return report.render(**typed(inputs))
 
 
 def evaluation(**overrides: Any) -> dict[str, Any]:
@@ -191,15 +216,6 @@ def validation() -> dict[str, Any]:
     }
 
 
-def render(**inputs: Any) -> str:
-    """`report.render` as the stage calls it: the model name and tracking URI are
-    podium.yaml's, here the ones these tests' results were made with."""
-    evaluated = inputs["evaluation"]
-    inputs.setdefault("model_name", evaluated["model_name"])
-    inputs.setdefault("tracking_uri", evaluated["tracking_uri"])
-    return report.render(**inputs)
-
-
 CONTEXT = {
     "podium_version": "0.1.0",
     "commit": "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678",
@@ -347,10 +363,10 @@ def test_render_matches_the_golden_file(case: str) -> None:
 
 
 def test_render_is_pure_and_deterministic() -> None:
-    inputs = copy.deepcopy(CASES["promotable_pr"])
+    inputs = typed(copy.deepcopy(CASES["promotable_pr"]))
     before = copy.deepcopy(inputs)
     assert render(**inputs) == render(**inputs)
-    assert inputs == before  # the payloads are not modified
+    assert inputs == before  # the results are not modified
 
 
 def test_the_verdict_says_why_in_one_sentence() -> None:
@@ -612,7 +628,7 @@ def test_a_data_failure_report_says_why_nothing_was_trained() -> None:
 
     text = render_data_failure(
         model_name="churn-classifier",
-        validation=failed_validation(),
+        validation=Validation.model_validate(failed_validation()),
         context={"podium_version": "9.9", "commit": "a1b2c3d4e5", "run_url": "https://ci/run/1"},
     )
     assert text.startswith(marker("churn-classifier") + "\n")  # same comment as a full report
@@ -624,11 +640,13 @@ def test_a_data_failure_report_says_why_nothing_was_trained() -> None:
 
 
 def test_the_cli_gates_table_is_plain_aligned_text() -> None:
-    lines = report.metrics_table_text(evaluation())
+    lines = report.metrics_table_text(Evaluation.model_validate(evaluation()))
     assert not any("**" in line or "|" in line for line in lines)
     assert lines[0].split()[:1] == ["metric"] and "challenger v14" in lines[0]
     # every value column starts at the same offset on every row
     start = lines[0].index("Δ")
     assert all(len(line) >= start for line in lines[1:])
-    title, verdict = report.headline(evaluation(), None, model_name="churn-classifier", plain=True)
+    title, verdict = report.headline(
+        Evaluation.model_validate(evaluation()), None, model_name="churn-classifier", plain=True
+    )
     assert "**" not in title + verdict and "&amp;" not in title

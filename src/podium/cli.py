@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from podium import __version__
 
@@ -34,6 +34,35 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
+def _complain(message: str) -> None:
+    """One line on stderr (`podium: …`) and, in GitHub Actions, an `::error::` annotation."""
+    from podium import gha
+
+    message = gha.one_line(message)  # may quote result files: never a runner command
+    print(f"podium: {message}", file=sys.stderr, flush=True)
+    gha.error(message)
+
+
+class _Outcome(Protocol):
+    """A stage's result: `failure` is why it did not pass (None when it did)."""
+
+    @property
+    def failure(self) -> str | None: ...
+
+
+def _outcome(result: _Outcome, lines: Iterable[str]) -> int:
+    """Print a stage's result; a failed check or gate (`result.failure`) is exit 1.
+
+    Outcomes are values: the stage returned normally and wrote its result either way.
+    """
+    for line in lines:
+        _say(line)
+    if result.failure:
+        _complain(result.failure)
+        return EXIT_CHECK
+    return EXIT_OK
+
+
 def _config(args: argparse.Namespace) -> Any:
     from podium.config import load
 
@@ -41,19 +70,11 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from podium import results
     from podium.stages.validate import validate
 
-    config = _config(args)
-    try:
-        validate(config=config)
-    finally:  # the checks, whether they passed or not
-        written = results.read_optional(config.state_dir, results.VALIDATION)
-        for check in (written or {}).get("checks", []):
-            _say(f"{'✓' if check['passed'] else '✗'} {check['name']}: {check['detail']}")
-        for note in (written or {}).get("notes", []):
-            _say(f"  note: {note}")
-    return EXIT_OK
+    checked = validate(config=_config(args))
+    lines = [f"{'✓' if c.passed else '✗'} {c.name}: {c.detail}" for c in checked.checks]
+    return _outcome(checked, lines + [f"  note: {note}" for note in checked.notes])
 
 
 def _cmd_suggest(args: argparse.Namespace) -> int:
@@ -83,26 +104,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_evaluation(config: Any) -> None:
-    from podium import report, results
-
-    evaluation = results.read_optional(config.state_dir, results.EVALUATION)
-    if evaluation is not None:
-        title, verdict = report.headline(evaluation, None, model_name=config.model.name, plain=True)
-        _say(title)
-        _say(verdict)
-        _say("\n".join(report.metrics_table_text(evaluation)))
-
-
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from podium import report
     from podium.stages.evaluate import evaluate
 
     config = _config(args)
-    try:
-        evaluate(config=config)
-    finally:
-        _print_evaluation(config)  # the table, whether the gates passed or not
-    return EXIT_OK
+    evaluated = evaluate(config=config)
+    title, verdict = report.headline(evaluated, None, model_name=config.model.name, plain=True)
+    # the table, whether the gates passed or not
+    return _outcome(evaluated, [title, verdict, "\n".join(report.metrics_table_text(evaluated))])
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -132,12 +142,14 @@ def _cmd_promote(args: argparse.Namespace) -> int:
     from podium.stages.promote import promote
 
     outcome = promote(config=_config(args), reason=args.reason)
+    if outcome.failure:  # refused: the message says why
+        return _outcome(outcome, [])
     if outcome.promoted:
         was = f"v{outcome.previous_version}" if outcome.previous_version else "none"
-        _say(f"promoted: champion is now v{outcome.champion_version} (was {was})")
-    else:
-        _say(f"nothing to do: v{outcome.champion_version} is {outcome.reason}")
-    return EXIT_OK
+        return _outcome(
+            outcome, [f"promoted: champion is now v{outcome.champion_version} (was {was})"]
+        )
+    return _outcome(outcome, [f"nothing to do: v{outcome.champion_version} is {outcome.reason}"])
 
 
 def _cmd_rollback(args: argparse.Namespace) -> int:
@@ -216,63 +228,47 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def _cmd_monitor(args: argparse.Namespace) -> int:
-    from podium.stages.monitor import MONITOR_REPORT, monitor
+    from podium import gha
+    from podium.stages.monitor import monitor
 
-    config = _config(args)
-    written = config.state_dir / MONITOR_REPORT
-    written.unlink(missing_ok=True)
-    try:
-        outcome = monitor(
-            config=config,
-            data_path=args.data,
-            github_token=args.github_token,
-            dispatch_token=args.dispatch_token,
-            comment_author=args.comment_author,
+    done = monitor(
+        config=_config(args),
+        data_path=args.data,
+        github_token=args.github_token,
+        dispatch_token=args.dispatch_token,
+        comment_author=args.comment_author,
+    )
+    found = done.result
+    # The report, whether a threshold was crossed or not. Feature names and values come
+    # from the production data: printed inert.
+    gha.print_untrusted(done.markdown, full=done.path)
+    lines = []
+    if found.issue_url:
+        lines.append(
+            f"monitoring issue {'opened' if found.issue_created else 'updated'}: {found.issue_url}"
         )
-    finally:  # the report, whether a threshold was crossed or not
-        if written.is_file():
-            from podium import gha
-
-            # Feature names and values come from the production data.
-            gha.print_untrusted(written.read_text(encoding="utf-8"), full=written)
-            from podium import results
-
-            found = results.read_optional(config.state_dir, "monitor.json") or {}
-            if found.get("issue_url"):
-                done = "opened" if found.get("issue_created") else "updated"
-                _say(f"monitoring issue {done}: {found['issue_url']}")
-            if found.get("dispatched"):
-                _say("retraining requested: repository_dispatch data-updated sent")
-            for skipped in found.get("skipped") or []:
-                _say(f"note: {skipped}")
-    _say(f"healthy: champion v{outcome.champion_version} of {outcome.model_name}")
-    return EXIT_OK
+    if found.dispatched:
+        lines.append("retraining requested: repository_dispatch data-updated sent")
+    lines += [f"note: {skipped}" for skipped in found.skipped]
+    if done.alert_failure is not None:  # GitHub failed while alerting: after the report
+        for line in lines:
+            _say(line)
+        raise done.alert_failure
+    if found.passed:
+        lines.append(f"healthy: champion v{found.champion_version} of {found.model_name}")
+    return _outcome(found, lines)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from podium.errors import CheckFailed
     from podium.stages.run import run
 
-    config = _config(args)
-    try:
-        outcome = run(config=config, promote=not args.no_promote, say=_say)
-    except CheckFailed:  # the data failed validation: show the report that says why
-        from podium import results
-
-        report_file = config.state_dir / results.REPORT
-        if report_file.is_file():
-            _say("\n" + report_file.read_text(encoding="utf-8"))
-            _say(f"report written to {report_file}")
-        raise
-    _say("")
-    if outcome.report_markdown:
-        _say(outcome.report_markdown)
-        _say(f"report written to {outcome.report_path}")
-    if outcome.failures:
-        raise CheckFailed("; ".join(outcome.failures) + " — nothing was promoted")
+    outcome = run(config=_config(args), promote=not args.no_promote, say=_say)
+    lines = [""]
+    if outcome.report_markdown:  # with a data failure too: the report says why
+        lines += [outcome.report_markdown, f"report written to {outcome.report_path}"]
     if outcome.promoted:
-        _say(f"champion is now v{outcome.champion_version}")
-    return EXIT_OK
+        lines.append(f"champion is now v{outcome.champion_version}")
+    return _outcome(outcome, lines)
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -430,15 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    from podium import gha
     from podium.errors import PodiumError
 
     try:
         return int(args.handler(args))
     except PodiumError as exc:
-        message = gha.one_line(str(exc))  # may quote result files: never a runner command
-        print(f"podium: {message}", file=sys.stderr, flush=True)
-        gha.error(message)
+        _complain(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
         print("podium: interrupted", file=sys.stderr)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from podium.registry import Event, Version
+    from podium.results import DeliveryMetrics
 
 WINDOW_DAYS = 90
 PER_DAYS = 30  # deployment frequency is given per this many days
@@ -184,24 +185,20 @@ def duration(days: float | None) -> str:
     return f"{days:.1f} days" if days < 10 else f"{days:.0f} days"
 
 
-def summary(found: dict[str, Any]) -> str:
+def summary(found: Delivery | DeliveryMetrics) -> str:
     """One compact line: 'Delivery (90 days): 1.0 promotions / 30 days · …'."""
-    parts = [
-        f"{float(found.get('deployment_frequency') or 0):.1f} promotions / {PER_DAYS} days",
-    ]
-    rate = found.get("success_rate")
+    parts = [f"{found.deployment_frequency or 0:.1f} promotions / {PER_DAYS} days"]
+    rate = found.success_rate
     if rate is not None:
         parts.append(
-            f"{float(rate):.0%} of candidates promoted "
-            f"({found.get('candidates_promoted')}/{found.get('candidates')})"
+            f"{rate:.0%} of candidates promoted ({found.candidates_promoted}/{found.candidates})"
         )
-    rollbacks = int(found.get("rollbacks") or 0)
+    rollbacks = found.rollbacks
     parts.append(f"{rollbacks} rollback" + ("" if rollbacks == 1 else "s"))
-    if found.get("days_since_last_promotion") is not None:
-        parts.append(f"last promotion {duration(found['days_since_last_promotion'])} ago")
-    if found.get("champion_version") and found.get("champion_age_days") is not None:
+    if found.days_since_last_promotion is not None:
+        parts.append(f"last promotion {duration(found.days_since_last_promotion)} ago")
+    if found.champion_version and found.champion_age_days is not None:
         parts.append(
-            f"champion v{found['champion_version']} trained "
-            f"{duration(found['champion_age_days'])} ago"
+            f"champion v{found.champion_version} trained {duration(found.champion_age_days)} ago"
         )
-    return f"Delivery (last {found.get('window_days')} days): " + " · ".join(parts)
+    return f"Delivery (last {found.window_days} days): " + " · ".join(parts)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -137,41 +137,55 @@ def compare(
     return found
 
 
-def drifted_share(found: Sequence[FeatureDrift]) -> float:
+class Judged(Protocol):
+    """What a drift judgement reads of a feature: a measured one, or one from a result file."""
+
+    @property
+    def feature(self) -> str: ...
+    @property
+    def psi(self) -> float | None: ...
+    @property
+    def drifted(self) -> bool: ...
+
+
+J = TypeVar("J", bound=Judged)
+
+
+def drifted_share(found: Sequence[Judged]) -> float:
     """The share of `found` flagged as drifted (0 when nothing was compared)."""
     return sum(f.drifted for f in found) / len(found) if found else 0.0
 
 
 @dataclass(frozen=True)
-class DriftVerdict:
+class DriftVerdict(Generic[J]):
     """Measured drift against the bounds: a share above `max_drifted_share`, or any
     feature's PSI above `max_psi`, fails."""
 
     share: float  # of the compared features, the share flagged as drifted
-    drifted: list[FeatureDrift]  # flagged features, in comparison order
+    drifted: list[J]  # flagged features, in comparison order
     too_many: bool  # the share is above max_drifted_share
-    over_psi: list[FeatureDrift]  # features whose PSI is above max_psi
+    over_psi: list[J]  # features whose PSI is above max_psi
 
     @property
     def passed(self) -> bool:
         return not self.too_many and not self.over_psi
 
     @property
-    def worst(self) -> FeatureDrift | None:
+    def worst(self) -> J | None:
         """The feature with the highest PSI above max_psi, if any."""
-        return max(self.over_psi, key=lambda f: f.psi, default=None)
+        return max(self.over_psi, key=lambda f: f.psi or 0.0, default=None)
 
 
 def judge(
-    found: Sequence[FeatureDrift], *, max_drifted_share: float | None, max_psi: float | None
-) -> DriftVerdict:
+    found: Sequence[J], *, max_drifted_share: float | None, max_psi: float | None
+) -> DriftVerdict[J]:
     """The one drift judgement: validate gates on it, monitor alerts on it (None: no bound)."""
     share = drifted_share(found)
     return DriftVerdict(
         share=share,
         drifted=[f for f in found if f.drifted],
         too_many=max_drifted_share is not None and share > max_drifted_share + TOLERANCE,
-        over_psi=[f for f in found if max_psi is not None and f.psi > max_psi],
+        over_psi=[f for f in found if max_psi is not None and (f.psi or 0.0) > max_psi],
     )
 
 

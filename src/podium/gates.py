@@ -40,7 +40,7 @@ class GateSpec(Protocol):
 
 
 @dataclass(frozen=True)
-class Check:
+class GateCheck:
     """One gate applied to one metric."""
 
     metric: str
@@ -57,7 +57,7 @@ class Check:
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
-    checks: list[Check]
+    checks: list[GateCheck]
     summary: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def check(
     challenger: float | None,
     champion: float | None,
     interval: Interval | None = None,
-) -> Check:
+) -> GateCheck:
     """Apply one gate to the challenger's (and champion's) value of its metric.
 
     `interval` is the bootstrap interval of challenger - champion, when there is one.
@@ -101,7 +101,7 @@ def check(
     shown = interval.to_dict() if interval is not None and _finite(champion) else None
     if not _finite(challenger):
         reasons.append(f"{name} of the challenger could not be computed")
-        return Check(name, challenger, champion, None, _describe(gate), False, reasons, shown)
+        return GateCheck(name, challenger, champion, None, _describe(gate), False, reasons, shown)
     assert challenger is not None
     if gate.min is not None and challenger < gate.min - TOLERANCE:
         reasons.append(f"{name} {challenger:.4g} is below the minimum {gate.min:g}")
@@ -125,7 +125,7 @@ def check(
     if gate.min_delta is not None and delta is None:
         whose = "no champion" if champion is None else "the champion's value could not be computed"
         notes.append(f"Δ not applied to {name}: {whose}; absolute bounds alone decide")
-    return Check(
+    return GateCheck(
         name, challenger, champion, delta, _describe(gate), not reasons, reasons, shown, notes
     )
 

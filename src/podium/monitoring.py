@@ -9,17 +9,20 @@ The report and the issue are rendered by `podium.report.monitoring`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
-from podium.drift import FeatureDrift, judge
+from podium.drift import judge
 from podium.metrics import METRICS, improvement
+
+if TYPE_CHECKING:
+    from podium.results import Drift, MetricComparison
 
 TOLERANCE = 1e-12
 
 
 def assess(
     *,
-    drift: Mapping[str, Any] | None,
+    drift: Drift | None,
     live: Mapping[str, float],
     reference: Mapping[str, float],
     labelled_rows: int,
@@ -28,12 +31,14 @@ def assess(
     max_psi: float | None,
     max_metric_drop: float,
     min_labelled_rows: int,
-) -> tuple[list[str], list[dict[str, Any]], list[str]]:
+) -> tuple[list[str], list[MetricComparison], list[str]]:
     """(alerts, metric comparisons, notes): an empty alert list means healthy."""
+    from podium.results import MetricComparison
+
     alerts: list[str] = []
     notes: list[str] = []
     if drift is not None:
-        features = [FeatureDrift(**f) for f in drift.get("features") or []]
+        features = drift.features
         verdict = judge(features, max_drifted_share=max_drifted_share, max_psi=max_psi)
         drifted = verdict.drifted
         if verdict.too_many:
@@ -45,10 +50,10 @@ def assess(
         worst, over = verdict.worst, verdict.over_psi
         if worst is not None:
             alerts.append(
-                f"{worst.feature} PSI {worst.psi:.2f} is above monitor.max_psi "
+                f"{worst.feature} PSI {worst.psi or 0.0:.2f} is above monitor.max_psi "
                 f"{max_psi:g}" + (f" (and {len(over) - 1} more)" if len(over) > 1 else "")
             )
-    comparisons: list[dict[str, Any]] = []
+    comparisons: list[MetricComparison] = []
     if labelled_rows and labelled_rows < min_labelled_rows:
         notes.append(
             f"only {labelled_rows} rows have outcomes (monitor.min_labelled_rows is "
@@ -56,18 +61,19 @@ def assess(
         )
     for name in metrics if labelled_rows else []:
         value, before = live.get(name), reference.get(name)
-        row: dict[str, Any] = {"metric": name, "live": value, "champion": before}
         if value is None or before is None or value != value or before != before:
-            row.update(drop=None, alert=False)
+            comparisons.append(
+                MetricComparison(metric=name, live=value, champion=before, drop=None, alert=False)
+            )
             if before is None:
                 notes.append(f"the champion has no recorded evaluation {name} to compare with")
-            comparisons.append(row)
             continue
         drop = -improvement(name, value, before)  # positive: worse than at evaluation
         judged = labelled_rows >= min_labelled_rows
         alert = judged and drop > max_metric_drop + TOLERANCE
-        row.update(drop=drop, alert=alert)
-        comparisons.append(row)
+        comparisons.append(
+            MetricComparison(metric=name, live=value, champion=before, drop=drop, alert=alert)
+        )
         if alert:
             better = METRICS[name].direction
             alerts.append(

@@ -1,8 +1,21 @@
-"""Stage results under `.podium/`: how stages chain, in CI and locally.
+"""Stage results under `.podium/`: one typed model per file, and how stages chain.
+
+Each stage returns its model and saves it (`Evaluation.save(state_dir)`); a later stage
+or `podium report` loads it once (`Evaluation.load(state_dir, ...)`) and everything
+downstream reads attributes, never dict keys, so a renamed field fails type-checking
+instead of a user's report.
+
+These files are untrusted input: in the pull-request comment workflow a fork's run
+uploads them. Loading is therefore strict — a size cap before parsing, no NaN/Infinity,
+bounded nesting, exact types (no coercion), ranges, bounded strings and collections,
+versions that are decimal numbers, ids that are hex, no unknown keys — and anything
+else is exit 2 with one line that names the file, what is wrong and the fix.
 
 Files are written atomically (temp file + rename) so a later stage never trusts a
 half-written result, and a stage clears the results downstream of it before it runs
 so that a stale evaluation can never be promoted.
+
+pydantic is imported here, so `podium.cli` imports this module only inside commands.
 """
 
 from __future__ import annotations
@@ -12,7 +25,17 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    ValidationError,
+)
 
 from podium.errors import InputError
 
@@ -20,6 +43,7 @@ VALIDATION = "validation.json"
 TRAINING = "train.json"
 EVALUATION = "evaluation.json"
 PROMOTION = "promotion.json"
+MONITOR = "monitor.json"
 REPORT = "report.md"
 
 # What each stage invalidates when it starts (its own result and everything after it).
@@ -30,19 +54,520 @@ DOWNSTREAM = {
     PROMOTION: (PROMOTION,),
 }
 
+# The version of the files' layout. Bump it when a field is renamed, removed or changes
+# meaning: files written before are then "stale" (re-run the stage), never misread.
+SCHEMA = 1
 
-def _clean(value: Any) -> Any:
-    """JSON has no NaN: write null instead (readers treat null as 'not computed')."""
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+# Bounds for untrusted files: generous for real projects, small enough that a crafted
+# file cannot exhaust memory, the recursion limit or a comment's size.
+MAX_BYTES = 20 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_TEXT = 10_000  # characters of any string
+MAX_FEATURES = 10_000
+MAX_METRICS = 1_000
+MAX_ITEMS = 1_000  # checks, gates, notes, alerts, kwargs, examples
+MAX_EXPECTATION_RESULTS = 100_000  # expectations × datasets
+
+
+def _finite_or_none(value: Any) -> Any:
+    """JSON has no NaN: a number that could not be computed is null ('not computed').
+
+    Only values built in memory can be non-finite: a loaded file with NaN, Infinity or
+    1e999 is refused before validation (see `_hostile`).
+    """
+    if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
     return value
 
 
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Name = Text  # a feature, metric, column or kind
+Version = Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
+HexId = Annotated[str, Field(pattern=r"^[0-9a-f]{1,64}$")]  # an MLflow run id, a sha256
+ExperimentId = Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]{1,64}$")]
+Count = Annotated[int, Field(ge=0)]
+Real = Annotated[float | None, BeforeValidator(_finite_or_none)]
+NonNegative = Annotated[Annotated[float, Field(ge=0)] | None, BeforeValidator(_finite_or_none)]
+Share = Annotated[Annotated[float, Field(ge=0, le=1)] | None, BeforeValidator(_finite_or_none)]
+Notes = Annotated[list[Text], Field(max_length=MAX_ITEMS)]
+Metrics = Annotated[dict[Name, Real], Field(max_length=MAX_METRICS)]
+
+
+class _Record(BaseModel):
+    """Strict: unknown keys are refused, so a renamed field fails loudly."""
+
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, validate_by_name=True, validate_by_alias=True
+    )
+
+
+# ------------------------------------------------------------------------ shared parts
+
+
+class DataSummary(_Record):
+    """A table as a stage read it (`data.Table.describe()`)."""
+
+    path: Text
+    rows: Count
+    columns: Count
+    sha256: HexId
+
+
+class DriftFeature(_Record):
+    """One feature's drift against the champion's training profile."""
+
+    feature: Name
+    kind: Name
+    psi: NonNegative
+    test: Name
+    statistic: Real
+    p_value: Share
+    drifted: bool
+
+
+class Drift(_Record):
+    """Feature drift against the champion's training profile (validate and monitor)."""
+
+    reference_version: Version | None
+    passed: bool | None = None  # validate's drift gate; None: judged elsewhere (monitor)
+    drifted_share: Share
+    max_drifted_share: Share = None
+    max_psi: NonNegative = None
+    features: Annotated[list[DriftFeature], Field(max_length=MAX_FEATURES)] = []
+
+
+# ------------------------------------------------------------------------- the files
+
+
+class _Result(_Record):
+    """One `.podium/` file: its name, the stage that writes it, load and save."""
+
+    FILE: ClassVar[str]
+    STAGE: ClassVar[str]  # the command that writes it: the fix for a bad file
+
+    schema_version: int = Field(default=SCHEMA, alias="schema")
+
+    def save(self, state_dir: Path) -> Path:
+        """Write the file atomically (null for numbers that could not be computed)."""
+        payload = self.model_dump(mode="json", by_alias=True)
+        return write_text(state_dir, self.FILE, json.dumps(payload, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, state_dir: Path, *, needed_by: str, model: str | None = None) -> Self:
+        """The stage's result; InputError (exit 2, one line) if missing, stale or bad.
+
+        `model`: podium.yaml's `model.name`; a result about another model is refused.
+        """
+        path = state_dir / cls.FILE
+        if not path.is_file():
+            raise InputError(
+                f"{path}: not found; `podium {needed_by}` needs the result of "
+                f"`podium {cls.STAGE}` — run that first"
+            )
+        return cls._read(path, model)
+
+    @classmethod
+    def load_optional(cls, state_dir: Path, *, model: str | None = None) -> Self | None:
+        """The result if the stage has run (None if not); a bad file is still exit 2."""
+        path = state_dir / cls.FILE
+        return cls._read(path, model) if path.is_file() else None
+
+    @classmethod
+    def _read(cls, path: Path, model: str | None) -> Self:
+        def refused(what: str, fix: str = f"re-run `podium {cls.STAGE}`") -> InputError:
+            return InputError(f"{path}: {what}; {fix}")
+
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise refused(f"cannot be read ({exc.strerror})") from None
+        if len(raw) > MAX_BYTES:
+            raise refused(f"is larger than {MAX_BYTES // 2**20} MB")
+        try:
+            loaded = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        except RecursionError:
+            raise refused(f"is nested deeper than {MAX_DEPTH} levels") from None
+        except ValueError:  # also bad UTF-8
+            raise refused("is not valid JSON") from None
+        if not isinstance(loaded, dict):
+            raise refused("is not a JSON object")
+        problem = _hostile(loaded)
+        if problem:
+            raise refused(problem)
+        schema = loaded.get("schema")
+        if schema != SCHEMA or isinstance(schema, bool):
+            if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA:
+                raise refused(
+                    f"was written by a newer podium (schema {schema}; this podium reads {SCHEMA})",
+                    f"upgrade podium or re-run `podium {cls.STAGE}`",
+                )
+            found = "no schema version" if schema is None else "an unknown schema version"
+            if isinstance(schema, int) and not isinstance(schema, bool):
+                found = f"schema {schema}"
+            raise refused(
+                f"is stale: written by an older podium ({found}; this podium reads {SCHEMA})"
+            )
+        try:
+            result = cls.model_validate(loaded, strict=True)
+        except ValidationError as exc:
+            raise refused(_first_error(exc)) from None
+        named = getattr(result, "model_name", None)
+        if model is not None and named is not None and named != model:
+            raise refused(
+                f"is for model {_shown(named)}, not {_shown(model)} (model.name in podium.yaml)"
+            )
+        return result
+
+
+class DataCheck(_Record):
+    """One data check of `podium validate` (the data loads, has the target, …)."""
+
+    name: Text
+    passed: bool
+    detail: Text
+
+
+class ExpectationResult(_Record):
+    """One expectation of the project's suite on one dataset."""
+
+    dataset: Name
+    expectation: Name
+    column: Name | None
+    kwargs: Annotated[dict[Name, JsonValue], Field(max_length=MAX_ITEMS)]
+    success: bool
+    observed: JsonValue = None
+    unexpected_examples: Annotated[list[JsonValue], Field(max_length=MAX_ITEMS)] = []
+
+
+class Expectations(_Record):
+    """The Great Expectations suite's results on train and eval."""
+
+    suite: Text | None
+    passed: bool
+    evaluated: Count
+    failed: Count
+    results: Annotated[list[ExpectationResult], Field(max_length=MAX_EXPECTATION_RESULTS)]
+
+
+class Validation(_Result):
+    """`.podium/validation.json`: the data checks, expectations and drift."""
+
+    FILE: ClassVar[str] = VALIDATION
+    STAGE: ClassVar[str] = "validate"
+
+    passed: bool
+    checks: Annotated[list[DataCheck], Field(max_length=MAX_ITEMS)]
+    train: DataSummary
+    eval: DataSummary
+    champion_version: Version | None = None
+    notes: Notes = []
+    expectations: Expectations | None = None
+    drift: Drift | None = None
+
+    @property
+    def failure(self) -> str | None:
+        """Why the data failed (the exit-1 message), None when it passed."""
+        if self.passed:
+            return None
+        return "validation failed: " + "; ".join(c.detail for c in self.checks if not c.passed)
+
+
+class Training(_Result):
+    """`.podium/train.json`: the registered challenger version and how it was made."""
+
+    FILE: ClassVar[str] = TRAINING
+    STAGE: ClassVar[str] = "train"
+
+    model_name: Text
+    version: Version
+    run_id: HexId
+    experiment_id: ExperimentId
+    tracking_uri: Text = ""
+    task: Name = ""
+    estimator: Text
+    feature_types: Annotated[dict[Name, Name], Field(max_length=MAX_FEATURES)]
+    train: DataSummary
+    eval: DataSummary
+    train_metrics: Metrics = {}
+    fit_seconds: NonNegative
+    provenance: Annotated[dict[Name, Text], Field(max_length=100)] = {}
+    trained_at: Text = ""
+
+
+class ModelScore(_Record):
+    """One registered version's metrics on the evaluation data (or why it has none)."""
+
+    version: Version
+    run_id: HexId | None = None
+    metrics: Metrics = {}
+    error: Text | None = None
+
+
+class BootstrapInterval(_Record):
+    """Paired bootstrap interval of challenger − champion (raw, not direction-adjusted)."""
+
+    low: Real
+    high: Real
+    confidence: Share
+    resamples: Count
+    rows: Count
+    method: Name
+
+
+class GateResult(_Record):
+    """One gate applied to one metric (`gates.GateCheck`, as written)."""
+
+    metric: Name
+    challenger: Real
+    champion: Real
+    delta: Real
+    bound: Text
+    passed: bool
+    reasons: Notes = []
+    interval: BootstrapInterval | None = None
+    notes: Notes = []
+
+
+class Significance(_Record):
+    """How the intervals in the gate checks were made."""
+
+    method: Name | None
+    confidence: Share
+    rows: Count | None
+    skipped: Annotated[dict[Name, Text], Field(max_length=MAX_METRICS)] = {}
+
+
+class FeatureImportance(_Record):
+    feature: Name
+    importance: Real
+    std: Real
+    rank: Annotated[int, Field(ge=1)]
+
+
+class ImportanceRanking(_Record):
+    """Permutation importance of one model's features, most important first."""
+
+    metric: Name
+    rows: Count
+    repeats: Count
+    features: Annotated[list[FeatureImportance], Field(max_length=MAX_FEATURES)]
+
+
+class ImportanceFailed(_Record):
+    """Importance could not be computed (the comparison goes on without it)."""
+
+    error: Text
+
+
+class Importance(_Record):
+    challenger: ImportanceRanking | ImportanceFailed | None = None
+    champion: ImportanceRanking | ImportanceFailed | None = None
+
+
+class DeliveryMetrics(_Record):
+    """`delivery.Delivery` before this candidate, as written into the evaluation."""
+
+    model_name: Text
+    as_of: Text = ""
+    window_days: Count
+    promotions: Count
+    deployment_frequency: NonNegative
+    candidates: Count
+    candidates_promoted: Count
+    success_rate: Share = None
+    pr_candidates: Count = 0
+    rollbacks: Count
+    change_failure_rate: NonNegative = None
+    last_promotion: Text | None = None
+    days_since_last_promotion: NonNegative = None
+    champion_version: Version | None = None
+    champion_since: Text | None = None
+    days_as_champion: NonNegative = None
+    champion_age_days: NonNegative = None
+    total_promotions: Count = 0
+    total_rollbacks: Count = 0
+
+
+class Evaluation(_Result):
+    """`.podium/evaluation.json`: challenger and champion scored, and the gates' verdict."""
+
+    FILE: ClassVar[str] = EVALUATION
+    STAGE: ClassVar[str] = "evaluate"
+
+    model_name: Text
+    tracking_uri: Text
+    task: Name
+    challenger: ModelScore
+    champion: ModelScore | None
+    passed: bool
+    summary: Annotated[str, Field(max_length=10 * MAX_TEXT)]
+    checks: Annotated[list[GateResult], Field(max_length=MAX_ITEMS)]
+    gates_are_default: bool
+    eval: DataSummary
+    evaluated_at: Text = ""
+    significance: Significance | None = None
+    importance: Importance | None = None
+    delivery: DeliveryMetrics | None = None
+
+    @property
+    def failure(self) -> str | None:
+        """Why the gates failed (the exit-1 message), None when they passed."""
+        return None if self.passed else f"gates failed: {self.summary}"
+
+
+class Promotion(_Result):
+    """`.podium/promotion.json`: whether `@champion` moved, and why (not)."""
+
+    FILE: ClassVar[str] = PROMOTION
+    STAGE: ClassVar[str] = "promote"
+
+    promoted: bool
+    champion_version: Version | None
+    previous_version: Version | None
+    reason: Text = ""
+    # Why promotion was refused (exit 1): failed gates or a lost race. Not written.
+    _refused: str | None = PrivateAttr(default=None)
+
+    @classmethod
+    def refused(cls, champion: str | None, reason: str, failure: str) -> Promotion:
+        """Nothing moved, and that is a failed outcome (`failure` is the exit-1 message)."""
+        outcome = cls(
+            promoted=False, champion_version=champion, previous_version=champion, reason=reason
+        )
+        outcome._refused = failure
+        return outcome
+
+    @property
+    def passed(self) -> bool:
+        return self._refused is None
+
+    @property
+    def failure(self) -> str | None:
+        return self._refused
+
+
+class MetricComparison(_Record):
+    """A live metric on production data against the champion's evaluation."""
+
+    metric: Name
+    live: Real
+    champion: Real
+    drop: Real  # positive: worse than at evaluation
+    alert: bool
+
+
+class Monitor(_Result):
+    """`.podium/monitor.json`: production data against what was recorded at training."""
+
+    FILE: ClassVar[str] = MONITOR
+    STAGE: ClassVar[str] = "monitor"
+
+    model_name: Text
+    champion_version: Version
+    passed: bool
+    alerts: Notes
+    notes: Notes
+    data: DataSummary
+    rows: Count
+    labelled_rows: Count
+    drift: Drift | None
+    metrics: Annotated[list[MetricComparison], Field(max_length=MAX_METRICS)]
+    max_metric_drop: NonNegative
+    checked_at: Text
+    issue_url: Text | None = None
+    issue_created: bool | None = None
+    dispatched: bool = False
+    skipped: Notes = []  # what was not sent, and why
+
+    @property
+    def failure(self) -> str | None:
+        """Which thresholds were crossed (the exit-1 message), None when healthy."""
+        return None if self.passed else "monitoring thresholds crossed: " + "; ".join(self.alerts)
+
+
+# ------------------------------------------------------------------------- reading
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _path(parts: list[Any]) -> str:
+    return ".".join(_key(p) for p in parts) or "the document"
+
+
+def _key(part: Any) -> str:
+    """A path element as a one-line, short, harmless string (keys come from the file)."""
+    if isinstance(part, int):
+        return str(part)
+    shown = str(part)
+    if not shown.replace("_", "").isalnum() or len(shown) > 60:
+        shown = json.dumps(shown[:60])
+    return shown
+
+
+def _shown(value: str) -> str:
+    return json.dumps(value[:100])
+
+
+def _hostile(document: Any) -> str | None:
+    """Nesting deeper than any podium file, or a number JSON cannot hold (1e999)."""
+    stack: list[tuple[Any, list[Any]]] = [(document, [])]
+    while stack:
+        value, where = stack.pop()
+        if len(where) > MAX_DEPTH:
+            return f"is nested deeper than {MAX_DEPTH} levels (at {_path(where[:3])}…)"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{_path(where)}: is not a finite number"
+        if isinstance(value, dict):
+            stack.extend((v, [*where, k]) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, [*where, i]) for i, v in enumerate(value))
+    return None
+
+
+# pydantic names union members in error locations; they are not keys of the file.
+_TAGS = {
+    "ImportanceRanking",
+    "ImportanceFailed",
+    "BootstrapInterval",
+    "ModelScore",
+    "Drift",
+    "Expectations",
+    "Significance",
+    "Importance",
+    "DeliveryMetrics",
+    "float",
+    "int",
+    "str",
+    "bool",
+    "none",
+}
+
+
+def _first_error(error: ValidationError) -> str:
+    """The first problem as `key.path: what` (never the value: it may be hostile)."""
+    first = error.errors(include_url=False, include_input=False)[0]
+    parts = [
+        p
+        for p in first["loc"]
+        if not (isinstance(p, str) and (p in _TAGS or p.startswith(("function-", "constrained-"))))
+    ]
+    where = _path(parts)
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key"
+    if kind == "missing":
+        return f"{where}: missing"
+    return f"{where}: {first['msg']}"
+
+
+# ------------------------------------------------------------------------- writing
+
+
 def write_text(state_dir: Path, name: str, text: str) -> Path:
+    """Write `state_dir/name` atomically (temp file + rename)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     target = state_dir / name
     fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=f".{name}.", suffix=".tmp")
@@ -56,38 +581,7 @@ def write_text(state_dir: Path, name: str, text: str) -> Path:
     return target
 
 
-def write(state_dir: Path, name: str, payload: dict[str, Any]) -> Path:
-    text = json.dumps(_clean(payload), indent=2, sort_keys=False, allow_nan=False) + "\n"
-    return write_text(state_dir, name, text)
-
-
-def read(state_dir: Path, name: str, *, needed_by: str, produced_by: str) -> dict[str, Any]:
-    path = state_dir / name
-    if not path.is_file():
-        raise InputError(
-            f"{path}: not found; `podium {needed_by}` needs the result of "
-            f"`podium {produced_by}` — run that first"
-        )
-    try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        raise InputError(f"{path}: is not valid JSON; re-run `podium {produced_by}`") from None
-    if not isinstance(loaded, dict):
-        raise InputError(f"{path}: unexpected content; re-run `podium {produced_by}`")
-    return loaded
-
-
-def read_optional(state_dir: Path, name: str) -> dict[str, Any] | None:
-    path = state_dir / name
-    if not path.is_file():
-        return None
-    try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
-    return loaded if isinstance(loaded, dict) else None
-
-
 def invalidate(state_dir: Path, stage_file: str) -> None:
+    """Remove a stage's result and everything downstream of it, before the stage runs."""
     for name in DOWNSTREAM[stage_file]:
         (state_dir / name).unlink(missing_ok=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -521,20 +521,3 @@ def improvement_interval(interval: Interval, higher_is_better: bool) -> tuple[fl
     if higher_is_better:
         return interval.low, interval.high
     return -interval.high, -interval.low
-
-
-def from_dict(payload: Mapping[str, Any] | None) -> Interval | None:
-    """An Interval read back from evaluation.json (None when absent or malformed)."""
-    if not isinstance(payload, Mapping):
-        return None
-    try:
-        return Interval(
-            low=float(payload["low"]),
-            high=float(payload["high"]),
-            confidence=float(payload.get("confidence", CONFIDENCE)),
-            resamples=int(payload.get("resamples", 0)),
-            rows=int(payload.get("rows", 0)),
-            method=str(payload.get("method", "bootstrap")),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None

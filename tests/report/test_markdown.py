@@ -32,6 +32,7 @@ from podium.report.markdown import (
     version_label,
 )
 from tests.test_report import CONTEXT, evaluation, failed_validation, training, validation
+from tests.unchecked import MODELS, unchecked, unchecked_inputs
 
 CORPUS = [
     "<img src=x onerror=alert(1)>",
@@ -132,8 +133,13 @@ def _hostile(value: str) -> dict[str, Any]:
     }
 
 
+def _render_unchecked(**inputs: Any) -> str:
+    """`report.render` of results dicts taken as they are, unchecked by the schema."""
+    return report.render(**unchecked_inputs(inputs))
+
+
 def _render(value: str, **context: Any) -> str:
-    return report.render(
+    return _render_unchecked(
         model_name=MODEL,
         tracking_uri=TRACKING,
         **_hostile(value),
@@ -220,7 +226,7 @@ def test_a_hostile_value_in_every_field_stays_text(value: str) -> None:
     # The model name and the MLflow links are podium.yaml's, not the results'.
     assert "### ❌ podium · churn-classifier — challenger" in rendered
     assert "https://mlflow.example.com/#/models/churn-classifier/versions/" in rendered
-    cut = report.render(
+    cut = _render_unchecked(
         model_name=MODEL,
         tracking_uri=TRACKING,
         **_hostile(value),
@@ -247,7 +253,9 @@ def test_a_hostile_value_in_a_data_failure_report_stays_text(value: str) -> None
     checked["expectations"] = hostile["expectations"]
     checked["drift"] = hostile["drift"]
     rendered = report.render_data_failure(
-        model_name=MODEL, validation=checked, context={**CONTEXT, "commit": value, "fork": value}
+        model_name=MODEL,
+        validation=unchecked(MODELS["validation"], checked),
+        context={**CONTEXT, "commit": value, "fork": value},
     )
     assert_inert(rendered, marker=report.marker(MODEL))
 
@@ -270,6 +278,7 @@ def test_a_hostile_value_in_the_monitoring_report_stays_text(value: str) -> None
         "max_metric_drop": 0.05,
         "drift": drift,
     }
+    result = unchecked(MODELS["monitor"], result)
     rendered = monitoring.render(result, {"podium_version": value, "run_url": value})
     assert_inert(
         rendered, marker=monitoring.marker(MODEL).replace("podium-monitor", "podium-monitor")
@@ -371,7 +380,7 @@ def test_only_true_passes_and_counts_are_finite() -> None:
 def test_five_thousand_fake_metrics_are_a_capped_table() -> None:
     evaluated = evaluation()
     evaluated["challenger"]["metrics"].update({f"fake_{i:04d}": 0.5 for i in range(5000)})
-    rendered = report.render(
+    rendered = _render_unchecked(
         model_name=MODEL,
         tracking_uri=TRACKING,
         evaluation=evaluated,
@@ -391,7 +400,7 @@ def test_a_failed_gate_is_never_the_row_left_out() -> None:
     for i in range(100):
         checks.append({**checks[0], "metric": f"gate_{i:03d}", "passed": i != 99})
         evaluated["challenger"]["metrics"][f"gate_{i:03d}"] = 0.5
-    table = report.render(model_name=MODEL, tracking_uri=TRACKING, evaluation=evaluated)
+    table = _render_unchecked(model_name=MODEL, tracking_uri=TRACKING, evaluation=evaluated)
     rows = [line for line in table.splitlines() if line.startswith("| gate_")]
     assert rows[0].startswith("| gate_099 |") and rows[0].endswith("❌ |")
 
@@ -411,7 +420,7 @@ def test_every_other_table_is_capped() -> None:
     evaluated["importance"] = {
         "challenger": {"metric": "roc_auc", "rows": 10, "repeats": 1, "features": ranked}
     }
-    rendered = report.render(
+    rendered = _render_unchecked(
         model_name=MODEL, tracking_uri=TRACKING, evaluation=evaluated, validation=checked
     )
     for table in rendered.split("</details>")[:-1]:
@@ -426,17 +435,25 @@ def test_every_other_table_is_capped() -> None:
         "passed": False,
         "alerts": [f"alert {i}" for i in range(500)],
         "notes": [f"note {i}" for i in range(500)],
-        "metrics": [{"metric": f"m{i}", "champion": 1, "live": 0, "drop": 1} for i in range(500)],
+        "metrics": [
+            {"metric": f"m{i}", "champion": 1, "live": 0, "drop": 1, "alert": True}
+            for i in range(500)
+        ],
         "drift": checked["drift"],
+        "data": {"path": "/repo/prod.csv", "rows": 100, "columns": 3, "sha256": "ab"},
+        "rows": 100,
+        "labelled_rows": 100,
+        "max_metric_drop": 0.05,
+        "checked_at": "2026-12-01T00:00:00Z",
     }
-    shown = monitoring.render(monitored)
+    shown = monitoring.render(MODELS["monitor"].model_validate(monitored))
     assert len([line for line in shown.splitlines() if line.startswith("| m")]) == 1 + MAX_ROWS
     assert "_… and 460 metrics more" in shown and "_… and 460 notes more" in shown
     assert "; … and 460 more." in shown
 
 
 def test_a_registry_uri_is_shown_without_its_credentials() -> None:
-    rendered = report.render(
+    rendered = _render_unchecked(
         model_name=MODEL,
         tracking_uri="postgresql://mlflow:s3cret@db.example:5432/mlflow",
         evaluation=evaluation(),

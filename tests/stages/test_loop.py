@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from podium.results import Evaluation
 from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project, seed_store, state_json
 
 
@@ -74,6 +75,28 @@ def test_a_challenger_that_fails_a_gate_is_reported_and_not_promoted(
     assert "failed its gates" in refused.err
     assert registry.champion().version == "1"
     assert state_json(project, "promotion.json")["promoted"] is False
+
+
+def test_failed_gates_are_returned_values_not_exceptions(project: Project) -> None:
+    """Outcomes are values: the stages return their result with `passed=False` (the CLI
+    maps it to exit 1), and what they return is what they wrote."""
+    from podium.config import load
+    from podium.results import Promotion
+    from podium.stages.evaluate import evaluate
+    from podium.stages.promote import promote
+
+    assert project.cli("run").code == 0
+    project.set_estimator(USELESS)
+    assert project.cli("train").code == 0
+    config = load(str(project.config_path))
+    evaluated = evaluate(config=config)
+    assert evaluated.passed is False
+    assert evaluated.failure == f"gates failed: {evaluated.summary}"
+    assert Evaluation.load(project.state, needed_by="test", model="churn") == evaluated
+    refused = promote(config=config)
+    assert not refused.passed and not refused.promoted
+    assert refused.failure == f"not promoted: v2 failed its gates: {evaluated.summary}"
+    assert Promotion.load(project.state, needed_by="test").model_dump() == refused.model_dump()
 
 
 def test_no_promote_stops_before_promotion(

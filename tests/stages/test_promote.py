@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
+from podium.results import Evaluation
 from tests.conftest import STRONG, STRONG_PARAMS, Project
 
 
@@ -21,6 +21,7 @@ def test_champion_moved_since_evaluation_is_refused(
     """Compare-and-set: the evaluation was against 'no champion', but one appeared since."""
     assert project.cli("train").code == 0
     assert project.cli("evaluate").code == 0  # judged v1 with no champion
+    stale = Evaluation.load(project.state, needed_by="test")
     registry = registry_of(project)
     registry.client.set_registered_model_alias("churn", "champion", "1")  # someone else moved it
     project.set_estimator(STRONG, **STRONG_PARAMS)
@@ -29,18 +30,7 @@ def test_champion_moved_since_evaluation_is_refused(
     # Promote v1's stale evaluation after someone moved @champion to v2 behind its back.
     assert project.cli("train").code == 0  # v2
     registry.client.set_registered_model_alias("churn", "champion", "2")
-    (project.state / "evaluation.json").write_text(
-        json.dumps(
-            {
-                "model_name": "churn",
-                "tracking_uri": f"sqlite:///{project.state / 'mlflow.db'}",
-                "challenger": {"version": "1"},
-                "champion": None,
-                "passed": True,
-                "summary": "every gate passes",
-            }
-        )
-    )
+    stale.model_copy(update={"passed": True, "summary": "every gate passes"}).save(project.state)
     refused = project.cli("promote")
     assert refused.code == 1
     assert "@champion of 'churn' is now v2, not unset" in refused.err

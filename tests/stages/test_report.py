@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from podium import report
+from podium.results import Evaluation, Training, Validation
 from tests.conftest import Project
 from tests.github_fake import BOT, FakeGitHub, serve
 from tests.runner_commands import Runner
@@ -50,9 +51,9 @@ def reported(make_project: Callable[..., Project]) -> Callable[..., Project]:
             checks = checked["checks"]
             checks += [{**checks[0], "detail": f"{i} " + "d" * 900} for i in range(60)]
             checked["notes"] += [f"{i} " + "n" * 900 for i in range(60)]
-        (state / "evaluation.json").write_text(json.dumps(evaluated))
-        (state / "train.json").write_text(json.dumps(trained))
-        (state / "validation.json").write_text(json.dumps(checked))
+        Evaluation.model_validate(evaluated).save(state)
+        Training.model_validate(trained).save(state)
+        Validation.model_validate(checked).save(state)
         return project
 
     return factory
@@ -121,9 +122,9 @@ def test_a_rerun_edits_the_same_comment(
     project = reported()
     env = actions_env(github, tmp_path)
     assert project.cli("report", env=env).code == 0
-    evaluated = json.loads((project.state / "evaluation.json").read_text())
-    evaluated["challenger"]["version"] = "15"
-    (project.state / "evaluation.json").write_text(json.dumps(evaluated))
+    evaluated = Evaluation.load(project.state, needed_by="test")
+    evaluated.challenger.version = "15"
+    evaluated.save(project.state)
     second = project.cli("report", env=env)
     assert second.code == 0, second.err
     [comment] = github.podium_comments(7)
@@ -318,15 +319,12 @@ def test_the_comment_body_matches_the_renderer(reported: Callable[..., Project])
     project = reported()
     assert project.cli("report").code == 0
     state = project.state
-    payloads = {
-        name: json.loads((state / f"{file}.json").read_text())
-        for name, file in (("evaluation", "evaluation"), ("training", "train"))
-    }
     expected = report.render(
         model_name="churn",
         tracking_uri=f"sqlite:///{project.root / '.podium' / 'mlflow.db'}",
-        **copy.deepcopy(payloads),
-        validation=json.loads((state / "validation.json").read_text()),
+        evaluation=Evaluation.load(state, needed_by="test"),
+        training=Training.load(state, needed_by="test"),
+        validation=Validation.load(state, needed_by="test"),
         context={"podium_version": __import__("podium").__version__, "root": str(project.root)},
     )
     assert (state / "report.md").read_text() == expected
@@ -395,7 +393,7 @@ def test_a_pr_whose_data_failed_validation_still_gets_its_comment_and_a_failure_
 
     project = make_project()
     project.state.mkdir(parents=True, exist_ok=True)
-    (project.state / "validation.json").write_text(json.dumps(failed_validation()))
+    Validation.model_validate(failed_validation()).save(project.state)
     github.add_pull(7, head_sha=HEAD)
     result = project.cli("report", env=actions_env(github, tmp_path))
     assert result.code == 0, result.err
@@ -411,7 +409,7 @@ def test_without_evaluation_a_passed_validation_still_asks_for_evaluate(
 
     project = make_project()
     project.state.mkdir(parents=True, exist_ok=True)
-    (project.state / "validation.json").write_text(json.dumps(validation()))
+    Validation.model_validate(validation()).save(project.state)
     result = project.cli("report")
     assert result.code == 2 and "podium evaluate" in result.err
 
@@ -522,7 +520,22 @@ def test_results_cannot_send_the_runner_commands(
 
 
 def _write(project: Project, name: str, payload: dict[str, Any]) -> None:
-    (project.state / name).write_text(json.dumps(payload))
+    """A result file as a forger would write it (schema version kept: only the content lies)."""
+    (project.state / name).write_text(json.dumps({"schema": 1, **payload}))
+
+
+def _schema_valid(payloads: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Hostile results with what the schema constrains (model names, versions, run ids,
+    digests, the verdict) made valid: every free text stays hostile."""
+    evaluated, trained = payloads["evaluation"], payloads["training"]
+    evaluated.update(model_name="churn", passed=False)
+    evaluated["challenger"].update(version="14", run_id="9f1e")
+    evaluated["champion"].update(version="12", run_id="77aa")
+    trained.update(model_name="churn", version="14", experiment_id="3")
+    trained["train"]["sha256"] = "b6"
+    payloads["validation"]["drift"]["reference_version"] = "12"
+    payloads["promotion"].update(champion_version="12", previous_version=None)
+    return payloads
 
 
 def _evaluated(project: Project) -> dict[str, Any]:
@@ -587,7 +600,7 @@ def test_a_same_repository_run_is_not_labelled(
 
 
 @pytest.mark.parametrize("passed", [None, "true", 1, "NaN"])
-def test_a_pass_that_is_not_true_is_not_promotable(
+def test_a_pass_that_is_not_true_is_refused_and_never_a_status(
     github: FakeGitHub,
     reported: Callable[..., Project],
     tmp_path: Path,
@@ -601,10 +614,12 @@ def test_a_pass_that_is_not_true_is_not_promotable(
         del evaluated["passed"]
     _write(project, "evaluation.json", evaluated)  # json writes NaN as NaN, as a forger could
     result = project.cli("report", env=actions_env(github, tmp_path))
-    assert result.code == 0, result.err
-    [status] = github.statuses
-    assert status["state"] == "failure"
-    assert "**Not promotable**" in github.podium_comments(7)[0]["body"]
+    # Only a JSON true is a pass: anything else is a malformed file, refused before a word
+    # of it is rendered — no comment, no status (so never a green one).
+    assert result.code == 2
+    line = one_line_error(result.err)
+    assert "evaluation.json: passed:" in line or "evaluation.json: is not valid JSON" in line
+    assert github.comments[7] == [] and github.statuses == []
 
 
 @pytest.mark.parametrize(
@@ -625,8 +640,10 @@ def test_results_for_another_model_are_refused_and_nothing_is_posted(
     result = project.cli("report", "--pr", "7", env=env)
     assert result.code == 2
     line = one_line_error(result.err)
-    assert f"{project.state / 'evaluation.json'}: results for model " in line
-    assert "podium.yaml's model is 'churn'" in line and "re-run the stages" in line
+    assert line.startswith(f"podium: {project.state / 'evaluation.json'}: ")
+    assert "re-run `podium evaluate`" in line
+    if name is not None:
+        assert 'not "churn" (model.name in podium.yaml)' in line
     assert not any(out.lstrip().startswith("::warning file") for out in result.out.splitlines())
     assert github.comments[7] == [] and github.statuses == []
 
@@ -641,7 +658,7 @@ def test_a_training_result_for_another_model_is_refused(
     _write(project, "train.json", trained)
     result = project.cli("report", env=actions_env(github, tmp_path))
     assert result.code == 2
-    assert "train.json: results for model 'upsell'" in one_line_error(result.err)
+    assert 'train.json: is for model "upsell", not "churn"' in one_line_error(result.err)
     assert github.comments[7] == [] and github.statuses == []
 
 
@@ -677,29 +694,40 @@ def test_a_promotion_result_does_not_reach_a_pull_requests_report(
     """A fork can upload a promotion.json too: under workflow_run nothing was promoted."""
     github.add_pull(7, head_sha=HEAD)
     project = reported()
-    _write(project, "promotion.json", {"promoted": True, "champion_version": "14"})
+    _write(
+        project,
+        "promotion.json",
+        {"promoted": True, "champion_version": "14", "previous_version": "12", "reason": "x"},
+    )
     env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
     assert project.cli("report", "--pr", "7", env=env).code == 0
     body = github.podium_comments(7)[0]["body"]
     assert "is the new champion" not in body and "would replace champion" in body
 
 
-def test_five_thousand_fake_metrics_stay_within_a_comment(
+def test_five_thousand_fake_metrics_are_refused_and_a_thousand_stay_within_a_comment(
     github: FakeGitHub, reported: Callable[..., Project], tmp_path: Path
 ) -> None:
     github.add_pull(7, head_sha=HEAD)
     project = reported()
-    evaluated = _evaluated(project)
+    env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    original = _evaluated(project)
+    evaluated = copy.deepcopy(original)
     evaluated["challenger"]["metrics"].update({f"fake_{i:04d}": 0.5 for i in range(5000)})
     _write(project, "evaluation.json", evaluated)
-    env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    refused = project.cli("report", "--pr", "7", env=env)
+    assert refused.code == 2 and "at most 1000" in one_line_error(refused.err)
+    assert github.comments[7] == [] and github.statuses == []
+
+    evaluated = copy.deepcopy(original)
+    metrics = evaluated["challenger"]["metrics"]
+    metrics.update({f"fake_{i:04d}": 0.5 for i in range(1000 - len(metrics))})
+    _write(project, "evaluation.json", evaluated)
     result = project.cli("report", "--pr", "7", env=env)
     assert result.code == 0, result.err
     [comment] = github.podium_comments(7)
     assert report.size(comment["body"]) <= report.GITHUB_COMMENT_LIMIT
-    assert (
-        "_… and 4,968 metrics more (all of them in `.podium/evaluation.json`)._" in comment["body"]
-    )
+    assert "metrics more (all of them in `.podium/evaluation.json`)._" in comment["body"]
     assert sum(line.startswith("| fake_") for line in comment["body"].splitlines()) <= 40
     assert report.size(result.out) < report.GITHUB_COMMENT_LIMIT  # the printed report too
 
@@ -726,18 +754,22 @@ def test_crafted_results_reach_the_comment_as_text(
 
     github.add_pull(7, head_sha=HEAD)
     project = reported()
-    for name, payload in _hostile(value).items():
-        payload.pop("model_name", None)
-        if name in {"evaluation", "training"}:
-            payload["model_name"] = "churn"
-        _write(project, {"training": "train.json"}.get(name, f"{name}.json"), payload)
     env = _workflow_run_env(github, tmp_path, HEAD, fork="mallory/churn")
+    files = {"training": "train.json"}
+    # Hostile versions, run ids, digests and a NaN verdict: refused, nothing posted.
+    for name, payload in _hostile(value).items():
+        _write(project, files.get(name, f"{name}.json"), payload)
+    refused = project.cli("report", "--pr", "7", env=env)
+    assert refused.code == 2 and github.comments[7] == [] and github.statuses == []
+    # Every field the schema leaves free (names, texts, paths, bounds) hostile: rendered inert.
+    for name, payload in _schema_valid(_hostile(value)).items():
+        _write(project, files.get(name, f"{name}.json"), payload)
     result = project.cli("report", "--pr", "7", env=env)
     assert result.code == 0, result.err
     [comment] = github.podium_comments(7)
     own = (f"{github.web_url}/acme/churn/",)  # the repository and its runs, from the event
     assert_inert(comment["body"], marker=report.marker("churn"), targets=own)
     assert "Unverified results" in comment["body"]
-    assert [s["state"] for s in github.statuses] == ["failure"]  # its passed is NaN
+    assert [s["state"] for s in github.statuses] == ["failure"]  # its verdict is a failure
     # The printed report (in the privileged job's log) starts no line with a command.
     assert not any(line.startswith("::warning::") for line in result.out.splitlines())

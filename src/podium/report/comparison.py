@@ -1,6 +1,6 @@
 """The comparison report: a pure function from stage results to GitHub-flavoured markdown.
 
-No I/O here: `render` takes the `.podium/*.json` payloads (as dicts) and context, and
+No I/O here: `render` takes the stage results (`podium.results` models) and context, and
 returns text, so the report is testable without a server and identical locally and in CI.
 
 The report is a list of sections (headline, gates table, chart, collapsed details,
@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from podium import delivery, importance
@@ -31,7 +31,6 @@ from podium.report.markdown import (
     delta,
     details,
     finite,
-    is_true,
     join,
     link,
     more,
@@ -52,6 +51,17 @@ from podium.report.sections import (
     shown_path,
     status_line,
 )
+
+if TYPE_CHECKING:
+    from podium.results import (
+        Evaluation,
+        GateResult,
+        ImportanceRanking,
+        ModelScore,
+        Promotion,
+        Training,
+        Validation,
+    )
 
 MARKER = "<!-- podium-report: {name} -->"
 EVALUATION_FILE = ".podium/evaluation.json"
@@ -75,15 +85,15 @@ def marker(model_name: str) -> str:
     return MARKER.format(name=model_name)
 
 
-def _interval(check: Mapping[str, Any] | None) -> str | None:
+def _interval(check: GateResult | None) -> str | None:
     """'95% CI +0.004 … +0.020' from a check's bootstrap interval, if it has one."""
-    interval = (check or {}).get("interval")
-    if not isinstance(interval, Mapping):
+    interval = check.interval if check is not None else None
+    if interval is None:
         return None
-    low, high = interval.get("low"), interval.get("high")
+    low, high = interval.low, interval.high
     if not (finite(low) and finite(high)):
         return None
-    level = as_float(interval.get("confidence")) or 0.95
+    level = as_float(interval.confidence) or 0.95
     return f"{level:.0%} CI {delta(low)} … {delta(high)}"
 
 
@@ -91,8 +101,8 @@ def _interval(check: Mapping[str, Any] | None) -> str | None:
 
 
 def headline(
-    evaluation: Mapping[str, Any],
-    promotion: Mapping[str, Any] | None,
+    evaluation: Evaluation,
+    promotion: Promotion | None,
     *,
     model_name: str,
     plain: bool = False,
@@ -107,12 +117,12 @@ def headline(
         return words if plain else f"**{words}**"
 
     name = say(model_name)
-    chal = strong(version_label(evaluation["challenger"]["version"], plain=plain))
-    champion = evaluation.get("champion")
-    champ = version_label(champion["version"], plain=plain) if champion else None
-    passed = is_true(evaluation.get("passed"))
+    chal = strong(version_label(evaluation.challenger.version, plain=plain))
+    champion = evaluation.champion
+    champ = version_label(champion.version, plain=plain) if champion else None
+    passed = evaluation.passed is True  # only a real True passes, whatever the file said
     why = _why(evaluation, say)
-    if promotion and is_true(promotion.get("promoted")):
+    if promotion and promotion.promoted is True:
         was = f" (was {champ})" if champ else " (first champion)"
         return (
             f"✅ podium · {name} — challenger {chal} is the new champion{was}",
@@ -135,21 +145,21 @@ def _plain_text(value: Any) -> str:
     return one_line(value)
 
 
-def _why(evaluation: Mapping[str, Any], say: Callable[[Any], str]) -> str:
+def _why(evaluation: Evaluation, say: Callable[[Any], str]) -> str:
     """The verdict's reason in one sentence: the gates' summary plus the headline metric."""
-    summary = say(evaluation.get("summary", "")).rstrip(".") or "no gate was evaluated"
-    if not is_true(evaluation.get("passed")):
+    summary = say(evaluation.summary).rstrip(".") or "no gate was evaluated"
+    if evaluation.passed is not True:
         return summary
-    checks = evaluation.get("checks") or []
+    checks = evaluation.checks
     if not checks:
         return summary
     first = checks[0]
-    metric = str(first.get("metric"))
-    chal, champ = first.get("challenger"), first.get("champion")
+    metric = first.metric
+    chal, champ = first.challenger, first.champion
     if finite(chal) and finite(champ):
         gained = better(metric, chal, champ)
         verb = "improves" if gained else ("is unchanged" if gained is None else "changes")
-        by = "" if gained is None else f" by {delta(float(chal) - float(champ))}"
+        by = "" if gained is None else f" by {delta(as_float(chal) - as_float(champ))}"
         ci = _interval(first)
         detail = f"{ci}; " if ci else ""
         return f"{summary}; {say(metric)} {verb}{by} ({detail}{num(champ)} → {num(chal)})"
@@ -174,23 +184,24 @@ class _Row:
     winner: str | None  # "challenger" / "champion": whose value is the better one
 
 
-def _rows(evaluation: Mapping[str, Any], *, plain: bool) -> tuple[str, str, list[_Row]]:
+def _rows(evaluation: Evaluation, *, plain: bool) -> tuple[str, str, list[_Row]]:
     """(champion header, challenger header, rows): gated metrics first, then the rest."""
-    challenger = evaluation["challenger"]
-    champion = evaluation.get("champion")
-    chal_metrics: dict[str, Any] = challenger.get("metrics") or {}
-    champ_metrics: dict[str, Any] = (champion or {}).get("metrics") or {}
-    checks: dict[str, dict[str, Any]] = {}
-    for c in evaluation.get("checks", []):  # two gates on one metric share its row
-        seen = checks.get(c["metric"])
-        checks[c["metric"]] = (
-            dict(c)
+    challenger = evaluation.challenger
+    champion = evaluation.champion
+    chal_metrics = challenger.metrics
+    champ_metrics = champion.metrics if champion else {}
+    checks: dict[str, GateResult] = {}
+    for c in evaluation.checks:  # two gates on one metric share its row
+        seen = checks.get(c.metric)
+        checks[c.metric] = (
+            c
             if seen is None
-            else {
-                **seen,
-                "bound": f"{seen['bound']}; {c['bound']}",
-                "passed": is_true(seen["passed"]) and is_true(c["passed"]),
-            }
+            else seen.model_copy(
+                update={
+                    "bound": f"{seen.bound}; {c.bound}",
+                    "passed": seen.passed is True and c.passed is True,
+                }
+            )
         )
     known = [m for m in METRICS if m in chal_metrics and m not in checks]
     extra = [m for m in chal_metrics if m not in METRICS and m not in checks]
@@ -214,18 +225,18 @@ def _rows(evaluation: Mapping[str, Any], *, plain: bool) -> tuple[str, str, list
                 champion=num(champ_value),
                 challenger=num(chal_value),
                 delta=f"{delta(difference)} ({ci})" if ci else delta(difference),
-                gate=str(check["bound"]) if check else None,
-                passed=is_true(check["passed"]) if check else None,
+                gate=check.bound if check else None,
+                passed=check.passed is True if check else None,
                 winner=winner,
             )
         )
     champ_head = "champion"
     if champion:
-        champ_head += " " + version_label(champion["version"], plain=plain)
-    return champ_head, f"challenger {version_label(challenger['version'], plain=plain)}", rows
+        champ_head += " " + version_label(champion.version, plain=plain)
+    return champ_head, f"challenger {version_label(challenger.version, plain=plain)}", rows
 
 
-def metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
+def metrics_table(evaluation: Evaluation) -> list[str]:
     """The gates table in markdown: the better value in bold, a mark per gated metric.
 
     At most `MAX_ROWS` rows (failed gates kept first when rows are left out).
@@ -250,7 +261,7 @@ def metrics_table(evaluation: Mapping[str, Any]) -> list[str]:
     return lines + more(len(rows), total, "metric", EVALUATION_FILE)
 
 
-def metrics_table_text(evaluation: Mapping[str, Any]) -> list[str]:
+def metrics_table_text(evaluation: Evaluation) -> list[str]:
     """The gates table as aligned plain text for a terminal (`podium evaluate`)."""
     champ_head, chal_head, rows = _rows(evaluation, plain=True)
     table = [["metric", champ_head, chal_head, "Δ", "gate", ""]]
@@ -272,7 +283,7 @@ def metrics_table_text(evaluation: Mapping[str, Any]) -> list[str]:
     return [line(table[0]), *(line(cells) for cells in table[1:])]
 
 
-def _chart(evaluation: Mapping[str, Any]) -> list[str]:
+def _chart(evaluation: Evaluation) -> list[str]:
     """Champion vs challenger as a Mermaid bar chart (GitHub renders it; no image host).
 
     Mermaid's xychart draws every bar series at the same position, so two series would
@@ -281,10 +292,10 @@ def _chart(evaluation: Mapping[str, Any]) -> list[str]:
     sliver. Bars are horizontal so that the labels never overlap, on a 0..1 axis so that
     no difference is exaggerated.
     """
-    challenger = evaluation["challenger"]
-    champion = evaluation.get("champion")
-    chal_metrics: dict[str, Any] = challenger.get("metrics") or {}
-    champ_metrics: dict[str, Any] = (champion or {}).get("metrics") or {}
+    challenger = evaluation.challenger
+    champion = evaluation.champion
+    chal_metrics = challenger.metrics
+    champ_metrics = champion.metrics if champion else {}
 
     def charted(value: Any) -> bool:
         return finite(value) and 0.0 <= float(value) <= 1.0
@@ -296,7 +307,7 @@ def _chart(evaluation: Mapping[str, Any]) -> list[str]:
     ]
     if not names:
         return []
-    chal = version_label(challenger["version"], plain=True)
+    chal = version_label(challenger.version, plain=True)
     palette = f"{_CHAMPION_COLOUR}, {_CHALLENGER_COLOUR}" if champion else _CHALLENGER_COLOUR
     init = {"themeVariables": {"xyChart": {"plotColorPalette": palette}}}
     lines = ["```mermaid", f"%%{{init: {json.dumps(init)}}}%%", "xychart-beta horizontal"]
@@ -305,49 +316,55 @@ def _chart(evaluation: Mapping[str, Any]) -> list[str]:
         return "    bar [" + ", ".join("-1" if v < 0 else f"{v:.4f}" for v in values) + "]"
 
     if champion:
-        champ = version_label(champion["version"], plain=True)
+        champ = version_label(champion.version, plain=True)
         labels = [label for m in names for label in (f"{m} {champ}", f"{m} {chal}")]
         lines += [
             f"    title {chart_label(f'champion {champ} (grey) vs challenger {chal} (blue)')}",
             f"    x-axis [{', '.join(chart_label(label) for label in labels)}]",
             '    y-axis "score" 0 --> 1',
-            bar([v for m in names for v in (float(champ_metrics[m]), -1.0)]),
-            bar([v for m in names for v in (-1.0, float(chal_metrics[m]))]),
+            bar([v for m in names for v in (as_float(champ_metrics[m]), -1.0)]),
+            bar([v for m in names for v in (-1.0, as_float(chal_metrics[m]))]),
         ]
     else:
         lines += [
             f"    title {chart_label(f'challenger {chal} (no champion yet)')}",
             f"    x-axis [{', '.join(chart_label(m) for m in names)}]",
             '    y-axis "score" 0 --> 1',
-            bar([float(chal_metrics[m]) for m in names]),
+            bar([as_float(chal_metrics[m]) for m in names]),
         ]
     lines.append("```")
     return lines
 
 
 def _rankings(
-    evaluation: Mapping[str, Any],
-) -> tuple[Mapping[str, Any], list[dict[str, Any]], bool] | None:
+    evaluation: Evaluation,
+) -> tuple[ImportanceRanking, list[dict[str, Any]], bool] | None:
     """(challenger's ranking, its features with champion ranks, has a champion ranking)."""
-    found = evaluation.get("importance")
-    if not isinstance(found, Mapping):
+    from podium.results import ImportanceRanking
+
+    found = evaluation.importance
+    if found is None:
         return None
-    challenger = found.get("challenger")
-    if not isinstance(challenger, Mapping) or not challenger.get("features"):
+    challenger = found.challenger
+    if not isinstance(challenger, ImportanceRanking) or not challenger.features:
         return None
-    champion = found.get("champion")
-    champion_features = champion.get("features") if isinstance(champion, Mapping) else None
-    compared = importance.compare(challenger["features"], champion_features)
+    champion = found.champion
+    champion_features = (
+        [f.model_dump() for f in champion.features]
+        if isinstance(champion, ImportanceRanking)
+        else None
+    )
+    compared = importance.compare([f.model_dump() for f in challenger.features], champion_features)
     return challenger, compared, champion_features is not None
 
 
-def _importance_what(ranking: Mapping[str, Any]) -> str:
-    metric = str(ranking.get("metric", ""))
+def _importance_what(ranking: ImportanceRanking) -> str:
+    metric = ranking.metric
     moved = "drop" if higher_is_better(metric) else "rise"
     return f"{moved} in {text(metric)} when shuffled"
 
 
-def _importance_line(evaluation: Mapping[str, Any]) -> str | None:
+def _importance_line(evaluation: Evaluation) -> str | None:
     """'Top features: `tenure_months` (rose from 4th to 1st) · …' under the verdict."""
     found = _rankings(evaluation)
     if found is None:
@@ -360,22 +377,21 @@ def _importance_line(evaluation: Mapping[str, Any]) -> str | None:
     return f"Top features ({_importance_what(ranking)}): " + " · ".join(parts) + "."
 
 
-def _importance(evaluation: Mapping[str, Any]) -> list[str]:
+def _importance(evaluation: Evaluation) -> list[str]:
     found = _rankings(evaluation)
     if found is None:
         return []
     ranking, compared, with_champion = found
-    champion = evaluation.get("champion") or {}
-    version = version_label(evaluation["challenger"]["version"])
+    champion = evaluation.champion
+    version = version_label(evaluation.challenger.version)
     summary = (
         f"Feature importance of challenger {version} — {_importance_what(ranking)}, "
-        f"{plural(count(ranking.get('rows')), 'row')} × {count(ranking.get('repeats'))} "
-        "shuffles"
+        f"{plural(ranking.rows, 'row')} × {ranking.repeats} shuffles"
     )
     head = "| rank | feature | importance |"
     rule = "|---:|---|---:|"
     if with_champion:
-        head += f" champion {version_label(champion.get('version', '?'))} | change |"
+        head += f" champion {version_label(champion.version if champion else '?')} | change |"
         rule += "---:|---|"
     body = [head, rule]
     for item in compared[:MAX_ROWS]:
@@ -392,20 +408,17 @@ def _importance(evaluation: Mapping[str, Any]) -> list[str]:
     return details(summary, body)
 
 
-def _training(training: Mapping[str, Any], root: str | None) -> list[str]:
+def _training(training: Training, root: str | None) -> list[str]:
     summary = (
-        f"Challenger {version_label(training['version'])}: {text(training.get('estimator', ''))}, "
-        f"{plural(len(training.get('feature_types') or {}), 'feature')}, trained in "
-        f"{as_float(training.get('fit_seconds')):.1f} s"
+        f"Challenger {version_label(training.version)}: {text(training.estimator)}, "
+        f"{plural(len(training.feature_types), 'feature')}, trained in "
+        f"{as_float(training.fit_seconds):.1f} s"
     )
-    body = []
-    for label in ("train", "eval"):
-        data = training.get(label) or {}
-        if data:
-            body.append(
-                f"- {label} data: {code(shown_path(data.get('path', '?'), root))} — "
-                f"{rows_of(data)}, sha256 {code(str(data.get('sha256', ''))[:12])}"
-            )
+    body = [
+        f"- {label} data: {code(shown_path(data.path, root))} — "
+        f"{rows_of(data)}, sha256 {code(data.sha256[:12])}"
+        for label, data in (("train", training.train), ("eval", training.eval))
+    ]
     return details(summary, body)
 
 
@@ -447,16 +460,16 @@ def _version_link(base: str, name: str, version: Any) -> str:
     )
 
 
-def _model_links(base: str, name: str, role: str, model: Mapping[str, Any], experiment: Any) -> str:
+def _model_links(base: str, name: str, role: str, model: ModelScore, experiment: Any) -> str:
     """'[challenger v14](version page) ([run](run page))' in the MLflow UI.
 
     `base` and `name` are podium.yaml's; the version and run id from the results are only
     path segments (percent-encoded) under that server.
     """
-    version = model["version"]
+    version = model.version
     shown = link(f"{role} {version_label(version)}", _version_link(base, name, version))
-    if model.get("run_id"):
-        shown += f" ({link('run', _run_link(base, model['run_id'], experiment))})"
+    if model.run_id:
+        shown += f" ({link('run', _run_link(base, model.run_id, experiment))})"
     return shown
 
 
@@ -470,16 +483,16 @@ def _commit_link(context: Mapping[str, Any], commit: Any) -> str | None:
 
 
 def _footer(
-    evaluation: Mapping[str, Any],
-    training: Mapping[str, Any] | None,
-    promotion: Mapping[str, Any] | None,
+    evaluation: Evaluation,
+    training: Training | None,
+    promotion: Promotion | None,
     context: Mapping[str, Any],
     *,
     model_name: str,
     tracking_uri: str,
 ) -> str:
     parts = []
-    provenance = (training or {}).get("provenance") or {}
+    provenance = training.provenance if training else {}
     commit = _commit_link(context, context.get("commit") or provenance.get("git_commit"))
     if commit:
         parts.append(commit)
@@ -488,10 +501,10 @@ def _footer(
     if run:
         parts.append(link("workflow run", run))
     base = _public_base(tracking_uri)
-    challenger = evaluation["challenger"]
-    champion = evaluation.get("champion")
+    challenger = evaluation.challenger
+    champion = evaluation.champion
     if base:
-        experiment = (training or {}).get("experiment_id")
+        experiment = training.experiment_id if training else None
         links = [_model_links(base, model_name, "challenger", challenger, experiment)]
         if champion:
             links.append(_model_links(base, model_name, "champion", champion, None))
@@ -501,8 +514,8 @@ def _footer(
     parts.append(f"podium {text(context.get('podium_version', ''))}".strip())
     if context.get("pull_request"):
         parts.append("not promoted from pull requests: merge to main to promote")
-    elif promotion is not None and not is_true(promotion.get("promoted")):
-        parts.append(f"not promoted: {text(promotion.get('reason'))}")
+    elif promotion is not None and promotion.promoted is not True:
+        parts.append(f"not promoted: {text(promotion.reason)}")
     return "<sub>" + " · ".join(parts) + "</sub>"
 
 
@@ -521,10 +534,10 @@ def unverified_note(fork: Any) -> list[str]:
 
 
 def _sections(
-    evaluation: Mapping[str, Any],
-    training: Mapping[str, Any] | None,
-    validation: Mapping[str, Any] | None,
-    promotion: Mapping[str, Any] | None,
+    evaluation: Evaluation,
+    training: Training | None,
+    validation: Validation | None,
+    promotion: Promotion | None,
     context: Mapping[str, Any],
     *,
     model_name: str,
@@ -541,18 +554,18 @@ def _sections(
     features = _importance_line(evaluation)
     if features:
         top += ["", features]
-    if evaluation.get("gates_are_default"):
+    if evaluation.gates_are_default:
         top += [
             "",
             "_No gates in podium.yaml: the default gate applies "
             "(the primary metric must not regress)._",
         ]
-    champion = evaluation.get("champion")
-    if champion and champion.get("error"):
+    champion = evaluation.champion
+    if champion and champion.error:
         top += [
             "",
-            f"_Champion {version_label(champion['version'])} could not be scored: "
-            f"{text(champion['error'])}_",
+            f"_Champion {version_label(champion.version)} could not be scored: "
+            f"{text(champion.error)}_",
         ]
     sections = [
         Section("verdict", "\n".join(top), optional=False),
@@ -569,9 +582,9 @@ def _sections(
         sections += data_sections(validation, optional=True, root=root)
     if training:
         sections.append(Section("training", "\n".join(_training(training, root)), True))
-    found = evaluation.get("delivery")
-    if isinstance(found, Mapping):
-        line = f"<sub>{text(delivery.summary(dict(found)))}.</sub>"
+    found = evaluation.delivery
+    if found is not None:
+        line = f"<sub>{text(delivery.summary(found))}.</sub>"
         sections.append(Section("delivery", line, optional=False))
     footer = _footer(
         evaluation,
@@ -588,7 +601,7 @@ def _sections(
 def render_data_failure(
     *,
     model_name: str,
-    validation: Mapping[str, Any],
+    validation: Validation,
     context: Mapping[str, Any] | None = None,
 ) -> str:
     """The report when the data failed validation, so nothing was trained or compared.
@@ -597,8 +610,8 @@ def render_data_failure(
     """
     context = context or {}
     root = str(context["root"]) if context.get("root") else None
-    failed = [c for c in validation.get("checks") or [] if not is_true(c.get("passed"))]
-    why = "; ".join(text(c.get("detail")) for c in failed[:3]) or "see the checks below"
+    failed = [c for c in validation.checks if c.passed is not True]
+    why = "; ".join(text(c.detail) for c in failed[:3]) or "see the checks below"
     top = [
         marker(model_name),
         f"### ❌ podium · {text(model_name)} — the data did not pass validation",
@@ -640,10 +653,10 @@ def render(
     *,
     model_name: str,
     tracking_uri: str,
-    evaluation: Mapping[str, Any],
-    training: Mapping[str, Any] | None = None,
-    validation: Mapping[str, Any] | None = None,
-    promotion: Mapping[str, Any] | None = None,
+    evaluation: Evaluation,
+    training: Training | None = None,
+    validation: Validation | None = None,
+    promotion: Promotion | None = None,
     context: Mapping[str, Any] | None = None,
     limit: int | None = None,
 ) -> str:

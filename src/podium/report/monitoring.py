@@ -1,20 +1,18 @@
 """The production-monitoring report: the job summary and podium's one issue per model.
 
-A pure function of what `podium monitor` measured (`.podium/monitor.json`'s content);
+A pure function of what `podium monitor` measured (`results.Monitor`, `.podium/monitor.json`);
 the issue is found again by its hidden marker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium.report.markdown import (
     MAX_ROWS,
     code,
-    count,
     delta,
-    is_true,
     link,
     more,
     num,
@@ -23,6 +21,9 @@ from podium.report.markdown import (
     version_label,
 )
 from podium.report.sections import drift_table, shown_path
+
+if TYPE_CHECKING:
+    from podium.results import Monitor
 
 MARKER = "<!-- podium-monitor: {name} -->"
 MONITOR_FILE = ".podium/monitor.json"
@@ -33,26 +34,26 @@ def marker(model_name: str) -> str:
     return MARKER.format(name=model_name)
 
 
-def title(result: Mapping[str, Any]) -> str:
+def title(result: Monitor) -> str:
     """The issue title: healthy, or what crossed a threshold."""
-    name = one_line(result["model_name"], 100)
-    version = version_label(result["champion_version"], plain=True)
-    if is_true(result.get("passed")):
+    name = one_line(result.model_name, 100)
+    version = version_label(result.champion_version, plain=True)
+    if result.passed is True:
         return f"podium monitor · {name}: champion {version} looks healthy"
     kinds = []
-    if any("drift" in a or "PSI" in a for a in result.get("alerts") or []):
+    if any("drift" in a or "PSI" in a for a in result.alerts):
         kinds.append("data drift")
-    if any(c.get("alert") for c in result.get("metrics") or []):
+    if any(c.alert for c in result.metrics):
         kinds.append("degraded metrics")
     what = " and ".join(kinds) or "thresholds crossed"
     return f"podium monitor · {name}: {what} on champion {version}"
 
 
-def render(result: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> str:
+def render(result: Monitor, context: Mapping[str, Any] | None = None) -> str:
     """The monitoring report (hidden marker first) for the job summary and the issue."""
     context = context or {}
-    name = str(result["model_name"])
-    passed = is_true(result.get("passed"))
+    name = result.model_name
+    passed = result.passed is True
     icon = "✅" if passed else "🚨"
     lines = [marker(name), f"### {icon} {text(title(result))}", ""]
     if passed:
@@ -60,47 +61,45 @@ def render(result: Mapping[str, Any], context: Mapping[str, Any] | None = None) 
     else:
         action = (
             "retraining requested (`repository_dispatch: data-updated`)"
-            if result.get("dispatched")
+            if result.dispatched
             else "retrain the model"
         )
-        found = list(result.get("alerts") or [])
+        found = list(result.alerts)
         alerts = "; ".join(text(a) for a in found[:MAX_ROWS])
         if len(found) > MAX_ROWS:
             alerts += f"; … and {len(found) - MAX_ROWS:,} more"
         lines.append(f"**Needs attention** — {alerts}. Next: {action}.")
-    data = result.get("data") or {}
-    rows = count(result.get("rows"))
-    labelled = count(result.get("labelled_rows"))
+    rows = result.rows
+    labelled = result.labelled_rows
     outcome = f", {labelled:,} with outcomes" if labelled else ", no outcomes"
-    shown = shown_path(data.get("path", "?"), context.get("root"))
+    shown = shown_path(result.data.path, context.get("root"))
     lines += [
         "",
         f"Production data: {code(shown)} — {rows:,} rows{outcome} · "
-        f"checked {text(result.get('checked_at', ''))}.",
+        f"checked {text(result.checked_at)}.",
     ]
-    notes = list(result.get("notes") or [])
+    notes = list(result.notes)
     for note in notes[:MAX_ROWS]:
         lines += ["", f"_{text(note)}_"]
     lines += more(min(len(notes), MAX_ROWS), len(notes), "note", MONITOR_FILE)
-    comparisons = list(result.get("metrics") or [])
+    comparisons = list(result.metrics)
     if comparisons:
-        allowed = num(result.get("max_metric_drop"))
+        allowed = num(result.max_metric_drop)
         lines += [
             "",
             "| metric | champion at evaluation | production | worse by | allowed | |",
             "|---|---:|---:|---:|---:|:-:|",
         ]
         for row in comparisons[:MAX_ROWS]:
-            mark = "🚨" if row.get("alert") else ("✅" if row.get("drop") is not None else "")
+            mark = "🚨" if row.alert else ("✅" if row.drop is not None else "")
             lines.append(
-                f"| {text(row['metric'])} | {num(row.get('champion'))} "
-                f"| {num(row.get('live'))} | {delta(row.get('drop'))} "
+                f"| {text(row.metric)} | {num(row.champion)} "
+                f"| {num(row.live)} | {delta(row.drop)} "
                 f"| {allowed} | {mark} |"
             )
         lines += more(min(len(comparisons), MAX_ROWS), len(comparisons), "metric", MONITOR_FILE)
-    drift = result.get("drift")
-    if isinstance(drift, Mapping):
-        lines += ["", *drift_table(drift, where=MONITOR_FILE)]
+    if result.drift is not None:
+        lines += ["", *drift_table(result.drift, where=MONITOR_FILE)]
     footer = []
     if context.get("run_url"):
         footer.append(link("workflow run", context["run_url"]))

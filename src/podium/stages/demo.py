@@ -50,8 +50,11 @@ def demo(
             say("  (a new month of training data arrived: customers pay more)")
         try:
             outcome = run(config=config, say=lambda line: say(f"  {line}"))
-        except CheckFailed as failed:  # a data check failed: part of the demo's story too
+        except CheckFailed as failed:  # the challenger could not be scored at all
             say(f"  stopped: {failed}")
+            continue
+        if outcome.data_failed:  # a data check failed: part of the demo's story too
+            say(f"  stopped: {outcome.failure}")
             continue
         rounds.append(outcome)
         verdict = "promoted" if outcome.promoted else "not promoted"

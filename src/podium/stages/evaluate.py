@@ -8,7 +8,7 @@ from typing import Any
 from podium import data, delivery, gha, importance, results
 from podium.clock import now_iso
 from podium.config import Config
-from podium.errors import CheckFailed, InputError
+from podium.errors import CheckFailed
 from podium.gates import decide
 from podium.metrics import (
     BOOTSTRAPPED,
@@ -19,66 +19,47 @@ from podium.metrics import (
     score_outputs,
 )
 from podium.registry import Registry, Version, read_feature_types
+from podium.results import (
+    DataSummary,
+    DeliveryMetrics,
+    Evaluation,
+    GateResult,
+    Importance,
+    ModelScore,
+    Significance,
+    Training,
+)
 from podium.significance import Bootstrap, paired_bootstrap
 from podium.stages import open_registry
 
 
 @dataclass
-class Scored:
-    version: str
-    run_id: str | None
-    metrics: dict[str, float]
-    error: str | None = None
-
-
-@dataclass
-class _Scoring:
+class _InMemoryScoring:
     """A scored model kept in memory for the paired comparisons (never written)."""
 
     model: Any
     features: Any
     target: Any
     outputs: Any
+    metrics: dict[str, float]  # as computed: NaN where a metric is undefined (the file has null)
 
 
-@dataclass
-class EvaluationResult:
-    model_name: str
-    tracking_uri: str
-    task: str
-    challenger: Scored
-    champion: Scored | None
-    passed: bool
-    summary: str
-    checks: list[dict[str, Any]]
-    gates_are_default: bool
-    eval: dict[str, object]
-    evaluated_at: str
-    significance: dict[str, Any] | None = None  # how the intervals in `checks` were made
-    importance: dict[str, Any] | None = None  # permutation importance, both models
-    delivery: dict[str, Any] | None = None  # delivery metrics before this candidate
+def evaluate(*, config: Config) -> Evaluation:
+    """Score both models, decide and write `.podium/evaluation.json`; `passed` is the verdict.
 
-
-def evaluate(*, config: Config) -> EvaluationResult:
-    """Score both models, decide, write `.podium/evaluation.json`; CheckFailed on a failed gate."""
-    trained = results.read(
-        config.state_dir, results.TRAINING, needed_by="evaluate", produced_by="train"
-    )
-    if trained.get("model_name") != config.model.name:
-        raise InputError(
-            f"{config.state_dir / results.TRAINING}: is for model '{trained.get('model_name')}', "
-            f"not '{config.model.name}'; re-run `podium train`"
-        )
+    A challenger that cannot be scored at all is CheckFailed (exit 1): there is no verdict.
+    """
+    trained = Training.load(config.state_dir, needed_by="evaluate", model=config.model.name)
     results.invalidate(config.state_dir, results.EVALUATION)
     registry = open_registry(config)
-    challenger_version = registry.get_version(str(trained["version"]))
+    challenger_version = registry.get_version(trained.version)
     champion_version = registry.champion()
 
     spec = config.data
     table = data.read_table(config.resolve(spec.eval), label="data.eval")
     task = config.model.task
     challenger, challenger_run = _score(
-        registry, challenger_version, table, config, trained["feature_types"], strict=True
+        registry, challenger_version, table, config, trained.feature_types, strict=True
     )
     if challenger.error:
         raise CheckFailed(
@@ -92,15 +73,15 @@ def evaluate(*, config: Config) -> EvaluationResult:
         )
     bootstrap = _bootstrap(config, challenger_run, champion_run)
     verdict = decide(
-        challenger.metrics,
-        champion.metrics if champion and not champion.error else None,
+        challenger_run.metrics if challenger_run else {},
+        champion_run.metrics if champion_run else None,
         config.gates,
         bootstrap.intervals if bootstrap else None,
     )
     summary = verdict.summary
     if champion and champion.error:
         summary += f" (champion v{champion.version} could not be scored: {champion.error})"
-    outcome = EvaluationResult(
+    outcome = Evaluation(
         model_name=config.model.name,
         tracking_uri=config.tracking_uri,
         task=task,
@@ -108,13 +89,13 @@ def evaluate(*, config: Config) -> EvaluationResult:
         champion=champion,
         passed=verdict.passed,
         summary=summary,
-        checks=[asdict(c) for c in verdict.checks],
+        checks=[GateResult.model_validate(asdict(c)) for c in verdict.checks],
         gates_are_default=config.gates_are_default,
-        eval=table.describe(),
+        eval=DataSummary.model_validate(table.describe()),
         evaluated_at=now_iso(),
         significance=_describe_bootstrap(bootstrap),
         importance=_importance(config, challenger_run, champion_run),
-        delivery=delivery.of_registry(registry).to_dict(),
+        delivery=DeliveryMetrics.model_validate(delivery.of_registry(registry).to_dict()),
     )
     registry.set_version_tags(
         challenger.version,
@@ -124,21 +105,21 @@ def evaluate(*, config: Config) -> EvaluationResult:
             "podium.evaluated_at": outcome.evaluated_at,
         },
     )
-    if challenger.run_id:
+    if challenger.run_id and challenger_run is not None:
         registry.log_metrics(
-            challenger.run_id, {f"eval_{k}": v for k, v in challenger.metrics.items()}
+            challenger.run_id, {f"eval_{k}": v for k, v in challenger_run.metrics.items()}
         )
         if outcome.importance is not None:
-            registry.log_json(challenger.run_id, outcome.importance, importance.ARTIFACT)
-    results.write(config.state_dir, results.EVALUATION, asdict(outcome))
+            registry.log_json(
+                challenger.run_id, outcome.importance.model_dump(mode="json"), importance.ARTIFACT
+            )
+    outcome.save(config.state_dir)
     gha.set_output("passed", str(verdict.passed).lower())
-    if not verdict.passed:
-        raise CheckFailed(f"gates failed: {summary}")
     return outcome
 
 
 def _bootstrap(
-    config: Config, challenger: _Scoring | None, champion: _Scoring | None
+    config: Config, challenger: _InMemoryScoring | None, champion: _InMemoryScoring | None
 ) -> Bootstrap | None:
     """Paired bootstrap intervals of challenger − champion for each gated metric."""
     if challenger is None or champion is None:
@@ -156,8 +137,8 @@ def _bootstrap(
 
 
 def _importance(
-    config: Config, challenger: _Scoring | None, champion: _Scoring | None
-) -> dict[str, Any] | None:
+    config: Config, challenger: _InMemoryScoring | None, champion: _InMemoryScoring | None
+) -> Importance | None:
     """Permutation importance of the challenger (and champion) on the evaluation rows."""
     if challenger is None:
         return None
@@ -177,19 +158,19 @@ def _importance(
             rankings[role] = {"error": str(exc)}
             continue
         rankings[role] = ranking.to_dict()
-    return rankings
+    return Importance.model_validate(rankings)
 
 
-def _describe_bootstrap(bootstrap: Bootstrap | None) -> dict[str, Any] | None:
+def _describe_bootstrap(bootstrap: Bootstrap | None) -> Significance | None:
     if bootstrap is None:
         return None
     first = next(iter(bootstrap.intervals.values()), None)
-    return {
-        "method": first.method if first else None,
-        "confidence": first.confidence if first else None,
-        "rows": first.rows if first else None,
-        "skipped": bootstrap.skipped,
-    }
+    return Significance(
+        method=first.method if first else None,
+        confidence=first.confidence if first else None,
+        rows=first.rows if first else None,
+        skipped=bootstrap.skipped,
+    )
 
 
 def _score(
@@ -200,7 +181,7 @@ def _score(
     feature_types: dict[str, str] | None,
     *,
     strict: bool = False,
-) -> tuple[Scored, _Scoring | None]:
+) -> tuple[ModelScore, _InMemoryScoring | None]:
     """Metrics of one registered version on the evaluation table (errors recorded, not raised).
 
     `strict` (the challenger): evaluation data it cannot use is bad input (exit 2), not a
@@ -221,7 +202,7 @@ def _score(
     except DataError as exc:
         if strict:
             raise
-        return Scored(version.version, version.run_id, {}, error=str(exc)), None
+        return ModelScore(version=version.version, run_id=version.run_id, error=str(exc)), None
     model = registry.load_model(version)
     task = config.model.task
     try:
@@ -230,7 +211,8 @@ def _score(
         metrics["latency_ms"] = latency_ms_per_1k(model, prepared.features)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return Scored(version.version, version.run_id, {}, error=first), None
+        return ModelScore(version=version.version, run_id=version.run_id, error=first), None
     metrics["model_size_mb"] = model_size_mb(model)
-    scoring = _Scoring(model, prepared.features, prepared.target, outputs)
-    return Scored(version.version, version.run_id, metrics), scoring
+    scoring = _InMemoryScoring(model, prepared.features, prepared.target, outputs, metrics)
+    scored: dict[str, float | None] = dict(metrics)  # NaN becomes None in the model
+    return ModelScore(version=version.version, run_id=version.run_id, metrics=scored), scoring

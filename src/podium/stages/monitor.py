@@ -4,9 +4,9 @@ Feature drift against the champion's training profile (logged when it was traine
 and, when the production data carries outcomes (the target column), the champion's
 live metrics against its evaluation metrics. Results go to `.podium/monitor.json`,
 the report to `.podium/monitor.md` and the job summary. When a `monitor:` threshold is
-crossed the command exits 1 and, in GitHub Actions, opens or updates podium's one
-issue for the model and sends `repository_dispatch` (`data-updated`) so that the
-promote workflow retrains: continuous training as a closed loop.
+crossed the result has `passed=False` (exit 1) and, in GitHub Actions, podium opens or
+updates its one issue for the model and sends `repository_dispatch` (`data-updated`) so
+that the promote workflow retrains: continuous training as a closed loop.
 
 Everything that can be bad input is checked before anything is sent.
 """
@@ -14,43 +14,37 @@ Everything that can be bad input is checked before anything is sent.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from podium import __version__, data, gha, monitoring, results
 from podium.clock import now_iso
 from podium.config import Config, TableSource
-from podium.errors import CheckFailed, ConfigError, InputError, PodiumError, ServiceError
+from podium.errors import ConfigError, InputError, PodiumError, ServiceError
 from podium.metrics import BOOTSTRAPPED
 from podium.registry import Registry, Version, read_feature_types
 from podium.report import monitoring as monitoring_report
+from podium.results import DataSummary, Drift, Monitor
 from podium.stages import open_registry
 
-MONITOR = "monitor.json"
 MONITOR_REPORT = "monitor.md"
 DISPATCH_EVENT = "data-updated"
 DISPATCH_TOKEN_ENV = "PODIUM_DISPATCH_TOKEN"
 
 
 @dataclass
-class MonitorResult:
-    model_name: str
-    champion_version: str
-    passed: bool
-    alerts: list[str]
-    notes: list[str]
-    data: dict[str, Any]
-    rows: int
-    labelled_rows: int
-    drift: dict[str, Any] | None
-    metrics: list[dict[str, Any]]
-    max_metric_drop: float
-    checked_at: str
-    issue_url: str | None = None
-    issue_created: bool | None = None
-    dispatched: bool = False
-    skipped: list[str] = field(default_factory=list)  # what was not sent, and why
+class Monitored:
+    """What `podium monitor` measured and rendered, and whether alerting on GitHub failed.
+
+    `result.passed=False` is an outcome (exit 1); `alert_failure` is an error podium met
+    while alerting (exit 2/3), raised by the CLI after the report is shown.
+    """
+
+    result: Monitor
+    markdown: str
+    path: Path
+    alert_failure: PodiumError | None = None
 
 
 def monitor(
@@ -60,13 +54,14 @@ def monitor(
     github_token: str | None = None,
     dispatch_token: str | None = None,
     comment_author: str | None = None,
-) -> MonitorResult:
-    """Check production data; write results; alert on GitHub; CheckFailed when crossed.
+) -> Monitored:
+    """Check production data; write the result and report; alert on GitHub when crossed.
 
     podium's issue is found by its marker and its author, `comment_author` (default
     $PODIUM_COMMENT_AUTHOR, else github-actions[bot])."""
     settings = config.monitor
     env = gha.github_env()
+    (config.state_dir / MONITOR_REPORT).unlink(missing_ok=True)  # never show a stale report
     source, label = _source(config, data_path)
     registry = open_registry(config)
     champion = registry.champion()
@@ -116,13 +111,13 @@ def monitor(
         max_metric_drop=settings.max_metric_drop,
         min_labelled_rows=settings.min_labelled_rows,
     )
-    outcome = MonitorResult(
+    outcome = Monitor(
         model_name=config.model.name,
         champion_version=champion.version,
         passed=not alerts,
         alerts=alerts,
         notes=notes + more,
-        data=table.describe(),
+        data=DataSummary.model_validate(table.describe()),
         rows=table.rows,
         labelled_rows=len(labelled.target) if labelled is not None else 0,
         drift=found_drift,
@@ -133,15 +128,13 @@ def monitor(
     failure = None
     if not outcome.passed:
         failure = _alert(config, outcome, env, github_token, dispatch_token, comment_author)
-    markdown = _write(config, outcome, env)
-    gha.summary(markdown, full=config.state_dir / MONITOR_REPORT)
+    markdown, path = _write(config, outcome, env)
+    gha.summary(markdown, full=path)
     gha.set_output("alert", str(not outcome.passed).lower())
     gha.set_output("issue-url", outcome.issue_url or "")
     if failure is not None:
-        raise type(failure)(f"{failure}; the monitoring report is in {config.state_dir}")
-    if not outcome.passed:
-        raise CheckFailed("monitoring thresholds crossed: " + "; ".join(alerts))
-    return outcome
+        failure = type(failure)(f"{failure}; the monitoring report is in {config.state_dir}")
+    return Monitored(result=outcome, markdown=markdown, path=path, alert_failure=failure)
 
 
 def _source(config: Config, data_path: str | None) -> tuple[Path | TableSource, str]:
@@ -179,7 +172,7 @@ def _drift(
     features: Any,
     types: dict[str, str],
     notes: list[str],
-) -> dict[str, Any] | None:
+) -> Drift | None:
     from podium import drift
 
     profile = (
@@ -195,31 +188,30 @@ def _drift(
     found = drift.compare(
         profile, features, types, psi_threshold=settings.psi_threshold, p_value=settings.p_value
     )
-    return {
-        "reference_version": champion.version,
-        "passed": True,  # the verdict is the monitor's (see alerts)
-        "drifted_share": drift.drifted_share(found),
-        "max_drifted_share": settings.max_drifted_share,
-        "max_psi": settings.max_psi,
-        "features": [f.to_dict() for f in found],
-    }
+    return Drift.model_validate(
+        {  # no `passed`: the verdict is the monitor's (see alerts)
+            "reference_version": champion.version,
+            "drifted_share": drift.drifted_share(found),
+            "max_drifted_share": settings.max_drifted_share,
+            "max_psi": settings.max_psi,
+            "features": [f.to_dict() for f in found],
+        }
+    )
 
 
 def _context(config: Config, env: gha.GitHubEnv) -> dict[str, Any]:
     return {"podium_version": __version__, "run_url": env.run_url, "root": str(config.root)}
 
 
-def _write(config: Config, outcome: MonitorResult, env: gha.GitHubEnv) -> str:
-    payload = asdict(outcome)
-    results.write(config.state_dir, MONITOR, payload)
-    markdown = monitoring_report.render(payload, _context(config, env))
-    results.write_text(config.state_dir, MONITOR_REPORT, markdown)
-    return markdown
+def _write(config: Config, outcome: Monitor, env: gha.GitHubEnv) -> tuple[str, Path]:
+    outcome.save(config.state_dir)
+    markdown = monitoring_report.render(outcome, _context(config, env))
+    return markdown, results.write_text(config.state_dir, MONITOR_REPORT, markdown)
 
 
 def _alert(
     config: Config,
-    outcome: MonitorResult,
+    outcome: Monitor,
     env: gha.GitHubEnv,
     github_token: str | None,
     dispatch_token: str | None,
@@ -246,7 +238,9 @@ def _alert(
             author = comment_author or env.comment_author
             client = GitHub(token=token, repository=repository, api_url=api_url, author=author)
             # The issue shows what will happen next, so render it as if dispatched.
-            planned = asdict(outcome) | {"dispatched": settings.dispatch and bool(dispatch)}
+            planned = outcome.model_copy(
+                update={"dispatched": settings.dispatch and bool(dispatch)}
+            )
             body = monitoring_report.render(planned, _context(config, env))
             posted = client.upsert_issue(
                 monitoring_report.marker(config.model.name), monitoring_report.title(planned), body

@@ -2,57 +2,46 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 from podium import gha, results
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
+from podium.results import Evaluation, Promotion
 from podium.stages import open_registry
 
 
-@dataclass
-class PromotionResult:
-    promoted: bool
-    champion_version: str | None
-    previous_version: str | None
-    reason: str
+def promote(*, config: Config, reason: str | None = None) -> Promotion:
+    """Compare-and-set the champion to the evaluated challenger.
+
+    A refusal (failed gates, or `@champion` moved by someone else meanwhile) is a result
+    with `passed=False`, written like any other.
+    """
+    evaluation = Evaluation.load(config.state_dir, needed_by="promote", model=config.model.name)
+    return promote_evaluated(config=config, evaluation=evaluation, reason=reason)
 
 
-def promote(*, config: Config, reason: str | None = None) -> PromotionResult:
-    """Compare-and-set the champion to the evaluated challenger; CheckFailed otherwise."""
-    evaluation = results.read(
-        config.state_dir, results.EVALUATION, needed_by="promote", produced_by="evaluate"
-    )
-    if evaluation.get("model_name") != config.model.name:
-        raise InputError(
-            f"{config.state_dir / results.EVALUATION}: is for model "
-            f"'{evaluation.get('model_name')}', not '{config.model.name}'; re-run evaluate"
-        )
-    if evaluation.get("tracking_uri") != config.tracking_uri:
+def promote_evaluated(
+    *, config: Config, evaluation: Evaluation, reason: str | None = None
+) -> Promotion:
+    """`promote` for an evaluation already in hand (`podium run` chains it)."""
+    if evaluation.tracking_uri != config.tracking_uri:
         raise InputError(
             f"{config.state_dir / results.EVALUATION}: was made against "
-            f"{evaluation.get('tracking_uri')}, not {config.tracking_uri}; re-run evaluate"
+            f"{evaluation.tracking_uri}, not {config.tracking_uri}; re-run evaluate"
         )
     results.invalidate(config.state_dir, results.PROMOTION)
-    challenger = str(evaluation["challenger"]["version"])
-    champion = evaluation.get("champion")
-    expected = str(champion["version"]) if champion else None
-    if not evaluation.get("passed"):
-        outcome = PromotionResult(False, expected, expected, str(evaluation.get("summary")))
-        _finish(config, outcome)
-        raise CheckFailed(f"not promoted: v{challenger} failed its gates: {outcome.reason}")
+    challenger = evaluation.challenger.version
+    expected = evaluation.champion.version if evaluation.champion else None
+    if not evaluation.passed:
+        failed = f"not promoted: v{challenger} failed its gates: {evaluation.summary}"
+        return _finish(config, Promotion.refused(expected, evaluation.summary, failed))
     if expected == challenger:
-        outcome = PromotionResult(False, challenger, challenger, "already the champion")
-        _finish(config, outcome)
-        return outcome
+        return _finish(config, _already(challenger))
     registry = open_registry(config)
     registry.get_version(challenger)  # exit 2 naming the version if it was deleted
     current = registry.champion()
     if current is not None and current.version == challenger:
-        outcome = PromotionResult(False, challenger, challenger, "already the champion")
-        _finish(config, outcome)
-        return outcome
-    why = reason or f"gates passed: {evaluation.get('summary')}"
+        return _finish(config, _already(challenger))
+    why = reason or f"gates passed: {evaluation.summary}"
     provenance = gha.provenance(config.root)
     try:
         event = registry.move_champion(
@@ -64,16 +53,25 @@ def promote(*, config: Config, reason: str | None = None) -> PromotionResult:
             commit=provenance.get("git_commit"),
             run_url=provenance.get("workflow_run"),
         )
-    except CheckFailed as refused:
-        outcome = PromotionResult(False, expected, expected, str(refused))
-        _finish(config, outcome)
-        raise
-    outcome = PromotionResult(True, event.version, event.previous, why)
-    _finish(config, outcome)
-    return outcome
+    except CheckFailed as refused:  # lost a race: someone moved @champion meanwhile
+        return _finish(config, Promotion.refused(expected, str(refused), str(refused)))
+    moved = Promotion(
+        promoted=True, champion_version=event.version, previous_version=event.previous, reason=why
+    )
+    return _finish(config, moved)
 
 
-def _finish(config: Config, outcome: PromotionResult) -> None:
-    results.write(config.state_dir, results.PROMOTION, asdict(outcome))
+def _already(version: str) -> Promotion:
+    return Promotion(
+        promoted=False,
+        champion_version=version,
+        previous_version=version,
+        reason="already the champion",
+    )
+
+
+def _finish(config: Config, outcome: Promotion) -> Promotion:
+    outcome.save(config.state_dir)
     gha.set_output("promoted", str(outcome.promoted).lower())
     gha.set_output("champion-version", outcome.champion_version or "")
+    return outcome

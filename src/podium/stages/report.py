@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from podium import __version__, gha, report, results
+from podium import __version__, gha, report
 from podium.config import Config
 from podium.errors import InputError, PodiumError, ServiceError
-from podium.report.markdown import is_true, one_line, version_label
+from podium.report.markdown import one_line, version_label
+from podium.results import REPORT, Evaluation, Promotion, Training, Validation, write_text
 
 
 @dataclass
@@ -34,24 +35,40 @@ class ReportResult:
     skipped: str | None = None  # why nothing was posted, when that was expected
 
 
-def _inputs(config: Config, pr: int | None, env: gha.GitHubEnv) -> dict[str, Any]:
-    """What `report.render` needs, read from `.podium/` and the environment."""
-    state = config.state_dir
-    validation = results.read_optional(state, results.VALIDATION)
-    evaluation = results.read_optional(state, results.EVALUATION)
-    data_failed = validation is not None and validation.get("passed") is False
+@dataclass
+class StageResults:
+    """What a report describes: the results of one run's stages (None: not run)."""
+
+    validation: Validation | None = None
+    training: Training | None = None
+    evaluation: Evaluation | None = None
+    promotion: Promotion | None = None
+
+
+def load_results(config: Config) -> StageResults:
+    """The stage results in `.podium/`, each checked against its schema (exit 2 if bad)."""
+    state, model = config.state_dir, config.model.name
+    validation = Validation.load_optional(state)
+    evaluation = Evaluation.load_optional(state, model=model)
+    data_failed = validation is not None and not validation.passed
     if evaluation is None and not data_failed:  # say which stage to run
-        evaluation = results.read(
-            state, results.EVALUATION, needed_by="report", produced_by="evaluate"
-        )
-    training = results.read_optional(state, results.TRAINING)
-    if training and (
-        evaluation is None
-        or str(training.get("version")) != str(evaluation["challenger"]["version"])
-    ):
+        evaluation = Evaluation.load(state, needed_by="report", model=model)
+    return StageResults(
+        validation=validation,
+        training=Training.load_optional(state, model=model),
+        evaluation=evaluation,
+        promotion=Promotion.load_optional(state),
+    )
+
+
+def _inputs(
+    config: Config, pr: int | None, found: StageResults, env: gha.GitHubEnv
+) -> dict[str, Any]:
+    """What `report.render` needs: the results and the environment. The results'
+    loader has refused results for another model than podium.yaml's."""
+    training, evaluation = found.training, found.evaluation
+    if training and (evaluation is None or training.version != evaluation.challenger.version):
         training = None  # a stale training result must not describe another version
-    for name, payload in ((results.EVALUATION, evaluation), (results.TRAINING, training)):
-        _refuse_another_model(config, name, payload)
     context = {
         "podium_version": __version__,
         "commit": _event_head_sha(pr, env) or gha.git_commit(config.root, env),
@@ -63,26 +80,14 @@ def _inputs(config: Config, pr: int | None, env: gha.GitHubEnv) -> dict[str, Any
         "fork": _fork(env),
     }
     # Results handed over by another run (a pull request's) never promoted anything.
-    promotion = None if env.workflow_run else results.read_optional(state, results.PROMOTION)
+    promotion = None if env.workflow_run else found.promotion
     return {
         "evaluation": evaluation,
         "training": training,
-        "validation": validation,
+        "validation": found.validation,
         "promotion": promotion,
         "context": context,
     }
-
-
-def _refuse_another_model(config: Config, name: str, payload: dict[str, Any] | None) -> None:
-    """Results must be this podium.yaml's model's: another name is exit 2, nothing posted."""
-    if payload is None or payload.get("model_name") == config.model.name:
-        return
-    found = one_line(payload.get("model_name"), 60)  # shown with repr: one line, quoted
-    raise InputError(
-        f"{config.state_dir / name}: results for model {found!r}, but podium.yaml's model is "
-        f"{config.model.name!r}; re-run the stages with this podium.yaml "
-        "(or pass --config for that model's)"
-    )
 
 
 def _fork(env: gha.GitHubEnv) -> str | None:
@@ -106,10 +111,14 @@ def _fork(env: gha.GitHubEnv) -> str | None:
     return "an unknown repository"
 
 
-def build_report(*, config: Config, pr: int | None = None) -> ReportResult:
-    """Render `.podium/` results to `.podium/report.md` (and the job summary in Actions)."""
+def build_report(
+    *, config: Config, pr: int | None = None, found: StageResults | None = None
+) -> ReportResult:
+    """Render the results (`found`, else `.podium/`'s) to `.podium/report.md` (and the job
+    summary in Actions)."""
     env = gha.github_env()
-    return _build(config, _inputs(config, pr if pr is not None else env.pr_number, env))
+    number = pr if pr is not None else env.pr_number
+    return _build(config, _inputs(config, number, found or load_results(config), env))
 
 
 def _render(config: Config, inputs: dict[str, Any], limit: int | None = None) -> str:
@@ -124,7 +133,7 @@ def _render(config: Config, inputs: dict[str, Any], limit: int | None = None) ->
 
 def _build(config: Config, inputs: dict[str, Any]) -> ReportResult:
     markdown = _render(config, inputs)
-    path = results.write_text(config.state_dir, results.REPORT, markdown)
+    path = write_text(config.state_dir, REPORT, markdown)
     in_summary = gha.summary(markdown, full=path)
     return ReportResult(markdown=markdown, path=path, in_summary=in_summary)
 
@@ -145,7 +154,7 @@ def publish_report(
     """
     env = gha.github_env()
     number = pr if pr is not None else env.pr_number
-    inputs = _inputs(config, number, env)
+    inputs = _inputs(config, number, load_results(config), env)
     built = _build(config, inputs)
     if not (env.in_actions or pr is not None):
         built.skipped = "not in GitHub Actions"
@@ -225,7 +234,7 @@ def publish_report(
 def _set_status(
     client: Any,
     config: Config,
-    evaluation: dict[str, Any] | None,
+    evaluation: Evaluation | None,
     pr: int | None,
     comment: str | None,
     env: gha.GitHubEnv,
@@ -242,17 +251,17 @@ def _set_status(
     if evaluation is None:
         state, description = "failure", "the data did not pass validation: nothing was trained"
     else:
-        passed = is_true(evaluation.get("passed"))  # NaN, "true" or missing is not a pass
+        passed = evaluation.passed is True  # a schema-checked bool; never truthy by accident
         state = "success" if passed else "failure"
-        version = version_label(evaluation["challenger"]["version"], plain=True)
+        version = version_label(evaluation.challenger.version, plain=True)
         verdict = "promotable" if passed else "not promotable"
-        summary = one_line(evaluation.get("summary", ""), 140)
+        summary = one_line(evaluation.summary, 140)
         description = f"{version} {verdict}: {summary}"
-    if fork is not None:
-        # A fork's run computed these results: they may say anything, so they never make
-        # the status green (a repository may require it); a failure they report stands.
-        if state == "success":
+        if fork is not None and state == "success":
+            # A fork's run computed these results: they may say anything, so they never make
+            # the status green (a repository may require it); a failure they report stands.
             state, description = "pending", f"{version} would be promotable"
+    if fork is not None:
         description = f"fork results, unverified: {description}"
     client.set_status(
         sha,

@@ -1,7 +1,8 @@
 """`podium run`: validate → train → evaluate → report → promote, as the workflows do.
 
-The report is rendered after the promotion attempt so that it states the outcome;
-it is rendered whatever the gates said.
+Each stage's result is handed to the next (no re-reading of `.podium/`). The report is
+rendered after the promotion attempt so that it states the outcome; it is rendered
+whatever the gates said.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from podium.config import Config
-from podium.errors import CheckFailed
 
 
 @dataclass
@@ -22,6 +22,16 @@ class RunResult:
     report_markdown: str | None
     report_path: str | None
     failures: list[str] = field(default_factory=list)
+    data_failed: bool = False  # validation failed: nothing was trained
+
+    @property
+    def failure(self) -> str | None:
+        """The exit-1 message, None when every check and gate passed."""
+        if not self.failures:
+            return None
+        if self.data_failed:
+            return "; ".join(self.failures)
+        return "; ".join(self.failures) + " — nothing was promoted"
 
 
 def run(
@@ -30,52 +40,52 @@ def run(
     promote: bool = True,
     say: Callable[[str], None] = lambda _: None,
 ) -> RunResult:
-    """The whole loop; a failed check or gate stops promotion (CheckFailed at the end)."""
+    """The whole loop; a failed check or gate stops promotion (`passed=False`)."""
     from podium.stages.evaluate import evaluate
-    from podium.stages.promote import promote as do_promote
-    from podium.stages.report import build_report
+    from podium.stages.promote import promote_evaluated
+    from podium.stages.report import StageResults, build_report
     from podium.stages.train import train
     from podium.stages.validate import validate
 
     say("validate: checking the data")
-    try:
-        validate(config=config)
-    except CheckFailed:  # a failed data check stops here: nothing is trained, but say why
-        build_report(config=config)
-        raise
+    validated = validate(config=config)
+    if validated.failure:  # a failed data check stops here: nothing is trained, but say why
+        rendered = build_report(config=config, found=StageResults(validation=validated))
+        return RunResult(
+            passed=False,
+            promoted=False,
+            challenger_version=None,
+            champion_version=validated.champion_version,
+            report_markdown=rendered.markdown,
+            report_path=str(rendered.path),
+            failures=[validated.failure],
+            data_failed=True,
+        )
     say("train: fitting the challenger")
     trained = train(config=config)
     say(f"train: registered {config.model.name} v{trained.version} (run {trained.run_id[:8]})")
     say("evaluate: scoring challenger and champion on the same evaluation data")
-    failures: list[str] = []
-    champion_version = None
-    try:
-        evaluated = evaluate(config=config)
-        champion_version = evaluated.champion.version if evaluated.champion else None
-    except CheckFailed as failed:
-        failures.append(str(failed))
-        from podium import results
-
-        written = results.read_optional(config.state_dir, results.EVALUATION) or {}
-        champion_version = (written.get("champion") or {}).get("version")
-    promoted = False
+    evaluated = evaluate(config=config)
+    failures = [evaluated.failure] if evaluated.failure else []
+    champion_version = evaluated.champion.version if evaluated.champion else None
+    promotion = None
     if promote and not failures:
         say("promote: moving @champion (compare-and-set)")
-        try:
-            outcome = do_promote(config=config)
-            promoted = outcome.promoted
-            champion_version = outcome.champion_version
-        except CheckFailed as refused:  # lost a race: someone moved @champion meanwhile
-            failures.append(str(refused))
+        promotion = promote_evaluated(config=config, evaluation=evaluated)
+        champion_version = promotion.champion_version
+        if promotion.failure:  # lost a race: someone moved @champion meanwhile
+            failures.append(promotion.failure)
     # The report comes last so it states what actually happened, promotion included.
-    rendered = build_report(config=config)
-    result = RunResult(
+    found = StageResults(
+        validation=validated, training=trained, evaluation=evaluated, promotion=promotion
+    )
+    rendered = build_report(config=config, found=found)
+    return RunResult(
         passed=not failures,
-        promoted=promoted,
+        promoted=bool(promotion and promotion.promoted),
         challenger_version=trained.version,
         champion_version=champion_version,
         report_markdown=rendered.markdown,
         report_path=str(rendered.path),
         failures=failures,
     )
-    return result

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from podium import __version__, data, drift, gha, modeling, results
@@ -12,28 +11,11 @@ from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import DataError
 from podium.metrics import score
+from podium.results import DataSummary, Training
 from podium.stages import artifact_root, open_registry
 
 
-@dataclass
-class TrainResult:
-    model_name: str
-    version: str
-    run_id: str
-    experiment_id: str
-    tracking_uri: str
-    task: str
-    estimator: str
-    feature_types: dict[str, str]
-    train: dict[str, object]
-    eval: dict[str, object]
-    train_metrics: dict[str, float]
-    fit_seconds: float
-    provenance: dict[str, str]
-    trained_at: str
-
-
-def train(*, config: Config) -> TrainResult:
+def train(*, config: Config) -> Training:
     """Fit on data.train, log the run and register a new model version."""
     results.invalidate(config.state_dir, results.TRAINING)
     spec = config.data
@@ -125,7 +107,7 @@ def train(*, config: Config) -> TrainResult:
             drift.PROFILE_ARTIFACT: drift.profile(train_set.features, train_set.feature_types),
         },
     )
-    outcome = TrainResult(
+    outcome = Training(
         model_name=config.model.name,
         version=version.version,
         run_id=run_id,
@@ -134,14 +116,14 @@ def train(*, config: Config) -> TrainResult:
         task=task,
         estimator=source,
         feature_types=train_set.feature_types,
-        train=train_table.describe(),
-        eval=eval_table.describe(),
-        train_metrics=train_metrics,
+        train=DataSummary.model_validate(train_table.describe()),
+        eval=DataSummary.model_validate(eval_table.describe()),
+        train_metrics={name: value for name, value in train_metrics.items()},
         fit_seconds=fit_seconds,
         provenance=provenance,
         trained_at=now_iso(),
     )
-    results.write(config.state_dir, results.TRAINING, asdict(outcome))
+    outcome.save(config.state_dir)
     gha.set_output("model-version", version.version)
     gha.set_output("run-id", run_id)
     return outcome

@@ -4,43 +4,24 @@ The data loads, has the target and what the champion needs; it meets the project
 Great Expectations suite (`data.expectations`), train and eval alike; and the new
 training data is compared with the champion's, as recorded when the champion was
 trained (no access to the old raw data needed). Everything lands in
-`.podium/validation.json`; a failed check or drift gate is exit 1, after writing it.
+`.podium/validation.json`; a failed check or drift gate is a result with `passed=False`
+(the CLI makes it exit 1 after printing it).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from podium import data, gha, results
 from podium.config import Config
-from podium.errors import CheckFailed
 from podium.registry.tags import read_feature_types
+from podium.results import DataCheck, DataSummary, Drift, Expectations, Validation
 from podium.stages import open_registry
 
 if TYPE_CHECKING:
     from podium.registry import Registry, Version
-
-
-@dataclass
-class Check:
-    name: str
-    passed: bool
-    detail: str
-
-
-@dataclass
-class ValidationResult:
-    passed: bool
-    checks: list[Check] = field(default_factory=list)
-    train: dict[str, Any] = field(default_factory=dict)
-    eval: dict[str, Any] = field(default_factory=dict)
-    champion_version: str | None = None
-    notes: list[str] = field(default_factory=list)
-    expectations: dict[str, Any] | None = None
-    drift: dict[str, Any] | None = None
 
 
 def _progress(message: str) -> None:
@@ -49,8 +30,8 @@ def _progress(message: str) -> None:
         print(f"  … {message}", file=sys.stderr, flush=True)
 
 
-def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
-    """Check train/eval data; write `.podium/validation.json`; CheckFailed if a check fails."""
+def validate(*, config: Config, use_registry: bool = True) -> Validation:
+    """Check train/eval data and write `.podium/validation.json`; `passed` says if it is fit."""
     results.invalidate(config.state_dir, results.VALIDATION)
     spec = config.data
     suite = None
@@ -67,7 +48,7 @@ def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
             expectations.check_columns(
                 suite, list(table.frame.columns), dataset=label, source=str(table.path)
             )
-    checks: list[Check] = []
+    checks: list[DataCheck] = []
     train_set = data.prepare(
         train_table,
         target=spec.target,
@@ -76,10 +57,10 @@ def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
         exclude=spec.exclude,
     )
     checks.append(
-        Check(
-            "train data",
-            True,
-            f"{train_table.rows:,} rows, {len(train_set.feature_types)} features, "
+        DataCheck(
+            name="train data",
+            passed=True,
+            detail=f"{train_table.rows:,} rows, {len(train_set.feature_types)} features, "
             f"target '{spec.target}'",
         )
     )
@@ -91,7 +72,13 @@ def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
         exclude=[],
         expected_types=train_set.feature_types,
     )
-    checks.append(Check("eval data", True, f"{eval_table.rows:,} rows with every training feature"))
+    checks.append(
+        DataCheck(
+            name="eval data",
+            passed=True,
+            detail=f"{eval_table.rows:,} rows with every training feature",
+        )
+    )
     notes = []
     for label, dataset in (("train", train_set), ("eval", eval_set)):
         if dataset.dropped_unlabelled:
@@ -101,10 +88,10 @@ def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
     if config.model.task == "classification":
         classes = train_set.target.nunique()
         checks.append(
-            Check(
-                "target classes",
-                classes >= 2,
-                f"{classes} classes in the training data"
+            DataCheck(
+                name="target classes",
+                passed=classes >= 2,
+                detail=f"{classes} classes in the training data"
                 + ("" if classes >= 2 else "; a classifier needs at least 2"),
             )
         )
@@ -120,14 +107,14 @@ def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
         _progress(f"expectations: {count} on train ({train_table.rows:,} rows) and eval")
         started = time.perf_counter()
         report = expectations.run(suite, {"train": train_table.frame, "eval": eval_table.frame})
-        expectation_report = report.to_dict()
+        expectation_report = Expectations.model_validate(report.to_dict())
         failures = [r for r in report.results if not r["success"]]
         detail = f"{report.evaluated - report.failed}/{report.evaluated} passed on train and eval"
         if failures:
             shown = "; ".join(expectations.describe(r) for r in failures[:3])
             more = f" (+{len(failures) - 3} more)" if len(failures) > 3 else ""
             detail = f"{report.failed} of {report.evaluated} failed: {shown}{more}"
-        checks.append(Check("expectations", report.passed, detail))
+        checks.append(DataCheck(name="expectations", passed=report.passed, detail=detail))
         _progress(f"expectations done in {time.perf_counter() - started:.1f}s")
 
     champion_version = None
@@ -146,21 +133,18 @@ def validate(*, config: Config, use_registry: bool = True) -> ValidationResult:
             notes.append("drift skipped: no champion yet to compare the training data with")
 
     passed = all(c.passed for c in checks)
-    outcome = ValidationResult(
+    outcome = Validation(
         passed=passed,
         checks=checks,
-        train=train_table.describe(),
-        eval=eval_table.describe(),
+        train=DataSummary.model_validate(train_table.describe()),
+        eval=DataSummary.model_validate(eval_table.describe()),
         champion_version=champion_version,
         notes=notes,
         expectations=expectation_report,
         drift=drift_result,
     )
-    results.write(config.state_dir, results.VALIDATION, asdict(outcome))
+    outcome.save(config.state_dir)
     gha.set_output("passed", str(passed).lower())
-    if not passed:
-        failed = "; ".join(c.detail for c in checks if not c.passed)
-        raise CheckFailed(f"validation failed: {failed}")
     return outcome
 
 
@@ -169,9 +153,9 @@ def _drift(
     registry: Registry,
     champion: Version,
     train_set: data.Dataset,
-    checks: list[Check],
+    checks: list[DataCheck],
     notes: list[str],
-) -> dict[str, Any] | None:
+) -> Drift | None:
     """The new training data against the profile recorded with the champion."""
     from podium import drift
 
@@ -210,31 +194,37 @@ def _drift(
     worst = verdict.worst
     if worst is not None:
         detail += f"; {worst.feature} PSI {worst.psi:.2f} is above drift.max_psi {settings.max_psi}"
-    checks.append(Check("drift", verdict.passed, detail))
-    return {
-        "reference_version": champion.version,
-        "passed": verdict.passed,
-        "drifted_share": verdict.share,
-        "max_drifted_share": settings.max_drifted_share,
-        "max_psi": settings.max_psi,
-        "features": [f.to_dict() for f in found],
-    }
+    checks.append(DataCheck(name="drift", passed=verdict.passed, detail=detail))
+    return Drift.model_validate(
+        {
+            "reference_version": champion.version,
+            "passed": verdict.passed,
+            "drifted_share": verdict.share,
+            "max_drifted_share": settings.max_drifted_share,
+            "max_psi": settings.max_psi,
+            "features": [f.to_dict() for f in found],
+        }
+    )
 
 
-def _champion_columns(tags: dict[str, str], types: dict[str, str], version: str) -> Check:
+def _champion_columns(tags: dict[str, str], types: dict[str, str], version: str) -> DataCheck:
     """The new data must still carry every column the champion was trained on."""
     needed = read_feature_types(tags) or {}
     if not needed:
-        return Check("champion columns", True, f"champion v{version} records no feature list")
+        return DataCheck(
+            name="champion columns",
+            passed=True,
+            detail=f"champion v{version} records no feature list",
+        )
     missing = [c for c in needed if c not in types]
     changed = [c for c, kind in needed.items() if c in types and types[c] != kind]
     if missing:
-        return Check(
-            "champion columns",
-            False,
-            f"columns champion v{version} was trained on are missing: {', '.join(missing)}",
+        return DataCheck(
+            name="champion columns",
+            passed=False,
+            detail=f"columns champion v{version} was trained on are missing: {', '.join(missing)}",
         )
     detail = f"all {len(needed)} columns champion v{version} uses are present"
     if changed:
         detail += f" (type changed: {', '.join(changed)})"
-    return Check("champion columns", True, detail)
+    return DataCheck(name="champion columns", passed=True, detail=detail)
