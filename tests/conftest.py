@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-pytest_plugins = ["tests.mlflow_server"]
+pytest_plugins = ["pytester", "tests.mlflow_server", "tests.tools"]
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
@@ -26,6 +26,20 @@ _ACTIONS_VARS = [k for k in os.environ if k.startswith("GITHUB_")] + ["MLFLOW_TR
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in _ACTIONS_VARS:
         monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_github_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stages build their GitHub client themselves: retry at once against the fake GitHub.
+
+    The retries still happen (and are counted by the fake); a Retry-After the server asks
+    for is still waited. Tests of the client pass `retry_delays` themselves.
+    """
+    from podium.github import GitHub
+
+    defaults = GitHub.__init__.__kwdefaults__
+    assert defaults is not None and "retry_delays" in defaults, "GitHub(retry_delays=) renamed?"
+    monkeypatch.setitem(defaults, "retry_delays", (0.0,) * len(defaults["retry_delays"]))
 
 
 @dataclass
@@ -96,6 +110,15 @@ class Project:
         return run_cli([*args, "--config", str(self.config_path)], env=env)
 
 
+def state_json(project: Project, name: str) -> dict[str, Any]:
+    """A stage's result file, e.g. state_json(project, "evaluation.json")."""
+    import json
+
+    loaded = json.loads((project.state / name).read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
 def run_cli(args: list[str], env: dict[str, str] | None = None) -> Result:
     import contextlib
     import io
@@ -154,9 +177,76 @@ def sample_tables() -> tuple[Any, Any]:
     return churn_tables(train_rows=1200, eval_rows=600)
 
 
+# -- sqlite MLflow stores: migrated once per session, copied per project ----------------------
+#
+# A new sqlite store costs seconds of schema migrations; a copy of a migrated one opens in
+# ~0.04 s with no migration. The template holds the schema only: MLflow writes absolute
+# artifact paths into experiments, so it has none (it adds its Default experiment, as on a
+# new store, when the copy is first opened).
+
+_SCHEMA_ONLY = {"alembic_version", "workspaces", "sqlite_sequence"}  # rows no path is in
+
+
+def make_store_template(db: Path) -> Path:
+    """Create an empty, fully migrated sqlite MLflow store at `db` (no experiment, no run)."""
+    import sqlite3
+    from contextlib import closing
+
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    uri = f"sqlite:///{db}"
+    store = SqlAlchemyStore(uri, str(db.parent / "unused-artifacts"))
+    store.engine.dispose()  # closes its connections; this URI is never opened again
+    with closing(sqlite3.connect(db)) as connection, connection:
+        connection.execute("DELETE FROM experiments")  # the Default one, at an absolute path
+        tables = [
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        filled = [
+            name
+            for name in tables
+            if name not in _SCHEMA_ONLY
+            and connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        ]
+    assert not filled, f"the store template must hold no data: {filled}"
+    with closing(sqlite3.connect(db)) as connection:
+        connection.execute("VACUUM")
+    assert str(db.parent).encode() not in db.read_bytes(), "a path in the store template"
+    return db
+
+
+@pytest.fixture(scope="session")
+def store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty migrated sqlite MLflow store, made once per session; copy it with seed_store."""
+    return make_store_template(tmp_path_factory.mktemp("store-template") / "mlflow.db")
+
+
+def seed_store(db: Path, template: Path) -> None:
+    """Put a copy of the migrated template at `db` unless a store is already there."""
+    import shutil
+
+    if not db.exists():
+        db.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, db)
+
+
+def sqlite_path(tracking_uri: str, root: Path) -> Path | None:
+    """The file of a sqlite tracking URI (relative ones to the project, as podium resolves)."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    return root / tracking_uri.removeprefix("sqlite:///")  # an absolute path stays itself
+
+
 @pytest.fixture
-def make_project(tmp_path: Path, sample_tables: tuple[Any, Any]) -> Callable[..., Project]:
-    """A churn project (classification) with a fast estimator; override what a test needs."""
+def make_project(
+    tmp_path: Path, sample_tables: tuple[Any, Any], store_template: Path
+) -> Callable[..., Project]:
+    """A churn project (classification) with a fast estimator; override what a test needs.
+
+    Its sqlite store is seeded from the migrated template; `seeded=False` leaves none, as a
+    new project has, for the tests that a store is (or is not) created.
+    """
     counter = iter(range(1000))
 
     def factory(
@@ -165,6 +255,7 @@ def make_project(tmp_path: Path, sample_tables: tuple[Any, Any]) -> Callable[...
         gates: list[dict[str, Any]] | None = None,
         tracking_uri: str = "sqlite:///.podium/mlflow.db",
         name: str = "churn",
+        seeded: bool = True,
     ) -> Project:
         return write_sample_project(
             tmp_path / f"project{next(counter)}",
@@ -174,6 +265,7 @@ def make_project(tmp_path: Path, sample_tables: tuple[Any, Any]) -> Callable[...
             gates=gates,
             tracking_uri=tracking_uri,
             name=name,
+            store_template=store_template if seeded else None,
         )
 
     return factory
@@ -188,8 +280,12 @@ def write_sample_project(
     gates: list[dict[str, Any]] | None = None,
     tracking_uri: str | None = None,
     name: str = "churn",
+    store_template: Path | None = None,
 ) -> Project:
-    """The churn sample data and a podium.yaml in `root` (tracking_uri None: the default)."""
+    """The churn sample data and a podium.yaml in `root` (tracking_uri None: the default).
+
+    With `store_template`, a sqlite store is seeded from it (see `seed_store`).
+    """
     (root / "data").mkdir(parents=True)
     train, evaluation = tables
     train.to_csv(root / "data" / "train.csv", index=False)
@@ -217,6 +313,9 @@ def write_sample_project(
         document["registry"] = {"tracking_uri": tracking_uri}
     project = Project(root)
     project.write_config(document)
+    db = sqlite_path(tracking_uri or "sqlite:///.podium/mlflow.db", root)
+    if store_template is not None and db is not None:
+        seed_store(db, store_template)
     return project
 
 

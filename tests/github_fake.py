@@ -46,12 +46,19 @@ from tests.github_openapi.subset import CUT
 
 # GitHub's full description sits beside the repository on a developer's machine; the
 # committed cut (tests/github_openapi) holds the same operations wherever it does not.
-FULL_SPEC_PATH = Path(
-    os.environ.get(
-        "PODIUM_GITHUB_OPENAPI",
-        Path(__file__).resolve().parents[2] / "shared" / "github-openapi" / "api.github.com.json",
-    )
-)
+_SPEC_IN_SHARED = Path("shared") / "github-openapi" / "api.github.com.json"
+
+
+def _full_spec_path() -> Path:
+    """PODIUM_GITHUB_OPENAPI, else shared/ beside the checkout (CI) or above it (worktrees)."""
+    if "PODIUM_GITHUB_OPENAPI" in os.environ:
+        return Path(os.environ["PODIUM_GITHUB_OPENAPI"])
+    checkout = Path(__file__).resolve().parents[1]
+    candidates = [folder / _SPEC_IN_SHARED for folder in checkout.parents]
+    return next((path for path in candidates if path.is_file()), candidates[0])
+
+
+FULL_SPEC_PATH = _full_spec_path()
 SPEC_PATH = FULL_SPEC_PATH if FULL_SPEC_PATH.is_file() else CUT
 SPEC_HOST = "https://api.github.com"  # the server the description is written for
 TOKEN = "ghs_podiumTestToken0123456789"

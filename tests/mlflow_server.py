@@ -9,6 +9,7 @@ server in CI, and the files land in `artifacts`, a folder only the server writes
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -72,10 +73,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+def mlflow_server(
+    tmp_path_factory: pytest.TempPathFactory, store_template: Path
+) -> Iterator[MlflowServer]:
     """Start `mlflow server` on 127.0.0.1:<free port>; kill its process group at the end."""
     root = tmp_path_factory.mktemp("mlflow-server")
     backend, artifacts, log = root / "mlflow.db", root / "artifacts", root / "server.log"
+    shutil.copyfile(store_template, backend)  # migrated already (tests/conftest.py)
     port = free_port()
     env = {
         **os.environ,

@@ -27,9 +27,13 @@ UNCHANGED: set[str] = set()  # failed before any stage started: results stay as 
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory, sample_tables: tuple[Any, Any]) -> Project:
+def seeded(
+    tmp_path_factory: pytest.TempPathFactory, sample_tables: tuple[Any, Any], store_template: Path
+) -> Project:
     """A churn project whose registry has champion v1 and one audit event."""
-    project = write_sample_project(tmp_path_factory.mktemp("bad-input") / "seed", sample_tables)
+    project = write_sample_project(
+        tmp_path_factory.mktemp("bad-input") / "seed", sample_tables, store_template=store_template
+    )
     with pytest.MonkeyPatch.context() as patch:  # the function-scoped env cleaner is not active yet
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         first = project.cli("run")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import Project
+from tests.tools import JAVA, PYSPARK, requires
 
 
 def _to_sqlite(project: Project) -> None:
@@ -121,8 +120,6 @@ def test_source_mappings_are_checked_in_the_config(
 
 # -- Spark (optional) --------------------------------------------------------------------
 
-_spark_ready = importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
-
 
 @pytest.fixture(scope="module")
 def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
@@ -144,7 +141,7 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.mark.spark
-@pytest.mark.skipif(not _spark_ready, reason="needs pyspark and a Java runtime")
+@requires(PYSPARK, JAVA)
 def test_spark_path_and_query_sources_validate(project: Project, spark_session: None) -> None:
     for name in ("train", "eval"):
         frame = pd.read_csv(project.root / "data" / f"{name}.csv")

@@ -12,12 +12,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from podium.stages.init import PINS
+from tests.tools import binary, venv_bin
 
 REPO = Path(__file__).resolve().parents[2]
 STAND_INS = REPO / "tests" / "actions"
@@ -35,8 +35,7 @@ _HOST_ONLY = (
 
 
 def act_binary() -> str | None:
-    beside = Path(sys.executable).with_name("act")
-    return str(beside) if beside.is_file() else shutil.which("act")
+    return binary("act")
 
 
 def _uses(pin: str) -> str:
@@ -143,6 +142,10 @@ class Act:
             command += ["--secret", f"{name}={value}"]
         env = {k: v for k, v in os.environ.items() if k not in _HOST_ONLY}
         env = {k: v for k, v in env.items() if not k.startswith("GITHUB_")}
+        # The jobs run `uv` (the setup-uv stand-in checks it): the test extra installs it
+        # beside this interpreter, on PATH or not. Last on PATH, so no job sees this
+        # interpreter as `python` before setup-python has put its own first.
+        env["PATH"] = os.pathsep.join(filter(None, [env.get("PATH"), str(venv_bin())]))
         proc = subprocess.run(
             command,
             cwd=self.repo,

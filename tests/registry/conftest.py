@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import seed_store
 
 
 @pytest.fixture(autouse=True)
@@ -18,9 +21,11 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="package")
-def sqlite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One sqlite store for the lock tests (creating one costs seconds of migrations)."""
-    return f"sqlite:///{tmp_path_factory.mktemp('locks') / 'mlflow.db'}"
+def sqlite_uri(tmp_path_factory: pytest.TempPathFactory, store_template: Path) -> str:
+    """One sqlite store for the lock tests, seeded from the migrated template."""
+    db = tmp_path_factory.mktemp("locks") / "mlflow.db"
+    seed_store(db, store_template)
+    return f"sqlite:///{db}"
 
 
 @pytest.fixture

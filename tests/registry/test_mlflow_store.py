@@ -86,8 +86,9 @@ def _fails_in_one_line(result: Any, url: str) -> str:
 
 
 def test_unreachable_server_exits_3_after_bounded_retries(
-    project: Project, record_property: Callable[[str, object], None]
+    make_project: Callable[..., Project], record_property: Callable[[str, object], None]
 ) -> None:
+    project = make_project(seeded=False)  # no local store, to see that none is created
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     started = time.monotonic()
     result = project.cli("train", env={"MLFLOW_TRACKING_URI": url, **NO_BACKOFF})

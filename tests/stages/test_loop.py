@@ -1,8 +1,9 @@
-"""The champion/challenger loop end to end on a real sqlite registry."""
+"""`podium run`: the champion/challenger loop end to end on a real sqlite registry.
+
+Tests of one stage live in the file of that stage (tests/stages/test_<stage>.py)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,7 @@ from typing import Any
 import pytest
 
 from podium.results import Evaluation
-from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project
-
-
-def _json(project: Project, name: str) -> dict[str, Any]:
-    loaded = json.loads((project.state / name).read_text())
-    assert isinstance(loaded, dict)
-    return loaded
+from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project, seed_store, state_json
 
 
 def test_first_run_crowns_a_champion_then_a_better_challenger_replaces_it(
@@ -26,14 +21,14 @@ def test_first_run_crowns_a_champion_then_a_better_challenger_replaces_it(
     assert first.code == 0, first.err
     registry = registry_of(project)
     assert registry.champion().version == "1"
-    evaluation = _json(project, "evaluation.json")
+    evaluation = state_json(project, "evaluation.json")
     assert evaluation["champion"] is None
     assert evaluation["summary"].startswith("first champion")
 
     project.set_estimator(STRONG, **STRONG_PARAMS)
     second = project.cli("run")
     assert second.code == 0, second.err
-    evaluation = _json(project, "evaluation.json")
+    evaluation = state_json(project, "evaluation.json")
     assert evaluation["champion"]["version"] == "1"
     assert evaluation["challenger"]["version"] == "2"
     gained = (
@@ -59,49 +54,6 @@ def test_first_run_crowns_a_champion_then_a_better_challenger_replaces_it(
     assert tags["podium.evaluated_against"] == "1"
 
 
-def test_training_records_provenance_fingerprints_and_signature(
-    project: Project, registry_of: Callable[[Project], Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_SHA", "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678")
-    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
-    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/churn")
-    monkeypatch.setenv("GITHUB_RUN_ID", "4242")
-    event = project.root / "event.json"
-    event.write_text(json.dumps({"pull_request": {"number": 17}}))
-    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
-    outputs = project.root / "outputs.txt"
-    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-
-    result = project.cli("train")
-    assert result.code == 0, result.err
-    trained = _json(project, "train.json")
-    registry = registry_of(project)
-    version = registry.get_version(trained["version"])
-    assert version.tags["podium.candidate"] == "true"
-    assert version.tags["podium.git_commit"].startswith("a1b2c3d")
-    assert version.tags["podium.pr"] == "17"
-    assert (
-        version.tags["podium.workflow_run"] == "https://github.example/acme/churn/actions/runs/4242"
-    )
-    import hashlib
-
-    digest = hashlib.sha256((project.root / "data" / "train.csv").read_bytes()).hexdigest()
-    assert version.tags["podium.train_sha256"] == digest
-    assert version.tags["podium.train_rows"] == "1200"
-    assert "model-version<<" in outputs.read_text()
-    assert f"\n{trained['version']}\n" in outputs.read_text()
-
-    import mlflow
-
-    info = mlflow.models.get_model_info(version.uri)
-    assert info.signature is not None
-    inputs = {spec.name for spec in info.signature.inputs.inputs}
-    assert "plan" in inputs and "customer_id" not in inputs and "churned" not in inputs
-    run = registry.client.get_run(trained["run_id"])
-    assert "train_roc_auc" in run.data.metrics
-
-
 def test_a_challenger_that_fails_a_gate_is_reported_and_not_promoted(
     project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
@@ -122,7 +74,7 @@ def test_a_challenger_that_fails_a_gate_is_reported_and_not_promoted(
     assert refused.code == 1
     assert "failed its gates" in refused.err
     assert registry.champion().version == "1"
-    assert _json(project, "promotion.json")["promoted"] is False
+    assert state_json(project, "promotion.json")["promoted"] is False
 
 
 def test_failed_gates_are_returned_values_not_exceptions(project: Project) -> None:
@@ -169,94 +121,6 @@ def test_stages_chain_through_state_files(
     assert len(registry_of(project).history()) == 1
 
 
-def test_promote_without_evaluation_says_which_stage_to_run(project: Project) -> None:
-    result = project.cli("promote")
-    assert result.code == 2
-    assert "evaluation.json" in result.err and "podium evaluate" in result.err
-
-
-def test_training_again_invalidates_the_previous_evaluation(project: Project) -> None:
-    assert project.cli("train").code == 0
-    assert project.cli("evaluate").code == 0
-    assert project.cli("train").code == 0
-    assert not (project.state / "evaluation.json").exists()
-    assert project.cli("promote").code == 2
-
-
-def test_champion_moved_since_evaluation_is_refused(
-    project: Project, registry_of: Callable[[Project], Any]
-) -> None:
-    """Compare-and-set: the evaluation was against 'no champion', but one appeared since."""
-    assert project.cli("train").code == 0
-    assert project.cli("evaluate").code == 0  # judged v1 with no champion
-    stale = Evaluation.load(project.state, needed_by="test")
-    registry = registry_of(project)
-    registry.client.set_registered_model_alias("churn", "champion", "1")  # someone else moved it
-    project.set_estimator(STRONG, **STRONG_PARAMS)
-    other = project.root / "other"
-    other.mkdir()
-    # Promote v1's stale evaluation after someone moved @champion to v2 behind its back.
-    assert project.cli("train").code == 0  # v2
-    registry.client.set_registered_model_alias("churn", "champion", "2")
-    stale.model_copy(update={"passed": True, "summary": "every gate passes"}).save(project.state)
-    refused = project.cli("promote")
-    assert refused.code == 1
-    assert "@champion of 'churn' is now v2, not unset" in refused.err
-    assert registry.champion().version == "2"
-    assert registry.history() == []
-
-
-def test_rollback_to_previous_and_named_versions_is_audited(
-    project: Project, registry_of: Callable[[Project], Any]
-) -> None:
-    assert project.cli("run").code == 0  # v1 champion
-    project.set_estimator(STRONG, **STRONG_PARAMS)
-    assert project.cli("run").code == 0  # v2 champion
-    project.set_estimator(STRONG, max_depth=4)
-    assert project.cli("run").code == 0  # v3 champion (delta tolerance allows it)
-    registry = registry_of(project)
-    assert registry.champion().version == "3"
-
-    back = project.cli("rollback", "--reason", "v3 misbehaves in production")
-    assert back.code == 0, back.err
-    assert registry.champion().version == "2"
-    again = project.cli("rollback", "--reason", "v2 too")
-    assert again.code == 0, again.err
-    assert registry.champion().version == "1"  # walks back, does not flip-flop to v3
-    named = project.cli("rollback", "--to", "3", "--reason", "fixed upstream")
-    assert named.code == 0
-    assert registry.champion().version == "3"
-
-    listing = project.cli("history", "--json")
-    events = json.loads(listing.out)
-    assert [(e["action"], e["version"], e["previous"]) for e in events] == [
-        ("promote", "1", None),
-        ("promote", "2", "1"),
-        ("promote", "3", "2"),
-        ("rollback", "2", "3"),
-        ("rollback", "1", "2"),
-        ("rollback", "3", "1"),
-    ]
-    assert events[3]["reason"] == "v3 misbehaves in production"
-    assert all(e["actor"] and e["at"].endswith("Z") for e in events)
-    text = project.cli("history")
-    assert text.code == 0 and "rollback" in text.out and "fixed upstream" in text.out
-    assert registry.get_version("2").tags["podium.champion_action"] == "rollback"
-
-
-def test_rollback_refusals(project: Project, registry_of: Callable[[Project], Any]) -> None:
-    nothing = project.cli("rollback", "--reason", "oops")
-    assert nothing.code == 2 and "no previous champion" in nothing.err
-    assert project.cli("run").code == 0
-    unknown = project.cli("rollback", "--to", "99", "--reason", "x")
-    assert unknown.code == 2 and "no version '99'" in unknown.err
-    same = project.cli("rollback", "--to", "1", "--reason", "x")
-    assert same.code == 2 and "already the champion" in same.err
-    missing_reason = project.cli("rollback", "--to", "1")
-    assert missing_reason.code == 2 and "--reason" in missing_reason.err
-    assert len(registry_of(project).history()) == 1
-
-
 def _write(frame: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".parquet":
@@ -266,7 +130,8 @@ def _write(frame: Any, path: Path) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_regression_loop(tmp_path: Path, suffix: str) -> None:
+def test_regression_loop(tmp_path: Path, suffix: str, store_template: Path) -> None:
+    seed_store(tmp_path / ".podium" / "mlflow.db", store_template)
     import numpy as np
     import pandas as pd
 
@@ -308,7 +173,7 @@ def test_regression_loop(tmp_path: Path, suffix: str) -> None:
     project.set_estimator("sklearn.linear_model.Ridge", alpha=1.0)
     result = project.cli("run")
     assert result.code == 0, result.err
-    evaluation = _json(project, "evaluation.json")
+    evaluation = state_json(project, "evaluation.json")
     assert evaluation["challenger"]["metrics"]["r2"] > 0.8
     assert evaluation["challenger"]["metrics"]["rmse"] < evaluation["champion"]["metrics"]["rmse"]
     assert {"rmse", "mae", "r2", "latency_ms", "model_size_mb"} <= set(
@@ -316,7 +181,8 @@ def test_regression_loop(tmp_path: Path, suffix: str) -> None:
     )
 
 
-def test_multiclass_with_text_labels_and_roc_auc(tmp_path: Path) -> None:
+def test_multiclass_with_text_labels_and_roc_auc(tmp_path: Path, store_template: Path) -> None:
+    seed_store(tmp_path / ".podium" / "mlflow.db", store_template)
     import numpy as np
     import pandas as pd
 
@@ -346,7 +212,7 @@ def test_multiclass_with_text_labels_and_roc_auc(tmp_path: Path) -> None:
     )
     result = project.cli("run")
     assert result.code == 0, result.err
-    metrics = _json(project, "evaluation.json")["challenger"]["metrics"]
+    metrics = state_json(project, "evaluation.json")["challenger"]["metrics"]
     assert metrics["roc_auc"] > 0.8 and 0 < metrics["log_loss"] < 1.0
     assert 0 < metrics["f1"] <= 1
 
@@ -393,7 +259,7 @@ def test_entrypoint_model_is_trained_registered_and_loadable(
     assert result.code == 0, result.err
     registry = registry_of(project)
     assert registry.champion().version == "1"
-    assert _json(project, "train.json")["estimator"] == "train_model.py:build_model"
+    assert state_json(project, "train.json")["estimator"] == "train_model.py:build_model"
 
 
 def test_run_with_data_that_fails_an_expectation_trains_nothing_and_reports_why(

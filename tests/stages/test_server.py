@@ -35,6 +35,7 @@ def on_server(
 
     def factory(**overrides: Any) -> Project:
         overrides.setdefault("name", f"churn-{uuid.uuid4().hex[:8]}")
+        overrides.setdefault("seeded", False)  # the sqlite store it names is never opened
         return make_project(**overrides)
 
     return factory
