@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from podium.metrics import Outputs
+from podium.scoring import Outputs
 from podium.significance import paired_bootstrap
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from podium.config import Gate
 from podium.gates import TOLERANCE, check, decide
-from podium.metrics import METRICS
+from podium.scoring import METRICS
 
 NAN = math.nan
 INF = math.inf

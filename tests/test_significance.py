@@ -14,7 +14,7 @@ from podium import significance
 from podium.config import load
 from podium.errors import ConfigError
 from podium.gates import decide
-from podium.metrics import Outputs
+from podium.scoring import Outputs
 from podium.significance import Interval, Resampler, paired_bootstrap
 
 CLASSIFICATION = ["accuracy", "f1", "precision", "recall", "log_loss", "roc_auc"]

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from podium.errors import ConfigError, closest
-from podium.metrics import BOOTSTRAPPED, METRICS, metric_names_for, primary_metric
+from podium.scoring import BOOTSTRAPPED, METRICS, metric_names_for, primary_metric
 
 DEFAULT_TRACKING_URI = "sqlite:///.podium/mlflow.db"
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")

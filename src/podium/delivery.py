@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from podium.registry import tags
+
 if TYPE_CHECKING:
     from podium.registry import Event, Version
     from podium.results import DeliveryMetrics
@@ -101,14 +103,12 @@ def compute(
 
     candidates = promoted = from_prs = 0
     for version in versions:
-        if version.tags.get("podium.verdict") not in {"passed", "failed"}:
+        if version.tags.get(tags.VERDICT) not in {"passed", "failed"}:
             continue
-        evaluated = parse_time(version.tags.get("podium.evaluated_at")) or _from_ms(
-            version.created_ms
-        )
+        evaluated = parse_time(version.tags.get(tags.EVALUATED_AT)) or _from_ms(version.created_ms)
         if not in_window(evaluated):
             continue
-        if version.tags.get("podium.pr"):
+        if version.tags.get(tags.PR):
             from_prs += 1
             continue
         candidates += 1

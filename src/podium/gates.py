@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from podium.metrics import METRICS, improvement
+from podium.scoring import METRICS, improvement
 from podium.significance import Interval, improvement_interval
 
 # Differences smaller than this are float noise (e.g. 0.1 + 0.2 - 0.3), not regressions.

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from podium.drift import judge
-from podium.metrics import METRICS, improvement
+from podium.scoring import METRICS, improvement
 
 if TYPE_CHECKING:
     from podium.results import Drift, MetricComparison

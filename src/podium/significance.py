@@ -29,12 +29,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from podium.metrics import BOOTSTRAPPED
+from podium.scoring import BOOTSTRAPPED
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from podium.metrics import Outputs
+    from podium.scoring import Outputs
 
 RESAMPLES = 1000
 CONFIDENCE = 0.95

@@ -2,7 +2,7 @@
 
 Model-version tags are how one stage hands facts to a later one (train → evaluate,
 validate, monitor) and how `podium metrics` reads delivery history, so each name is
-spelled once, here. The feature list has exactly one parser: `read_feature_types`.
+spelled once, here. The feature list has one writer and one parser: `feature_types_tag`, `read_feature_types`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,11 @@ CHAMPION_COMMIT = "podium.champion_commit"
 PREVIOUS_CHAMPION = "podium.previous_champion"
 RETIRED_AT = "podium.retired_at"
 RETIRED_BY_VERSION = "podium.retired_by_version"
+
+
+def feature_types_tag(types: Mapping[str, str]) -> str:
+    """The value of `podium.features` for a version trained on `types` (column → kind)."""
+    return json.dumps(dict(types))
 
 
 def read_feature_types(tags: Mapping[str, str]) -> dict[str, str] | None:

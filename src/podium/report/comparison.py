@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from podium import delivery, importance
-from podium.metrics import METRICS
 from podium.report.markdown import (
     MAX_ROWS,
     Section,
@@ -51,6 +50,7 @@ from podium.report.sections import (
     shown_path,
     status_line,
 )
+from podium.scoring import METRICS
 
 if TYPE_CHECKING:
     from podium.results import (

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from podium.expectation_words import describe_expectation, describe_observed
-from podium.metrics import METRICS
 from podium.report.markdown import (
     MAX_ROWS,
     Section,
@@ -24,6 +23,7 @@ from podium.report.markdown import (
     text,
     version_label,
 )
+from podium.scoring import METRICS
 
 if TYPE_CHECKING:
     from podium.results import DataSummary, Drift, Expectations, Validation

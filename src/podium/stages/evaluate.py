@@ -10,15 +10,7 @@ from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import CheckFailed
 from podium.gates import decide
-from podium.metrics import (
-    BOOTSTRAPPED,
-    latency_ms_per_1k,
-    model_size_mb,
-    predict,
-    primary_metric,
-    score_outputs,
-)
-from podium.registry import Registry, Version, read_feature_types
+from podium.registry import Registry, Version, read_feature_types, tags
 from podium.results import (
     DataSummary,
     DeliveryMetrics,
@@ -28,6 +20,14 @@ from podium.results import (
     ModelScore,
     Significance,
     Training,
+)
+from podium.scoring import (
+    BOOTSTRAPPED,
+    latency_ms_per_1k,
+    model_size_mb,
+    predict,
+    primary_metric,
+    score_outputs,
 )
 from podium.significance import Bootstrap, paired_bootstrap
 from podium.stages import open_registry
@@ -100,9 +100,9 @@ def evaluate(*, config: Config) -> Evaluation:
     registry.set_version_tags(
         challenger.version,
         {
-            "podium.verdict": "passed" if verdict.passed else "failed",
-            "podium.evaluated_against": champion.version if champion else "",
-            "podium.evaluated_at": outcome.evaluated_at,
+            tags.VERDICT: "passed" if verdict.passed else "failed",
+            tags.EVALUATED_AGAINST: champion.version if champion else "",
+            tags.EVALUATED_AT: outcome.evaluated_at,
         },
     )
     if challenger.run_id and challenger_run is not None:

@@ -22,10 +22,10 @@ from podium import __version__, data, gha, monitoring, results
 from podium.clock import now_iso
 from podium.config import Config, TableSource
 from podium.errors import ConfigError, InputError, PodiumError, ServiceError
-from podium.metrics import BOOTSTRAPPED
 from podium.registry import Registry, Version, read_feature_types
 from podium.report import monitoring as monitoring_report
 from podium.results import DataSummary, Drift, Monitor
+from podium.scoring import BOOTSTRAPPED
 from podium.stages import open_registry
 
 MONITOR_REPORT = "monitor.md"
@@ -92,7 +92,7 @@ def monitor(
     reference: dict[str, float] = {}
     monitored = _monitored(config)
     if labelled is not None:
-        from podium.metrics import score
+        from podium.scoring import score
 
         model = registry.load_model(champion)
         live = score(model, labelled.features, labelled.target, config.model.task)

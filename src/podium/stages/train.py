@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -10,8 +9,9 @@ from podium import __version__, data, drift, gha, modeling, results
 from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import DataError
-from podium.metrics import score
+from podium.registry import tags
 from podium.results import DataSummary, Training
+from podium.scoring import score
 from podium.stages import artifact_root, open_registry
 
 
@@ -71,17 +71,17 @@ def train(*, config: Config) -> Training:
     if config.model.estimator is not None:
         params.update({f"estimator.{k}": v for k, v in config.model.estimator.params.items()})
     fingerprints = {
-        "podium.train_sha256": train_table.sha256,
-        "podium.eval_sha256": eval_table.sha256,
-        "podium.train_rows": str(train_table.rows),
-        "podium.eval_rows": str(eval_table.rows),
+        tags.TRAIN_SHA256: train_table.sha256,
+        tags.EVAL_SHA256: eval_table.sha256,
+        tags.TRAIN_ROWS: str(train_table.rows),
+        tags.EVAL_ROWS: str(eval_table.rows),
     }
-    provenance_tags = {f"podium.{k}": v for k, v in provenance.items()}
+    provenance_tags = {f"{tags.PROVENANCE_PREFIX}{k}": v for k, v in provenance.items()}
     version_tags = {
-        "podium.candidate": "true",
-        "podium.task": task,
-        "podium.features": json.dumps(train_set.feature_types),
-        "podium.version": __version__,
+        tags.CANDIDATE: "true",
+        tags.TASK: task,
+        tags.FEATURES: tags.feature_types_tag(train_set.feature_types),
+        tags.PODIUM_VERSION: __version__,
         **fingerprints,
         **provenance_tags,
     }

@@ -8,7 +8,8 @@ import pytest
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from podium.metrics import (
+from podium.report.sections import higher_is_better, metric_title
+from podium.scoring import (
     BOOTSTRAPPED,
     METRICS,
     improvement,
@@ -17,7 +18,6 @@ from podium.metrics import (
     primary_metric,
     score_outputs,
 )
-from podium.report.sections import higher_is_better, metric_title
 from podium.significance import paired_bootstrap
 
 TASKS = ("classification", "regression")
