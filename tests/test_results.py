@@ -25,7 +25,7 @@ from podium.results import (
     Validation,
 )
 from tests.conftest import Project
-from tests.test_report import CASES, evaluation, failed_validation, training, validation
+from tests.report.test_comparison import CASES, evaluation, failed_validation, training, validation
 
 MODEL = "churn-classifier"
 

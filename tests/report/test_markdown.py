@@ -31,7 +31,13 @@ from podium.report.markdown import (
     text,
     version_label,
 )
-from tests.test_report import CONTEXT, evaluation, failed_validation, training, validation
+from tests.report.test_comparison import (
+    CONTEXT,
+    evaluation,
+    failed_validation,
+    training,
+    validation,
+)
 from tests.unchecked import MODELS, unchecked, unchecked_inputs
 
 CORPUS = [

@@ -14,8 +14,8 @@ from podium import report
 from podium.results import Evaluation, Training, Validation
 from tests.conftest import Project
 from tests.github_fake import BOT, FakeGitHub, serve
+from tests.report.test_comparison import evaluation, training, validation
 from tests.runner_commands import Runner
-from tests.test_report import evaluation, training, validation
 
 HEAD = "1234567" + "0" * 33
 
@@ -389,7 +389,7 @@ def test_workflow_run_refuses_a_pr_number_that_is_not_the_runs(
 def test_a_pr_whose_data_failed_validation_still_gets_its_comment_and_a_failure_status(
     github: FakeGitHub, make_project: Callable[..., Project], tmp_path: Path
 ) -> None:
-    from tests.test_report import failed_validation
+    from tests.report.test_comparison import failed_validation
 
     project = make_project()
     project.state.mkdir(parents=True, exist_ok=True)
@@ -405,7 +405,7 @@ def test_a_pr_whose_data_failed_validation_still_gets_its_comment_and_a_failure_
 def test_without_evaluation_a_passed_validation_still_asks_for_evaluate(
     make_project: Callable[..., Project],
 ) -> None:
-    from tests.test_report import validation
+    from tests.report.test_comparison import validation
 
     project = make_project()
     project.state.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """The report renderer: a pure function, checked against golden files and a GFM parser.
 
 Regenerate the golden files after an intended change with
-`PODIUM_UPDATE_GOLDEN=1 pytest tests/test_report.py` and review the diff.
+`PODIUM_UPDATE_GOLDEN=1 pytest tests/report/test_comparison.py` and review the diff.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from podium import report
 from podium.results import Evaluation, Promotion, Training, Validation
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 
 MODELS = {
     "evaluation": Evaluation,
