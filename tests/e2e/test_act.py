@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from podium.stages.init import file_name
-from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project
+from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project, run_cli, write_sample_project
 from tests.e2e.act import Act, git, snapshot
 from tests.github_fake import FakeGitHub, serve
 from tests.mlflow_server import MlflowServer
@@ -416,3 +416,81 @@ def test_monitor_drift_opens_an_issue_and_its_dispatch_retrains(
     assert version.tags["podium.event"] == "repository_dispatch"
     assert version.tags["podium.verdict"] == "passed"
     assert champion(project, registry_of) == "2"
+
+
+# -- two models in one repository --------------------------------------------------------
+
+
+@pytest.fixture
+def two_models(
+    sample_tables: tuple[Any, Any],
+    mlflow_server: MlflowServer,
+    github: FakeGitHub,
+    podium_source: Path,
+    act_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Project, Project, Act]:
+    """churn/ and fraud/ in one committed repository, CI from `podium init` (no --config)."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    repo = tmp_path / "repo"
+    churn, fraud = (
+        write_sample_project(
+            repo / folder, sample_tables, name=f"act-two-{folder}", params=STRONG_PARAMS
+        )
+        for folder in ("churn", "fraud")
+    )
+    (repo / ".gitignore").write_text(".podium/\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://github.com/acme/churn.git")
+    monkeypatch.chdir(repo)
+    result = run_cli(["init"])
+    assert result.code == 0, result.err
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "two podium models")
+    home = tmp_path / "act"
+    home.mkdir()
+    act = Act(
+        repo=repo,
+        podium_source=podium_source,
+        tracking_uri=mlflow_server.url,
+        home=home,
+        pythons=act_home / "pythons",
+        github_api=github.api_url,
+        github_server=github.web_url,
+        token=github.token,
+    )
+    return churn, fraud, act
+
+
+def test_two_models_a_push_crowns_both_and_a_dispatch_naming_one_retrains_only_it(
+    two_models: tuple[Project, Project, Act],
+    registry_of: Callable[[Project], Any],
+    github: FakeGitHub,
+) -> None:
+    churn, fraud, act = two_models
+    sha = git(act.repo, "rev-parse", "HEAD")
+
+    for project in (churn, fraud):
+        run = act.run("push", workflow(project, "promote"), push_event(sha))
+        assert run.code == 0, run.log[-6000:]
+        assert champion(project, registry_of) == "1"
+    # Each model's own status on the commit; each its own audit trail.
+    assert sorted(s["context"] for s in github.statuses) == [
+        "podium/act-two-churn",
+        "podium/act-two-fraud",
+    ]
+    for project in (churn, fraud):
+        assert [e["version"] for e in history(project)] == ["1"]
+
+    fraud_only = {"action": "data-updated", "client_payload": {"model": "act-two-fraud"}}
+    skipped = act.run("repository_dispatch", workflow(churn, "promote"), fraud_only)
+    retrained = act.run("repository_dispatch", workflow(fraud, "promote"), fraud_only)
+
+    assert skipped.code == 0, skipped.log[-6000:]
+    assert "act-two-churn is not retrained" in skipped.log
+    assert [v.version for v in registry_of(churn).versions()] == ["1"]  # nothing trained
+    assert retrained.code == 0, retrained.log[-6000:]
+    assert registry_of(fraud).get_version("2").tags["podium.event"] == "repository_dispatch"
+    assert champion(fraud, registry_of) == "2"
+    assert champion(churn, registry_of) == "1"
