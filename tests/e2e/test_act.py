@@ -430,13 +430,18 @@ def two_models(
     act_home: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> tuple[Project, Project, Act]:
-    """churn/ and fraud/ in one committed repository, CI from `podium init` (no --config)."""
+    """churn/ and fraud/ in one committed repository, CI from `podium init` (no --config).
+
+    Model names `act-<test>-churn` and `act-<test>-fraud`: the MLflow server is shared.
+    """
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
     repo = tmp_path / "repo"
+    prefix = "act-" + request.node.name.removeprefix("test_two_models_").replace("_", "-")[:20]
     churn, fraud = (
         write_sample_project(
-            repo / folder, sample_tables, name=f"act-two-{folder}", params=STRONG_PARAMS
+            repo / folder, sample_tables, name=f"{prefix}-{folder}", params=STRONG_PARAMS
         )
         for folder in ("churn", "fraud")
     )
@@ -463,12 +468,13 @@ def two_models(
     return churn, fraud, act
 
 
-def test_two_models_a_push_crowns_both_and_a_dispatch_naming_one_retrains_only_it(
+def test_two_models_push_dispatch_rollback(
     two_models: tuple[Project, Project, Act],
     registry_of: Callable[[Project], Any],
     github: FakeGitHub,
 ) -> None:
     churn, fraud, act = two_models
+    churn_name, fraud_name = (p.config()["model"]["name"] for p in (churn, fraud))
     sha = git(act.repo, "rev-parse", "HEAD")
 
     for project in (churn, fraud):
@@ -477,20 +483,51 @@ def test_two_models_a_push_crowns_both_and_a_dispatch_naming_one_retrains_only_i
         assert champion(project, registry_of) == "1"
     # Each model's own status on the commit; each its own audit trail.
     assert sorted(s["context"] for s in github.statuses) == [
-        "podium/act-two-churn",
-        "podium/act-two-fraud",
+        f"podium/{churn_name}",
+        f"podium/{fraud_name}",
     ]
     for project in (churn, fraud):
         assert [e["version"] for e in history(project)] == ["1"]
 
-    fraud_only = {"action": "data-updated", "client_payload": {"model": "act-two-fraud"}}
+    fraud_only = {"action": "data-updated", "client_payload": {"model": fraud_name}}
     skipped = act.run("repository_dispatch", workflow(churn, "promote"), fraud_only)
     retrained = act.run("repository_dispatch", workflow(fraud, "promote"), fraud_only)
 
     assert skipped.code == 0, skipped.log[-6000:]
-    assert "act-two-churn is not retrained" in skipped.log
+    assert f"{churn_name} is not retrained" in skipped.log
     assert [v.version for v in registry_of(churn).versions()] == ["1"]  # nothing trained
     assert retrained.code == 0, retrained.log[-6000:]
     assert registry_of(fraud).get_version("2").tags["podium.event"] == "repository_dispatch"
     assert champion(fraud, registry_of) == "2"
     assert champion(churn, registry_of) == "1"
+
+    rolled_back = act.run(
+        "workflow_dispatch",
+        workflow(fraud, "rollback"),
+        {"inputs": {"version": "", "reason": "fraud v2 flags too many orders"}},
+    )
+
+    assert rolled_back.code == 0, rolled_back.log[-6000:]
+    assert champion(fraud, registry_of) == "1"
+    assert champion(churn, registry_of) == "1"
+    assert [e["action"] for e in history(churn)] == ["promote"]  # churn untouched
+
+
+def test_two_models_pull_request_comments(
+    two_models: tuple[Project, Project, Act], github: FakeGitHub
+) -> None:
+    """One pull request, one comment per model (each its own marker), each its own status."""
+    churn, fraud, act = two_models
+    github.add_pull(11, HEAD)
+
+    for run_id, project in ((8101, churn), (8102, fraud)):
+        checks, comment = pull_request(project, act, 11, run_id=run_id, listed=True)
+        assert checks.code == 0, checks.log[-6000:]
+        assert comment.code == 0, comment.log[-6000:]
+
+    posted = github.podium_comments(11)
+    names = [p.config()["model"]["name"] for p in (churn, fraud)]
+    assert sorted(c["body"].split(" -->", 1)[0] for c in posted) == [
+        f"<!-- podium-report: {name}" for name in names
+    ]
+    assert sorted(s["context"] for s in github.statuses) == [f"podium/{n}" for n in names]
