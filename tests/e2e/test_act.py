@@ -403,6 +403,8 @@ def test_monitor_drift_opens_an_issue_and_its_dispatch_retrains(
     (sent,) = github.dispatches
     assert sent["event_type"] == "data-updated"
     assert sent["client_payload"]["issue"] == issue["html_url"]
+    # It names the model, so the promote workflow of every other model skips it.
+    assert sent["client_payload"]["model"] == project.config()["model"]["name"]
     assert any("podium monitor" in s and "data drift" in s for s in watched.summaries)
 
     retrained = act.run(
