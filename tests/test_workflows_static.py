@@ -8,6 +8,7 @@ YAML itself (pinning, permissions, env-only inputs, fork safety).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
@@ -49,19 +50,32 @@ CUSTOM_CI = {
 }
 
 
-@pytest.fixture(scope="module", params=["default", "custom", "subfolder"])
+@pytest.fixture(scope="module", params=["default", "custom", "subfolder", "two models"])
 def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repository with `podium init` workflows; returns its workflows folder."""
     from tests.conftest import run_cli
 
-    root = tmp_path_factory.mktemp(f"init-{request.param}")
+    root = tmp_path_factory.mktemp(f"init-{request.param.replace(' ', '-')}")
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    project = root / "models" / "churn" if request.param == "subfolder" else root
+    project = root / "models" / "churn" if request.param in {"subfolder", "two models"} else root
     project.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {
         "model": {"name": "churn", "task": "classification", "entrypoint": "train.py:build"},
         "data": {"train": "data/train.csv", "eval": "data/eval.csv", "target": "churned"},
     }
+    if request.param == "two models":
+        # Path filters on both (a model per folder, shared code in ci.paths); init finds both.
+        document["ci"] = {"paths": ["lib/**"]}
+        fraud = root / "models" / "fraud"
+        fraud.mkdir(parents=True)
+        other = {**document, "model": {**document["model"], "name": "fraud"}}
+        (fraud / "podium.yaml").write_text(yaml.safe_dump(other))
+        (project / "podium.yaml").write_text(yaml.safe_dump(document))
+        with contextlib.chdir(root):
+            result = run_cli(["init"])
+        assert result.code == 0, result.err
+        assert len(list((root / ".github" / "workflows").glob("podium-fraud-*.yml"))) == 5
+        return root / ".github" / "workflows"
     if request.param == "custom":
         document["ci"] = CUSTOM_CI
         # What a team with GPU runners tells actionlint about its own runner labels.
@@ -264,8 +278,8 @@ def test_third_party_actions_are_pinned_by_sha_with_a_version_comment(generated:
 
 def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated: Path) -> None:
     allowed = {
-        "podium-pr.yml": {"challenger": {"contents": "read"}},
-        "podium-pr-comment.yml": {
+        "podium-churn-pr.yml": {"challenger": {"contents": "read"}},
+        "podium-churn-pr-comment.yml": {
             "comment": {
                 "actions": "read",
                 "contents": "read",
@@ -273,12 +287,13 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
                 "statuses": "write",
             }
         },
-        "podium-promote.yml": {
+        "podium-churn-promote.yml": {
+            "scope": {},
             "challenger": {"contents": "read", "statuses": "write"},
             "promote": {"contents": "read"},
         },
-        "podium-rollback.yml": {"rollback": {"contents": "read"}},
-        "podium-monitor.yml": {"monitor": {"contents": "read", "issues": "write"}},
+        "podium-churn-rollback.yml": {"rollback": {"contents": "read"}},
+        "podium-churn-monitor.yml": {"monitor": {"contents": "read", "issues": "write"}},
     }
     for name, jobs in allowed.items():
         workflow = load(generated / name)
@@ -287,10 +302,10 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
 
 
 def test_the_pr_workflow_never_promotes_and_keeps_secrets_from_fork_code(generated: Path) -> None:
-    pr = load(generated / "podium-pr.yml")
+    pr = load(generated / "podium-churn-pr.yml")
     on = pr.get("on", pr.get(True))
     assert set(on) == {"pull_request"}  # never pull_request_target: fork code gets no secrets
-    text = (generated / "podium-pr.yml").read_text()
+    text = (generated / "podium-churn-pr.yml").read_text()
     assert "/actions/promote@" not in text and "/actions/rollback@" not in text
     upload = [s for s in all_steps(pr) if "upload-artifact" in str(s.get("uses"))]
     # Uploaded after training, or when the data failed validation (so the PR hears why).
@@ -299,10 +314,10 @@ def test_the_pr_workflow_never_promotes_and_keeps_secrets_from_fork_code(generat
     )
     assert "steps.validate.outcome == 'failure'" in upload[0]["if"]
 
-    comment = load(generated / "podium-pr-comment.yml")
+    comment = load(generated / "podium-churn-pr-comment.yml")
     on = comment.get("on", comment.get(True))
     assert on["workflow_run"]["workflows"] == [pr["name"]]
-    comment_text = (generated / "podium-pr-comment.yml").read_text()
+    comment_text = (generated / "podium-churn-pr-comment.yml").read_text()
     assert "secrets." not in comment_text  # nothing secret where PR results are handled
     for step in all_steps(comment):
         if "checkout" in str(step.get("uses")):
@@ -322,8 +337,8 @@ def test_untrusted_event_fields_reach_run_steps_only_through_env(generated: Path
 
 def test_promotions_and_rollbacks_never_overlap(generated: Path) -> None:
     promote, rollback = (
-        load(generated / "podium-promote.yml"),
-        load(generated / "podium-rollback.yml"),
+        load(generated / "podium-churn-promote.yml"),
+        load(generated / "podium-churn-rollback.yml"),
     )
     for workflow in (promote, rollback):
         assert workflow["concurrency"]["cancel-in-progress"] is False

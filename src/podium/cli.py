@@ -272,16 +272,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
+    from podium.config import load
     from podium.errors import CheckFailed
-    from podium.stages.init import init
+    from podium.stages.init import discover, init
 
-    result = init(config=_config(args), write=not (args.check or args.dry_run), force=args.force)
+    # No --config: every model of the repository (each keeps its own workflow files).
+    paths = [Path(args.config)] if args.config else discover(Path.cwd())
+    result = init(
+        configs=[load(path) for path in paths],
+        write=not (args.check or args.dry_run),
+        force=args.force,
+        everything=not args.config,
+    )
     if args.dry_run:
         for workflow in result.workflows:
             _say(f"# --- {workflow.relative} ({workflow.status})")
             _say(workflow.text)
         for orphan in result.orphans:
-            _say(f"# --- {orphan.relative_to(result.repo_root).as_posix()} (would be removed)")
+            _say(f"# --- {orphan.relative} (would be removed)")
         return EXIT_OK
     if args.check:
         if result.stale:
@@ -292,8 +300,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
         return EXIT_OK
     for relative in result.written:
         _say(f"wrote {relative}")
-    for relative in result.removed:
-        _say(f"removed {relative} (no longer generated)")
+    for orphan in result.removed:
+        why = f"now {orphan.replaced_by}" if orphan.replaced_by else "no longer generated"
+        _say(f"removed {orphan.relative} ({why})")
     if not result.written and not result.removed:
         _say(f"workflows are up to date ({len(result.workflows)} files)")
     return EXIT_OK
@@ -401,7 +410,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
     run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
-    init = add("init", _cmd_init, "render .github/workflows/podium-*.yml for this project")
+    init_help = "render .github/workflows/podium-<model>-*.yml for every model (or one)"
+    # Not `add`: its --config defaults to ./podium.yaml, and init's default is all of them.
+    init = sub.add_parser("init", help=init_help, description=init_help)
+    init.set_defaults(handler=_cmd_init)
+    init.add_argument(
+        "--config",
+        metavar="PATH",
+        help="one podium.yaml (default: every podium.yaml in the git repository)",
+    )
     mode = init.add_mutually_exclusive_group()
     mode.add_argument(
         "--check", action="store_true", help="exit 1 listing the workflows that are out of date"

@@ -217,6 +217,8 @@ _ACTIONS = re.compile(
     r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}@[A-Za-z0-9._/-]{1,100}$"
 )
 _CRON_FIELD = re.compile(r"^[A-Za-z0-9*/,-]+$")
+# A GitHub `paths:` pattern from the repository root: path characters and glob wildcards.
+_PATH_PATTERN = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/*?+-]{1,300}$")
 
 
 class SecretNames(_Strict):
@@ -252,6 +254,9 @@ class CISection(_Strict):
     environment: str | None = "production"
     secrets: SecretNames = Field(default_factory=SecretNames)
     actions: str = "podium-ml/podium@v1"
+    # More path patterns (from the repository root, as in GitHub's `paths:`) whose changes
+    # run this model's PR and push pipelines: shared code the model imports.
+    paths: list[str] = Field(default_factory=list)
 
     @field_validator("python", mode="before")
     @classmethod
@@ -307,6 +312,18 @@ class CISection(_Strict):
             return None  # promotion job not bound to an environment
         if not _ENVIRONMENT.match(value):
             raise ValueError(f"'{value}' is not a GitHub environment name; write e.g. production")
+        return value
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not _PATH_PATTERN.match(pattern):
+                raise ValueError(
+                    f"'{pattern}' is not a path pattern from the repository root; write e.g. "
+                    "lib/features/** (letters, digits, '.', '_', '-', '/', '*', '?', '+'; "
+                    "no leading '/', no '..')"
+                )
         return value
 
     @field_validator("actions")

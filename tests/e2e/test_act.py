@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project
+from podium.stages.init import file_name
+from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project, run_cli, write_sample_project
 from tests.e2e.act import Act, git, snapshot
 from tests.github_fake import FakeGitHub, serve
 from tests.mlflow_server import MlflowServer
@@ -81,6 +82,11 @@ def act_repo(
     )
 
 
+def workflow(project: Project, kind: str) -> str:
+    """The file name of one of the project's workflows (pr, promote, rollback, …)."""
+    return file_name(project.config()["model"]["name"], kind)
+
+
 def commit(project: Project, message: str) -> str:
     git(project.root, "add", "-A")
     git(project.root, "commit", "-q", "-m", message)
@@ -121,7 +127,7 @@ def test_push_to_main_promotes_a_better_challenger(
     project.set_estimator(STRONG, **STRONG_PARAMS)
     sha = commit(project, "deeper tree")
 
-    run = act.run("push", "podium-promote.yml", push_event(sha))
+    run = act.run("push", workflow(project, "promote"), push_event(sha))
 
     assert run.code == 0, run.log[-6000:]
     assert champion(project, registry_of) == "2"
@@ -146,7 +152,7 @@ def test_a_challenger_that_fails_a_gate_fails_the_job_and_moves_nothing(
     project.set_estimator(USELESS)
     sha = commit(project, "a useless model")
 
-    run = act.run("push", "podium-promote.yml", push_event(sha))
+    run = act.run("push", workflow(project, "promote"), push_event(sha))
 
     assert run.code != 0
     assert "gates failed" in run.log
@@ -165,7 +171,7 @@ def test_data_updated_dispatch_retrains_and_promotes(
 
     run = act.run(
         "repository_dispatch",
-        "podium-promote.yml",
+        workflow(project, "promote"),
         {"action": "data-updated", "client_payload": {"source": "monitor"}},
     )
 
@@ -187,7 +193,7 @@ def test_rollback_dispatch_moves_the_champion_back_and_audits_it(
 
     run = act.run(
         "workflow_dispatch",
-        "podium-rollback.yml",
+        workflow(project, "rollback"),
         {"inputs": {"version": "", "reason": "latency regression in prod"}},
     )
 
@@ -214,7 +220,9 @@ def test_rollback_dispatch_to_a_named_version_needs_a_reason(
     assert before == "2"
 
     refused = act.run(
-        "workflow_dispatch", "podium-rollback.yml", {"inputs": {"version": "1", "reason": " "}}
+        "workflow_dispatch",
+        workflow(project, "rollback"),
+        {"inputs": {"version": "1", "reason": " "}},
     )
     assert refused.code != 0
     assert "needs --reason" in refused.log
@@ -222,7 +230,7 @@ def test_rollback_dispatch_to_a_named_version_needs_a_reason(
 
     run = act.run(
         "workflow_dispatch",
-        "podium-rollback.yml",
+        workflow(project, "rollback"),
         {"inputs": {"version": "1", "reason": "restore the March model"}},
     )
     assert run.code == 0, run.log[-6000:]
@@ -246,13 +254,15 @@ def pull_request_event(number: int) -> dict[str, Any]:
     }
 
 
-def workflow_run_event(run_id: int, conclusion: str, number: int | None) -> dict[str, Any]:
+def workflow_run_event(
+    model: str, run_id: int, conclusion: str, number: int | None
+) -> dict[str, Any]:
     """`number` None: a fork's PR, which GitHub does not list on the workflow_run."""
     return {
         "action": "completed",
         "workflow_run": {
             "id": run_id,
-            "name": "podium PR",
+            "name": f"podium PR ({model})",
             "event": "pull_request",
             "status": "completed",
             "conclusion": conclusion,
@@ -264,14 +274,20 @@ def workflow_run_event(run_id: int, conclusion: str, number: int | None) -> dict
     }
 
 
-def pull_request(act: Act, number: int, run_id: int, *, listed: bool) -> tuple[Any, Any]:
+def pull_request(
+    project: Project, act: Act, number: int, run_id: int, *, listed: bool
+) -> tuple[Any, Any]:
     """The PR workflow, then the comment workflow its completion triggers."""
-    checks = act.run("pull_request", "podium-pr.yml", pull_request_event(number), run_id=run_id)
+    checks = act.run(
+        "pull_request", workflow(project, "pr"), pull_request_event(number), run_id=run_id
+    )
     conclusion = "success" if checks.code == 0 else "failure"
     comment = act.run(
         "workflow_run",
-        "podium-pr-comment.yml",
-        workflow_run_event(run_id, conclusion, number if listed else None),
+        workflow(project, "pr-comment"),
+        workflow_run_event(
+            project.config()["model"]["name"], run_id, conclusion, number if listed else None
+        ),
     )
     return checks, comment
 
@@ -286,7 +302,7 @@ def test_a_fork_pull_request_gets_exactly_one_comment_even_when_rerun(
     commit(project, "deeper tree")
     github.add_pull(7, HEAD)
 
-    checks, comment = pull_request(act, 7, run_id=5001, listed=False)
+    checks, comment = pull_request(project, act, 7, run_id=5001, listed=False)
 
     assert checks.code == 0, checks.log[-6000:]
     assert comment.code == 0, comment.log[-6000:]
@@ -301,7 +317,7 @@ def test_a_fork_pull_request_gets_exactly_one_comment_even_when_rerun(
     assert [(s["sha"], s["state"]) for s in github.statuses] == [(HEAD, "pending")]
     assert github.statuses[0]["description"].startswith("fork results, unverified: ")
 
-    checks, comment = pull_request(act, 7, run_id=5002, listed=False)
+    checks, comment = pull_request(project, act, 7, run_id=5002, listed=False)
 
     assert checks.code == 0 and comment.code == 0, comment.log[-6000:]
     posted = github.podium_comments(7)
@@ -320,7 +336,7 @@ def test_a_pull_request_whose_challenger_fails_a_gate_fails_and_the_comment_says
     commit(project, "a useless model")
     github.add_pull(8, HEAD)
 
-    checks, comment = pull_request(act, 8, run_id=6001, listed=True)
+    checks, comment = pull_request(project, act, 8, run_id=6001, listed=True)
 
     assert checks.code != 0  # the check fails …
     assert "gates failed" in checks.log
@@ -344,7 +360,7 @@ def test_a_pull_request_whose_data_fails_validation_is_told_why_and_trains_nothi
     commit(project, "an expectation the data breaks")
     github.add_pull(9, HEAD)
 
-    checks, comment = pull_request(act, 9, run_id=7001, listed=True)
+    checks, comment = pull_request(project, act, 9, run_id=7001, listed=True)
 
     assert checks.code != 0 and "validation failed" in checks.log
     assert comment.code == 0, comment.log[-6000:]
@@ -374,7 +390,7 @@ def test_monitor_drift_opens_an_issue_and_its_dispatch_retrains(
 
     watched = act.run(
         "workflow_dispatch",
-        "podium-monitor.yml",
+        workflow(project, "monitor"),
         {"inputs": {"data": "data/production.csv"}},
         secrets={"PODIUM_DISPATCH_TOKEN": github.token},
     )
@@ -387,11 +403,13 @@ def test_monitor_drift_opens_an_issue_and_its_dispatch_retrains(
     (sent,) = github.dispatches
     assert sent["event_type"] == "data-updated"
     assert sent["client_payload"]["issue"] == issue["html_url"]
+    # It names the model, so the promote workflow of every other model skips it.
+    assert sent["client_payload"]["model"] == project.config()["model"]["name"]
     assert any("podium monitor" in s and "data drift" in s for s in watched.summaries)
 
     retrained = act.run(
         "repository_dispatch",
-        "podium-promote.yml",
+        workflow(project, "promote"),
         {"action": sent["event_type"], "client_payload": sent["client_payload"]},
     )
 
@@ -400,3 +418,118 @@ def test_monitor_drift_opens_an_issue_and_its_dispatch_retrains(
     assert version.tags["podium.event"] == "repository_dispatch"
     assert version.tags["podium.verdict"] == "passed"
     assert champion(project, registry_of) == "2"
+
+
+# -- two models in one repository --------------------------------------------------------
+
+
+@pytest.fixture
+def two_models(
+    sample_tables: tuple[Any, Any],
+    mlflow_server: MlflowServer,
+    github: FakeGitHub,
+    podium_source: Path,
+    act_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> tuple[Project, Project, Act]:
+    """churn/ and fraud/ in one committed repository, CI from `podium init` (no --config).
+
+    Model names `act-<test>-churn` and `act-<test>-fraud`: the MLflow server is shared.
+    """
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    repo = tmp_path / "repo"
+    prefix = "act-" + request.node.name.removeprefix("test_two_models_").replace("_", "-")[:20]
+    churn, fraud = (
+        write_sample_project(
+            repo / folder, sample_tables, name=f"{prefix}-{folder}", params=STRONG_PARAMS
+        )
+        for folder in ("churn", "fraud")
+    )
+    (repo / ".gitignore").write_text(".podium/\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://github.com/acme/churn.git")
+    monkeypatch.chdir(repo)
+    result = run_cli(["init"])
+    assert result.code == 0, result.err
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "two podium models")
+    home = tmp_path / "act"
+    home.mkdir()
+    act = Act(
+        repo=repo,
+        podium_source=podium_source,
+        tracking_uri=mlflow_server.url,
+        home=home,
+        pythons=act_home / "pythons",
+        github_api=github.api_url,
+        github_server=github.web_url,
+        token=github.token,
+    )
+    return churn, fraud, act
+
+
+def test_two_models_push_dispatch_rollback(
+    two_models: tuple[Project, Project, Act],
+    registry_of: Callable[[Project], Any],
+    github: FakeGitHub,
+) -> None:
+    churn, fraud, act = two_models
+    churn_name, fraud_name = (p.config()["model"]["name"] for p in (churn, fraud))
+    sha = git(act.repo, "rev-parse", "HEAD")
+
+    for project in (churn, fraud):
+        run = act.run("push", workflow(project, "promote"), push_event(sha))
+        assert run.code == 0, run.log[-6000:]
+        assert champion(project, registry_of) == "1"
+    # Each model's own status on the commit; each its own audit trail.
+    assert sorted(s["context"] for s in github.statuses) == [
+        f"podium/{churn_name}",
+        f"podium/{fraud_name}",
+    ]
+    for project in (churn, fraud):
+        assert [e["version"] for e in history(project)] == ["1"]
+
+    fraud_only = {"action": "data-updated", "client_payload": {"model": fraud_name}}
+    skipped = act.run("repository_dispatch", workflow(churn, "promote"), fraud_only)
+    retrained = act.run("repository_dispatch", workflow(fraud, "promote"), fraud_only)
+
+    assert skipped.code == 0, skipped.log[-6000:]
+    assert f"{churn_name} is not retrained" in skipped.log
+    assert [v.version for v in registry_of(churn).versions()] == ["1"]  # nothing trained
+    assert retrained.code == 0, retrained.log[-6000:]
+    assert registry_of(fraud).get_version("2").tags["podium.event"] == "repository_dispatch"
+    assert champion(fraud, registry_of) == "2"
+    assert champion(churn, registry_of) == "1"
+
+    rolled_back = act.run(
+        "workflow_dispatch",
+        workflow(fraud, "rollback"),
+        {"inputs": {"version": "", "reason": "fraud v2 flags too many orders"}},
+    )
+
+    assert rolled_back.code == 0, rolled_back.log[-6000:]
+    assert champion(fraud, registry_of) == "1"
+    assert champion(churn, registry_of) == "1"
+    assert [e["action"] for e in history(churn)] == ["promote"]  # churn untouched
+
+
+def test_two_models_pull_request_comments(
+    two_models: tuple[Project, Project, Act], github: FakeGitHub
+) -> None:
+    """One pull request, one comment per model (each its own marker), each its own status."""
+    churn, fraud, act = two_models
+    github.add_pull(11, HEAD)
+
+    for run_id, project in ((8101, churn), (8102, fraud)):
+        checks, comment = pull_request(project, act, 11, run_id=run_id, listed=True)
+        assert checks.code == 0, checks.log[-6000:]
+        assert comment.code == 0, comment.log[-6000:]
+
+    posted = github.podium_comments(11)
+    names = [p.config()["model"]["name"] for p in (churn, fraud)]
+    assert sorted(c["body"].split(" -->", 1)[0] for c in posted) == [
+        f"<!-- podium-report: {name}" for name in names
+    ]
+    assert sorted(s["context"] for s in github.statuses) == [f"podium/{n}" for n in names]
