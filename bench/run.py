@@ -12,7 +12,7 @@ process as a user runs it:
 - the bare script: read the csv files, fit, `mlflow.sklearn.log_model` + register, score
   champion and challenger on the evaluation rows, gate on ROC AUC, move `@champion`.
 
-and prints the median wall time of each and their ratio. Not a test: the numbers depend
+and prints the median wall and CPU time of each and their ratios. Not a test: the numbers depend
 on the machine and on what else runs on it (hence side by side, alternating).
 """
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -82,13 +83,17 @@ def generate(rows: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def timed(command: list[str], folder: Path, env: dict[str, str]) -> float:
+def timed(command: list[str], folder: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, all threads) of one fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):  # 1: a gate failed, still a full run
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -96,6 +101,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        help="also time `podium run` from another checkout's src/ (e.g. main's), alternating, "
+        "in its own copy of the project: before and after, side by side",
+    )
     args = parser.parse_args()
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="podium-bench-"))
@@ -123,22 +134,39 @@ def main() -> None:
     env.pop("GITHUB_ACTIONS", None)
     podium = [sys.executable, "-m", "podium", "run"]
     bare = [sys.executable, "bare.py", f"sqlite:///{folder / 'bare.db'}"]
+    contenders = {"podium run": (podium, folder, env), "bare script": (bare, folder, env)}
+    if args.baseline:
+        other = folder / "baseline"
+        other.mkdir(exist_ok=True)
+        for name in ("data", "podium.yaml"):
+            if not (other / name).exists():
+                (other / name).symlink_to(folder / name)
+        old_path = os.pathsep.join([str(Path(args.baseline).resolve()), env["PYTHONPATH"]])
+        contenders["baseline run"] = (podium, other, {**env, "PYTHONPATH": old_path})
 
-    # Both registries start with a champion, as in a project's second PR onwards.
+    # Every registry starts with a champion, as in a project's second PR onwards.
     setup = time.perf_counter()
-    timed(podium, folder, env)
-    timed(bare, folder, env)
-    print(f"set up both registries with a champion in {time.perf_counter() - setup:.1f}s")
+    for command, where, environment in contenders.values():
+        timed(command, where, environment)
+    print(f"set up the registries with a champion in {time.perf_counter() - setup:.1f}s")
 
-    podium_times, bare_times = [], []
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
     for _ in range(args.repeats):
-        podium_times.append(timed(podium, folder, env))
-        bare_times.append(timed(bare, folder, env))
-        print(f"  podium run {podium_times[-1]:6.1f}s   bare script {bare_times[-1]:6.1f}s")
-    podium_median, bare_median = statistics.median(podium_times), statistics.median(bare_times)
-    print(f"podium run, median of {args.repeats}:  {podium_median:7.2f}s")
-    print(f"bare script, median of {args.repeats}: {bare_median:7.2f}s")
-    print(f"ratio podium/bare: {podium_median / bare_median:.2f}x ({args.rows:,} rows)")
+        for name, (command, where, environment) in contenders.items():
+            runs[name].append(timed(command, where, environment))
+        print(
+            "  "
+            + "   ".join(f"{n} {r[-1][0]:5.1f}s ({r[-1][1]:5.1f}s CPU)" for n, r in runs.items())
+        )
+    # CPU time is the steadier figure on a shared machine (another process's load
+    # stretches wall time, not the work done); wall time is what a user waits.
+    for what, index in (("wall", 0), ("CPU", 1)):
+        medians = {n: statistics.median(r[index] for r in found) for n, found in runs.items()}
+        bare_median = medians["bare script"]
+        print(
+            f"{what:>4} (medians of {args.repeats}, {args.rows:,} rows): "
+            + ", ".join(f"{n} {m:.2f}s = {m / bare_median:.2f}x bare" for n, m in medians.items())
+        )
     if not args.keep:
         import shutil
 
