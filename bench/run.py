@@ -138,9 +138,11 @@ def main() -> None:
     if args.baseline:
         other = folder / "baseline"
         other.mkdir(exist_ok=True)
-        for name in ("data", "podium.yaml"):
-            if not (other / name).exists():
-                (other / name).symlink_to(folder / name)
+        # A copy of podium.yaml (a symlink would resolve to this folder and share its
+        # registry); the data folder is shared.
+        (other / "podium.yaml").write_text((folder / "podium.yaml").read_text())
+        if not (other / "data").exists():
+            (other / "data").symlink_to(folder / "data")
         old_path = os.pathsep.join([str(Path(args.baseline).resolve()), env["PYTHONPATH"]])
         contenders["baseline run"] = (podium, other, {**env, "PYTHONPATH": old_path})
 
