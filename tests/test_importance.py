@@ -154,3 +154,28 @@ def test_regression_importance_is_the_rise_in_error() -> None:
     assert ranking.metric == "mae"
     assert ranking.features[0]["feature"] == "signal"
     assert ranking.features[0]["importance"] > 0  # shuffling raises the error
+
+
+def test_the_rows_shuffled_follow_a_prediction_budget() -> None:
+    assert importance.sample_size(600, 7) == 600  # small data: every row
+    assert importance.sample_size(50_000, 20) == 2_000  # 4 × 50k predictions / (20 × 5)
+    assert importance.sample_size(250_000, 20) == importance.MAX_ROWS
+    assert importance.sample_size(50_000, 400) == importance.MIN_ROWS  # very wide data
+    assert importance.sample_size(300, 400) == 300
+
+
+def test_a_logged_ranking_is_reused_only_when_computed_as_it_would_be_now() -> None:
+    frame = _frame(3000)[["noise_a", "signal", "noise_b"]]
+    y = pd.Series((frame["signal"] > 0).astype(int))
+    model = LogisticRegression().fit(frame, y)
+    ranking = importance.permutation(model, frame, y, task="classification", metric="accuracy")
+    assert ranking.rows == 3000  # 100k predictions cover 3,000 rows × 3 features × 5
+    logged = ranking.to_dict()
+    reused = importance.logged_ranking(logged, frame, metric="accuracy")
+    assert reused == ranking
+    assert importance.logged_ranking(logged, frame, metric="roc_auc") is None
+    assert importance.logged_ranking(logged, frame.iloc[:2000], metric="accuracy") is None
+    assert importance.logged_ranking({**logged, "repeats": 3}, frame, metric="accuracy") is None
+    other = frame.rename(columns={"noise_b": "noise_c"})
+    assert importance.logged_ranking(logged, other, metric="accuracy") is None
+    assert importance.logged_ranking(None, frame, metric="accuracy") is None

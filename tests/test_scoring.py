@@ -103,3 +103,38 @@ def test_measured_once_metrics_carry_their_unit_in_the_short_label() -> None:
     assert metric_title("model_size_mb") == "model size (MB)"
     assert metric_title("roc_auc") == "roc_auc"
     assert metric_title("custom_score") == "custom_score"  # not in the table: as named
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        "sklearn.ensemble.HistGradientBoostingClassifier",
+        "sklearn.ensemble.RandomForestClassifier",
+        "sklearn.tree.DecisionTreeClassifier",
+        "sklearn.linear_model.LogisticRegression",
+        "sklearn.naive_bayes.GaussianNB",  # not known to predict by argmax: asked
+    ],
+)
+@pytest.mark.parametrize("classes", [2, 3])
+def test_labels_read_off_the_probabilities_are_what_predict_says(
+    estimator: str, classes: int
+) -> None:
+    import importlib
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=400), "b": rng.integers(0, 3, 400)})
+    labels = np.array(["no", "yes", "maybe"][:classes])
+    y = labels[(frame["b"] + (frame["a"] > 0)) % classes]
+    module, _, name = estimator.rpartition(".")
+    model = make_pipeline(StandardScaler(), getattr(importlib.import_module(module), name)())
+    model.fit(frame, y)
+    # exact ties too: rows the model cannot tell apart from a 50/50 (or 1/3 each) leaf
+    probe = pd.concat([frame, pd.DataFrame({"a": [0.0] * 5, "b": [1] * 5})], ignore_index=True)
+    found = predict(model, probe, "classification")
+    assert found.predicted.dtype == model.predict(probe).dtype
+    assert (found.predicted == model.predict(probe)).all()

@@ -4,7 +4,12 @@ Each feature column is shuffled in turn and the model re-scored; the drop in the
 gated metric is that feature's importance. It needs nothing but `predict` on raw
 columns, so it works the same for pipelines podium builds and for user entrypoints,
 and it speaks in the columns users know (not one-hot or scaled internals). Large
-evaluation sets are sampled (`MAX_ROWS`, seeded) so that this stays cheap.
+evaluation sets are sampled (seeded) to a budget of predictions (`sample_size`), so that
+importance costs a small share of a run whatever the width of the data.
+
+A model's ranking is logged with it when it is evaluated as the challenger; when it is
+the champion later, on the same evaluation data, `logged_ranking` reuses that ranking
+instead of recomputing it (same model, rows, seed and settings: the same numbers).
 
 `compare` turns two rankings (challenger, champion) into rank changes for the report:
 "`tenure_months` rose from 4th to 1st".
@@ -20,7 +25,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-MAX_ROWS = 5_000
+MAX_ROWS = 5_000  # never more rows than this, however large the evaluation data
+MIN_ROWS = 500  # nor fewer (when there are that many), however wide
+# Rows predicted for all shuffles of all features together: at least PREDICTIONS, or
+# PREDICTIONS_PER_ROW × the evaluation rows on larger data (scoring them costs as much).
+PREDICTIONS = 100_000
+PREDICTIONS_PER_ROW = 4
 REPEATS = 5
 SEED = 0
 ARTIFACT = "podium/importance.json"
@@ -60,19 +70,22 @@ def permutation(
     *,
     task: str,
     metric: str,
-    max_rows: int = MAX_ROWS,
+    max_rows: int | None = None,
     repeats: int = REPEATS,
     seed: int = SEED,
 ) -> Ranking:
     """Permutation importance of `model` on (a seeded sample of) the evaluation rows.
 
-    Falls back to accuracy (classification) or R² (regression) when the model cannot
-    be scored with `metric` (e.g. log loss without `predict_proba`).
+    `max_rows` None: the budgeted `sample_size`. Falls back to accuracy (classification)
+    or R² (regression) when the model cannot be scored with `metric` (e.g. log loss
+    without `predict_proba`).
     """
     import warnings
 
     from sklearn.inspection import permutation_importance
 
+    if max_rows is None:
+        max_rows = sample_size(len(features), len(features.columns), repeats)
     if len(features) > max_rows:
         sample = features.sample(n=max_rows, random_state=seed)
         features, target = sample, target.loc[sample.index]
@@ -111,6 +124,33 @@ def permutation(
         ]
         return Ranking(metric=attempt, rows=len(features), repeats=repeats, features=ranked)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def sample_size(available: int, features: int, repeats: int = REPEATS) -> int:
+    """Evaluation rows to shuffle: every row predicted costs the same, so the rows are
+    what the prediction budget allows for `features` × `repeats` shuffles, within
+    [MIN_ROWS, MAX_ROWS] and never more than there are."""
+    budget = max(PREDICTIONS, PREDICTIONS_PER_ROW * available)
+    rows = budget // max(features * repeats, 1)
+    return min(available, MAX_ROWS, max(MIN_ROWS, rows))
+
+
+def logged_ranking(
+    logged: Mapping[str, Any] | None, features: pd.DataFrame, *, metric: str
+) -> Ranking | None:
+    """A ranking logged for this model on these very evaluation rows, when `permutation`
+    would compute it the same way now (metric, rows, repeats, features); else None."""
+    if not isinstance(logged, Mapping) or logged.get("metric") != metric:
+        return None
+    rows = sample_size(len(features), len(features.columns))
+    if logged.get("rows") != rows or logged.get("repeats") != REPEATS:
+        return None
+    ranked = logged.get("features")
+    if not isinstance(ranked, list) or not all(isinstance(f, Mapping) for f in ranked):
+        return None
+    if sorted(str(f.get("feature")) for f in ranked) != sorted(map(str, features.columns)):
+        return None
+    return Ranking(metric=metric, rows=rows, repeats=REPEATS, features=[dict(f) for f in ranked])
 
 
 def compare(

@@ -124,13 +124,56 @@ def predict(model: Any, features: pd.DataFrame, task: str) -> Outputs:
     """What a fitted model says about each row: labels/values, and class scores if any."""
     import numpy as np
 
-    predicted = model.predict(features)
     if task == "regression":
-        return Outputs(predicted=np.asarray(predicted, dtype=float))
+        return Outputs(predicted=np.asarray(model.predict(features), dtype=float))
     classes = list(getattr(model, "classes_", []))
     proba = _proba(model, features)
+    predicted = _labels_from_proba(model, features, proba)
+    if predicted is None:
+        predicted = model.predict(features)
     decision = _decision(model, features) if proba is None and len(classes) == 2 else None
     return Outputs(predicted=predicted, proba=proba, decision=decision, classes=classes)
+
+
+# Classifiers whose `predict` is the argmax of scores that `predict_proba` transforms
+# monotonically (sklearn 1.x source): their labels follow from the probabilities, which
+# spares a second pass over the data. Exact types only: a subclass may predict otherwise.
+_ARGMAX_CLASSIFIERS = frozenset(
+    {
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.ensemble._forest.ExtraTreesClassifier",
+        "sklearn.tree._classes.DecisionTreeClassifier",
+        "sklearn.linear_model._logistic.LogisticRegression",
+    }
+)
+_TIE = 1e-9  # top two probabilities closer than this: ask `predict` (rounding could decide)
+
+
+def _labels_from_proba(model: Any, features: pd.DataFrame, proba: Any) -> Any:
+    """`model.predict(features)` computed from `proba` when that is provably the same:
+    argmax of the probabilities for a known classifier, `predict` itself for near-ties.
+    None when the model is not one of those (the caller calls `predict`)."""
+    import numpy as np
+
+    final = model
+    while hasattr(final, "steps") and type(final).__name__ == "Pipeline":
+        final = final.steps[-1][1]
+    kind = f"{type(final).__module__}.{type(final).__qualname__}"
+    classes = getattr(model, "classes_", None)
+    if kind not in _ARGMAX_CLASSIFIERS or proba is None or classes is None:
+        return None
+    classes = np.asarray(classes)
+    proba = np.asarray(proba, dtype=float)
+    if classes.ndim != 1 or proba.ndim != 2 or proba.shape[1] != len(classes):
+        return None
+    predicted = classes.take(np.argmax(proba, axis=1))
+    if proba.shape[1] >= 2:
+        top_two = np.sort(proba, axis=1)[:, -2:]
+        close = np.flatnonzero(top_two[:, 1] - top_two[:, 0] < _TIE)
+        if len(close):
+            predicted[close] = model.predict(features.iloc[close])
+    return predicted
 
 
 def score(model: Any, features: pd.DataFrame, target: pd.Series, task: str) -> dict[str, float]:

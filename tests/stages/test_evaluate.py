@@ -109,3 +109,29 @@ def test_importance_of_both_models_is_logged_and_reported_for_a_user_entrypoint(
     top = found["challenger"]["features"][0]["feature"]
     assert f"Top features (drop in roc_auc when shuffled): `{top}` (still 1st)" in report
     assert "Feature importance of challenger v2" in report
+
+
+def test_the_champion_s_importance_is_reused_on_the_same_evaluation_data_only(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    import mlflow
+    import pandas as pd
+
+    assert project.cli("run").code == 0
+    run_id = _evaluation(project)["challenger"]["run_id"]
+    registry = registry_of(project)  # points MLflow at the project's store
+    logged = mlflow.artifacts.load_dict(f"runs:/{run_id}/podium/importance.json")
+    marked = logged["challenger"]
+    for feature in marked["features"]:
+        feature["importance"] = 0.125  # what recomputing could never give
+    registry.log_json(run_id, {"challenger": marked, "champion": None}, "podium/importance.json")
+
+    assert project.cli("run", "--no-promote").code == 0
+    assert _evaluation(project)["importance"]["champion"] == marked  # reused, not recomputed
+
+    held_out = project.root / "data" / "eval.csv"
+    pd.read_csv(held_out).iloc[:-1].to_csv(held_out, index=False)  # new evaluation data
+    assert project.cli("run", "--no-promote").code == 0
+    recomputed = _evaluation(project)["importance"]["champion"]
+    assert recomputed["rows"] == 599
+    assert {f["importance"] for f in recomputed["features"]} != {0.125}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +270,18 @@ def test_no_champion_means_drift_is_skipped_and_said(project: Project) -> None:
     assert written["drift"] is None
     assert written["expectations"] is None
     assert any("drift skipped: no champion yet" in n for n in written["notes"])
+
+
+def test_a_store_not_created_yet_is_not_created_by_validate(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project(seeded=False)
+    result = project.cli("validate")
+    assert result.code == 0, result.err
+    written = _validation(project)
+    assert written["champion_version"] is None
+    assert any("drift skipped: no champion yet" in n for n in written["notes"])
+    assert not (project.state / "mlflow.db").exists()  # nothing to read: nothing created
 
 
 def test_unchanged_data_shows_no_drift_against_the_champion(project: Project) -> None:

@@ -33,6 +33,8 @@ PR = PROVENANCE_PREFIX + "pr"
 VERDICT = "podium.verdict"  # "passed" | "failed"
 EVALUATED_AGAINST = "podium.evaluated_against"  # champion version, "" when none
 EVALUATED_AT = "podium.evaluated_at"
+# sha256 of the evaluation data its logged importance (podium/importance.json) was computed on
+IMPORTANCE_EVAL_SHA256 = "podium.importance_eval_sha256"
 
 # -- model-version tags written when @champion moves -------------------------------------
 CHAMPION_SINCE = "podium.champion_since"

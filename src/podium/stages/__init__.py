@@ -18,6 +18,16 @@ def open_registry(config: Config) -> Registry:
     return registry
 
 
+def store_missing(config: Config) -> bool:
+    """A local sqlite store not created yet: it holds no model, so there is nothing to read
+    (and opening it would create it, which costs seconds of schema migrations)."""
+    from pathlib import Path
+
+    prefix = "sqlite:///"
+    uri = config.tracking_uri
+    return uri.startswith(prefix) and not Path(uri.removeprefix(prefix)).exists()
+
+
 def artifact_root(config: Config) -> object:
     """Where a local (sqlite) store keeps artifacts; None lets a server decide."""
     if config.tracking_uri.startswith("sqlite:"):

@@ -17,6 +17,7 @@ from podium.results import (
     Evaluation,
     GateResult,
     Importance,
+    ImportanceRanking,
     ModelScore,
     Significance,
     Training,
@@ -94,17 +95,24 @@ def evaluate(*, config: Config) -> Evaluation:
         eval=DataSummary.model_validate(table.describe()),
         evaluated_at=now_iso(),
         significance=_describe_bootstrap(bootstrap),
-        importance=_importance(config, challenger_run, champion_run),
+        importance=_importance(
+            config,
+            challenger_run,
+            champion_run,
+            champion_logged=_logged_importance(registry, champion_version, table.sha256),
+        ),
         delivery=DeliveryMetrics.model_validate(delivery.of_registry(registry).to_dict()),
     )
-    registry.set_version_tags(
-        challenger.version,
-        {
-            tags.VERDICT: "passed" if verdict.passed else "failed",
-            tags.EVALUATED_AGAINST: champion.version if champion else "",
-            tags.EVALUATED_AT: outcome.evaluated_at,
-        },
-    )
+    verdict_tags = {
+        tags.VERDICT: "passed" if verdict.passed else "failed",
+        tags.EVALUATED_AGAINST: champion.version if champion else "",
+        tags.EVALUATED_AT: outcome.evaluated_at,
+    }
+    if outcome.importance is not None and isinstance(
+        outcome.importance.challenger, ImportanceRanking
+    ):  # what the logged ranking was computed on: reused when this version is champion
+        verdict_tags[tags.IMPORTANCE_EVAL_SHA256] = table.sha256
+    registry.set_version_tags(challenger.version, verdict_tags)
     if challenger.run_id and challenger_run is not None:
         registry.log_metrics(
             challenger.run_id, {f"eval_{k}": v for k, v in challenger_run.metrics.items()}
@@ -136,10 +144,31 @@ def _bootstrap(
     )
 
 
+def _logged_importance(
+    registry: Registry, champion: Version | None, eval_sha256: str
+) -> dict[str, Any] | None:
+    """The ranking the champion logged as a challenger, if on this very evaluation data."""
+    if champion is None or not champion.run_id:
+        return None
+    if champion.tags.get(tags.IMPORTANCE_EVAL_SHA256) != eval_sha256:
+        return None
+    logged = registry.run_json(champion.run_id, importance.ARTIFACT)
+    ranking = logged.get("challenger") if logged else None
+    return ranking if isinstance(ranking, dict) else None
+
+
 def _importance(
-    config: Config, challenger: _InMemoryScoring | None, champion: _InMemoryScoring | None
+    config: Config,
+    challenger: _InMemoryScoring | None,
+    champion: _InMemoryScoring | None,
+    *,
+    champion_logged: dict[str, Any] | None = None,
 ) -> Importance | None:
-    """Permutation importance of the challenger (and champion) on the evaluation rows."""
+    """Permutation importance of the challenger (and champion) on the evaluation rows.
+
+    The champion's is reused from `champion_logged` (what it logged as the challenger on
+    the same evaluation data) when computed as it would be now: the same numbers, free.
+    """
     if challenger is None:
         return None
     task = config.model.task
@@ -150,6 +179,11 @@ def _importance(
         if scoring is None:
             rankings[role] = None
             continue
+        if role == "champion":
+            reused = importance.logged_ranking(champion_logged, scoring.features, metric=metric)
+            if reused is not None:
+                rankings[role] = reused.to_dict()
+                continue
         try:
             ranking = importance.permutation(
                 scoring.model, scoring.features, scoring.target, task=task, metric=metric

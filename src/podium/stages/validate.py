@@ -18,7 +18,7 @@ from podium import data, gha, results
 from podium.config import Config
 from podium.registry.tags import read_feature_types
 from podium.results import DataCheck, DataSummary, Drift, Expectations, Validation
-from podium.stages import open_registry
+from podium.stages import open_registry, store_missing
 
 if TYPE_CHECKING:
     from podium.registry import Registry, Version
@@ -120,9 +120,10 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
     champion_version = None
     drift_result = None
     if use_registry:
-        registry = open_registry(config)
-        champion = registry.champion()
-        if champion is not None:
+        # A local store not created yet has no champion: opening it would only create it.
+        registry = None if store_missing(config) else open_registry(config)
+        champion = registry.champion() if registry is not None else None
+        if registry is not None and champion is not None:
             champion_version = champion.version
             checks.append(
                 _champion_columns(champion.tags, train_set.feature_types, champion.version)
