@@ -225,6 +225,30 @@ _FAST_KWARGS = {
 }
 
 
+# GX's own order of each type's fields (its configuration lists kwargs in that order)
+_BOUNDS = ("min_value", "max_value", "strict_min", "strict_max")
+_FIELDS = {
+    "expect_table_row_count_to_be_between": _BOUNDS,
+    "expect_column_values_to_be_between": ("column", "mostly", *_BOUNDS),
+    "expect_column_values_to_be_in_set": ("column", "mostly", "value_set"),
+    "expect_column_values_to_be_in_type_list": ("column", "mostly", "type_list"),
+}
+
+
+def _gx_kwargs(kind: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The kwargs as GX's configuration states them: its field order, defaults left out,
+    `mostly` and a column's bounds as floats (GX compares with the float too)."""
+    out: dict[str, Any] = {}
+    for key in _FIELDS.get(kind, ("column", "mostly")):
+        value = kwargs.get(key)
+        if value is None or value is False or (key == "mostly" and value == 1):
+            continue
+        if key == "mostly" or (kind == "expect_column_values_to_be_between" and key in _BOUNDS[:2]):
+            value = float(value)
+        out[key] = value
+    return out
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -278,7 +302,7 @@ def _fast(item: Mapping[str, Any], frame: pd.DataFrame, dataset: str) -> dict[st
     import pandas as pd
 
     kind = item["type"]
-    kwargs = dict(item.get("kwargs") or {})
+    kwargs = _gx_kwargs(kind, item.get("kwargs") or {})
     rows = len(frame)
     if kind == "expect_table_row_count_to_be_between":
         return _result(dataset, kind, kwargs, _within(rows, kwargs), {"observed_value": rows})
