@@ -205,7 +205,6 @@ def render_suite(name: str, expectations: list[dict[str, Any]], notes: str | Non
 
 # -- the fast path: GX's semantics in vectorised pandas ------------------------------
 
-_ANY = {"meta"}  # item keys besides type/kwargs that GX reads (id, notes: ignored by both)
 # kwargs each fast type accepts; any other kwarg (row_condition, column_index, ...) is GX's
 _FAST_KWARGS = {
     "expect_column_to_exist": {"column"},
