@@ -4,6 +4,11 @@ Suites are GX Core 1.x JSON files (`{"name", "expectations": [{"type", "kwargs"}
 as GX writes them. They run on the in-memory table podium already read (each file is
 read once), in an ephemeral context with analytics, progress bars and data docs off:
 CI needs the verdict and a few examples, not GX's bookkeeping.
+
+The expectation types `podium suggest` writes are checked here in vectorised pandas,
+with GX's semantics and result records (proved by differential tests against GX):
+importing GX costs seconds and its validation graph most of the rest. Any other type,
+kwarg, dtype or edge GX treats specially goes to GX, imported only then.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from podium.errors import ConfigError, DataError, closest
 
@@ -116,7 +121,11 @@ def load_suite(path: Path, *, key: str = "data.expectations") -> Suite:
         items.append(item)
     name = document.get("name") or path.stem
     suite = Suite(path=path, name=str(name), expectations=items)
-    _build(suite)  # every expectation must be one GX knows, with valid kwargs
+    # every expectation must be one GX knows, with valid kwargs; the fast path's own
+    # check accepts only configurations GX accepts, so GX checks the rest
+    others = [i for i, item in enumerate(items) if not _fast_config(item)]
+    if others:
+        _build(suite, others)
     return suite
 
 
@@ -141,11 +150,9 @@ def run(suite: Suite, frames: Mapping[str, pd.DataFrame]) -> Report:
     """Validate each named frame (e.g. train, eval) against the suite."""
     import pandas as pd
 
-    expectations = _build(suite)
     report = Report(suite=str(suite.path))
+    built: dict[int, Any] = {}  # GX objects, made only for what podium does not check
     for dataset, frame in frames.items():
-        # GX cannot match pandas 3's `str` dtype to any type name; podium answers those
-        # type checks itself from the dtype (the column holds only text or missing).
         own: dict[int, dict[str, Any]] = {}
         for index, item in enumerate(suite.expectations):
             column = item.get("kwargs", {}).get("column")
@@ -154,10 +161,19 @@ def run(suite: Suite, frames: Mapping[str, pd.DataFrame]) -> Report:
                 and column in frame.columns
                 and isinstance(frame[column].dtype, pd.StringDtype)
             ):
+                # GX cannot match pandas 3's `str` dtype to any type name; podium answers
+                # those type checks itself from the dtype (only text or missing in it).
                 own[index] = _text_type_check(item, dataset)
-        delegated = [e for i, e in enumerate(expectations) if i not in own]
-        found = iter(_validate(suite, delegated, frame, dataset))
-        for index in range(len(expectations)):
+                continue
+            checked = _fast(item, frame, dataset) if _fast_config(item) else None
+            if checked is not None:
+                own[index] = checked
+        rest = [i for i in range(len(suite.expectations)) if i not in own]
+        missing = [i for i in rest if i not in built]
+        if missing:
+            built.update(zip(missing, _build(suite, missing), strict=True))
+        found = iter(_validate(suite, [built[i] for i in rest], frame, dataset))
+        for index in range(len(suite.expectations)):
             report.results.append(own[index] if index in own else next(found))
     return report
 
@@ -185,6 +201,237 @@ def render_suite(name: str, expectations: list[dict[str, Any]], notes: str | Non
     gx = _gx()
     built = gx.ExpectationSuite(name=name, expectations=_build(suite), notes=notes)
     return json.dumps(built.to_json_dict(), indent=2) + "\n"
+
+
+# -- the fast path: GX's semantics in vectorised pandas ------------------------------
+
+# kwargs each fast type accepts; any other kwarg (row_condition, column_index, ...) is GX's
+_FAST_KWARGS = {
+    "expect_column_to_exist": {"column"},
+    "expect_column_values_to_not_be_null": {"column", "mostly"},
+    "expect_column_values_to_be_between": {
+        "column",
+        "min_value",
+        "max_value",
+        "strict_min",
+        "strict_max",
+        "mostly",
+    },
+    "expect_column_values_to_be_in_set": {"column", "value_set", "mostly"},
+    "expect_column_values_to_be_unique": {"column", "mostly"},
+    "expect_column_values_to_be_in_type_list": {"column", "type_list", "mostly"},
+    "expect_table_row_count_to_be_between": {"min_value", "max_value", "strict_min", "strict_max"},
+}
+
+
+# GX's own order of each type's fields (its configuration lists kwargs in that order)
+_BOUNDS = ("min_value", "max_value", "strict_min", "strict_max")
+_FIELDS = {
+    "expect_table_row_count_to_be_between": _BOUNDS,
+    "expect_column_values_to_be_between": ("column", "mostly", *_BOUNDS),
+    "expect_column_values_to_be_in_set": ("column", "mostly", "value_set"),
+    "expect_column_values_to_be_in_type_list": ("column", "mostly", "type_list"),
+}
+
+
+def _gx_kwargs(kind: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The kwargs as GX's configuration states them: its field order, defaults left out,
+    `mostly` and a column's bounds as floats (GX compares with the float too)."""
+    out: dict[str, Any] = {}
+    for key in _FIELDS.get(kind, ("column", "mostly")):
+        value = kwargs.get(key)
+        if value is None or value is False or (key == "mostly" and value == 1):
+            continue
+        if key == "mostly" or (kind == "expect_column_values_to_be_between" and key in _BOUNDS[:2]):
+            value = float(value)
+        out[key] = value
+    return out
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _fast_config(item: Mapping[str, Any]) -> bool:
+    """Whether podium checks this item itself: a type and kwargs it knows, of plain types.
+
+    Narrower than what GX accepts, never wider: whatever this refuses, GX checks (and
+    loading a suite reports GX's error for it).
+    """
+    kind = item["type"]
+    allowed = _FAST_KWARGS.get(kind)
+    kwargs = item.get("kwargs") or {}
+    meta = item.get("meta")
+    if (
+        allowed is None
+        or not set(kwargs) <= allowed
+        or not (meta is None or isinstance(meta, dict))
+    ):
+        return False
+    if kind != "expect_table_row_count_to_be_between" and not isinstance(kwargs.get("column"), str):
+        return False
+    if "mostly" in kwargs and not (_number(kwargs["mostly"]) and 0 <= kwargs["mostly"] <= 1):
+        return False
+    if any(not isinstance(kwargs.get(k, False), bool) for k in ("strict_min", "strict_max")):
+        return False
+    if kind == "expect_column_values_to_be_between":
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        bounds = [v for v in (low, high) if v is not None]
+        # both None, or min > max, are errors GX reports in its own words
+        if not bounds or not all(map(_number, bounds)):
+            return False
+        return len(bounds) < 2 or bounds[0] <= bounds[1]
+    if kind == "expect_table_row_count_to_be_between":
+        bounds = [kwargs.get("min_value"), kwargs.get("max_value")]
+        return all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in bounds)
+    if kind == "expect_column_values_to_be_in_set":
+        values = kwargs.get("value_set")
+        return isinstance(values, list) and all(
+            isinstance(v, str | bool) or _number(v) for v in values
+        )
+    if kind == "expect_column_values_to_be_in_type_list":
+        types = kwargs.get("type_list")
+        return isinstance(types, list) and bool(types) and all(isinstance(t, str) for t in types)
+    return True
+
+
+def _fast(item: Mapping[str, Any], frame: pd.DataFrame, dataset: str) -> dict[str, Any] | None:
+    """GX's result record for `item` on `frame`, or None where the dtype is GX's to judge."""
+    import numpy as np
+    import pandas as pd
+
+    kind = item["type"]
+    kwargs = _gx_kwargs(kind, item.get("kwargs") or {})
+    rows = len(frame)
+    if kind == "expect_table_row_count_to_be_between":
+        return _result(dataset, kind, kwargs, _within(rows, kwargs), {"observed_value": rows})
+    name = kwargs["column"]
+    if kind == "expect_column_to_exist":
+        return _result(dataset, kind, kwargs, name in frame.columns, {})
+    if name not in frame.columns or list(frame.columns).count(name) > 1:
+        return None
+    column = cast("pd.Series", frame[name])  # one column: duplicated names went to GX
+    dtype = column.dtype
+    plain = isinstance(dtype, np.dtype) and dtype.kind in "biufmM"
+    categorical = isinstance(dtype, pd.CategoricalDtype)
+    text = isinstance(dtype, pd.StringDtype)
+    if kind == "expect_column_values_to_be_in_type_list":
+        if not isinstance(dtype, np.dtype) or dtype.kind == "O":
+            return None  # object columns: GX checks each value's type; extension dtypes: GX
+        try:
+            success = dtype in _comparable_types(kwargs["type_list"])
+        except Exception:  # a type name GX would fail on: let GX say so in its words
+            return None
+        return _result(dataset, kind, kwargs, success, {"observed_value": dtype.type.__name__})
+    if not (plain or categorical or text):
+        return None
+    mostly = float(kwargs.get("mostly", 1.0))
+    # one pass over the whole column, no filtered copies: GX's "nulls are not considered"
+    # is a mask (numpy ints and bools cannot hold one)
+    present = None if dtype.kind in "biu" else column.notna().to_numpy()
+    if kind == "expect_column_values_to_not_be_null":
+        unexpected = np.zeros(rows, dtype=bool) if present is None else ~present
+        count = int(unexpected.sum())
+        success = rows == 0 or (rows - count) / rows >= mostly
+        percent = count / rows * 100 if rows else None
+        examples = list(column.iloc[np.flatnonzero(unexpected)[:_PARTIAL]])
+        return _map_result(dataset, kind, kwargs, success, rows, count, percent, examples)
+    if kind == "expect_column_values_to_be_between":
+        if dtype not in (np.dtype(int), np.dtype(float)):
+            return None  # GX compares other dtypes value by value, with its own type rules
+        ok = _between(column, kwargs)
+    elif kind == "expect_column_values_to_be_in_set":
+        if dtype.kind in "mM":
+            return None  # GX parses the set for datetimes
+        ok = column.isin(kwargs["value_set"])
+    elif kind == "expect_column_values_to_be_unique":
+        # whether a value repeats does not depend on the nulls beside it
+        ok = ~column.duplicated(keep=False)
+    else:
+        return None
+    unexpected = ~np.asarray(ok, dtype=bool)
+    if present is not None:
+        unexpected &= present
+    count = int(unexpected.sum())
+    considered = rows if present is None else int(present.sum())
+    # nothing to consider is vacuously true, as GX says
+    success = rows == 0 or considered == 0 or (considered - count) / considered >= mostly
+    percent = count / considered * 100 if rows and considered else None
+    examples = list(column.iloc[np.flatnonzero(unexpected)[:_PARTIAL]])
+    return _map_result(dataset, kind, kwargs, success, rows, count, percent, examples)
+
+
+_PARTIAL = 20  # GX's partial_unexpected_count, as _validate asks for
+
+
+def _map_result(
+    dataset: str,
+    kind: str,
+    kwargs: dict[str, Any],
+    success: bool,
+    rows: int,
+    count: int,
+    percent: float | None,
+    examples: list[Any],
+) -> dict[str, Any]:
+    raw = {
+        "element_count": rows,
+        "unexpected_count": count,
+        "unexpected_percent": percent,
+        "partial_unexpected_list": examples,
+    }
+    return _result(dataset, kind, kwargs, success, raw)
+
+
+def _within(value: Any, kwargs: Mapping[str, Any]) -> bool:
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    above = low is None or (value > low if kwargs.get("strict_min") else value >= low)
+    below = high is None or (value < high if kwargs.get("strict_max") else value <= high)
+    return bool(above and below)
+
+
+def _between(values: pd.Series, kwargs: Mapping[str, Any]) -> Any:
+    """GX's vectorised comparison for int64/float64 columns, operator for operator."""
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    strict_min, strict_max = kwargs.get("strict_min"), kwargs.get("strict_max")
+    if low is None:
+        return values < high if strict_max else values <= high
+    if high is None:
+        return values > low if strict_min else values >= low
+    above = values > low if strict_min else values >= low
+    below = values < high if strict_max else values <= high
+    return above & below
+
+
+def _comparable_types(type_list: list[str]) -> list[Any]:
+    """What GX compares a pandas dtype with for each type name (its `_validate_pandas`)."""
+    import numpy as np
+    import pandas as pd
+    from pandas.core.dtypes import dtypes as pandas_dtypes
+
+    native = {"none": type(None), "bool": bool, "int": int, "long": int, "float": float}
+    native |= {"bytes": bytes, "complex": complex, "str": str, "string_types": str}
+    native |= {"list": list, "dict": dict}
+    out: list[Any] = []
+    for name in type_list:
+        try:
+            out.append(np.dtype(name).type)
+            out.append(np.dtype(name))
+        except TypeError:
+            candidate = getattr(pd, name, None)
+            if isinstance(candidate, type):
+                out.append(candidate)
+                try:
+                    if isinstance(candidate(), pd.api.extensions.ExtensionDtype):
+                        out.append(candidate())
+                except TypeError:
+                    pass
+            candidate = getattr(pandas_dtypes, name, None)
+            if isinstance(candidate, type):
+                out.append(candidate)
+        if name.lower() in native:
+            out.append(native[name.lower()])
+    return out
 
 
 # -- GX plumbing --------------------------------------------------------------------
@@ -244,15 +491,17 @@ def _batch_definition(dataset: str) -> Any:
     return _BATCHES[dataset]
 
 
-def _build(suite: Suite) -> list[Any]:
-    """GX Expectation objects, one per item; an unknown type or bad kwargs is exit 2."""
+def _build(suite: Suite, indices: list[int] | None = None) -> list[Any]:
+    """GX Expectation objects, one per item (or per listed index); bad ones are exit 2."""
     _gx()
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
     built = []
-    for index, item in enumerate(suite.expectations):
+    chosen = range(len(suite.expectations)) if indices is None else indices
+    for index in chosen:
+        item = suite.expectations[index]
         try:
             config = ExpectationConfiguration(
                 type=item["type"],
