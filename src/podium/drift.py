@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from podium.scoring import TOLERANCE
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -38,9 +40,6 @@ MISSING = "__missing__"
 PSI_THRESHOLD = 0.1
 P_VALUE = 0.05
 _FLOOR = 1e-4  # proportion used for an empty bin, so PSI stays finite
-# A drifted share within this of its bound is at the bound, and passes: the bound is
-# written in decimal (0.333333333333333 for a third), the share is a float quotient.
-TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from podium.scoring import METRICS, improvement
+from podium.scoring import METRICS, TOLERANCE, improvement
 from podium.significance import Interval, improvement_interval
-
-# Differences smaller than this are float noise (e.g. 0.1 + 0.2 - 0.3), not regressions.
-TOLERANCE = 1e-12
 
 
 class GateSpec(Protocol):

@@ -12,12 +12,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from podium.drift import judge
-from podium.scoring import METRICS, improvement
+from podium.scoring import METRICS, TOLERANCE, improvement
 
 if TYPE_CHECKING:
     from podium.results import Drift, MetricComparison
-
-TOLERANCE = 1e-12
 
 
 def assess(

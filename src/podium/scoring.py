@@ -18,6 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+# A value within this of a bound is at the bound: differences this small are float noise
+# (0.1 + 0.2 - 0.3; a third written as 0.333333333333333), not regressions or breaches.
+# Gates, the drift judgement and monitoring all compare with it.
+TOLERANCE = 1e-12
+
 if TYPE_CHECKING:
     import pandas as pd
 
