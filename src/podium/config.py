@@ -54,6 +54,10 @@ class ModelSection(_Strict):
     task: Literal["classification", "regression"]
     estimator: Estimator | None = None
     entrypoint: str | None = None
+    # Any framework: a training command (split like a shell would, never run by one) that
+    # logs ONE MLflow model in the run podium opens for it; bounded by timeout_minutes.
+    command: str | list[str] | None = None
+    timeout_minutes: float | None = Field(default=None, gt=0)
 
     @field_validator("name")
     @classmethod
@@ -71,11 +75,51 @@ class ModelSection(_Strict):
             raise ValueError(f"'{value}' must look like 'train.py:build_model'")
         return value
 
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if value is not None:
+            split_command(value)  # unbalanced quotes or an empty command: refused now
+        return value
+
     @model_validator(mode="after")
     def _one_of(self) -> ModelSection:
-        if (self.estimator is None) == (self.entrypoint is None):
-            raise ValueError("give exactly one of 'estimator' or 'entrypoint'")
+        given = [self.estimator, self.entrypoint, self.command]
+        if sum(choice is not None for choice in given) != 1:
+            raise ValueError("give exactly one of 'estimator', 'entrypoint' or 'command'")
+        if self.timeout_minutes is not None and self.command is None:
+            raise ValueError("'timeout_minutes' bounds 'command'; remove it or add a command")
         return self
+
+    @property
+    def argv(self) -> list[str] | None:
+        """`command` as the argument list podium runs (None without a command)."""
+        return None if self.command is None else split_command(self.command)
+
+    @property
+    def source(self) -> str:
+        """How the challenger is made, in one phrase: class path, entrypoint or command."""
+        if self.command is not None:
+            import shlex
+
+            return shlex.join(split_command(self.command))
+        return self.entrypoint or (self.estimator.class_ if self.estimator else "")
+
+
+def split_command(command: str | list[str]) -> list[str]:
+    """A command as its argument list: a string is split as a POSIX shell would split it."""
+    import shlex
+
+    if isinstance(command, str):
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise ValueError(f"cannot split '{command}' into arguments: {exc}") from None
+    else:
+        argv = list(command)
+    if not argv or not argv[0].strip():
+        raise ValueError("the command is empty; write e.g. python train.py")
+    return argv
 
 
 class TableSource(_Strict):
@@ -568,7 +612,7 @@ def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str
 
 def _plain(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     """Without pydantic's union-member tags (`str`, `function-after[…, TableSource]`)."""
-    tags = ("str",)
+    tags = ("str", "list[str]")
     return tuple(
         p
         for p in loc

@@ -302,6 +302,8 @@ class ModelScore(_Record):
     run_id: HexId | None = None
     metrics: Metrics = {}
     error: Text | None = None
+    # metric -> why this model cannot give it (e.g. "the model returns labels only")
+    unavailable: Annotated[dict[Name, Text], Field(max_length=MAX_METRICS)] = {}
 
 
 class BootstrapInterval(_Record):

@@ -533,6 +533,25 @@ def unverified_note(fork: Any) -> list[str]:
 # --------------------------------------------------------------------------------- render
 
 
+def _not_computable(evaluation: Evaluation) -> list[str]:
+    """'_roc_auc, log_loss not computable for challenger v3: <why and fix>_' per model."""
+    lines: list[str] = []
+    for role, model in (("challenger", evaluation.challenger), ("champion", evaluation.champion)):
+        if model is None or not model.unavailable:
+            continue
+        by_reason: dict[str, list[str]] = {}
+        for metric, reason in model.unavailable.items():
+            by_reason.setdefault(reason, []).append(metric)
+        for reason, metrics in by_reason.items():
+            names = ", ".join(code(m) for m in metrics)
+            lines += [
+                "",
+                f"_{names} not computable for the {role} {version_label(model.version)}: "
+                f"{text(reason)}_",
+            ]
+    return lines
+
+
 def _sections(
     evaluation: Evaluation,
     training: Training | None,
@@ -567,6 +586,7 @@ def _sections(
             f"_Champion {version_label(champion.version)} could not be scored: "
             f"{text(champion.error)}_",
         ]
+    top += _not_computable(evaluation)
     sections = [
         Section("verdict", "\n".join(top), optional=False),
         Section("gates", "\n".join(metrics_table(evaluation)), optional=False),

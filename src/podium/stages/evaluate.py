@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from podium import data, delivery, gha, importance, results
+from podium import data, delivery, gha, importance, predictions, results
 from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import CheckFailed
@@ -25,7 +25,6 @@ from podium.results import (
 from podium.scoring import (
     BOOTSTRAPPED,
     latency_ms_per_1k,
-    model_size_mb,
     predict,
     primary_metric,
     score_outputs,
@@ -78,6 +77,7 @@ def evaluate(*, config: Config) -> Evaluation:
         champion_run.metrics if champion_run else None,
         config.gates,
         bootstrap.intervals if bootstrap else None,
+        unavailable=challenger.unavailable,
     )
     summary = verdict.summary
     if champion and champion.error:
@@ -237,16 +237,28 @@ def _score(
         if strict:
             raise
         return ModelScore(version=version.version, run_id=version.run_id, error=str(exc)), None
-    model = registry.load_model(version)
+    model = registry.load_model(version)  # any flavor: sklearn as itself, others via pyfunc
     task = config.model.task
     try:
         outputs = predict(model, prepared.features, task)
         metrics = score_outputs(outputs, prepared.target, task)
         metrics["latency_ms"] = latency_ms_per_1k(model, prepared.features)
+    except DataError as exc:  # its signature rejects the evaluation columns
+        if strict:
+            raise
+        return ModelScore(version=version.version, run_id=version.run_id, error=str(exc)), None
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return ModelScore(version=version.version, run_id=version.run_id, error=first), None
-    metrics["model_size_mb"] = model_size_mb(model)
+    metrics["model_size_mb"] = registry.model_size_mb(version)
     scoring = _InMemoryScoring(model, prepared.features, prepared.target, outputs, metrics)
     scored: dict[str, float | None] = dict(metrics)  # NaN becomes None in the model
-    return ModelScore(version=version.version, run_id=version.run_id, metrics=scored), scoring
+    return (
+        ModelScore(
+            version=version.version,
+            run_id=version.run_id,
+            metrics=scored,
+            unavailable=predictions.unavailable(outputs, task),
+        ),
+        scoring,
+    )

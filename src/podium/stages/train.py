@@ -12,7 +12,22 @@ from podium.errors import DataError
 from podium.registry import tags
 from podium.results import DataSummary, Training
 from podium.scoring import score
-from podium.stages import artifact_root, open_registry
+from podium.stages import artifact_root, open_registry, train_command
+
+
+def on_training_data(
+    model: object, train_set: data.Dataset, task: str, *, source: str
+) -> dict[str, float]:
+    """`train_*` metrics of a fitted model on its own training data (a model that cannot
+    predict it is a DataError, before anything is registered)."""
+    try:
+        on_train = score(model, train_set.features, train_set.target, task)
+    except (ValueError, TypeError, AttributeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"{source}: the fitted model cannot predict its own training data: {message}"
+        ) from None
+    return {f"train_{k}": v for k, v in on_train.items()}
 
 
 def train(*, config: Config) -> Training:
@@ -40,23 +55,7 @@ def train(*, config: Config) -> Training:
             "a classifier needs at least two"
         )
     registry = open_registry(config)
-    estimator = modeling.build(config, train_set.feature_types)
-    source = config.model.entrypoint or (
-        config.model.estimator.class_ if config.model.estimator else ""
-    )
-    started = time.perf_counter()
-    fitted = modeling.fit(
-        estimator, train_set.features, train_set.target, source=source, path=train_table.path
-    )
-    fit_seconds = time.perf_counter() - started
-    try:
-        on_train = score(fitted, train_set.features, train_set.target, task)
-    except (ValueError, TypeError, AttributeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"{source}: the fitted model cannot predict its own training data: {message}"
-        ) from None
-    train_metrics = {f"train_{k}": v for k, v in on_train.items()}
+    source = config.model.source
     provenance = gha.provenance(config.root)
     root = artifact_root(config)
     experiment_id = registry.experiment_id(
@@ -85,28 +84,54 @@ def train(*, config: Config) -> Training:
         **fingerprints,
         **provenance_tags,
     }
+    classes = sorted(train_set.target.unique().tolist()) if task == "classification" else None
+    if classes is not None:
+        version_tags[tags.CLASSES] = tags.classes_tag(classes)
     if provenance.get("git_commit"):
         version_tags["mlflow.source.git.commit"] = provenance["git_commit"]
-    example = train_set.features.head(5)
-    run_id, version = registry.log_candidate(
-        experiment_id=experiment_id,
-        model=fitted,
-        example=example,
-        params=params,
-        metrics={**train_metrics, "fit_seconds": fit_seconds},
-        run_tags={
-            **fingerprints,
-            **provenance_tags,
-            "mlflow.runName": f"train {source.split('.')[-1]}",
-        },
-        version_tags=version_tags,
-        artifacts={
-            "podium/features.json": train_set.feature_types,
-            "podium/data.json": {"train": train_table.describe(), "eval": eval_table.describe()},
-            # what `podium validate` needs for drift later, without the raw training data
-            drift.PROFILE_ARTIFACT: drift.profile(train_set.features, train_set.feature_types),
-        },
-    )
+    run_tags = {
+        **fingerprints,
+        **provenance_tags,
+        "mlflow.runName": f"train {source.split('.')[-1] if config.model.command is None else 'command'}",
+    }
+    artifacts = {
+        "podium/features.json": train_set.feature_types,
+        "podium/data.json": {"train": train_table.describe(), "eval": eval_table.describe()},
+        # what `podium validate` needs for drift later, without the raw training data
+        drift.PROFILE_ARTIFACT: drift.profile(train_set.features, train_set.feature_types),
+    }
+    if config.model.command is not None:
+        run_id, version, train_metrics, fit_seconds = train_command.train(
+            config,
+            registry,
+            experiment_id=experiment_id,
+            tables=(train_table, eval_table),
+            train_set=train_set,
+            classes=classes,
+            params=params,
+            run_tags=run_tags,
+            version_tags=version_tags,
+            artifacts=artifacts,
+        )
+    else:
+        estimator = modeling.build(config, train_set.feature_types)
+        started = time.perf_counter()
+        fitted = modeling.fit(
+            estimator, train_set.features, train_set.target, source=source, path=train_table.path
+        )
+        fit_seconds = time.perf_counter() - started
+        train_metrics = on_training_data(fitted, train_set, task, source=source)
+        run_id, version = registry.log_candidate(
+            experiment_id=experiment_id,
+            model=fitted,
+            example=train_set.features.head(5),
+            params=params,
+            metrics={**train_metrics, "fit_seconds": fit_seconds},
+            run_tags=run_tags,
+            version_tags=version_tags,
+            artifacts=artifacts,
+            requirements=modeling.requirements(fitted),
+        )
     outcome = Training(
         model_name=config.model.name,
         version=version.version,
