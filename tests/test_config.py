@@ -208,7 +208,7 @@ def test_config_path_is_a_folder(tmp_path: Path) -> None:
 
 def test_both_estimator_and_entrypoint(tmp_path: Path) -> None:
     path = write(tmp_path, edited(lambda d: d["model"].update(entrypoint="train.py:build")))
-    refused(path, "model:", "exactly one of 'estimator' or 'entrypoint'")
+    refused(path, "model:", "exactly one of 'estimator', 'entrypoint' or 'command'")
 
 
 def test_neither_estimator_nor_entrypoint(tmp_path: Path) -> None:

@@ -555,26 +555,47 @@ def _predict_checked(model: Any, label: str, features: Any) -> Any:
     from mlflow.exceptions import MlflowException
 
     try:
-        return model.predict(features)
+        return model.predict(_as_signed(model, features))
     except MlflowException as exc:
         raise DataError(_signature_problem(model, label, str(exc))) from None
 
 
+_INTEGERS = frozenset({"long", "integer"})
+
+
+def _as_signed(model: Any, features: Any) -> Any:
+    """Integer columns podium read as floats (it reads every number as float) back as the
+    integers the signature asks for — when every value is whole and present; otherwise
+    left as they are, for the signature check to name."""
+    import numpy as np
+
+    schema = model.metadata.get_input_schema() if model.metadata else None
+    wanted = [
+        str(spec.name)
+        for spec in getattr(schema, "inputs", None) or []
+        if getattr(spec, "name", None) and getattr(spec.type, "name", None) in _INTEGERS
+    ]
+    cast = {}
+    for name in wanted:
+        column = features.get(name) if hasattr(features, "get") else None
+        if column is None or column.dtype.kind != "f":
+            continue
+        values = column.to_numpy()
+        if np.isfinite(values).all() and (values == np.round(values)).all():
+            cast[name] = values.astype(np.int64)
+    return features.assign(**cast) if cast else features
+
+
 def _signature_problem(model: Any, label: str, message: str) -> str:
     schema = model.metadata.get_input_schema() if model.metadata else None
-    inputs = list(getattr(schema, "inputs", None) or [])
-    named = [spec for spec in inputs if getattr(spec, "name", None)]
-    # The column the message quotes (MLflow names it, between quotes, in its text).
-    named.sort(key=lambda spec: -len(str(spec.name)))
-    culprit = next(
-        (s for s in named if re.search(rf"['\"]{re.escape(str(s.name))}['\"]", message)), None
-    )
-    culprit = culprit or next((s for s in named if str(s.name) in message), None)
-    detail = _short(message.strip().splitlines()[0] if message.strip() else message)
+    named = [s for s in getattr(schema, "inputs", None) or [] if getattr(s, "name", None)]
+    # MLflow's message quotes the whole data first; the reason comes after "Error:".
+    reason = " ".join(message.rpartition("Error:")[2].split()) or " ".join(message.split())
+    culprit = next((s for s in named if re.search(rf"\b{re.escape(str(s.name))}\b", reason)), None)
+    detail = _short(reason)
     if culprit is None:
         return f"model {label}'s signature rejects the data: {detail}"
-    expected = getattr(culprit, "type", None)
-    kind = getattr(expected, "name", None) or str(expected)
+    kind = getattr(culprit.type, "name", None) or str(culprit.type)
     return (
         f"model {label}'s signature rejects column '{culprit.name}': it expects {kind} "
         f"({detail}); make the column {kind} in the data, or log the model with a "
