@@ -212,8 +212,13 @@ BAD_SCRIPTS = {
         ["logged no model"],
     ),
     "logs two models": (
-        NUMPY_SCRIPT + "\nwith mlflow.start_run():\n"
-        "    mlflow.pyfunc.log_model(name='other', python_model=NumpyLogit(numeric, mean, std, w))\n",
+        "import mlflow\n"
+        "class First(mlflow.pyfunc.PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        return model_input.iloc[:, 0]\n"
+        "with mlflow.start_run():\n"
+        "    mlflow.pyfunc.log_model(name='model', python_model=First())\n"
+        "    mlflow.pyfunc.log_model(name='other', python_model=First())\n",
         ["logged 2 models", "'model'", "'other'"],
     ),
     "times out": (
