@@ -100,7 +100,9 @@ def _check_params(config: Config, estimator: Any) -> None:
     """scikit-learn checks parameter values only in fit: check them now, before the
     data is read and a fit is paid for, and blame podium.yaml rather than the data."""
     validate = getattr(estimator, "_validate_params", None)
-    if not callable(validate):
+    # Other libraries' subclasses of BaseEstimator (LightGBM) inherit the method but
+    # declare no constraints: they check their parameters themselves, in fit.
+    if not callable(validate) or not hasattr(estimator, "_parameter_constraints"):
         return
     try:
         validate()
