@@ -422,3 +422,56 @@ def test_opening_a_registry_does_not_redirect_later_projects(tmp_path: Path) -> 
     second = load(write(tmp_path / "second", MINIMAL))
     Registry(first.tracking_uri, first.model.name)
     assert second.tracking_uri == f"sqlite:///{tmp_path}/second/.podium/mlflow.db"
+
+
+# -- model.command (any framework) -------------------------------------------------------------
+
+
+def _with_command(command: Any, **more: Any) -> dict[str, Any]:
+    def change(document: dict[str, Any]) -> None:
+        document["model"].pop("estimator")
+        document["model"].update(command=command, **more)
+
+    return edited(change)
+
+
+@pytest.mark.parametrize(
+    ("command", "argv"),
+    [
+        ("python train.py --epochs 3", ["python", "train.py", "--epochs", "3"]),
+        ("python 'my train.py' --name \"a b\"", ["python", "my train.py", "--name", "a b"]),
+        (["python", "train.py", "--name", "a b"], ["python", "train.py", "--name", "a b"]),
+        ("python train.py; rm -rf /", ["python", "train.py;", "rm", "-rf", "/"]),  # no shell
+    ],
+)
+def test_a_command_is_split_like_a_shell_would_or_taken_as_a_list(
+    tmp_path: Path, command: Any, argv: list[str]
+) -> None:
+    config = load(write(tmp_path, _with_command(command, timeout_minutes=30)))
+    assert config.model.argv == argv
+    assert config.model.timeout_minutes == 30
+    assert config.model.estimator is None and config.model.entrypoint is None
+
+
+@pytest.mark.parametrize(
+    ("document", "fragments"),
+    [
+        (
+            edited(lambda d: d["model"].update(command="python train.py")),
+            ["model:", "exactly one of 'estimator', 'entrypoint' or 'command'"],
+        ),
+        (_with_command("python 'train.py"), ["model.command", "cannot split", "quotation"]),
+        (_with_command(""), ["model.command", "the command is empty"]),
+        (_with_command([]), ["model.command", "the command is empty"]),
+        (_with_command("python train.py", timeout_minutes=0), ["model.timeout_minutes"]),
+        (
+            edited(lambda d: d["model"].update(timeout_minutes=5)),
+            ["'timeout_minutes' bounds 'command'"],
+        ),
+        (_with_command("python train.py", timeout_minute=5), ["timeout_minute", "timeout_minutes"]),
+    ],
+)
+def test_bad_commands_are_one_line_errors(
+    tmp_path: Path, document: dict[str, Any], fragments: list[str]
+) -> None:
+    refused(write(tmp_path, document), *fragments)
