@@ -8,9 +8,11 @@ into a real sqlite registry; podium registers, scores, compares, promotes and ro
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,6 +87,14 @@ with mlflow.start_run():
 """
 
 
+def readme_script() -> str:
+    """The complete minimal train.py of README's "Bring your own training"."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    found = re.search(r"```python\n(# train\.py — .*?)```", readme, re.DOTALL)
+    assert found, "README lost its train.py example"
+    return found.group(1)
+
+
 def use_command(project: Project, script: str, *, timeout_minutes: float | None = None) -> None:
     """Write train.py and point model.command at it (a list: the interpreter running tests)."""
     (project.root / "train.py").write_text(script)
@@ -149,11 +159,18 @@ def test_a_sklearn_champion_is_replaced_by_a_pyfunc_challenger_and_rolled_back(
     first = project.cli("run")
     assert first.code == 0, first.err  # v1: scikit-learn, the champion
 
-    use_command(project, NUMPY_SCRIPT)
+    use_command(project, readme_script())  # README's own example, as a string command
+    document = project.config()
+    document["model"]["command"] = f"{sys.executable} train.py"
+    project.write_config(document)
     second = project.cli("run")
     assert second.code == 0, second.err
     evaluated = state_json(project, "evaluation.json")
     assert evaluated["champion"]["version"] == "1"
+    # The scikit-learn champion is still scored with its probabilities.
+    assert evaluated["champion"]["metrics"]["log_loss"] > 0
+    assert evaluated["champion"]["unavailable"] == {}
+    assert evaluated["challenger"]["metrics"]["log_loss"] > 0
     assert evaluated["challenger"]["version"] == "2"
     # The same rows for both: paired bootstrap intervals and both importance rankings.
     roc_auc = evaluated["checks"][0]
