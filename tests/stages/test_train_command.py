@@ -183,6 +183,13 @@ def test_a_sklearn_champion_is_replaced_by_a_pyfunc_challenger_and_rolled_back(
     assert registry.champion().version == "2"  # pyfunc promoted over scikit-learn
     report = (project.state / "report.md").read_text()
     assert "95% CI" in report
+    # Drift and monitoring against the pyfunc champion: its profile, its live metrics.
+    assert project.cli("validate").code == 0
+    assert state_json(project, "validation.json")["drift"]["features"]
+    monitored = project.cli("monitor", "--data", str(project.root / "data" / "eval.csv"))
+    assert monitored.code in (0, 1), monitored.err
+    live = {m["metric"]: m for m in state_json(project, "monitor.json")["metrics"]}
+    assert live["roc_auc"]["live"] == evaluated["challenger"]["metrics"]["roc_auc"]
 
     back = project.cli("rollback", "--reason", "pyfunc misbehaves in production")
     assert back.code == 0, back.err
