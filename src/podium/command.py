@@ -45,13 +45,14 @@ def run(
     prefix: str = PREFIX,
 ) -> Finished:
     """Run `argv` to completion, streaming its output; TrainingFailed when it fails."""
-    shown = " ".join(argv)
+    shown = describe(argv)
     started = time.perf_counter()
     try:
         process = subprocess.Popen(
             list(argv),
             cwd=cwd,
-            env={**os.environ, **env},
+            # Unbuffered: a Python script's prints reach the log as they happen, not at exit.
+            env={"PYTHONUNBUFFERED": "1", **os.environ, **env},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -95,6 +96,14 @@ def run(
             f"nothing was registered{quoted}"
         )
     return Finished(seconds=seconds, stderr_tail=list(tail))
+
+
+def describe(argv: Sequence[str]) -> str:
+    """The command on one short line, for messages (quoted as a shell would show it)."""
+    import shlex
+
+    text = " ".join(shlex.join(argv).split())
+    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def _pump(

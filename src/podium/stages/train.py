@@ -56,6 +56,15 @@ def train(*, config: Config) -> Training:
         )
     registry = open_registry(config)
     source = config.model.source
+    fitted = None
+    if config.model.command is None:  # fit before the run exists: a bad param changes nothing
+        estimator = modeling.build(config, train_set.feature_types)
+        started = time.perf_counter()
+        fitted = modeling.fit(
+            estimator, train_set.features, train_set.target, source=source, path=train_table.path
+        )
+        fit_seconds = time.perf_counter() - started
+        train_metrics = on_training_data(fitted, train_set, task, source=source)
     provenance = gha.provenance(config.root)
     root = artifact_root(config)
     experiment_id = registry.experiment_id(
@@ -92,7 +101,7 @@ def train(*, config: Config) -> Training:
     run_tags = {
         **fingerprints,
         **provenance_tags,
-        "mlflow.runName": f"train {source.split('.')[-1] if config.model.command is None else 'command'}",
+        "mlflow.runName": f"train {'command' if fitted is None else source.split('.')[-1]}",
     }
     artifacts = {
         "podium/features.json": train_set.feature_types,
@@ -100,7 +109,7 @@ def train(*, config: Config) -> Training:
         # what `podium validate` needs for drift later, without the raw training data
         drift.PROFILE_ARTIFACT: drift.profile(train_set.features, train_set.feature_types),
     }
-    if config.model.command is not None:
+    if fitted is None:
         run_id, version, train_metrics, fit_seconds = train_command.train(
             config,
             registry,
@@ -114,13 +123,6 @@ def train(*, config: Config) -> Training:
             artifacts=artifacts,
         )
     else:
-        estimator = modeling.build(config, train_set.feature_types)
-        started = time.perf_counter()
-        fitted = modeling.fit(
-            estimator, train_set.features, train_set.target, source=source, path=train_table.path
-        )
-        fit_seconds = time.perf_counter() - started
-        train_metrics = on_training_data(fitted, train_set, task, source=source)
         run_id, version = registry.log_candidate(
             experiment_id=experiment_id,
             model=fitted,

@@ -69,7 +69,7 @@ def train(
         finished = command.run(
             argv, cwd=config.root, env=env, timeout_seconds=minutes * 60 if minutes else None
         )
-        shown = " ".join(argv)
+        shown = command.describe(argv)
         logged = registry.logged_models(run_id, experiment_id)
         if not logged:
             raise TrainingFailed(
