@@ -1,7 +1,8 @@
 """What a model's `predict` output means, whatever framework made the model.
 
-Every model is scored through MLflow pyfunc, and pyfunc's `predict` returns whatever the
-flavor returns. This module is the one place that turns that into `scoring.Outputs`:
+Models of every flavor but scikit-learn's (loaded as itself, with its `predict_proba`) are
+scored through MLflow pyfunc, whose `predict` returns whatever the flavor returns. This
+module is the one place that turns that into `scoring.Outputs`:
 
 - a DataFrame with one column per class (columns named by class), or a 2-D array with one
   column per class (columns in the order of the model's classes): class probabilities;
@@ -13,7 +14,8 @@ are not computable and why. `as_estimator` wraps any predict function as a sciki
 estimator, so that permutation importance and latency treat every flavor alike.
 
 Public API (also for engines that predict elsewhere, e.g. Spark's `spark_udf` outputs):
-`interpret`, `unavailable`, `as_estimator`, `PredictionError`, `LABELS_ONLY`, `LABELS_ONLY_FIX`.
+`interpret`, `unavailable`, `as_estimator`, `PredictionError`, `LABELS_ONLY`, `LABELS_ONLY_FIX`,
+`NEEDS_SCORES`.
 """
 
 from __future__ import annotations
@@ -167,8 +169,6 @@ def _is_probability(column: np.ndarray) -> bool:
 
 def _from_named_columns(frame: Any, classes: list[Any] | None) -> Outputs:
     """Probabilities from a DataFrame whose columns name the classes."""
-    import numpy as np
-
     names = [str(c) for c in frame.columns]
     if classes is None:
         order = list(range(len(names)))
@@ -192,7 +192,7 @@ def _from_named_columns(frame: Any, classes: list[Any] | None) -> Outputs:
             "the model returned several columns that are not class probabilities; return "
             "one label per row or one probability column per class"
         ) from None
-    return _from_proba(proba, classes if classes is not None else list(np.arange(len(order))))
+    return _from_proba(proba, classes)
 
 
 def _from_proba(proba: np.ndarray, classes: list[Any] | None) -> Outputs:

@@ -158,6 +158,8 @@ def test_a_sklearn_champion_is_replaced_by_a_pyfunc_challenger_and_rolled_back(
     )
     first = project.cli("run")
     assert first.code == 0, first.err  # v1: scikit-learn, the champion
+    # As a version registered before any-framework support: no podium.classes tag.
+    registry_of(project).client.delete_model_version_tag("churn", "1", "podium.classes")
 
     use_command(project, readme_script())  # README's own example, as a string command
     document = project.config()
