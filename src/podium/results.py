@@ -302,8 +302,11 @@ class ModelScore(_Record):
     run_id: HexId | None = None
     metrics: Metrics = {}
     error: Text | None = None
-    # metric -> why this model cannot give it (e.g. "the model returns labels only")
-    unavailable: Annotated[dict[Name, Text], Field(max_length=MAX_METRICS)] = {}
+    # metric -> why this model cannot give it (e.g. "the model returns labels only");
+    # left out of the file when empty, so files about other models read as before
+    unavailable: Annotated[
+        dict[Name, Text], Field(max_length=MAX_METRICS, exclude_if=lambda found: not found)
+    ] = {}
 
 
 class BootstrapInterval(_Record):
