@@ -294,3 +294,30 @@ def test_a_signature_that_rejects_the_evaluation_columns_is_exit_2_naming_them(
     result = project.cli("evaluate")
     assert result.code == 2, result.err
     assert "signature rejects column 'tenure_months': it expects long" in result.err
+
+
+def test_a_sql_source_reaches_the_command_as_parquet(project: Project) -> None:
+    import sqlite3
+
+    import pandas as pd
+
+    with sqlite3.connect(project.root / "data" / "warehouse.db") as connection:
+        for name in ("train", "eval"):
+            frame = pd.read_csv(project.root / "data" / f"{name}.csv")
+            frame.to_sql(f"churn_{name}", connection, index=False)
+    document = project.config()
+    document["data"]["train"] = {"uri": "sqlite:///data/warehouse.db", "table": "churn_train"}
+    document["data"]["eval"] = {"uri": "sqlite:///data/warehouse.db", "table": "churn_eval"}
+    project.write_config(document)
+    script = NUMPY_SCRIPT.replace(
+        'train = pd.read_csv(os.environ["PODIUM_TRAIN_DATA"])',
+        'assert os.environ["PODIUM_EVAL_DATA"].endswith("eval.parquet")\n'
+        'train = pd.read_parquet(os.environ["PODIUM_TRAIN_DATA"])\n'
+        'print("rows", len(train), os.environ["PODIUM_TRAIN_DATA"])',
+    )
+    use_command(project, script)
+
+    result = project.cli("train")
+    assert result.code == 0, result.err
+    assert "train | rows 1200 " in result.out and "train.parquet" in result.out
+    assert not list((project.state / "command").iterdir())  # copies removed after the run

@@ -25,6 +25,7 @@ ENV_EVAL_DATA = "PODIUM_EVAL_DATA"
 ENV_TARGET = "PODIUM_TARGET"
 ENV_TASK = "PODIUM_TASK"
 ENV_FEATURES = "PODIUM_FEATURES"
+MATERIALISED = "command"  # .podium/command/: SQL and Spark sources as parquet, while it runs
 
 
 def train(
@@ -47,9 +48,11 @@ def train(
     argv = config.model.argv
     assert argv is not None
     train_table, eval_table = tables
+    train_file = _as_file(config, config.data.train, train_table, "train")
+    eval_file = _as_file(config, config.data.eval, eval_table, "eval")
     env = {
-        ENV_TRAIN_DATA: str(_as_file(config, config.data.train, train_table, "train")),
-        ENV_EVAL_DATA: str(_as_file(config, config.data.eval, eval_table, "eval")),
+        ENV_TRAIN_DATA: str(train_file),
+        ENV_EVAL_DATA: str(eval_file),
         ENV_TARGET: config.data.target,
         ENV_TASK: config.model.task,
         ENV_FEATURES: json.dumps(list(train_set.feature_types)),
@@ -96,15 +99,18 @@ def train(
         failed = False
     finally:
         registry.end_run(run_id, failed=failed)
+        for path in (train_file, eval_file):  # materialised copies: never left in .podium
+            if path.parent == config.state_dir / MATERIALISED:
+                path.unlink(missing_ok=True)
     return run_id, version, train_metrics, finished.seconds
 
 
 def _as_file(config: Config, spec: object, table: Table, role: str) -> Path:
     """The data as a file the command can read: the csv/parquet file itself, or a SQL or
-    Spark source materialised to parquet in `.podium/command/`."""
+    Spark source materialised to parquet in `.podium/command/` (removed after the command)."""
     if isinstance(spec, str):
         return config.resolve(spec)
-    folder = config.state_dir / "command"
+    folder = config.state_dir / MATERIALISED
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{role}.parquet"
     table.frame.to_parquet(path, index=False)
