@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 LABELS_ONLY = "the model returns labels only"
 LABELS_ONLY_FIX = (
-    'log sklearn models with pyfunc_predict_fn="predict_proba", or return class '
-    "probabilities (one column per class) from a custom predict"
+    'to fix it, log scikit-learn models with pyfunc_predict_fn="predict_proba", or return '
+    "class probabilities (one column per class) from a custom predict"
 )
 # The metrics that need a score per class, not just the predicted label.
 NEEDS_SCORES = ("roc_auc", "log_loss")
