@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from podium import __version__, data, drift, gha, modeling, results
+from podium import __version__, data, drift, gha, modeling, resources, results
 from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import DataError
@@ -44,11 +43,16 @@ def train(*, config: Config) -> Training:
     source = config.model.entrypoint or (
         config.model.estimator.class_ if config.model.estimator else ""
     )
-    started = time.perf_counter()
-    fitted = modeling.fit(
-        estimator, train_set.features, train_set.target, source=source, path=train_table.path
-    )
-    fit_seconds = time.perf_counter() - started
+    # Around the whole training call, whichever way the model is built: resource use
+    # and cost are recorded per version (a subprocess's CPU and memory count too).
+    with resources.measure() as used:
+        fitted = modeling.fit(
+            estimator, train_set.features, train_set.target, source=source, path=train_table.path
+        )
+    fit_seconds = used.wall_seconds
+    usage = {resources.FIT_CPU_SECONDS: used.cpu_seconds}
+    if used.peak_memory_mb is not None:
+        usage[resources.FIT_PEAK_MEMORY_MB] = used.peak_memory_mb
     try:
         on_train = score(fitted, train_set.features, train_set.target, task)
     except (ValueError, TypeError, AttributeError) as exc:
@@ -93,7 +97,7 @@ def train(*, config: Config) -> Training:
         model=fitted,
         example=example,
         params=params,
-        metrics={**train_metrics, "fit_seconds": fit_seconds},
+        metrics={**train_metrics, resources.FIT_SECONDS: fit_seconds, **usage},
         run_tags={
             **fingerprints,
             **provenance_tags,
@@ -120,6 +124,8 @@ def train(*, config: Config) -> Training:
         eval=DataSummary.model_validate(eval_table.describe()),
         train_metrics={name: value for name, value in train_metrics.items()},
         fit_seconds=fit_seconds,
+        fit_cpu_seconds=used.cpu_seconds,
+        fit_peak_memory_mb=used.peak_memory_mb,
         provenance=provenance,
         trained_at=now_iso(),
     )
