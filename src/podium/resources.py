@@ -35,6 +35,8 @@ FIT_CPU_SECONDS = "fit_cpu_seconds"
 FIT_PEAK_MEMORY_MB = "fit_peak_memory_mb"
 FIT_COST = "fit_cost"
 PREDICT_MEMORY_MB = "predict_memory_mb"
+# Measured once by `podium train` (on its run): evaluate does not log them again as eval_*.
+AT_TRAINING = frozenset({FIT_SECONDS, FIT_CPU_SECONDS, FIT_PEAK_MEMORY_MB, FIT_COST})
 RESOURCES = frozenset(
     {FIT_SECONDS, FIT_CPU_SECONDS, FIT_PEAK_MEMORY_MB, FIT_COST, PREDICT_MEMORY_MB}
 )

@@ -11,7 +11,7 @@ from podium.config import Config
 from podium.errors import CheckFailed
 from podium.gates import decide
 from podium.registry import Registry, Version, read_feature_types, tags
-from podium.resources import RESOURCES
+from podium.resources import AT_TRAINING
 from podium.results import (
     DataSummary,
     DeliveryMetrics,
@@ -121,7 +121,7 @@ def evaluate(*, config: Config) -> Evaluation:
     if challenger.run_id and challenger_run is not None:
         registry.log_metrics(
             challenger.run_id,
-            {f"eval_{k}": v for k, v in challenger_run.metrics.items() if k not in RESOURCES},
+            {f"eval_{k}": v for k, v in challenger_run.metrics.items() if k not in AT_TRAINING},
         )
         if outcome.importance is not None:
             registry.log_json(
