@@ -53,7 +53,6 @@ def metrics_table(
     """Every row of the MLOps metrics table, from the registry (and `.podium/validation.json`)."""
     from podium import mlops
     from podium.registry import audit
-    from podium.results import Validation
     from podium.scoring import primary_metric
 
     _check_days(days)
@@ -82,8 +81,18 @@ def metrics_table(
         feedback=feedback,
         champion_metrics=logged,
         primary=primary,
-        validation=Validation.load_optional(config.state_dir, model=config.model.name),
+        validation=_last_validation(config),
         last_check=checks[-1] if checks else None,
         cost_per_cpu_hour=config.raw.metrics.cost_per_cpu_hour,
     )
     return MetricsTable(delivery, rows, up, feedback)
+
+
+def _last_validation(config: Config) -> Any:
+    """`.podium/validation.json` if there is a readable one; the table does without it."""
+    from podium.results import Validation
+
+    try:
+        return Validation.load_optional(config.state_dir, model=config.model.name)
+    except InputError:  # stale, foreign or malformed: data quality is "not measured yet"
+        return None
