@@ -88,10 +88,12 @@ def _gap_table(gaps: list[SliceGap]) -> list[str]:
 def _slice_table(found: Slices, metrics: list[str], with_champion: bool) -> list[str]:
     head = "| slice | rows |"
     rule = "|---|---:|"
+    level = next((iv.confidence for s in found.slices for iv in s.intervals.values()), None)
+    change = f"Δ ({as_float(level):.0%} CI)" if finite(level) else "Δ"
     for name in metrics:
         label = metric_label(name)
         if with_champion:
-            head += f" {label} champion | {label} challenger | Δ |"
+            head += f" {label} champion | {label} challenger | {change} |"
             rule += "---:|---:|---:|"
         else:
             head += f" {label} |"
