@@ -190,3 +190,27 @@ def test_counted_auc_and_log_loss_equal_sklearns() -> None:
     assert found["roc_auc"] == pytest.approx(skm.roc_auc_score(y == "yes", score), abs=1e-12)
     expected = skm.log_loss(y, proba, labels=["no", "yes"])
     assert found["log_loss"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_regression_slices_score_and_bootstrap_the_error() -> None:
+    n = 3000
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"region": rng.choice(["a", "b"], size=n)})
+    y = rng.normal(size=n)
+    worse_in_b = np.where(frame["region"] == "b", 1.0, 0.2)
+    found = evaluate_slices(
+        specs=["region"],
+        gates=[Gate(metric="rmse", per_slice={"min_delta": -0.1})],
+        min_rows=30,
+        frame=frame,
+        task="regression",
+        target=pd.Series(y),
+        challenger=Outputs(predicted=y + rng.normal(scale=worse_in_b, size=n)),
+        champion=Outputs(predicted=y + rng.normal(scale=0.5, size=n)),
+        where="podium.yaml",
+    )
+    worst, best = found.slices
+    assert (worst.slice, worst.passed, best.passed) == ("region=b", False, True)
+    assert "rmse regresses by 0.5 for region=b" in found.failures[0]
+    interval = worst.intervals["rmse"]
+    assert interval.low > 0.4  # the challenger's error is clearly larger in b

@@ -166,3 +166,7 @@ def test_bad_slices_are_exit_2_naming_the_key_and_the_fix(project: Project) -> N
     done = project.cli("evaluate")
     assert done.code == 2 and "outside the bins [30, 50, 120]" in done.err
     assert "widen the first or last bin edge" in done.err
+    # `podium run` refuses them before training: no version is registered for nothing.
+    done = project.cli("run")
+    assert done.code == 2 and "outside the bins" in done.err
+    assert not (project.state / "train.json").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podium import __version__, data, drift, gha, modeling, resources, results
+from podium import __version__, data, drift, gha, modeling, resources, results, slices
 from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import DataError
@@ -33,6 +33,8 @@ def train(*, config: Config) -> Training:
         exclude=[],
         expected_types=train_set.feature_types,
     )
+    if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
+        slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
     if task == "classification" and train_set.target.nunique() < 2:
         raise DataError(
             f"{train_table.path}: target '{spec.target}' has a single class; "
