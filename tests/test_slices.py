@@ -214,3 +214,11 @@ def test_regression_slices_score_and_bootstrap_the_error() -> None:
     assert "rmse regresses by 0.5 for region=b" in found.failures[0]
     interval = worst.intervals["rmse"]
     assert interval.low > 0.4  # the challenger's error is clearly larger in b
+
+
+def test_all_slicings_together_are_bounded_too() -> None:
+    frame = pd.DataFrame({f"c{i}": np.arange(12_000) % 900 for i in range(12)})
+    with pytest.raises(
+        DataError, match=r"slices\[11\]: .* 10,800 slices \(at most 10,000 in all\)"
+    ):
+        cells(frame, [f"c{i}" for i in range(12)], where="podium.yaml")

@@ -433,7 +433,8 @@ class Slices(_Record):
     slices: Annotated[list[SliceResult], Field(max_length=MAX_SLICES)]
     gaps: Annotated[list[SliceGap], Field(max_length=MAX_SLICES)] = []
     passed: bool
-    failures: Annotated[list[Text], Field(max_length=MAX_SLICES)] = []
+    failures: Annotated[list[Text], Field(max_length=MAX_ITEMS)] = []  # worst first
+    failed: Count = 0  # failed slice gates in all (failures holds at most the first 1,000)
     guard: Text = ""  # how many slices are kept from raising false alarms
     seconds: NonNegative = None
 

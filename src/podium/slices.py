@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 # A slicing that cuts the evaluation data into more cells than this is a mistake (an id
 # column, a float without bins, a cross of wide columns): refused before any scoring.
 MAX_CELLS = 1000
+MAX_SLICES = 10_000  # over all slicings: what one evaluation file holds
+MAX_FAILURES = 1000  # failure reasons kept in the file (worst first; the count is kept too)
 MISSING = "(missing)"
 _HIDDEN_ORDER = "\x1e"  # separates a bin's sort number from its label
 CONFIDENCE = 0.95  # family-wise level of the per-slice significance test: 1 − 0.95
@@ -171,6 +173,11 @@ def cells(frame: pd.DataFrame, specs: Sequence[SliceSpec], *, where: str) -> lis
             label = ", ".join(f"{n}={v}" for n, v in zip(names, parts, strict=True))
             rows = order[bounds[code] : bounds[code + 1]]
             found.append(Cell(name_of(spec), label, rows))
+        if len(found) > MAX_SLICES:
+            raise DataError(
+                f"{key}: the slicings up to here make {len(found):,} slices (at most "
+                f"{MAX_SLICES:,} in all); remove or coarsen some of them"
+            )
     return found
 
 
@@ -619,6 +626,7 @@ def evaluate_slices(
     slice_gates = [g for g in gates if is_slice_gate(g)]
     judged = judge(scores, slice_gates, min_rows=min_rows)
     shown = [g.metric for g in slice_gates] or gated_metrics[:1]
+    reasons = failures(scores, judged, list(dict.fromkeys(shown)))
     return Slices.model_validate(
         {
             "min_rows": min_rows,
@@ -627,7 +635,8 @@ def evaluate_slices(
             "slices": _results(scores, judged, list(dict.fromkeys(shown))),
             "gaps": judged.gaps,
             "passed": judged.passed,
-            "failures": failures(scores, judged, list(dict.fromkeys(shown))),
+            "failures": reasons[:MAX_FAILURES],
+            "failed": len(reasons),
             "guard": judged.guard,
             "seconds": time.perf_counter() - started,
         }
@@ -685,8 +694,10 @@ def failures(scores: Sequence[SliceScore], judged: Judged, metrics: Sequence[str
     return found
 
 
-def summary(reasons: Sequence[str], shown: int = 3) -> str:
-    """The verdict's words for failed slices: the worst few by name, then how many more."""
-    if len(reasons) <= shown:
+def summary(reasons: Sequence[str], total: int | None = None, shown: int = 3) -> str:
+    """The verdict's words for failed slices: the worst few by name, then how many more
+    (`total`: how many there were, when `reasons` holds only the first of them)."""
+    total = max(total or 0, len(reasons))
+    if total <= shown:
         return "; ".join(reasons)
-    return "; ".join(reasons[:shown]) + f"; and {len(reasons) - shown:,} more slice failures"
+    return "; ".join(reasons[:shown]) + f"; and {total - shown:,} more slice failures"

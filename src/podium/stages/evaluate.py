@@ -181,7 +181,7 @@ def _summary(whole: str, whole_passed: bool, sliced: Slices | None) -> str:
         return whole
     from podium.slices import summary
 
-    named = summary(sliced.failures)
+    named = summary(sliced.failures, sliced.failed)
     return f"{whole}; {named}" if not whole_passed else named
 
 
