@@ -137,6 +137,18 @@ def prediction_peak_mb(model: Any, features: Any) -> float:
     return max(0, peak - before) / _MB
 
 
+def logged_metrics(registry: Any, run_id: str | None) -> dict[str, float]:
+    """The metrics logged on a version's run (a `podium.registry.Registry`); none when the
+    run is gone (deleted, or a version registered from elsewhere). A registry that cannot
+    be reached still raises (exit 3)."""
+    if not run_id:
+        return {}
+    run = registry.find("reading the run", lambda: registry.client.get_run(run_id))
+    if run is None:
+        return {}
+    return {str(k): float(v) for k, v in run.data.metrics.items()}
+
+
 def model_metrics(
     logged: Mapping[str, float],
     *,

@@ -298,7 +298,7 @@ def _resources(
     registry: Registry, version: Version, model: Any, features: Any, config: Config
 ) -> dict[str, float]:
     """What the version cost to train (logged by `podium train`) and to predict 1k rows."""
-    logged = registry.run_metrics(version.run_id) if version.run_id else {}
+    logged = resources.logged_metrics(registry, version.run_id)
     return resources.model_metrics(
         logged,
         predict_memory_mb=resources.prediction_peak_mb(model, features),

@@ -51,7 +51,7 @@ def metrics_table(
     *, config: Config, days: int = WINDOW_DAYS, now: datetime | None = None
 ) -> MetricsTable:
     """Every row of the MLOps metrics table, from the registry (and `.podium/validation.json`)."""
-    from podium import mlops
+    from podium import mlops, resources
     from podium.registry import audit
     from podium.scoring import primary_metric
 
@@ -70,7 +70,7 @@ def metrics_table(
         now=now,
         window_days=days,
     )
-    logged = registry.run_metrics(champion.run_id) if champion and champion.run_id else None
+    logged = resources.logged_metrics(registry, champion.run_id) if champion else None
     gated = [g.metric for g in config.gates if g.bounds_whole_set]
     primary = gated[0] if gated else primary_metric(config.model.task)
     up = mlops.uptime(events, checks, now=now)
