@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from podium import __version__, data, drift, gha, modeling, results
+from podium import __version__, data, drift, gha, modeling, resources, results, slices
 from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import DataError
@@ -30,6 +29,17 @@ def on_training_data(
     return {f"train_{k}": v for k, v in on_train.items()}
 
 
+def usage_metrics(used: resources.Usage) -> dict[str, float]:
+    """The run metrics of a training's resource use (`resources.measure`)."""
+    usage = {
+        resources.FIT_SECONDS: used.wall_seconds,
+        resources.FIT_CPU_SECONDS: used.cpu_seconds,
+    }
+    if used.peak_memory_mb is not None:
+        usage[resources.FIT_PEAK_MEMORY_MB] = used.peak_memory_mb
+    return usage
+
+
 def train(*, config: Config) -> Training:
     """Fit on data.train, log the run and register a new model version."""
     results.invalidate(config.state_dir, results.TRAINING)
@@ -49,6 +59,8 @@ def train(*, config: Config) -> Training:
         exclude=[],
         expected_types=train_set.feature_types,
     )
+    if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
+        slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
     if task == "classification" and train_set.target.nunique() < 2:
         raise DataError(
             f"{train_table.path}: target '{spec.target}' has a single class; "
@@ -59,11 +71,16 @@ def train(*, config: Config) -> Training:
     fitted = None
     if config.model.command is None:  # fit before the run exists: a bad param changes nothing
         estimator = modeling.build(config, train_set.feature_types)
-        started = time.perf_counter()
-        fitted = modeling.fit(
-            estimator, train_set.features, train_set.target, source=source, path=train_table.path
-        )
-        fit_seconds = time.perf_counter() - started
+        # Around the whole training call, whichever way the model is built: resource use
+        # and cost are recorded per version (a command's CPU and memory count too).
+        with resources.measure() as used:
+            fitted = modeling.fit(
+                estimator,
+                train_set.features,
+                train_set.target,
+                source=source,
+                path=train_table.path,
+            )
         train_metrics = on_training_data(fitted, train_set, task, source=source)
     provenance = gha.provenance(config.root)
     root = artifact_root(config)
@@ -110,7 +127,7 @@ def train(*, config: Config) -> Training:
         drift.PROFILE_ARTIFACT: drift.profile(train_set.features, train_set.feature_types),
     }
     if fitted is None:
-        run_id, version, train_metrics, fit_seconds = train_command.train(
+        run_id, version, train_metrics, used = train_command.train(
             config,
             registry,
             experiment_id=experiment_id,
@@ -128,12 +145,13 @@ def train(*, config: Config) -> Training:
             model=fitted,
             example=train_set.features.head(5),
             params=params,
-            metrics={**train_metrics, "fit_seconds": fit_seconds},
+            metrics={**train_metrics, **usage_metrics(used)},
             run_tags=run_tags,
             version_tags=version_tags,
             artifacts=artifacts,
             requirements=modeling.requirements(fitted),
         )
+    fit_seconds = used.wall_seconds
     outcome = Training(
         model_name=config.model.name,
         version=version.version,
@@ -147,6 +165,8 @@ def train(*, config: Config) -> Training:
         eval=DataSummary.model_validate(eval_table.describe()),
         train_metrics={name: value for name, value in train_metrics.items()},
         fit_seconds=fit_seconds,
+        fit_cpu_seconds=used.cpu_seconds,
+        fit_peak_memory_mb=used.peak_memory_mb,
         provenance=provenance,
         trained_at=now_iso(),
     )

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from podium import command
+from podium import command, resources
 from podium.config import Config
 from podium.data import Dataset, Table
 from podium.errors import TrainingFailed
@@ -40,10 +40,10 @@ def train(
     run_tags: dict[str, str],
     version_tags: dict[str, str],
     artifacts: dict[str, Any],
-) -> tuple[str, Version, dict[str, float], float]:
+) -> tuple[str, Version, dict[str, float], resources.Usage]:
     """Run the command in a new run and register its model: (run id, version,
-    train metrics, command seconds). TrainingFailed (exit 2) when it fails."""
-    from podium.stages.train import on_training_data
+    train metrics, the command's resource use). TrainingFailed (exit 2) when it fails."""
+    from podium.stages.train import on_training_data, usage_metrics
 
     argv = config.model.argv
     assert argv is not None
@@ -69,9 +69,10 @@ def train(
     minutes = config.model.timeout_minutes
     failed = True
     try:
-        finished = command.run(
-            argv, cwd=config.root, env=env, timeout_seconds=minutes * 60 if minutes else None
-        )
+        with resources.measure() as used:  # the command's CPU and peak memory count
+            command.run(
+                argv, cwd=config.root, env=env, timeout_seconds=minutes * 60 if minutes else None
+            )
         shown = command.describe(argv)
         logged = registry.logged_models(run_id, experiment_id)
         if not logged:
@@ -92,7 +93,7 @@ def train(
         registry.record_run(
             run_id,
             params=params,
-            metrics={**train_metrics, "fit_seconds": finished.seconds},
+            metrics={**train_metrics, **usage_metrics(used)},
             artifacts=artifacts,
         )
         version = registry.register(logged[0], run_id=run_id, tags=version_tags)
@@ -102,7 +103,7 @@ def train(
         for path in (train_file, eval_file):  # materialised copies: never left in .podium
             if path.parent == config.state_dir / MATERIALISED:
                 path.unlink(missing_ok=True)
-    return run_id, version, train_metrics, finished.seconds
+    return run_id, version, train_metrics, used
 
 
 def _as_file(config: Config, spec: object, table: Table, role: str) -> Path:
