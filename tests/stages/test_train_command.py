@@ -139,6 +139,8 @@ def test_a_native_lightgbm_booster_from_a_script_is_registered_scored_and_promot
     assert run.data.params["num_leaves"] == "7"  # the script's own logging, same run
     assert run.data.params["podium.task"] == "classification"
     assert "train_roc_auc" in run.data.metrics
+    # The command's own resource use is recorded like a fit's (a child process's CPU too).
+    assert run.data.metrics["fit_cpu_seconds"] > 0.5 and run.data.metrics["fit_seconds"] > 0.5
     evaluated = state_json(project, "evaluation.json")["challenger"]
     metrics = evaluated["metrics"]
     assert metrics["roc_auc"] > 0.7  # probabilities read from the Booster's 1-D output
