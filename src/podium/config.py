@@ -141,6 +141,15 @@ class DataSection(_Strict):
     expectations: str | None = None
     features: list[str] | None = None
     exclude: list[str] = Field(default_factory=list)
+    # engine: spark — an estimator/entrypoint trains on a seeded, stratified sample this big
+    train_sample: int = Field(default=1_000_000, ge=100)
+
+
+class SparkSection(_Strict):
+    """The Spark session for `engine: spark` sources when none is active (issue 14)."""
+
+    master: str = "local[*]"
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
 class Gate(_Strict):
@@ -377,6 +386,7 @@ class PodiumConfig(_Strict):
     drift: DriftSection = Field(default_factory=DriftSection)
     ci: CISection = Field(default_factory=CISection)
     monitor: MonitorSection = Field(default_factory=MonitorSection)
+    spark: SparkSection = Field(default_factory=SparkSection)
 
     @field_validator("gates")
     @classmethod
@@ -419,6 +429,10 @@ class Config:
     @property
     def drift(self) -> DriftSection:
         return self.raw.drift
+
+    @property
+    def spark(self) -> SparkSection:
+        return self.raw.spark
 
     @overload
     def resolve(self, relative: str) -> Path: ...
