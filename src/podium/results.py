@@ -291,6 +291,7 @@ class Training(_Result):
     eval: DataSummary
     train_metrics: Metrics = {}
     fit_seconds: NonNegative
+    train_sample: Count | None = None  # engine: spark — rows of the sample it was fitted on
     provenance: Annotated[dict[Name, Text], Field(max_length=100)] = {}
     trained_at: Text = ""
 
@@ -389,6 +390,19 @@ class DeliveryMetrics(_Record):
     total_rollbacks: Count = 0
 
 
+class Computation(_Record):
+    """How evaluate's numbers were computed inside an engine (`engine: spark`): which are
+    exact aggregates over every row, which approximate (how, and the error bound), and
+    which come from a seeded sample of how many rows."""
+
+    engine: Name
+    rows: Count  # labelled evaluation rows scored
+    exact: Annotated[list[Name], Field(max_length=MAX_METRICS)] = []
+    approximate: Annotated[dict[Name, Text], Field(max_length=MAX_METRICS)] = {}
+    sample_rows: Count = 0  # rows behind the bootstrap, importance and latency
+    sampled: Annotated[list[Name], Field(max_length=MAX_METRICS)] = []
+
+
 class Evaluation(_Result):
     """`.podium/evaluation.json`: challenger and champion scored, and the gates' verdict."""
 
@@ -409,6 +423,7 @@ class Evaluation(_Result):
     significance: Significance | None = None
     importance: Importance | None = None
     delivery: DeliveryMetrics | None = None
+    computed: Computation | None = None  # engine: spark — exact, approximate, sampled
 
     @property
     def failure(self) -> str | None:

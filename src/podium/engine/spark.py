@@ -14,8 +14,10 @@ table has no bytes podium could read) — order-independent, as Spark rows have 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,7 +115,6 @@ def read(source: Path | TableSource, *, label: str, spark: SparkSession) -> Spar
 
 
 def _from_pandas(spark: SparkSession, frame: pd.DataFrame) -> DataFrame:
-    import warnings
 
     import pandas as pd
 
@@ -123,8 +124,7 @@ def _from_pandas(spark: SparkSession, frame: pd.DataFrame) -> DataFrame:
         if isinstance(plain[column].dtype, pd.StringDtype):
             values = plain[column].astype(object)
             plain[column] = values.where(plain[column].notna(), None)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "The copy keyword is deprecated")
+    with quiet():
         return spark.createDataFrame(plain)
 
 
@@ -203,6 +203,9 @@ class SparkDataset:
     rows: int  # labelled rows
     dropped_unlabelled: int
     classes: dict[str, int] = field(default_factory=dict)  # label (as text) -> rows
+    # how `frame` is made from the table's frame: labelled rows, then these columns
+    labelled: Column | None = None
+    columns: list[Column] = field(default_factory=list)  # the features, then TARGET
 
 
 def _kind(frame: DataFrame, column: str) -> str:
@@ -218,12 +221,32 @@ def prepare(
     exclude: list[str],
     expected_types: dict[str, str] | None = None,
 ) -> SparkDataset:
-    """`data.prepare` on the engine: the same checks and messages, one aggregate pass.
+    """`data.prepare` on the engine: the same checks and messages, one aggregate pass
+    (remembered: validate, train and evaluate in one process prepare a table once).
 
     Numbers, booleans, dates and timestamps are numeric (dates as epoch seconds); text is
     categorical unless the training data had the column numeric. Unlike the pandas path,
     text holding ISO dates stays text: cast it in the query.
     """
+    key = repr((table.path, table.sha256, target, task, features, exclude, expected_types))
+    if key not in _PREPARED:
+        while len(_PREPARED) >= 8:
+            _PREPARED.pop(next(iter(_PREPARED)))
+        _PREPARED[key] = _prepare(table, target, task, features, exclude, expected_types)
+    return _PREPARED[key]
+
+
+_PREPARED: dict[str, SparkDataset] = {}
+
+
+def _prepare(
+    table: SparkTable,
+    target: str,
+    task: str,
+    features: list[str] | None,
+    exclude: list[str],
+    expected_types: dict[str, str] | None,
+) -> SparkDataset:
     from pyspark.sql import functions as F
 
     frame, path = table.frame, table.path
@@ -311,7 +334,8 @@ def prepare(
     else:
         y_value = y
     selected = [_normalised(F.col(f"`{c}`"), _kind(frame, c), types[c]).alias(c) for c in wanted]
-    prepared = frame.where(y_present).select(*selected, y_value.alias(TARGET))
+    selected.append(y_value.alias(TARGET))
+    prepared = frame.where(y_present).select(*selected)
     classes: dict[str, int] = {}
     if task != "regression":
         counted = (
@@ -321,7 +345,9 @@ def prepare(
             .collect()
         )
         classes = {str(r["label"]): int(r["count"]) for r in counted}
-    return SparkDataset(prepared, types, labelled, table.rows - labelled, classes)
+    return SparkDataset(
+        prepared, types, labelled, table.rows - labelled, classes, y_present, selected
+    )
 
 
 def _is_numeric_kind(kind: str) -> bool:
@@ -540,22 +566,27 @@ def _counts(
 
 
 def _samples(frame: DataFrame, columns: list[str], size: int, seed: int) -> dict[str, Any]:
-    """A seeded sample of at most `size` finite values of each numeric column."""
+    """A seeded sample of the rows (at most `size`; all of them in a table that small) and
+    each numeric column's finite values in it, in one job."""
     import numpy as np
     from pyspark.sql import functions as F
 
-    out: dict[str, Any] = {}
-    total = frame.count() if columns else 0
-    fraction = min(1.0, 1.2 * size / total) if total else 1.0
+    if not columns:
+        return {}
+    total = frame.count()
+    finite = []
     for column in columns:
         value = F.col(f"`{column}`")
-        finite = value.isNotNull() & ~F.isnan(value) & ~value.isin(math.inf, -math.inf)
-        chosen = frame.where(finite).select(value.alias("v"))
-        if fraction < 1.0:
-            chosen = chosen.sample(fraction=fraction, seed=seed)
-        values = [float(r["v"]) for r in chosen.limit(size).collect()]
-        out[column] = np.asarray(values, dtype=float)
-    return out
+        present = value.isNotNull() & ~F.isnan(value) & ~value.isin(math.inf, -math.inf)
+        finite.append(F.when(present, value).alias(column))
+    chosen = frame.select(*finite)
+    if total > size:
+        chosen = chosen.sample(fraction=min(1.0, 1.2 * size / total), seed=seed).limit(size)
+    rows = chosen.collect()
+    return {
+        column: np.asarray([r[i] for r in rows if r[i] is not None], dtype=float)
+        for i, column in enumerate(columns)
+    }
 
 
 # -- training on a sample ---------------------------------------------------------------
@@ -564,7 +595,6 @@ def _samples(frame: DataFrame, columns: list[str], size: int, seed: int) -> dict
 def training_sample(dataset: SparkDataset, *, rows: int, task: str, seed: int = 0) -> pd.DataFrame:
     """At most about `rows` prepared rows as pandas, stratified by class (each class keeps
     the same share of its rows) and seeded; all rows when there are fewer."""
-    import warnings
 
     from pyspark.sql import functions as F
 
@@ -580,11 +610,28 @@ def training_sample(dataset: SparkDataset, *, rows: int, task: str, seed: int = 
             )
         else:
             frame = frame.sample(fraction=fraction, seed=seed)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "The copy keyword is deprecated")
+    with quiet():
         return frame.toPandas()
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Without pyspark's warnings about pandas 3 (its Arrow path works on it; podium's
+    tests prove the results) and the `copy=` keyword it still passes."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+        warnings.filterwarnings("ignore", "The copy keyword is deprecated")
+        yield
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return " ".join(text.splitlines()[0].split())[:300] if text else type(exc).__name__
+
+
+def forget() -> None:
+    """Drop the tables and prepared datasets remembered in this process (a new snapshot)."""
+    _TABLES.clear()
+    _PREPARED.clear()

@@ -157,3 +157,35 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
     outcome.save(config.state_dir)
     gha.set_output("passed", str(passed).lower())
     return outcome
+
+
+def train_inputs(
+    config: Config,
+) -> tuple[spark.SparkTable, spark.SparkTable, Any, dict[str, Any]]:
+    """What `podium train` needs from Spark: both tables (counted, fingerprinted), the
+    training rows as a `data.Dataset` — a seeded sample stratified by class of at most
+    about `data.train_sample` rows — and the drift profile of *all* training rows."""
+    from podium import data
+    from podium.errors import DataError
+
+    spec = config.data
+    task = config.model.task
+    train_table, eval_table = tables(config)
+    train_set, _ = prepare_both(config, train_table, eval_table)  # eval checked now, not later
+    if task == "classification" and len(train_set.classes) < 2:
+        raise DataError(
+            f"{train_table.path}: target '{spec.target}' has a single class; "
+            "a classifier needs at least two"
+        )
+    frame = spark.training_sample(train_set, rows=spec.train_sample, task=task)
+    frame = frame.rename(columns={spark.TARGET: spec.target})
+    sampled = data.Table(path=train_table.path, frame=frame, sha256=train_table.sha256)
+    dataset = data.prepare(
+        sampled,
+        target=spec.target,
+        task=task,
+        features=None,
+        exclude=[],
+        expected_types=train_set.feature_types,
+    )
+    return train_table, eval_table, dataset, spark.profile(train_set)
