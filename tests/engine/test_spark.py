@@ -20,8 +20,9 @@ from tests.tools import JAVA, PYSPARK, requires
 
 pytestmark = [pytest.mark.spark, requires(PYSPARK, JAVA)]
 
-LIMIT = "8m"  # spark.driver.maxResultSize: a few aggregates and samples fit, a table does not
-LARGE_ROWS = 300_000  # the CI proof (a 2-core runner); bench/spark.py runs 1M, 10M and 20M
+LIMIT = "4m"  # spark.driver.maxResultSize: aggregates and bounded samples fit, a table does not
+LARGE_ROWS = 100_000  # the CI proof on a 2-core runner; bench/spark.py runs 1M, 10M and 20M
+PAYLOAD = [f"payload_{i}" for i in range(12)]  # wide rows: the table is ~10 MB, over LIMIT
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,7 @@ def _large(spark: Any, rows: int, *, seed: int, shift: float = 0.0) -> Any:
     """`rows` rows made in the engine: two numeric features, one category, a label that
     depends on them (a logistic model learns it), and a few missing values."""
     return spark.range(rows).selectExpr(
+        *[f"xxhash64(id, {seed + 10 + i}) as {name}" for i, name in enumerate(PAYLOAD)],
         f"(xxhash64(id, {seed}) % 1000000) / 1000000.0 + {shift} as x1",
         f"(xxhash64(id, {seed + 1}) % 1000) / 100.0 as x2",
         f"case when xxhash64(id, {seed + 2}) % 50 = 0 then null "
@@ -96,6 +98,7 @@ def test_a_table_too_large_to_collect_is_validated_drift_checked_and_evaluated(
         {"engine": "spark", "table": "big_eval"},
         expectations="suite.json",
         train_sample=20_000,
+        exclude=PAYLOAD,
     )
     # a first champion, from a small table (what it costs is not what this test proves)
     _large(spark, 20_000, seed=1).createOrReplaceTempView("big_train")
@@ -239,7 +242,9 @@ def test_bad_input_on_spark_is_exit_2_in_one_line(
 
     engine.forget()
     _large(spark, 1000, seed=1).createOrReplaceTempView("small")
-    extra = {"features": features} if features else {}
+    extra: dict[str, Any] = {"exclude": PAYLOAD}
+    if features:
+        extra["features"] = features
     _spark_project(project, source, {"engine": "spark", "table": "small"}, **extra)
     result = project.cli("validate")
     assert result.code == 2, result.err
