@@ -130,6 +130,10 @@ def test_a_table_too_large_to_collect_is_validated_drift_checked_and_evaluated(
     assert "roc_auc" in computed["approximate"]
     assert 0 < computed["sample_rows"] <= 20_000
     assert evaluation["significance"]["rows"] == computed["sample_rows"]
+    report = (project.state / "report.md").read_text()
+    assert f"Computed in spark over {LARGE_ROWS:,} evaluation rows" in report
+    assert "within ±" in report
+    assert "fitted on a seeded sample of" in report
     print(f"{LARGE_ROWS:,}-row proof in {time.perf_counter() - started:.1f}s")
 
 
