@@ -84,12 +84,9 @@ def score_both(
     assert challenger.dataset is not None
     labelled = challenger.dataset.labelled
     assert labelled is not None
-    scored = _scored(session, table.frame.where(labelled), ready, task).persist(_disk())
-    try:
-        measured = _measure(scored, ready, task)
-        sample = _sample(session, table, ready, task, rows=challenger.dataset.rows)
-    finally:
-        scored.unpersist()
+    scored = _scored(session, table.frame.where(labelled), ready, task)
+    measured = _measure(scored, ready, task)  # one pass: each model scores each row once
+    sample = _sample(session, table, ready, task, rows=challenger.dataset.rows)
     outcomes: list[tuple[ModelScore, Any] | None] = []
     for candidate in (challenger, champion):
         if candidate is None:
@@ -132,14 +129,6 @@ def _candidate(
     classes = getattr(candidate.model, "classes_", None)
     candidate.classes = list(classes) if classes is not None else None
     return candidate
-
-
-def _disk() -> Any:
-    from pyspark import StorageLevel
-
-    # on the executors' disks: in local mode the executor is the driver's JVM, whose
-    # memory must stay flat however many rows there are
-    return StorageLevel.DISK_ONLY
 
 
 # -- scoring in the engine ----------------------------------------------------------
@@ -314,52 +303,116 @@ def _measure(
             found.append(_Measured(metrics, error))
         return [(m.metrics, m.error) for m in found]
 
-    sums: list[Column] = []
+    rows, cells, histograms = _classification_counts(scored, ready)
     for i, candidate in enumerate(ready):
-        classes = [str(c) for c in candidate.classes or []]
-        position = F.array_position(F.array(*[F.lit(c) for c in classes]), F.col("y"))
-        picked = F.element_at(F.col(f"m{i}.proba"), position.cast("int"))
-        clipped = F.least(F.greatest(picked, F.lit(_EPS)), F.lit(1 - _EPS))
-        sums += [
-            F.sum(-F.log(clipped)).alias(f"ll{i}"),
-            F.count(F.when(position == 0, 1)).alias(f"unknown{i}"),
-            F.count(F.when(F.col(f"m{i}.proba").isNull() | F.isnan(picked), 1)).alias(
-                f"noproba{i}"
-            ),
-        ]
-    row = scored.agg(F.count(F.lit(1)).alias("n"), *errors, *sums).first()
-    assert row is not None
-    rows = int(row["n"])
-    labels = [F.col(f"m{i}.label").alias(f"p{i}") for i in range(len(ready))]
-    cells = scored.groupBy(F.col("y"), *labels).count().collect()
-    for i, candidate in enumerate(ready):
-        error = row[f"e{i}"]
-        if error:
-            found.append(_Measured({}, error))
+        errors_of = [c[f"e{i}"] for c in cells if c[f"e{i}"]]
+        if errors_of:
+            found.append(_Measured({}, errors_of[0]))
             continue
         pairs: dict[tuple[str, str], int] = {}
         for cell in cells:
             key = (str(cell["y"]), str(cell[f"p{i}"]))
-            pairs[key] = pairs.get(key, 0) + int(cell["count"])
+            pairs[key] = pairs.get(key, 0) + int(cell["n"])
         metrics = label_metrics(pairs)
         classes = [str(c) for c in candidate.classes or []]
-        unknown, noproba = int(row[f"unknown{i}"]), int(row[f"noproba{i}"])
+        log_loss = sum(float(c[f"ll{i}"] or 0.0) for c in cells)
+        unknown = sum(int(c[f"unknown{i}"]) for c in cells)
+        noproba = sum(int(c[f"noproba{i}"]) for c in cells)
         metrics["log_loss"] = (
-            float(row[f"ll{i}"]) / rows if classes and not unknown and not noproba else math.nan
+            log_loss / rows if classes and not unknown and not noproba else math.nan
         )
         metrics["roc_auc"], bound = math.nan, None
         present = {y for y, _ in pairs}
         if len(present) >= 2 and classes:
             if len(classes) == 2:
-                hist = _histograms(scored, i, classes, binary=True)
-                metrics["roc_auc"], bound = auc_from_histogram(*hist[1])
+                metrics["roc_auc"], bound = auc_from_histogram(*histograms[(i, 1)])
             elif present == set(classes):
-                hist = _histograms(scored, i, classes, binary=False)
-                each = [auc_from_histogram(*hist[c]) for c in range(len(classes))]
+                each = [auc_from_histogram(*histograms[(i, c)]) for c in range(len(classes))]
                 metrics["roc_auc"] = sum(a for a, _ in each) / len(each)
                 bound = sum(b for _, b in each) / len(each)
         found.append(_Measured(metrics, None, bound))
     return [(m.metrics | _bound_key(m.auc_bound), m.error) for m in found]
+
+
+def _classification_counts(
+    scored: DataFrame, ready: list[_Candidate]
+) -> tuple[int, list[Any], dict[tuple[int, int], tuple[list[int], list[int]]]]:
+    """In one job (grouping sets over the scored rows): per (label, each model's
+    prediction) the row count, log-loss sums and errors; and per model and class, the
+    histogram of that class's scores split by whether the row is of that class.
+
+    Returns (rows, the cells of the first set, {(model, class index): (pos, neg)}).
+    """
+    from pyspark.sql import functions as F
+
+    y = F.col("y")
+    derived: list[Column] = [y]
+    sums: list[Column] = [F.count(F.lit(1)).alias("n")]
+    bins: dict[tuple[int, int], int] = {}
+    for i, candidate in enumerate(ready):
+        classes = [str(c) for c in candidate.classes or []]
+        position = F.array_position(F.array(*[F.lit(c) for c in classes]), y).cast("int")
+        proba = F.col(f"m{i}.proba")
+        picked = F.element_at(proba, position)
+        clipped = F.least(F.greatest(picked, F.lit(_EPS)), F.lit(1 - _EPS))
+        derived += [
+            F.col(f"m{i}.label").alias(f"p{i}"),
+            F.col(f"m{i}.error").alias(f"err{i}"),
+            (-F.log(clipped)).alias(f"loss{i}"),
+            (position == 0).alias(f"isunknown{i}"),
+            (proba.isNull() | F.isnan(picked)).alias(f"isnoproba{i}"),
+        ]
+        sums += [
+            F.sum(f"loss{i}").alias(f"ll{i}"),
+            F.count(F.when(F.col(f"isunknown{i}"), 1)).alias(f"unknown{i}"),
+            F.count(F.when(F.col(f"isnoproba{i}"), 1)).alias(f"noproba{i}"),
+            F.first(f"err{i}", ignorenulls=True).alias(f"e{i}"),
+        ]
+        used = [1] if len(classes) == 2 else list(range(len(classes)))
+        count = AUC_BINS if len(classes) == 2 else max(100, AUC_BINS // max(len(classes), 1))
+        for c in used:
+            score = F.element_at(proba, c + 1)
+            bucket = F.least(F.floor(score * count), F.lit(count - 1)).cast("int")
+            usable = score.isNotNull() & ~F.isnan(score)
+            derived.append(F.when(usable, bucket).alias(f"b{i}_{c}"))
+            bins[(i, c)] = count
+    frame = scored.select(*derived)
+    first = ["y", *[f"p{i}" for i in range(len(ready))]]
+    histogram = [f"b{i}_{c}" for i, c in bins]
+    columns = first + histogram
+    sets = [first] + [["y", name] for name in histogram]
+    grouped = frame.groupingSets(sets, *columns).agg(*sums, F.grouping_id().alias("g"))
+    width = len(columns)
+
+    def gid(kept: list[str]) -> int:
+        return sum(1 << (width - 1 - j) for j, name in enumerate(columns) if name not in kept)
+
+    # One row per (set, label), the histograms as arrays of (bin, count): what reaches
+    # the driver is a few bytes per bin, whatever the number of rows.
+    is_cell = F.col("g") == gid(first)
+    fields = [c for c in grouped.columns if c not in ("g", "y", *histogram)]
+    binned = F.coalesce(*[F.col(name) for name in histogram]) if histogram else F.lit(None)
+    packed = grouped.groupBy("g", "y").agg(
+        F.collect_list(F.when(is_cell, F.struct(*fields))).alias("cells"),
+        F.collect_list(
+            F.when(~is_cell & binned.isNotNull(), F.struct(binned.alias("b"), "n"))
+        ).alias("hist"),
+    )
+    found = packed.collect()
+    cells = [cell.asDict() | {"y": r["y"]} for r in found for cell in r["cells"]]
+    rows = sum(int(c["n"]) for c in cells)
+    histograms: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+    labels = {i: [str(c) for c in candidate.classes or []] for i, candidate in enumerate(ready)}
+    for (i, c), count in bins.items():
+        pos, neg = [0] * count, [0] * count
+        for r in found:
+            if r["g"] != gid(["y", f"b{i}_{c}"]):
+                continue
+            side = pos if str(r["y"]) == labels[i][c] else neg
+            for entry in r["hist"]:
+                side[min(max(int(entry["b"]), 0), count - 1)] += int(entry["n"])
+        histograms[(i, c)] = (pos, neg)
+    return rows, cells, histograms
 
 
 _BOUND = "__auc_bound"  # carried beside the metrics, taken out before they are written
@@ -367,39 +420,6 @@ _BOUND = "__auc_bound"  # carried beside the metrics, taken out before they are 
 
 def _bound_key(bound: float | None) -> dict[str, float]:
     return {} if bound is None else {_BOUND: bound}
-
-
-def _histograms(
-    scored: DataFrame, index: int, classes: list[str], *, binary: bool
-) -> dict[int, tuple[list[int], list[int]]]:
-    """Per class c (only c=1 for binary): counts of rows of class c / not c per score bin."""
-    from pyspark.sql import functions as F
-
-    bins = AUC_BINS if binary else max(100, AUC_BINS // len(classes))
-    proba = F.col(f"m{index}.proba")
-    if binary:
-        exploded = scored.select(F.lit(1).alias("c"), F.element_at(proba, 2).alias("s"), F.col("y"))
-    else:
-        exploded = scored.select(F.posexplode(proba).alias("c", "s"), F.col("y"))
-    label = F.array(*[F.lit(c) for c in classes])
-    positive = F.col("y") == F.element_at(label, F.col("c") + 1)
-    bucket = F.least(F.floor(F.col("s") * bins), F.lit(bins - 1)).cast("int")
-    counted = (
-        exploded.where(F.col("s").isNotNull() & ~F.isnan("s"))
-        .groupBy("c", bucket.alias("b"))
-        .agg(
-            F.count(F.when(positive, 1)).alias("pos"),
-            F.count(F.when(~positive, 1)).alias("neg"),
-        )
-        .collect()
-    )
-    out: dict[int, tuple[list[int], list[int]]] = {}
-    for row in counted:
-        pos, neg = out.setdefault(int(row["c"]), ([0] * bins, [0] * bins))
-        where = min(max(int(row["b"]), 0), bins - 1)
-        pos[where] += int(row["pos"])
-        neg[where] += int(row["neg"])
-    return out
 
 
 def auc_from_histogram(pos: list[int], neg: list[int]) -> tuple[float, float]:
