@@ -1,7 +1,7 @@
 """`podium evaluate` on Spark: both models scored in the engine, metrics from aggregates.
 
 What is exact and what is not (written to evaluation.json's `computed`):
-- accuracy, precision, recall, F1: exact, from the confusion counts (one `groupBy`).
+- accuracy, precision, recall, F1: exact, from the confusion counts.
 - log loss, RMSE, MAE, R²: exact aggregate sums over every row (float summation order
   aside).
 - ROC AUC: from a histogram of the scores by class (`AUC_BINS` equal-width bins on
@@ -14,11 +14,13 @@ What is exact and what is not (written to evaluation.json's `computed`):
   same rows), with the existing pandas code.
 
 Scoring: a pandas UDF around the registered model (broadcast once, loaded once per
-Python worker) returns each row's label/value, class probabilities and any error; the
-scored rows are persisted on the executors' disks for the passes that follow, never
-collected. This is the one piece tied to scikit-learn-style models (`predict_proba`,
-`classes_`): the pyfunc-output interpreter of the any-framework issue replaces
-`_outputs` below when it lands.
+Python worker) returns each row's label/value, class probabilities and any error. All
+metrics come from one pass over the scored rows — grouping sets: the confusion cells with
+the log-loss sums, and each score histogram — so each model scores each row once and
+nothing is collected but counts. It scores whatever `Registry.load_model` returns through
+`scoring.predict` (scikit-learn's `predict_proba`/`classes_`); `_outputs` is the one
+place to change for models that only a pyfunc `predict` (the any-framework issue's
+`predictions.interpret`) can read.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ SAMPLE_ROWS = 20_000  # the seeded sample behind the bootstrap, importance and l
 AUC_BINS = 10_000  # histogram bins for ROC AUC (divided among classes for multiclass)
 SEED = 0
 _EPS = 2.220446049250313e-16  # float64 eps: log loss clips probabilities as sklearn does
-_SCORED = "score"  # struct<label, value, proba, error> per model: m0 challenger, m1 champion
+# Each model's outputs are a column struct<label, value, proba, error>: m0 challenger, m1 champion
 
 
 @dataclass
