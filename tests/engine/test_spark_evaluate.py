@@ -34,6 +34,22 @@ def test_histogram_auc_is_exact_when_every_distinct_score_has_its_bin() -> None:
     assert auc == pytest.approx(skm.roc_auc_score(positive, scores), abs=1e-15)
 
 
+def test_bins_of_one_value_hold_exact_ties_and_add_no_uncertainty() -> None:
+    rng = np.random.default_rng(3)
+    scores = rng.choice([0.12, 0.4, 0.4001, 0.9], size=5000)  # a tree's few leaves
+    positive = rng.uniform(size=5000) < scores
+    pos, neg = _histogram(scores, positive, 10)
+    index = np.minimum((scores * 10).astype(int), 9)
+    tied = [len(set(scores[index == b])) <= 1 for b in range(10)]
+    auc, bound = auc_from_histogram(pos, neg, tied)
+    exact = skm.roc_auc_score(positive, scores)
+    assert 0 < bound < auc_from_histogram(pos, neg)[1]  # only the bin holding 0.4 and 0.4001
+    assert abs(auc - exact) <= bound + 1e-12
+    assert auc_from_histogram(*_histogram(scores, positive, 10_000), None)[0] == pytest.approx(
+        exact, abs=1e-12
+    )
+
+
 def test_label_metrics_are_sklearns_macro_metrics() -> None:
     rng = np.random.default_rng(1)
     truth = rng.choice(["a", "b", "c"], size=5000)

@@ -45,6 +45,7 @@ SAMPLE_ROWS = 20_000  # the seeded sample behind the bootstrap, importance and l
 AUC_BINS = 10_000  # histogram bins for ROC AUC (divided among classes for multiclass)
 SEED = 0
 _EPS = 2.220446049250313e-16  # float64 eps: log loss clips probabilities as sklearn does
+Histogram = tuple[list[int], list[int], list[bool]]  # per bin: positives, negatives, one value
 # Each model's outputs are a column struct<label, value, proba, error>: m0 challenger, m1 champion
 
 
@@ -338,7 +339,7 @@ def _measure(
 
 def _classification_counts(
     scored: DataFrame, ready: list[_Candidate]
-) -> tuple[int, list[Any], dict[tuple[int, int], tuple[list[int], list[int]]]]:
+) -> tuple[int, list[Any], dict[tuple[int, int], Histogram]]:
     """In one job (grouping sets over the scored rows): per (label, each model's
     prediction) the row count, log-loss sums and errors; and per model and class, the
     histogram of that class's scores split by whether the row is of that class.
@@ -377,6 +378,9 @@ def _classification_counts(
             bucket = F.least(F.floor(score * count), F.lit(count - 1)).cast("int")
             usable = score.isNotNull() & ~F.isnan(score)
             derived.append(F.when(usable, bucket).alias(f"b{i}_{c}"))
+            derived.append(F.when(usable, score).alias(f"s{i}_{c}"))
+            # a bin whose scores are all one value holds exact ties only: no uncertainty
+            sums += [F.min(f"s{i}_{c}").alias(f"lo{i}_{c}"), F.max(f"s{i}_{c}").alias(f"hi{i}_{c}")]
             bins[(i, c)] = count
     frame = scored.select(*derived)
     first = ["y", *[f"p{i}" for i in range(len(ready))]]
@@ -392,28 +396,38 @@ def _classification_counts(
     # One row per (set, label), the histograms as arrays of (bin, count): what reaches
     # the driver is a few bytes per bin, whatever the number of rows.
     is_cell = F.col("g") == gid(first)
-    fields = [c for c in grouped.columns if c not in ("g", "y", *histogram)]
+    spread = [f"{end}{i}_{c}" for i, c in bins for end in ("lo", "hi")]
+    fields = [c for c in grouped.columns if c not in ("g", "y", *histogram, *spread)]
     binned = F.coalesce(*[F.col(name) for name in histogram]) if histogram else F.lit(None)
+
+    def own(end: str) -> Column:  # the set's own score's min or max
+        chosen = [F.when(F.col(f"b{i}_{c}").isNotNull(), F.col(f"{end}{i}_{c}")) for i, c in bins]
+        return F.coalesce(*chosen) if chosen else F.lit(None)
+
+    entry = F.struct(binned.alias("b"), "n", own("lo").alias("lo"), own("hi").alias("hi"))
     packed = grouped.groupBy("g", "y").agg(
         F.collect_list(F.when(is_cell, F.struct(*fields))).alias("cells"),
-        F.collect_list(
-            F.when(~is_cell & binned.isNotNull(), F.struct(binned.alias("b"), "n"))
-        ).alias("hist"),
+        F.collect_list(F.when(~is_cell & binned.isNotNull(), entry)).alias("hist"),
     )
     found = packed.collect()
     cells = [cell.asDict() | {"y": r["y"]} for r in found for cell in r["cells"]]
     rows = sum(int(c["n"]) for c in cells)
-    histograms: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+    histograms: dict[tuple[int, int], Histogram] = {}
     labels = {i: [str(c) for c in candidate.classes or []] for i, candidate in enumerate(ready)}
     for (i, c), count in bins.items():
         pos, neg = [0] * count, [0] * count
+        low, high = [math.inf] * count, [-math.inf] * count
         for r in found:
             if r["g"] != gid(["y", f"b{i}_{c}"]):
                 continue
             side = pos if str(r["y"]) == labels[i][c] else neg
-            for entry in r["hist"]:
-                side[min(max(int(entry["b"]), 0), count - 1)] += int(entry["n"])
-        histograms[(i, c)] = (pos, neg)
+            for item in r["hist"]:
+                where = min(max(int(item["b"]), 0), count - 1)
+                side[where] += int(item["n"])
+                low[where] = min(low[where], float(item["lo"]))
+                high[where] = max(high[where], float(item["hi"]))
+        tied = [lo == hi for lo, hi in zip(low, high, strict=True)]
+        histograms[(i, c)] = (pos, neg, tied)
     return rows, cells, histograms
 
 
@@ -424,11 +438,15 @@ def _bound_key(bound: float | None) -> dict[str, float]:
     return {} if bound is None else {_BOUND: bound}
 
 
-def auc_from_histogram(pos: list[int], neg: list[int]) -> tuple[float, float]:
+def auc_from_histogram(
+    pos: list[int], neg: list[int], tied: list[bool] | None = None
+) -> tuple[float, float]:
     """(ROC AUC, its error bound) from per-bin counts of positive and negative rows.
 
     Pairs in different bins are ordered by their bins, pairs in one bin count ½: the
-    exact AUC lies within Σ pos_b·neg_b / (2·P·N) of the value.
+    exact AUC lies within Σ pos_b·neg_b / (2·P·N) of the value — summed over the bins
+    whose scores differ (`tied[b]`: all of bin b's scores are one value, so its pairs
+    are exact ties and add no uncertainty: tree models' few distinct scores).
     """
     total_pos, total_neg = sum(pos), sum(neg)
     if total_pos == 0 or total_neg == 0:
@@ -436,9 +454,10 @@ def auc_from_histogram(pos: list[int], neg: list[int]) -> tuple[float, float]:
     below = 0  # negatives in lower bins
     wins = 0.0
     ties = 0
-    for p, n in zip(pos, neg, strict=True):
+    for index, (p, n) in enumerate(zip(pos, neg, strict=True)):
         wins += p * below + 0.5 * p * n
-        ties += p * n
+        if not (tied and tied[index]):
+            ties += p * n
         below += n
     pairs = total_pos * total_neg
     return wins / pairs, ties / (2 * pairs)
