@@ -50,6 +50,10 @@ def session(settings: SparkSection) -> SparkSession:
             "engine: spark needs pyspark (and Java 17+); `pip install pyspark` "
             "or use a file or SQL source"
         ) from None
+    with quiet():
+        # pyspark imports its test helpers on its first numpy conversion, and they warn
+        # about pandas 3 on import: import them once here, quietly
+        import pyspark.testing.utils  # noqa: F401
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -409,7 +413,7 @@ def profile(
 
     frame, types = dataset.frame, dataset.feature_types
     numeric = [c for c, k in types.items() if k == "numeric"]
-    probabilities = list(np.linspace(0, 1, bins + 1)[1:-1])
+    probabilities = [float(p) for p in np.linspace(0, 1, bins + 1)[1:-1]]
     edges: dict[str, np.ndarray] = {}
     if numeric:
         quantiles = frame.approxQuantile(numeric, probabilities, QUANTILE_ERROR)
