@@ -72,8 +72,10 @@ def score_both(
     how each number was computed. The challenger's unusable eval data is exit 2 (as
     `evaluate._score(strict=True)`); the champion's problems are recorded on its score.
     """
+    from podium.engine.spark_stages import refuse_slices
     from podium.registry import read_feature_types
 
+    refuse_slices(config)
     session = spark.session(config.spark)
     table = spark.read(config.resolve(config.data.eval), label="data.eval", spark=session)
     challenger = _candidate(registry, challenger_version, table, config, challenger_types, True)
@@ -97,7 +99,16 @@ def score_both(
             continue
         position = ready.index(candidate) if candidate in ready else -1
         metrics, error = measured[position] if position >= 0 else ({}, candidate.error)
-        outcomes.append(_outcome(candidate, metrics, error, sample, position, task))
+        outcome = _outcome(candidate, metrics, error, sample, position, task)
+        if outcome[1] is not None:  # what it cost to train and to predict 1k rows
+            from podium.stages.evaluate import _resources
+
+            found = _resources(
+                registry, candidate.version, candidate.model, outcome[1].features, config
+            )
+            outcome[1].metrics.update(found)
+            outcome[0].metrics.update(found)
+        outcomes.append(outcome)
     computed = _computation(challenger.dataset.rows, measured, len(sample[0]), task)
     first = outcomes[0]
     assert first is not None

@@ -17,6 +17,17 @@ if TYPE_CHECKING:
     from podium.config import Config
 
 
+def refuse_slices(config: Config) -> None:
+    """`slices:` are computed on pandas only: on Spark they would be silently missing."""
+    if config.raw.slices:
+        from podium.errors import ConfigError
+
+        raise ConfigError(
+            f"{config.path}: slices: are not computed on engine: spark sources yet; remove "
+            "slices: (and slice gates) or evaluate on a file or SQL source"
+        )
+
+
 def tables(config: Config) -> tuple[spark.SparkTable, spark.SparkTable]:
     """data.train and data.eval as Spark tables (either side may be a file or SQL)."""
     session = spark.session(config.spark)
@@ -168,6 +179,7 @@ def train_inputs(
     from podium import data
     from podium.errors import DataError
 
+    refuse_slices(config)
     spec = config.data
     task = config.model.task
     train_table, eval_table = tables(config)

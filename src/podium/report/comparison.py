@@ -50,6 +50,7 @@ from podium.report.sections import (
     shown_path,
     status_line,
 )
+from podium.report.slices import slice_sections
 from podium.scoring import METRICS
 
 if TYPE_CHECKING:
@@ -572,6 +573,7 @@ def _sections(
     sections = [
         Section("verdict", "\n".join(top), optional=False),
         Section("gates", "\n".join(metrics_table(evaluation)), optional=False),
+        *slice_sections(evaluation),
     ]
     chart = _chart(evaluation)
     if chart:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from podium import data, delivery, gha, importance, results
+from podium import data, delivery, gha, importance, resources, results
 from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import on_spark
 from podium.errors import CheckFailed
 from podium.gates import decide
 from podium.registry import Registry, Version, read_feature_types, tags
+from podium.resources import AT_TRAINING
 from podium.results import (
     DataSummary,
     DeliveryMetrics,
@@ -21,6 +22,7 @@ from podium.results import (
     ImportanceRanking,
     ModelScore,
     Significance,
+    Slices,
     Training,
 )
 from podium.scoring import (
@@ -99,10 +101,12 @@ def evaluate(*, config: Config) -> Evaluation:
     verdict = decide(
         challenger_run.metrics if challenger_run else {},
         champion_run.metrics if champion_run else None,
-        config.gates,
+        [gate for gate in config.gates if gate.bounds_whole_set],
         bootstrap.intervals if bootstrap else None,
     )
-    summary = verdict.summary
+    sliced = None if computed else _slices(config, read, challenger_run, champion_run)
+    passed = verdict.passed and (sliced is None or sliced.passed)
+    summary = _summary(verdict.summary, verdict.passed, sliced)
     if champion and champion.error:
         summary += f" (champion v{champion.version} could not be scored: {champion.error})"
     outcome = Evaluation(
@@ -111,7 +115,7 @@ def evaluate(*, config: Config) -> Evaluation:
         task=task,
         challenger=challenger,
         champion=champion,
-        passed=verdict.passed,
+        passed=passed,
         summary=summary,
         checks=[GateResult.model_validate(asdict(c)) for c in verdict.checks],
         gates_are_default=config.gates_are_default,
@@ -126,9 +130,10 @@ def evaluate(*, config: Config) -> Evaluation:
         ),
         delivery=DeliveryMetrics.model_validate(delivery.of_registry(registry).to_dict()),
         computed=computed,
+        slices=sliced,
     )
     verdict_tags = {
-        tags.VERDICT: "passed" if verdict.passed else "failed",
+        tags.VERDICT: "passed" if passed else "failed",
         tags.EVALUATED_AGAINST: champion.version if champion else "",
         tags.EVALUATED_AT: outcome.evaluated_at,
     }
@@ -139,14 +144,15 @@ def evaluate(*, config: Config) -> Evaluation:
     registry.set_version_tags(challenger.version, verdict_tags)
     if challenger.run_id and challenger_run is not None:
         registry.log_metrics(
-            challenger.run_id, {f"eval_{k}": v for k, v in challenger_run.metrics.items()}
+            challenger.run_id,
+            {f"eval_{k}": v for k, v in challenger_run.metrics.items() if k not in AT_TRAINING},
         )
         if outcome.importance is not None:
             registry.log_json(
                 challenger.run_id, outcome.importance.model_dump(mode="json"), importance.ARTIFACT
             )
     outcome.save(config.state_dir)
-    gha.set_output("passed", str(verdict.passed).lower())
+    gha.set_output("passed", str(passed).lower())
     return outcome
 
 
@@ -166,6 +172,41 @@ def _bootstrap(
         challenger=challenger.outputs,
         champion=champion.outputs,
     )
+
+
+def _slices(
+    config: Config,
+    table: data.Table,
+    challenger: _InMemoryScoring | None,
+    champion: _InMemoryScoring | None,
+) -> Slices | None:
+    """Both models on every slice of `slices:` (champion only when on the very same rows)."""
+    if not config.raw.slices or challenger is None:
+        return None
+    from podium.slices import evaluate_slices
+
+    paired = champion is not None and champion.target.index.equals(challenger.target.index)
+    return evaluate_slices(
+        specs=config.raw.slices,
+        gates=config.gates,
+        min_rows=config.raw.slices_min_rows,
+        frame=table.frame,
+        task=config.model.task,
+        target=challenger.target,
+        challenger=challenger.outputs,
+        champion=champion.outputs if paired and champion is not None else None,
+        where=str(config.path),
+    )
+
+
+def _summary(whole: str, whole_passed: bool, sliced: Slices | None) -> str:
+    """The verdict's reason: the whole set's gates, then the worst failing slices by name."""
+    if sliced is None or sliced.passed:
+        return whole
+    from podium.slices import summary
+
+    named = summary(sliced.failures, sliced.failed)
+    return f"{whole}; {named}" if not whole_passed else named
 
 
 def _logged_importance(
@@ -271,6 +312,19 @@ def _score(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return ModelScore(version=version.version, run_id=version.run_id, error=first), None
     metrics["model_size_mb"] = model_size_mb(model)
+    metrics.update(_resources(registry, version, model, prepared.features, config))
     scoring = _InMemoryScoring(model, prepared.features, prepared.target, outputs, metrics)
     scored: dict[str, float | None] = dict(metrics)  # NaN becomes None in the model
     return ModelScore(version=version.version, run_id=version.run_id, metrics=scored), scoring
+
+
+def _resources(
+    registry: Registry, version: Version, model: Any, features: Any, config: Config
+) -> dict[str, float]:
+    """What the version cost to train (logged by `podium train`) and to predict 1k rows."""
+    logged = resources.logged_metrics(registry, version.run_id)
+    return resources.model_metrics(
+        logged,
+        predict_memory_mb=resources.prediction_peak_mb(model, features),
+        cost_per_cpu_hour=config.raw.metrics.cost_per_cpu_hour,
+    )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podium import __version__, data, drift, gha, modeling, results
+from podium import __version__, data, drift, gha, modeling, resources, results, slices
 from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import on_spark
@@ -47,6 +46,8 @@ def train(*, config: Config) -> Training:
             exclude=[],
             expected_types=train_set.feature_types,
         )
+        if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
+            slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
     if task == "classification" and train_set.target.nunique() < 2:
         raise DataError(
             f"{train_table.path}: target '{spec.target}' has a single class; "
@@ -57,11 +58,16 @@ def train(*, config: Config) -> Training:
     source = config.model.entrypoint or (
         config.model.estimator.class_ if config.model.estimator else ""
     )
-    started = time.perf_counter()
-    fitted = modeling.fit(
-        estimator, train_set.features, train_set.target, source=source, path=train_table.path
-    )
-    fit_seconds = time.perf_counter() - started
+    # Around the whole training call, whichever way the model is built: resource use
+    # and cost are recorded per version (a subprocess's CPU and memory count too).
+    with resources.measure() as used:
+        fitted = modeling.fit(
+            estimator, train_set.features, train_set.target, source=source, path=train_table.path
+        )
+    fit_seconds = used.wall_seconds
+    usage = {resources.FIT_CPU_SECONDS: used.cpu_seconds}
+    if used.peak_memory_mb is not None:
+        usage[resources.FIT_PEAK_MEMORY_MB] = used.peak_memory_mb
     try:
         on_train = score(fitted, train_set.features, train_set.target, task)
     except (ValueError, TypeError, AttributeError) as exc:
@@ -106,7 +112,7 @@ def train(*, config: Config) -> Training:
         model=fitted,
         example=example,
         params=params,
-        metrics={**train_metrics, "fit_seconds": fit_seconds},
+        metrics={**train_metrics, resources.FIT_SECONDS: fit_seconds, **usage},
         run_tags={
             **fingerprints,
             **provenance_tags,
@@ -135,6 +141,8 @@ def train(*, config: Config) -> Training:
         train_metrics={name: value for name, value in train_metrics.items()},
         fit_seconds=fit_seconds,
         train_sample=len(train_set.target) if profile is not None else None,
+        fit_cpu_seconds=used.cpu_seconds,
+        fit_peak_memory_mb=used.peak_memory_mb,
         provenance=provenance,
         trained_at=now_iso(),
     )
