@@ -172,11 +172,7 @@ def run(suite: Suite, frames: Mapping[str, pd.DataFrame]) -> Report:
         missing = [i for i in rest if i not in built]
         if missing:
             built.update(zip(missing, _build(suite, missing), strict=True))
-        chosen = [built[i] for i in rest]
-        batch = None
-        if chosen:
-            batch = _batch_definition(dataset).get_batch(batch_parameters={"dataframe": frame})
-        found = iter(_validate(suite, chosen, batch, dataset))
+        found = iter(_validate(suite, [built[i] for i in rest], frame, dataset))
         for index in range(len(suite.expectations)):
             report.results.append(own[index] if index in own else next(found))
     return report
@@ -189,7 +185,7 @@ def run_spark(suite: Suite, frames: Mapping[str, Any]) -> Report:
     built = _build(suite)
     for dataset, frame in frames.items():
         batch = _spark_batch_definition(dataset).get_batch(batch_parameters={"dataframe": frame})
-        report.results.extend(_validate(suite, built, batch, dataset))
+        report.results.extend(_validate_batch(suite, built, batch, dataset))
     return report
 
 
@@ -548,8 +544,19 @@ def _spark_batch_definition(dataset: str) -> Any:
 
 
 def _validate(
+    suite: Suite, expectations: list[Any], frame: pd.DataFrame, dataset: str
+) -> list[dict[str, Any]]:
+    """GX's records of `expectations` on a pandas frame."""
+    if not expectations:
+        return []
+    batch = _batch_definition(dataset).get_batch(batch_parameters={"dataframe": frame})
+    return _validate_batch(suite, expectations, batch, dataset)
+
+
+def _validate_batch(
     suite: Suite, expectations: list[Any], batch: Any, dataset: str
 ) -> list[dict[str, Any]]:
+    """GX's records of `expectations` on a batch (pandas or Spark), in the suite's order."""
     if not expectations:
         return []
     gx = _gx()
