@@ -186,6 +186,15 @@ class DataSection(_Strict):
     expectations: str | None = None
     features: list[str] | None = None
     exclude: list[str] = Field(default_factory=list)
+    # engine: spark — an estimator/entrypoint trains on a seeded, stratified sample this big
+    train_sample: int = Field(default=1_000_000, ge=100)
+
+
+class SparkSection(_Strict):
+    """The Spark session for `engine: spark` sources when none is active (issue 14)."""
+
+    master: str = "local[*]"
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
 class Gate(_Strict):
@@ -442,6 +451,7 @@ class PodiumConfig(_Strict):
     drift: DriftSection = Field(default_factory=DriftSection)
     ci: CISection = Field(default_factory=CISection)
     monitor: MonitorSection = Field(default_factory=MonitorSection)
+    spark: SparkSection = Field(default_factory=SparkSection)
     slices: list[SliceSpec] | None = None
     slices_min_rows: int = Field(default=30, ge=1)  # smaller slices are shown, never gated
     metrics: MetricsSection = Field(default_factory=MetricsSection)
@@ -487,6 +497,10 @@ class Config:
     @property
     def drift(self) -> DriftSection:
         return self.raw.drift
+
+    @property
+    def spark(self) -> SparkSection:
+        return self.raw.spark
 
     @overload
     def resolve(self, relative: str) -> Path: ...

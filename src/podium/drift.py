@@ -225,16 +225,47 @@ def _numeric(
     rng: np.random.Generator,
 ) -> FeatureDrift:
     import numpy as np
-    from scipy import stats
 
     values = _finite(series)
     edges = np.asarray(ref["edges"], dtype=float)
-    expected = np.append(np.asarray(ref["counts"], dtype=float), float(ref.get("missing", 0)))
-    actual = np.append(_bin_counts(values, edges), float(len(series) - len(values)))
-    score = psi(expected, actual)
-    reference_sample = np.asarray(ref.get("sample", []), dtype=float)
+    counts = _bin_counts(values, edges)
+    missing = len(series) - len(values)
     if len(values) > sample_size:
         values = rng.choice(values, sample_size, replace=False)
+    return numeric_drift(
+        column,
+        ref,
+        counts,
+        missing,
+        values,
+        psi_threshold=psi_threshold,
+        p_value=p_value,
+        sample_size=sample_size,
+    )
+
+
+def numeric_drift(
+    column: str,
+    ref: dict[str, Any],
+    counts: np.ndarray,
+    missing: int,
+    sample: np.ndarray,
+    *,
+    psi_threshold: float = PSI_THRESHOLD,
+    p_value: float = P_VALUE,
+    sample_size: int = SAMPLE_SIZE,
+) -> FeatureDrift:
+    """A numeric feature's drift from its counts over the reference's bins, its missing
+    count and a sample of at most `sample_size` of its values — what an engine computes
+    (podium.engine.spark) as well as pandas."""
+    import numpy as np
+    from scipy import stats
+
+    expected = np.append(np.asarray(ref["counts"], dtype=float), float(ref.get("missing", 0)))
+    actual = np.append(np.asarray(counts, dtype=float), float(missing))
+    score = psi(expected, actual)
+    reference_sample = np.asarray(ref.get("sample", []), dtype=float)
+    values = np.asarray(sample, dtype=float)
     if len(reference_sample) < 2 or len(values) < 2:
         statistic, p = 0.0, 1.0
     else:
@@ -242,12 +273,12 @@ def _numeric(
         statistic, p = float(result.statistic), float(result.pvalue)
     # KS sees values only; a jump in the share of missing values is drift too.
     present = np.array([expected[:-1].sum(), actual[:-1].sum()])
-    missing = np.array([expected[-1], actual[-1]])
-    if missing.sum() > 0:
+    absent = np.array([expected[-1], actual[-1]])
+    if absent.sum() > 0:
         table = np.vstack(
             [
-                _scaled(np.array([present[0], missing[0]]), sample_size),
-                _scaled(np.array([present[1], missing[1]]), sample_size),
+                _scaled(np.array([present[0], absent[0]]), sample_size),
+                _scaled(np.array([present[1], absent[1]]), sample_size),
             ]
         )
         if (table.sum(axis=0) > 0).all() and (table.sum(axis=1) > 0).all():
@@ -266,21 +297,43 @@ def _categorical(
     p_value: float,
     sample_size: int,
 ) -> FeatureDrift:
+    counts = series.value_counts(dropna=True)
+    current = {str(k): int(v) for k, v in counts.items()}
+    return categorical_drift(
+        column,
+        ref,
+        current,
+        int(series.isna().sum()),
+        psi_threshold=psi_threshold,
+        p_value=p_value,
+        sample_size=sample_size,
+    )
+
+
+def categorical_drift(
+    column: str,
+    ref: dict[str, Any],
+    current: dict[str, int],
+    missing: int,
+    *,
+    psi_threshold: float = PSI_THRESHOLD,
+    p_value: float = P_VALUE,
+    sample_size: int = SAMPLE_SIZE,
+) -> FeatureDrift:
+    """A categorical feature's drift from its category counts (only the reference's
+    categories need their own count; the rest may come summed under any other key) and
+    its missing count."""
     import numpy as np
     from scipy import stats
 
     known: dict[str, int] = {k: int(v) for k, v in ref["counts"].items() if k != OTHER}
-    counts = series.value_counts(dropna=True)
-    current = {str(k): int(v) for k, v in counts.items()}
     names = list(known)
     expected = np.array(
         [known[n] for n in names] + [int(ref["counts"].get(OTHER, 0)), int(ref.get("missing", 0))],
         dtype=float,
     )
     unseen = sum(v for k, v in current.items() if k not in known)
-    actual = np.array(
-        [current.get(n, 0) for n in names] + [unseen, int(series.isna().sum())], dtype=float
-    )
+    actual = np.array([current.get(n, 0) for n in names] + [unseen, missing], dtype=float)
     score = psi(expected, actual)
     # The test sees both sides scaled to at most `sample_size` observations.
     table = np.vstack([_scaled(expected, sample_size), _scaled(actual, sample_size)])

@@ -178,6 +178,17 @@ def run(suite: Suite, frames: Mapping[str, pd.DataFrame]) -> Report:
     return report
 
 
+def run_spark(suite: Suite, frames: Mapping[str, Any]) -> Report:
+    """Validate each named Spark DataFrame on GX's Spark execution engine: the metrics
+    are Spark aggregates and the examples a bounded `limit`, never a collected copy."""
+    report = Report(suite=str(suite.path))
+    built = _build(suite)
+    for dataset, frame in frames.items():
+        batch = _spark_batch_definition(dataset).get_batch(batch_parameters={"dataframe": frame})
+        report.results.extend(_validate_batch(suite, built, batch, dataset))
+    return report
+
+
 def describe(result: Mapping[str, Any]) -> str:
     """One line for a failed expectation: what, where, what was seen, examples."""
     column = f" on '{result['column']}'" if result.get("column") else ""
@@ -518,13 +529,37 @@ def _build(suite: Suite, indices: list[int] | None = None) -> list[Any]:
     return built
 
 
+def _spark_batch_definition(dataset: str) -> Any:
+    """A whole-dataframe batch definition on GX's Spark source, per dataset name."""
+    key = f"spark:{dataset}"
+    if key not in _BATCHES:
+        context = _context()
+        try:
+            source = context.data_sources.get("podium-spark")
+        except (KeyError, ValueError):
+            source = context.data_sources.add_spark("podium-spark")
+        asset = source.add_dataframe_asset(name=dataset)
+        _BATCHES[key] = asset.add_batch_definition_whole_dataframe("whole")
+    return _BATCHES[key]
+
+
 def _validate(
     suite: Suite, expectations: list[Any], frame: pd.DataFrame, dataset: str
 ) -> list[dict[str, Any]]:
+    """GX's records of `expectations` on a pandas frame."""
+    if not expectations:
+        return []
+    batch = _batch_definition(dataset).get_batch(batch_parameters={"dataframe": frame})
+    return _validate_batch(suite, expectations, batch, dataset)
+
+
+def _validate_batch(
+    suite: Suite, expectations: list[Any], batch: Any, dataset: str
+) -> list[dict[str, Any]]:
+    """GX's records of `expectations` on a batch (pandas or Spark), in the suite's order."""
     if not expectations:
         return []
     gx = _gx()
-    batch = _batch_definition(dataset).get_batch(batch_parameters={"dataframe": frame})
     import copy
 
     gx_suite = gx.ExpectationSuite(

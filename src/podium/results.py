@@ -291,6 +291,7 @@ class Training(_Result):
     eval: DataSummary
     train_metrics: Metrics = {}
     fit_seconds: NonNegative
+    train_sample: Count | None = None  # engine: spark — rows of the sample it was fitted on
     fit_cpu_seconds: NonNegative = None  # this process and its children (`model.command`)
     fit_peak_memory_mb: NonNegative = None
     provenance: Annotated[dict[Name, Text], Field(max_length=100)] = {}
@@ -396,6 +397,19 @@ class DeliveryMetrics(_Record):
     total_rollbacks: Count = 0
 
 
+class Computation(_Record):
+    """How evaluate's numbers were computed inside an engine (`engine: spark`): which are
+    exact aggregates over every row, which approximate (how, and the error bound), and
+    which come from a seeded sample of how many rows."""
+
+    engine: Name
+    rows: Count  # labelled evaluation rows scored
+    exact: Annotated[list[Name], Field(max_length=MAX_METRICS)] = []
+    approximate: Annotated[dict[Name, Text], Field(max_length=MAX_METRICS)] = {}
+    sample_rows: Count = 0  # rows behind the bootstrap, importance and latency
+    sampled: Annotated[list[Name], Field(max_length=MAX_METRICS)] = []
+
+
 MAX_SLICES = 20_000  # slices × slicings (each slicing is capped at 1,000 by podium)
 
 
@@ -464,6 +478,7 @@ class Evaluation(_Result):
     significance: Significance | None = None
     importance: Importance | None = None
     delivery: DeliveryMetrics | None = None
+    computed: Computation | None = None  # engine: spark — exact, approximate, sampled
     slices: Slices | None = None
 
     @property

@@ -420,6 +420,8 @@ def _training(training: Training, root: str | None) -> list[str]:
         f"{rows_of(data)}, sha256 {code(data.sha256[:12])}"
         for label, data in (("train", training.train), ("eval", training.eval))
     ]
+    if training.train_sample is not None:  # engine: spark
+        body.append(f"- fitted on a seeded sample of {training.train_sample:,} training rows")
     return details(summary, body)
 
 
@@ -596,6 +598,10 @@ def _sections(
     chart = _chart(evaluation)
     if chart:
         sections.append(Section("chart", "\n".join(chart), optional=True))
+    if evaluation.computed is not None:  # engine: spark — what is exact, what sampled
+        from podium.report.engine import computed_note
+
+        sections.append(Section("computed", "\n".join(computed_note(evaluation.computed)), True))
     explained = _importance(evaluation)
     if explained:
         sections.append(Section("feature importance", "\n".join(explained), optional=True))

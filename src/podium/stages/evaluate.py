@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium import data, delivery, gha, importance, predictions, resources, results
 from podium.clock import now_iso
 from podium.config import Config
+from podium.engine import on_spark
 from podium.errors import CheckFailed
 from podium.gates import decide
 from podium.registry import Registry, Version, read_feature_types, tags
@@ -34,6 +35,9 @@ from podium.scoring import (
 from podium.significance import Bootstrap, paired_bootstrap
 from podium.stages import open_registry
 
+if TYPE_CHECKING:
+    from podium.engine.spark import SparkTable
+
 
 @dataclass
 class _InMemoryScoring:
@@ -58,21 +62,40 @@ def evaluate(*, config: Config) -> Evaluation:
     champion_version = registry.champion()
 
     spec = config.data
-    table = data.read_table(config.resolve(spec.eval), label="data.eval")
     task = config.model.task
-    challenger, challenger_run = _score(
-        registry, challenger_version, table, config, trained.feature_types, strict=True
-    )
+    computed = None
+    table: data.Table | SparkTable
+    if on_spark(config):  # issue 14: scored inside Spark, metrics from aggregates
+        from podium.engine import spark_evaluate
+
+        table, (challenger, challenger_run), scored_champion, computed = spark_evaluate.score_both(
+            config=config,
+            registry=registry,
+            challenger_version=challenger_version,
+            champion_version=champion_version,
+            challenger_types=trained.feature_types,
+        )
+        champion, champion_run = scored_champion or (None, None)
+    else:
+        table = read = data.read_table(config.resolve(spec.eval), label="data.eval")
+        challenger, challenger_run = _score(
+            registry, challenger_version, read, config, trained.feature_types, strict=True
+        )
     if challenger.error:
         raise CheckFailed(
             f"challenger v{challenger.version} could not be scored on {table.path}: "
             f"{challenger.error}"
         )
-    champion, champion_run = None, None
-    if champion_version is not None:
-        champion, champion_run = _score(
-            registry, champion_version, table, config, read_feature_types(champion_version.tags)
-        )
+    if computed is None:
+        champion, champion_run = None, None
+        if champion_version is not None:
+            champion, champion_run = _score(
+                registry,
+                champion_version,
+                read,
+                config,
+                read_feature_types(champion_version.tags),
+            )
     bootstrap = _bootstrap(config, challenger_run, champion_run)
     verdict = decide(
         challenger_run.metrics if challenger_run else {},
@@ -81,7 +104,7 @@ def evaluate(*, config: Config) -> Evaluation:
         bootstrap.intervals if bootstrap else None,
         unavailable=challenger.unavailable,
     )
-    sliced = _slices(config, table, challenger_run, champion_run)
+    sliced = None if computed else _slices(config, read, challenger_run, champion_run)
     passed = verdict.passed and (sliced is None or sliced.passed)
     summary = _summary(verdict.summary, verdict.passed, sliced)
     if champion and champion.error:
@@ -106,6 +129,7 @@ def evaluate(*, config: Config) -> Evaluation:
             champion_logged=_logged_importance(registry, champion_version, table.sha256),
         ),
         delivery=DeliveryMetrics.model_validate(delivery.of_registry(registry).to_dict()),
+        computed=computed,
         slices=sliced,
     )
     verdict_tags = {

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podium import __version__, data, drift, gha, modeling, resources, results, slices
 from podium.clock import now_iso
 from podium.config import Config
+from podium.engine import on_spark
 from podium.errors import DataError
 from podium.registry import tags
 from podium.results import DataSummary, Training
@@ -40,27 +42,39 @@ def usage_metrics(used: resources.Usage) -> dict[str, float]:
     return usage
 
 
+if TYPE_CHECKING:
+    from podium.engine.spark import SparkTable
+
+
 def train(*, config: Config) -> Training:
     """Fit on data.train, log the run and register a new model version."""
     results.invalidate(config.state_dir, results.TRAINING)
     spec = config.data
-    train_table = data.read_table(config.resolve(spec.train), label="data.train")
-    eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
     task = config.model.task
-    train_set = data.prepare(
-        train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude
-    )
-    # Fail on unusable evaluation data now, not after a long fit.
-    data.prepare(
-        eval_table,
-        target=spec.target,
-        task=task,
-        features=None,
-        exclude=[],
-        expected_types=train_set.feature_types,
-    )
-    if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
-        slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
+    profile = None
+    train_table: data.Table | SparkTable
+    eval_table: data.Table | SparkTable
+    if on_spark(config):  # issue 14: fit on a stratified sample, profile all rows in Spark
+        from podium.engine import spark_stages
+
+        train_table, eval_table, train_set, profile = spark_stages.train_inputs(config)
+    else:
+        train_table = data.read_table(config.resolve(spec.train), label="data.train")
+        eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+        train_set = data.prepare(
+            train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude
+        )
+        # Fail on unusable evaluation data now, not after a long fit.
+        data.prepare(
+            eval_table,
+            target=spec.target,
+            task=task,
+            features=None,
+            exclude=[],
+            expected_types=train_set.feature_types,
+        )
+        if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
+            slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
     if task == "classification" and train_set.target.nunique() < 2:
         raise DataError(
             f"{train_table.path}: target '{spec.target}' has a single class; "
@@ -124,7 +138,8 @@ def train(*, config: Config) -> Training:
         "podium/features.json": train_set.feature_types,
         "podium/data.json": {"train": train_table.describe(), "eval": eval_table.describe()},
         # what `podium validate` needs for drift later, without the raw training data
-        drift.PROFILE_ARTIFACT: drift.profile(train_set.features, train_set.feature_types),
+        drift.PROFILE_ARTIFACT: profile
+        or drift.profile(train_set.features, train_set.feature_types),
     }
     if fitted is None:
         run_id, version, train_metrics, used = train_command.train(
@@ -165,6 +180,7 @@ def train(*, config: Config) -> Training:
         eval=DataSummary.model_validate(eval_table.describe()),
         train_metrics={name: value for name, value in train_metrics.items()},
         fit_seconds=fit_seconds,
+        train_sample=len(train_set.target) if profile is not None else None,
         fit_cpu_seconds=used.cpu_seconds,
         fit_peak_memory_mb=used.peak_memory_mb,
         provenance=provenance,

@@ -10,14 +10,18 @@ the run FAILED and registers nothing.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium import command, resources
 from podium.config import Config
 from podium.data import Dataset, Table
 from podium.errors import TrainingFailed
 from podium.registry import Registry, Version
+
+if TYPE_CHECKING:
+    from podium.engine.spark import SparkTable
 
 # The environment a training command receives (README: "Bring your own training").
 ENV_TRAIN_DATA = "PODIUM_TRAIN_DATA"
@@ -33,7 +37,7 @@ def train(
     registry: Registry,
     *,
     experiment_id: str,
-    tables: tuple[Table, Table],
+    tables: tuple[Table | SparkTable, Table | SparkTable],
     train_set: Dataset,
     classes: list[Any] | None,
     params: dict[str, object],
@@ -102,17 +106,24 @@ def train(
         registry.end_run(run_id, failed=failed)
         for path in (train_file, eval_file):  # materialised copies: never left in .podium
             if path.parent == config.state_dir / MATERIALISED:
-                path.unlink(missing_ok=True)
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
     return run_id, version, train_metrics, used
 
 
-def _as_file(config: Config, spec: object, table: Table, role: str) -> Path:
+def _as_file(config: Config, spec: object, table: Table | SparkTable, role: str) -> Path:
     """The data as a file the command can read: the csv/parquet file itself, or a SQL or
-    Spark source materialised to parquet in `.podium/command/` (removed after the command)."""
+    Spark source materialised to parquet in `.podium/command/` (removed after the command;
+    an `engine: spark` table is written by Spark, as a folder of parquet parts)."""
     if isinstance(spec, str):
         return config.resolve(spec)
     folder = config.state_dir / MATERIALISED
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{role}.parquet"
-    table.frame.to_parquet(path, index=False)
+    if isinstance(table, Table):
+        table.frame.to_parquet(path, index=False)
+    else:
+        table.frame.write.mode("overwrite").parquet(str(path))
     return path

@@ -16,11 +16,16 @@ from typing import TYPE_CHECKING
 
 from podium import data, gha, results
 from podium.config import Config
+from podium.engine import on_spark
 from podium.registry.tags import read_feature_types
 from podium.results import DataCheck, DataSummary, Drift, Expectations, Validation
 from podium.stages import open_registry, store_missing
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from podium.drift import FeatureDrift
     from podium.registry import Registry, Version
 
 
@@ -32,6 +37,10 @@ def _progress(message: str) -> None:
 
 def validate(*, config: Config, use_registry: bool = True) -> Validation:
     """Check train/eval data and write `.podium/validation.json`; `passed` says if it is fit."""
+    if on_spark(config):  # issue 14: checked inside Spark, nothing collected
+        from podium.engine import spark_stages
+
+        return spark_stages.validate(config=config, use_registry=use_registry)
     results.invalidate(config.state_dir, results.VALIDATION)
     spec = config.data
     suite = None
@@ -160,6 +169,37 @@ def _drift(
     """The new training data against the profile recorded with the champion."""
     from podium import drift
 
+    settings = config.drift
+    return drift_check(
+        config,
+        registry,
+        champion,
+        train_set.feature_types,
+        lambda profile: drift.compare(
+            profile,
+            train_set.features,
+            train_set.feature_types,
+            psi_threshold=settings.psi_threshold,
+            p_value=settings.p_value,
+        ),
+        checks,
+        notes,
+    )
+
+
+def drift_check(
+    config: Config,
+    registry: Registry,
+    champion: Version,
+    feature_types: dict[str, str],
+    measure: Callable[[dict[str, Any]], list[FeatureDrift]],
+    checks: list[DataCheck],
+    notes: list[str],
+) -> Drift | None:
+    """Drift measured by `measure` (pandas or an engine) against the champion's profile,
+    judged, with its check and notes appended."""
+    from podium import drift
+
     profile = None
     if champion.run_id:
         profile = registry.run_json(champion.run_id, drift.PROFILE_ARTIFACT)
@@ -170,15 +210,9 @@ def _drift(
         )
         return None
     settings = config.drift
-    _progress(f"drift: {len(train_set.feature_types)} features vs champion v{champion.version}")
-    found = drift.compare(
-        profile,
-        train_set.features,
-        train_set.feature_types,
-        psi_threshold=settings.psi_threshold,
-        p_value=settings.p_value,
-    )
-    one_side, changed = drift.comparable(profile, train_set.feature_types)
+    _progress(f"drift: {len(feature_types)} features vs champion v{champion.version}")
+    found = measure(profile)
+    one_side, changed = drift.comparable(profile, feature_types)
     if one_side:
         notes.append(f"drift not measured for features only one side has: {', '.join(one_side)}")
     if changed:

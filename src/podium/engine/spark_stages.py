@@ -1,0 +1,203 @@
+"""The stages' work on an `engine: spark` project: validate, and train's inputs.
+
+Each mirrors its pandas stage check for check and writes the same result file; the
+difference is only where the work runs. Evaluation is `podium.engine.spark_evaluate`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from podium import gha, results
+from podium.engine import spark
+from podium.results import DataCheck, DataSummary, Expectations, Validation
+
+if TYPE_CHECKING:
+    from podium.config import Config
+
+
+def refuse_slices(config: Config) -> None:
+    """`slices:` are computed on pandas only: on Spark they would be silently missing."""
+    if config.raw.slices:
+        from podium.errors import ConfigError
+
+        raise ConfigError(
+            f"{config.path}: slices: are not computed on engine: spark sources yet; remove "
+            "slices: (and slice gates) or evaluate on a file or SQL source"
+        )
+
+
+def tables(config: Config) -> tuple[spark.SparkTable, spark.SparkTable]:
+    """data.train and data.eval as Spark tables (either side may be a file or SQL)."""
+    session = spark.session(config.spark)
+    spec = config.data
+    train = spark.read(config.resolve(spec.train), label="data.train", spark=session)
+    evaluation = spark.read(config.resolve(spec.eval), label="data.eval", spark=session)
+    return train, evaluation
+
+
+def prepare_both(
+    config: Config, train: spark.SparkTable, evaluation: spark.SparkTable
+) -> tuple[spark.SparkDataset, spark.SparkDataset]:
+    """Both tables' features and target; the eval data conforms to the training types."""
+    spec = config.data
+    task = config.model.task
+    train_set = spark.prepare(
+        train, target=spec.target, task=task, features=spec.features, exclude=spec.exclude
+    )
+    eval_set = spark.prepare(
+        evaluation,
+        target=spec.target,
+        task=task,
+        features=None,
+        exclude=[],
+        expected_types=train_set.feature_types,
+    )
+    return train_set, eval_set
+
+
+def validate(*, config: Config, use_registry: bool = True) -> Validation:
+    """`podium validate` on Spark: `stages.validate.validate`'s checks, run in the engine."""
+    from podium.stages import open_registry, store_missing
+    from podium.stages.validate import _champion_columns, _progress, drift_check
+
+    results.invalidate(config.state_dir, results.VALIDATION)
+    spec = config.data
+    suite = None
+    if spec.expectations:  # a broken suite is exit 2 before any data is read
+        from podium import expectations
+
+        suite = expectations.load_suite(config.resolve(spec.expectations))
+    _progress("reading data.train and data.eval in Spark")
+    train_table, eval_table = tables(config)
+    if suite is not None:
+        for label, table in (("train", train_table), ("eval", eval_table)):
+            expectations.check_columns(suite, table.columns, dataset=label, source=table.path)
+    train_set, eval_set = prepare_both(config, train_table, eval_table)
+    checks = [
+        DataCheck(
+            name="train data",
+            passed=True,
+            detail=f"{train_table.rows:,} rows, {len(train_set.feature_types)} features, "
+            f"target '{spec.target}'",
+        ),
+        DataCheck(
+            name="eval data",
+            passed=True,
+            detail=f"{eval_table.rows:,} rows with every training feature",
+        ),
+    ]
+    notes: list[str] = []
+    for label, dataset in (("train", train_set), ("eval", eval_set)):
+        if dataset.dropped_unlabelled:
+            notes.append(
+                f"{dataset.dropped_unlabelled} {label} rows have no target and are skipped"
+            )
+    if config.model.task == "classification":
+        classes = len(train_set.classes)
+        checks.append(
+            DataCheck(
+                name="target classes",
+                passed=classes >= 2,
+                detail=f"{classes} classes in the training data"
+                + ("" if classes >= 2 else "; a classifier needs at least 2"),
+            )
+        )
+        unseen = sorted(set(eval_set.classes) - set(train_set.classes))
+        if unseen:
+            notes.append(f"eval labels never seen in training: {unseen[:5]}")
+
+    expectation_report = None
+    if suite is not None:
+        from podium import expectations
+
+        _progress(f"expectations: {len(suite.expectations)} on train and eval, in Spark")
+        started = time.perf_counter()
+        report = expectations.run_spark(
+            suite, {"train": train_table.frame, "eval": eval_table.frame}
+        )
+        expectation_report = Expectations.model_validate(report.to_dict())
+        failures = [r for r in report.results if not r["success"]]
+        detail = f"{report.evaluated - report.failed}/{report.evaluated} passed on train and eval"
+        if failures:
+            shown = "; ".join(expectations.describe(r) for r in failures[:3])
+            more = f" (+{len(failures) - 3} more)" if len(failures) > 3 else ""
+            detail = f"{report.failed} of {report.evaluated} failed: {shown}{more}"
+        checks.append(DataCheck(name="expectations", passed=report.passed, detail=detail))
+        _progress(f"expectations done in {time.perf_counter() - started:.1f}s")
+
+    champion_version = None
+    drift_result = None
+    if use_registry:
+        registry = None if store_missing(config) else open_registry(config)
+        champion = registry.champion() if registry is not None else None
+        if registry is not None and champion is not None:
+            champion_version = champion.version
+            checks.append(
+                _champion_columns(champion.tags, train_set.feature_types, champion.version)
+            )
+            if config.drift.enabled:
+                settings = config.drift
+
+                def measure(profile: dict[str, Any]) -> list[Any]:
+                    return spark.compare(
+                        profile,
+                        train_set,
+                        psi_threshold=settings.psi_threshold,
+                        p_value=settings.p_value,
+                    )
+
+                drift_result = drift_check(
+                    config, registry, champion, train_set.feature_types, measure, checks, notes
+                )
+        elif config.drift.enabled:
+            notes.append("drift skipped: no champion yet to compare the training data with")
+
+    passed = all(c.passed for c in checks)
+    outcome = Validation(
+        passed=passed,
+        checks=checks,
+        train=DataSummary.model_validate(train_table.describe()),
+        eval=DataSummary.model_validate(eval_table.describe()),
+        champion_version=champion_version,
+        notes=notes,
+        expectations=expectation_report,
+        drift=drift_result,
+    )
+    outcome.save(config.state_dir)
+    gha.set_output("passed", str(passed).lower())
+    return outcome
+
+
+def train_inputs(
+    config: Config,
+) -> tuple[spark.SparkTable, spark.SparkTable, Any, dict[str, Any]]:
+    """What `podium train` needs from Spark: both tables (counted, fingerprinted), the
+    training rows as a `data.Dataset` — a seeded sample stratified by class of at most
+    about `data.train_sample` rows — and the drift profile of *all* training rows."""
+    from podium import data
+    from podium.errors import DataError
+
+    refuse_slices(config)
+    spec = config.data
+    task = config.model.task
+    train_table, eval_table = tables(config)
+    train_set, _ = prepare_both(config, train_table, eval_table)  # eval checked now, not later
+    if task == "classification" and len(train_set.classes) < 2:
+        raise DataError(
+            f"{train_table.path}: target '{spec.target}' has a single class; "
+            "a classifier needs at least two"
+        )
+    frame = spark.training_sample(train_set, rows=spec.train_sample, task=task)
+    frame = frame.rename(columns={spark.TARGET: spec.target})
+    sampled = data.Table(path=train_table.path, frame=frame, sha256=train_table.sha256)
+    dataset = data.prepare(
+        sampled,
+        target=spec.target,
+        task=task,
+        features=None,
+        exclude=[],
+        expected_types=train_set.feature_types,
+    )
+    return train_table, eval_table, dataset, spark.profile(train_set)
