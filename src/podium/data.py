@@ -491,8 +491,8 @@ def _as_text(series: pd.Series) -> pd.Series:
         # Each distinct value made a Python str once, then spread by its codes: millions of
         # rows hold a few categories, and a str object per row is most of the cost.
         codes, uniques = pd.factorize(series)
-        text = np.append(np.asarray(uniques.astype(object), dtype=object), np.nan)
-        return pd.Series(text.take(codes), index=series.index, name=series.name, dtype=object)
+        distinct = np.append(np.asarray(uniques.astype(object), dtype=object), np.nan)
+        return pd.Series(distinct.take(codes), index=series.index, name=series.name, dtype=object)
 
     def text(value: Any) -> Any:
         if value is None or (isinstance(value, float) and np.isnan(value)):
