@@ -1,15 +1,17 @@
 """Benchmark: `podium validate` against hand-written vectorised pandas checks of the same rules.
 
-    python bench/validate.py [--rows 5000000] [--format parquet|csv] [--keep DIR]
+    python bench/validate.py [--rows 5000000] [--format parquet|csv] [--repeats 3] [--keep DIR]
 
 Generates a 10-column table (train: --rows rows; eval: a tenth of it), writes a suite
 with `podium suggest`'s rules, then times in the same run:
 
 - `podium validate` as CI runs it: a fresh process (imports included) and, warm, the
   stage function alone (data read, GX suite on train and eval, podium's own checks);
-- the same rules as plain pandas: read each file once, one vectorised pass per rule.
+- the same rules as plain pandas: read each file once, one vectorised pass per rule —
+  as a fresh process too (a script importing pandas), and warm in this process.
 
-and prints the ratios. Not a test: the numbers depend on the machine.
+alternating `--repeats` times, and prints the medians and the ratios (fresh vs fresh,
+warm vs warm). Not a test: the numbers depend on the machine.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,6 +102,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     sys.path.insert(0, str(ROOT / "src"))
@@ -135,56 +140,81 @@ def main() -> None:
     suite = json.loads((folder / "expectations" / "bench.json").read_text())["expectations"]
     print(f"suite: {len(suite)} expectations (podium suggest's rules), on train and eval")
 
-    # 1. podium validate as CI runs it: a fresh process.
-    started = time.perf_counter()
-    done = subprocess.run(
-        [*cli, "validate", "--config", str(config)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    cold = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"podium validate failed ({done.returncode}): {done.stderr.strip()}")
-
-    # 2. the hand-written pandas checks, in this process: read each file once, check.
-    started = time.perf_counter()
-    verdicts = []
-    for path in (train_path, eval_path):
-        verdicts += pandas_checks(read(path), suite)
-    by_hand = time.perf_counter() - started
-    assert all(verdicts), "the hand-written checks disagree with podium"
-
-    # 3. the stage function, warm (imports done), fresh data read.
     from podium import data, expectations
     from podium.config import load
     from podium.stages.validate import validate
 
     loaded = load(config)
-    expectations._context()  # GX import and context, paid once per process
-    data._CACHE.clear()
-    started = time.perf_counter()
-    validate(config=loaded)
-    warm = time.perf_counter() - started
+    expectations._context()  # GX import and context, paid once per process (if ever)
+    # The hand-written checks as a script of their own, for a fresh process on both sides.
+    script = folder / "by_hand.py"
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'bench')!r})\n"
+        "import json\nfrom pathlib import Path\nfrom validate import pandas_checks, read\n"
+        f"suite = json.loads(Path({str(folder / 'expectations' / 'bench.json')!r}).read_text())\n"
+        f"paths = [Path({str(train_path)!r}), Path({str(eval_path)!r})]\n"
+        "verdicts = [v for p in paths for v in pandas_checks(read(p), suite['expectations'])]\n"
+        "sys.exit(0 if all(verdicts) else 1)\n"
+    )
+
+    def fresh(command: list[str]) -> tuple[float, float]:
+        """Wall and CPU seconds (user + system, all threads) of a fresh process."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr}")
+        return elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+    def warm_podium() -> tuple[float, float]:
+        data._CACHE.clear()  # a fresh read, as in a new process
+        started, cpu = time.perf_counter(), time.process_time()
+        validate(config=loaded)
+        return time.perf_counter() - started, time.process_time() - cpu
+
+    def warm_pandas() -> tuple[float, float]:
+        started, cpu = time.perf_counter(), time.process_time()
+        verdicts = []
+        for path in (train_path, eval_path):
+            verdicts += pandas_checks(read(path), suite)
+        assert all(verdicts), "the hand-written checks disagree with podium"
+        return time.perf_counter() - started, time.process_time() - cpu
+
+    # Alternating, so that a burst of load elsewhere stretches both sides alike.
+    timings: dict[str, list[tuple[float, float]]] = {
+        k: [] for k in ("cold", "cold_pandas", "warm", "pandas")
+    }
+    for _ in range(args.repeats):
+        timings["cold"].append(fresh([*cli, "validate", "--config", str(config)]))
+        timings["cold_pandas"].append(fresh([sys.executable, str(script)]))
+        timings["warm"].append(warm_podium())
+        timings["pandas"].append(warm_pandas())
+    # CPU time is the steadier figure on a shared machine; wall time is what a user waits.
+    wall = {k: statistics.median(t[0] for t in found) for k, found in timings.items()}
+    cpu = {k: statistics.median(t[1] for t in found) for k, found in timings.items()}
 
     # a script file, not `python -c`: pyspark (which GX imports when installed) takes a
     # `-c` process for a doctest run and exits 0 halfway through the import
     probe = folder / "import_gx.py"
     probe.write_text("import great_expectations\n")
-    import_started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, str(probe)],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    gx_import = time.perf_counter() - import_started
+    gx_import = fresh([sys.executable, str(probe)])
 
-    print(f"podium validate, fresh process:   {cold:7.2f}s  (a bare GX import: {gx_import:.1f}s)")
-    print(f"podium validate, warm stage:      {warm:7.2f}s")
-    print(f"hand-written pandas, same rules:  {by_hand:7.2f}s")
-    print(f"ratio podium/pandas: {cold / by_hand:.1f}x cold, {warm / by_hand:.1f}x warm")
+    print(f"medians of {args.repeats}, alternating (a bare GX import: {gx_import[0]:.1f}s)")
+    names = {
+        "cold": "podium validate, fresh process",
+        "cold_pandas": "hand-written pandas, fresh process",
+        "warm": "podium validate, warm stage",
+        "pandas": "hand-written pandas, warm",
+    }
+    for key, name in names.items():
+        print(f"{name + ':':37} {wall[key]:7.2f}s wall {cpu[key]:7.2f}s CPU")
+    for what, found in (("wall", wall), ("CPU", cpu)):
+        print(
+            f"ratio podium/pandas ({what}): {found['cold'] / found['cold_pandas']:.1f}x fresh "
+            f"(both fresh processes), {found['warm'] / found['pandas']:.1f}x warm"
+        )
     if not args.keep:
         import shutil
 

@@ -320,6 +320,45 @@ def test_numbers_in_a_column_that_was_text_in_training_become_text() -> None:
     assert pd.isna(dataset.features["zip"].iloc[2])
 
 
+def _text_one_by_one(series: pd.Series) -> list[Any]:
+    """What text columns become, value by value: str, or NaN where missing."""
+    values = series.astype(object)
+    if isinstance(series.dtype, pd.StringDtype):  # its missing marker, whichever, is missing
+        values = values.where(series.notna(), None)
+    out: list[Any] = []
+    for value in values:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            out.append(np.nan)
+        elif isinstance(value, float) and value.is_integer():
+            out.append(str(int(value)))
+        else:
+            out.append(str(value))
+    return out
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        pd.Series(["b", None, "a", "b", "é", ""], dtype="str"),
+        pd.Series(["b", None, "a", "b"], dtype="string"),  # missing as pd.NA
+        pd.Series(["b", None, "a", np.nan, "b"], dtype=object),
+        pd.Series([None, None, "a"], dtype=object, index=[7, 3, 5], name="plan"),
+        pd.Series(["a", 1, 1.0, True, None, 2.5], dtype=object),  # mixed: value by value
+        pd.Series(["a", pd.NA, "b"], dtype=object),  # pd.NA in object: value by value
+        pd.Series([1000.0, np.nan, 2.5]),
+    ],
+)
+def test_text_columns_are_python_str_with_nan_for_missing(series: pd.Series) -> None:
+    from podium.data import _as_text
+
+    text = _as_text(series)
+    assert text.dtype == object
+    assert text.index.equals(series.index) and text.name == series.name
+    expected = _text_one_by_one(series)
+    assert [type(v) for v in text] == [type(v) for v in expected]
+    assert [v for v in text if isinstance(v, str)] == [v for v in expected if isinstance(v, str)]
+
+
 def test_infinite_feature_value_is_named() -> None:
     frame = pd.DataFrame({"ratio": [1.0, np.inf, 2.0], "y": [0, 1, 0]})
     prepare_refused(frame, "column 'ratio' has an infinite value", "row 1")

@@ -148,6 +148,64 @@ def test_render_suite_writes_what_gx_reads_back(tmp_path: Path) -> None:
     assert expectations.run(expectations.load_suite(path), {"train": FRAME}).passed
 
 
+_RENDERED = [
+    {
+        "type": "expect_table_row_count_to_be_between",
+        "kwargs": {"min_value": 750, "max_value": 8000},
+    },
+    {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": None}},
+    {"type": "expect_column_to_exist", "kwargs": {"column": "k"}},
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "k", "mostly": 0.95}},
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "k", "mostly": 1}},
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "k", "mostly": 0}},
+    {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "k", "min_value": 0, "max_value": 72, "mostly": 0.5},
+    },
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "k", "max_value": 2.5, "strict_max": True, "strict_min": False},
+    },
+    {
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"value_set": ["b", "a", 1, 2.5, True], "column": "s"},
+        "meta": {"notes": "kept", "n": [1, 2]},
+    },
+    {
+        "type": "expect_column_values_to_be_in_type_list",
+        "kwargs": {"column": "s", "type_list": ["str", "object", "string"]},
+    },
+]
+
+
+@pytest.mark.parametrize("notes", [None, "edit me"])
+def test_render_suite_without_gx_writes_what_gx_writes(notes: str | None) -> None:
+    assert expectations._render_fast("churn", _RENDERED, notes) == (
+        expectations._render_with_gx("churn", _RENDERED, notes)
+    )
+
+
+def test_render_suite_of_suggested_rules_matches_gx() -> None:
+    from podium import sample
+    from podium.stages.suggest import rules
+
+    frames = list(sample.churn_tables())
+    items = rules(frames, target="churned", task="classification")
+    assert all(expectations._fast_config(item) for item in items)  # written without GX
+    assert expectations.render_suite("churn", items, "n") == (
+        expectations._render_with_gx("churn", items, "n")
+    )
+
+
+def test_render_suite_goes_through_gx_for_what_podium_does_not_check() -> None:
+    items = [
+        {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "s", "regex": "x"}}
+    ]
+    document = json.loads(expectations.render_suite("churn", items))
+    assert document["expectations"][0]["kwargs"] == {"column": "s", "regex": "x"}
+
+
 def test_render_suite_refuses_an_invalid_expectation() -> None:
     with pytest.raises(ConfigError, match="is not a valid GX expectation"):
         expectations.render_suite(

@@ -444,10 +444,13 @@ def _iso_dates(series: pd.Series) -> pd.Series | None:
     import pandas as pd
 
     present = series.dropna()
-    if present.empty or not all(isinstance(v, str) for v in present.head(100)):
+    first = present.head(100)
+    # the first values decide most columns, before any pass over every row
+    if present.empty or not all(isinstance(v, str) for v in first):
         return None
-    text = present.astype(str)
-    if not text.head(100).str.fullmatch(_ISO_DATE).all() or not text.str.fullmatch(_ISO_DATE).all():
+    if not first.astype(str).str.fullmatch(_ISO_DATE).all():
+        return None
+    if not present.astype(str).str.fullmatch(_ISO_DATE).all():
         return None
     try:
         return pd.to_datetime(series, utc=True, format="ISO8601")
@@ -484,9 +487,12 @@ def _as_text(series: pd.Series) -> pd.Series:
     import numpy as np
     import pandas as pd
 
-    if isinstance(series.dtype, pd.StringDtype):  # already text: no per-value Python call
-        as_object = series.astype(object)
-        return as_object.where(series.notna(), np.nan).astype(object)
+    if isinstance(series.dtype, pd.StringDtype) or _plain_text(series):
+        # Each distinct value made a Python str once, then spread by its codes: millions of
+        # rows hold a few categories, and a str object per row is most of the cost.
+        codes, uniques = pd.factorize(series)
+        distinct = np.append(np.asarray(uniques.astype(object), dtype=object), np.nan)
+        return pd.Series(distinct.take(codes), index=series.index, name=series.name, dtype=object)
 
     def text(value: Any) -> Any:
         if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -496,6 +502,17 @@ def _as_text(series: pd.Series) -> pd.Series:
         return str(value)
 
     return series.astype(object).map(text).astype(object)
+
+
+def _plain_text(series: pd.Series) -> bool:
+    """Object values that are all str, missing only as None or NaN (what `text` maps to
+    NaN): factorizing them is exact (a str equals only the same str)."""
+    import pandas as pd
+
+    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) != "string":
+        return False
+    missing = series[series.isna()]
+    return all(v is None or isinstance(v, float) for v in missing)
 
 
 def _close(name: str, candidates: Any) -> str:

@@ -83,6 +83,7 @@ def permutation(
     import warnings
 
     from sklearn.inspection import permutation_importance
+    from threadpoolctl import threadpool_limits
 
     if max_rows is None:
         max_rows = sample_size(len(features), len(features.columns), repeats)
@@ -95,7 +96,11 @@ def permutation(
         if attempt == "roc_auc" and target.nunique() > 2:
             scorer = "roc_auc_ovr"
         try:
-            with warnings.catch_warnings():
+            # One thread: a hundred predictions of at most MAX_ROWS rows each, where an
+            # OpenMP fork/join costs more than it saves — and on a busy machine (a shared
+            # CI runner) each of those parallel regions waits for a descheduled thread
+            # (measured: 8-15x the wall time on 2 loaded cores). Same numbers either way.
+            with warnings.catch_warnings(), threadpool_limits(limits=1):
                 warnings.simplefilter("ignore")  # zero-division and convergence chatter
                 found = permutation_importance(
                     model,
