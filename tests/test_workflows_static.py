@@ -293,7 +293,9 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
             "promote": {"contents": "read"},
         },
         "podium-churn-rollback.yml": {"rollback": {"contents": "read"}},
-        "podium-churn-monitor.yml": {"monitor": {"contents": "read", "issues": "write"}},
+        "podium-churn-monitor.yml": {
+            "monitor": {"contents": "read", "issues": "write", "actions": "write"}
+        },
     }
     for name, jobs in allowed.items():
         workflow = load(generated / name)

@@ -248,7 +248,7 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
             f"monitoring issue {'opened' if found.issue_created else 'updated'}: {found.issue_url}"
         )
     if found.dispatched:
-        lines.append("retraining requested: repository_dispatch data-updated sent")
+        lines.append("retraining requested: the promote workflow was started (workflow_dispatch)")
     lines += [f"note: {skipped}" for skipped in found.skipped]
     if done.alert_failure is not None:  # GitHub failed while alerting: after the report
         for line in lines:
@@ -274,12 +274,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_init(args: argparse.Namespace) -> int:
     from podium.config import load
     from podium.errors import CheckFailed
-    from podium.stages.init import discover, init
+    from podium.stages.init import discover, init, registry_in_actions
 
     # No --config: every model of the repository (each keeps its own workflow files).
     paths = [Path(args.config)] if args.config else discover(Path.cwd())
+    configs = [load(path) for path in paths]
     result = init(
-        configs=[load(path) for path in paths],
+        configs=configs,
         write=not (args.check or args.dry_run),
         force=args.force,
         everything=not args.config,
@@ -305,6 +306,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
         _say(f"removed {orphan.relative} ({why})")
     if not result.written and not result.removed:
         _say(f"workflows are up to date ({len(result.workflows)} files)")
+    for config in configs:
+        _say(f"{config.model.name}: {registry_in_actions(config)}")
     return EXIT_OK
 
 
@@ -400,7 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument(
         "--dispatch-token",
         metavar="TOKEN",
-        help="token that may send repository_dispatch (default: $PODIUM_DISPATCH_TOKEN)",
+        help="token that may start the promote workflow, actions: write "
+        "(default: $PODIUM_DISPATCH_TOKEN, else the GitHub token)",
     )
     _comment_author(monitor, "issue")
     metrics = add("metrics", _cmd_metrics, "delivery metrics from the audit trail (DORA-style)")

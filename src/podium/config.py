@@ -228,8 +228,8 @@ class SecretNames(_Strict):
     tracking_token: str = "MLFLOW_TRACKING_TOKEN"
     tracking_username: str = "MLFLOW_TRACKING_USERNAME"
     tracking_password: str = "MLFLOW_TRACKING_PASSWORD"
-    # A token that may create repository_dispatch events (contents: write), so that
-    # `podium monitor` can trigger retraining; GITHUB_TOKEN stays least-privileged.
+    # Optional: a token that may start the promote workflow (Actions: write) for
+    # `podium monitor`, used instead of the job's own GITHUB_TOKEN (a GitHub App's, say).
     dispatch_token: str = "PODIUM_DISPATCH_TOKEN"
 
     @field_validator("*")
@@ -353,7 +353,7 @@ class MonitorSection(_Strict):
     metrics: list[str] | None = None  # default: the gated metrics computed per row
     min_labelled_rows: int = Field(default=30, ge=1)  # fewer outcomes: no metric verdict
     issue: bool = True  # open/update one issue per model in Actions
-    dispatch: bool = True  # send repository_dispatch `data-updated` to retrain
+    dispatch: bool = True  # start the promote workflow (workflow_dispatch) to retrain
 
     @field_validator("metrics")
     @classmethod
