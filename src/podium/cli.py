@@ -326,6 +326,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"browse it:      mlflow ui --backend-store-uri {outcome.tracking_uri}   "
         f"| history: podium history --config {outcome.folder / 'podium.yaml'}"
     )
+    _say(
+        "on GitHub:      set `registry: {git_branch: podium-registry}` in podium.yaml and run "
+        "`podium init`: the registry lives on that branch of the repository, no server needed"
+    )
     return EXIT_OK
 
 
