@@ -303,6 +303,29 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
         assert {job: spec["permissions"] for job, spec in workflow["jobs"].items()} == jobs, name
 
 
+def test_secrets_and_the_token_reach_podium_steps_only(generated: Path) -> None:
+    """A job-level `env:` would hand MLflow's credentials to checkout, setup-python, the
+    artifact actions: secrets go on the podium steps that use the registry, nowhere else."""
+    seen = 0
+    for path in generated.glob("*.yml"):
+        workflow = load(path)
+        assert "env" not in workflow, path.name
+        for name, job in workflow["jobs"].items():
+            assert "env" not in job, f"{path.name}: job {name} has a job-level env"
+            for step in job.get("steps", []):
+                podium = "/podium/actions/" in str(step.get("uses", ""))
+                for key, value in (step.get("env") or {}).items():
+                    if "secrets." in str(value) or key == "GITHUB_TOKEN":
+                        seen += 1
+                        assert podium, f"{path.name}: {key} reaches {step.get('uses') or 'run'}"
+                if not podium:
+                    assert "secrets." not in str(step.get("with", {})), f"{path.name}: {step}"
+    assert seen >= 20
+    # GHES: every GitHub address comes from the runner (GITHUB_SERVER_URL), none is written in.
+    for path in generated.glob("*.yml"):
+        assert "github.com" not in path.read_text(), path.name
+
+
 def test_the_pr_workflow_never_promotes_and_keeps_secrets_from_fork_code(generated: Path) -> None:
     pr = load(generated / "podium-churn-pr.yml")
     on = pr.get("on", pr.get(True))
