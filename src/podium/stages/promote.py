@@ -36,7 +36,7 @@ def promote_evaluated(
         return _finish(config, Promotion.refused(expected, evaluation.summary, failed))
     if expected == challenger:
         return _finish(config, _already(challenger))
-    registry = open_registry(config)
+    registry = open_registry(config, writes=True)
     registry.get_version(challenger)  # exit 2 naming the version if it was deleted
     current = registry.champion()
     if current is not None and current.version == challenger:

@@ -9,7 +9,8 @@ from podium import __version__, data, drift, gha, modeling, results
 from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import DataError
-from podium.registry import tags
+from podium.registry import Registry, Version, tags
+from podium.registry.git_branch import change_message
 from podium.results import DataSummary, Training
 from podium.scoring import score
 from podium.stages import artifact_root, open_registry
@@ -39,7 +40,7 @@ def train(*, config: Config) -> Training:
             f"{train_table.path}: target '{spec.target}' has a single class; "
             "a classifier needs at least two"
         )
-    registry = open_registry(config)
+    registry = open_registry(config, writes=True)
     estimator = modeling.build(config, train_set.feature_types)
     source = config.model.entrypoint or (
         config.model.estimator.class_ if config.model.estimator else ""
@@ -59,9 +60,6 @@ def train(*, config: Config) -> Training:
     train_metrics = {f"train_{k}": v for k, v in on_train.items()}
     provenance = gha.provenance(config.root)
     root = artifact_root(config)
-    experiment_id = registry.experiment_id(
-        config.experiment_name, root if isinstance(root, Path) else None
-    )
     params: dict[str, object] = {
         "podium.estimator": source,
         "podium.task": task,
@@ -88,24 +86,41 @@ def train(*, config: Config) -> Training:
     if provenance.get("git_commit"):
         version_tags["mlflow.source.git.commit"] = provenance["git_commit"]
     example = train_set.features.head(5)
-    run_id, version = registry.log_candidate(
-        experiment_id=experiment_id,
-        model=fitted,
-        example=example,
-        params=params,
-        metrics={**train_metrics, "fit_seconds": fit_seconds},
-        run_tags={
-            **fingerprints,
-            **provenance_tags,
-            "mlflow.runName": f"train {source.split('.')[-1]}",
-        },
-        version_tags=version_tags,
-        artifacts={
-            "podium/features.json": train_set.feature_types,
-            "podium/data.json": {"train": train_table.describe(), "eval": eval_table.describe()},
-            # what `podium validate` needs for drift later, without the raw training data
-            drift.PROFILE_ARTIFACT: drift.profile(train_set.features, train_set.feature_types),
-        },
+    artifacts = {
+        "podium/features.json": train_set.feature_types,
+        "podium/data.json": {"train": train_table.describe(), "eval": eval_table.describe()},
+        # what `podium validate` needs for drift later, without the raw training data
+        drift.PROFILE_ARTIFACT: drift.profile(train_set.features, train_set.feature_types),
+    }
+
+    def register(store: Registry) -> tuple[str, str, Version]:
+        # On a branch-kept store this runs again on the new tip after a lost push race.
+        experiment_id = store.experiment_id(
+            config.experiment_name, root if isinstance(root, Path) else None
+        )
+        run_id, version = store.log_candidate(
+            experiment_id=experiment_id,
+            model=fitted,
+            example=example,
+            params=params,
+            metrics={**train_metrics, "fit_seconds": fit_seconds},
+            run_tags={
+                **fingerprints,
+                **provenance_tags,
+                "mlflow.runName": f"train {source.split('.')[-1]}",
+            },
+            version_tags=version_tags,
+            artifacts=artifacts,
+        )
+        return experiment_id, run_id, version
+
+    experiment_id, run_id, version = registry.change(
+        register,
+        lambda done: change_message(
+            f"register {config.model.name} v{done[2].version} ({source})",
+            commit=provenance.get("git_commit"),
+            run_url=provenance.get("workflow_run"),
+        ),
     )
     outcome = Training(
         model_name=config.model.name,
