@@ -23,7 +23,7 @@ import pytest
 
 from podium.registry import Registry
 from podium.stages.init import file_name
-from tests.conftest import STRONG, STRONG_PARAMS, Project
+from tests.conftest import STRONG, STRONG_PARAMS, Project, run_cli
 from tests.e2e.act import Act, git
 from tests.github_fake import FakeGitHub
 from tests.tools import ACT, UV, requires
@@ -89,10 +89,13 @@ def branch_log(origin: Path) -> list[str]:
 
 
 def registry(root: Path) -> Registry:
-    """The branch as MLflow opens it: `podium registry pull --json`, then its tracking URI."""
-    pulled = cli(root, "registry", "pull", "--json")
-    assert pulled.returncode == 0, pulled.stderr
-    return Registry(json.loads(pulled.stdout)["tracking_uri"], NAME)
+    """The branch as MLflow opens it, freshly fetched into this clone's `.podium/`."""
+    from podium.config import load
+    from podium.registry.git_branch import BranchStore
+
+    store = BranchStore.of(load(root / "podium.yaml"))
+    store.pull()
+    return Registry(store.tracking_uri, NAME)
 
 
 def champion(root: Path) -> str | None:
@@ -101,30 +104,17 @@ def champion(root: Path) -> str | None:
 
 
 def history(root: Path) -> list[dict[str, Any]]:
-    shown = cli(root, "history", "--json")
-    assert shown.returncode == 0, shown.stderr
-    events = json.loads(shown.stdout)
+    shown = run_cli(["history", "--json", "--config", str(root / "podium.yaml")])
+    assert shown.code == 0, shown.err
+    events = json.loads(shown.out)
     assert isinstance(events, list)
     return events
 
 
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`podium ARGS` in a fresh interpreter in `root`, as a developer runs it (not in CI)."""
-    return subprocess.run(
-        [sys.executable, "-m", "podium", *args],
-        cwd=root,
-        env=_local_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def _local_env() -> dict[str, str]:
+    """A developer's shell: no Actions variables, no tracking server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GIT_"))}
     env.pop("MLFLOW_TRACKING_URI", None)
-    env.pop("CI", None)
     return env
 
 
@@ -260,8 +250,8 @@ def test_the_registry_lives_on_a_branch_through_prs_merges_monitoring_rollback_a
         clone = tmp_path / f"clone-{label}"
         git(tmp_path, "clone", "-q", str(origin), str(clone))
         clones.append(clone)
-        evaluated = cli(clone, "run", "--no-promote")
-        assert evaluated.returncode == 0, evaluated.stderr + evaluated.stdout
+        evaluated = run_cli(["run", "--no-promote", "--config", str(clone / "podium.yaml")])
+        assert evaluated.code == 0, evaluated.err + evaluated.out
     racing = [
         subprocess.Popen(
             [sys.executable, "-m", "podium", "promote"],

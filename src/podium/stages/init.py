@@ -220,7 +220,7 @@ def render(config: Config, repo_root: Path) -> dict[str, str]:
 def registry_in_actions(config: Config) -> str:
     """Which registry this model's workflows use, in one line for `podium init`'s output."""
     secret = config.ci.secrets.tracking_uri
-    branch = getattr(config.raw.registry, "git_branch", None)
+    branch = config.raw.registry.git_branch
     if branch:
         return (
             f"registry in GitHub Actions: the branch {branch} of this repository "
@@ -317,7 +317,7 @@ def _context(config: Config, repo_root: Path) -> dict[str, Any]:
         "secrets": ci.secrets,
         # The registry on a branch of the repository: the jobs that write it get
         # `contents: write` and the job's token; everything else reads it.
-        "git_branch": getattr(config.raw.registry, "git_branch", None),
+        "git_branch": config.raw.registry.git_branch,
         "dispatch": config.monitor.dispatch,
         "promote_file": file_name(name, "promote"),
         "pins": PINS,
