@@ -95,11 +95,12 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     from podium.stages.train import train
 
-    outcome = train(config=_config(args))
+    config = _config(args)
+    outcome = train(config=config)
     _say(
         f"registered {outcome.model_name} v{outcome.version} "
         f"(run {outcome.run_id}, {outcome.estimator}, fit {outcome.fit_seconds:.1f}s) "
-        f"in {outcome.tracking_uri}"
+        f"in {config.registry_label}"
     )
     return EXIT_OK
 
@@ -333,6 +334,28 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_registry_pull(args: argparse.Namespace) -> int:
+    from podium.stages.registry import pull
+
+    uri = pull(config=_config(args))
+    _say(json.dumps({"tracking_uri": uri}) if args.json else uri)
+    return EXIT_OK
+
+
+def _cmd_registry_export(args: argparse.Namespace) -> int:
+    from podium.stages.registry import export
+
+    config = _config(args)
+    done = export(config=config, to=args.to)
+    aliases = ", ".join(f"@{a} = v{v}" for a, v in sorted(done.aliases.items())) or "no alias"
+    _say(
+        f"exported {config.model.name} to {done.target}: {len(done.copied)} version(s) copied, "
+        f"{len(done.versions) - len(done.copied)} already there; {aliases}; "
+        f"{done.events} audit event(s)"
+    )
+    return EXIT_OK
+
+
 def _comment_author(command: argparse.ArgumentParser, what: str) -> None:
     command.add_argument(
         "--comment-author",
@@ -418,6 +441,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
     run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
+    # `podium registry pull|export`: the registry itself (registry.git_branch and beyond).
+    registry = sub.add_parser(
+        "registry", help="fetch the registry (to open it) or copy it to an MLflow server"
+    )
+    actions = registry.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    pull = actions.add_parser(
+        "pull",
+        parents=[common],
+        help="fetch a branch-kept registry and print its tracking URI (for mlflow ui)",
+    )
+    pull.add_argument("--json", action="store_true", help='print {"tracking_uri": …}')
+    pull.set_defaults(handler=_cmd_registry_pull)
+    export = actions.add_parser(
+        "export",
+        parents=[common],
+        help="copy versions, artifacts, tags, aliases and the audit trail to an MLflow server",
+    )
+    export.add_argument("--to", required=True, metavar="URI", help="the target tracking URI")
+    export.set_defaults(handler=_cmd_registry_export)
     init_help = "render .github/workflows/podium-<model>-*.yml for every model (or one)"
     # Not `add`: its --config defaults to ./podium.yaml, and init's default is all of them.
     init = sub.add_parser("init", help=init_help, description=init_help)

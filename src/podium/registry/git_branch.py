@@ -160,7 +160,7 @@ class Git:
 def git_message(proc: subprocess.CompletedProcess[str]) -> str:
     """git's own words, on one line (its last meaningful lines)."""
     lines = [x.strip() for x in (proc.stderr + "\n" + proc.stdout).splitlines() if x.strip()]
-    useful = [x for x in lines if not x.startswith(("hint:", "To ", "remote: "))] or lines
+    useful = [x for x in lines if not x.startswith(("hint:", "To "))] or lines
     text = "; ".join(useful[-3:]) or f"exit {proc.returncode}"
     return text[:400]
 
@@ -435,7 +435,7 @@ class BranchStore:
                     "`podium registry export --to URI` moves the registry there)"
                 )
             if size > WARN_FILE_BYTES:
-                gha.warning(
+                _warn(
                     f"{name} is {size / 2**20:.0f} MB on registry branch '{self.branch}' "
                     "(GitHub refuses files over 100 MB); consider an MLflow tracking server"
                 )
@@ -476,6 +476,16 @@ class BranchStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _warn(message: str) -> None:
+    """An annotation in Actions, a line on stderr elsewhere."""
+    if gha.in_actions():
+        gha.warning(message)
+    else:
+        import sys
+
+        print(f"podium: warning: {message}", file=sys.stderr, flush=True)
 
 
 def _pause(attempt: int) -> None:
