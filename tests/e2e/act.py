@@ -81,6 +81,7 @@ class Act:
     github_api: str  # the loopback GitHub's API and web addresses
     github_server: str
     token: str
+    remote: str = "origin"  # the git remote act reads the repository's owner/name from
     runs: int = 0
 
     def run(
@@ -115,6 +116,7 @@ class Act:
             "--eventpath", str(event_file),
             "-P", "ubuntu-latest=-self-hosted",
             "--action-offline-mode",
+            "--remote-name", self.remote,
             "--action-cache-path", str(self.home / "act-cache"),
             "--no-cache-server",
             "--local-repository", f"{PODIUM_ACTIONS}={self.podium_source}",
@@ -157,6 +159,8 @@ class Act:
             check=False,
         )
         log = proc.stdout + proc.stderr
+        # Kept beside the run's event: a failed assertion shows only the log's tail.
+        (self.home / f"run-{self.runs}-{event}.log").write_text(log)
         return ActRun(proc.returncode, log, _summaries(log))
 
 

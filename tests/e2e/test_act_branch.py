@@ -1,13 +1,15 @@
 """The registry on a git branch (`registry.git_branch`), proven by act with no MLflow server.
 
 A bare repository on disk is `origin`: the generated workflows fetch the registry branch
-from it and push to it, as they do on GitHub with the job's GITHUB_TOKEN (act copies the
-test repository, `origin` included, into each job's workspace; the checkout stand-in
-leaves only what actions/checkout would). One story, chained to spend as few act runs as
-possible: a first pull request with no champion, the merge that crowns v1 on the branch,
-a fork's pull request compared with v1, a monitoring alert whose retraining request (the
-job's own token) starts the promote workflow, a rollback by dispatch, and two promotions
-racing from two clones.
+from it and push to it, as they do on GitHub with the job's GITHUB_TOKEN. act copies the
+test repository, `.git` included, into each job's workspace (the checkout stand-in leaves
+only what actions/checkout would). `origin` is the bare repository's path, so the auth
+podium adds for GitHub's https address is not used (and harmless).
+
+One story, chained to spend as few act runs as possible: a first pull request with no
+champion, the merge that crowns v1 on the branch, a fork's pull request compared with v1,
+a monitoring alert whose retraining request (the job's own token) starts the promote
+workflow, a rollback by dispatch, and two promotions racing from two clones.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def branch_repo(
     (project.root / ".gitignore").write_text(".podium/\n")
     git(project.root, "init", "-q", "-b", "main")
     git(project.root, "remote", "add", "origin", str(origin))
+    # Where act reads the repository's owner/name from (GITHUB_REPOSITORY); origin is a path.
+    git(project.root, "remote", "add", "github", f"https://github.com/acme/{NAME}.git")
     result = project.cli("init")
     assert result.code == 0, result.err
     assert f"registry in GitHub Actions: the branch {BRANCH}" in result.out
@@ -67,6 +71,7 @@ def branch_repo(
         github_api=github.api_url,
         github_server=github.web_url,
         token=github.token,
+        remote="github",
     )
     return project, act, origin
 

@@ -85,7 +85,8 @@ def evaluate(*, config: Config) -> Evaluation:
         summary += f" (champion v{champion.version} could not be scored: {champion.error})"
     outcome = Evaluation(
         model_name=config.model.name,
-        tracking_uri=config.tracking_uri,
+        # Which registry, not where its copy sits: a branch is fetched anew by each job.
+        tracking_uri=config.registry_label,
         task=task,
         challenger=challenger,
         champion=champion,
