@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from podium.registry import Registry
 from podium.stages.init import file_name
 from tests.conftest import STRONG, STRONG_PARAMS, Project, run_cli
 from tests.e2e.act import Act, git
@@ -93,27 +92,50 @@ def branch_log(origin: Path) -> list[str]:
     return git(origin, "log", "--format=%s", BRANCH).splitlines()
 
 
-def registry(root: Path) -> Registry:
-    """The branch as MLflow opens it, freshly fetched into this clone's `.podium/`."""
-    from podium.config import load
-    from podium.registry.git_branch import BranchStore
+# What a developer sees of the branch, in a fresh interpreter (MLflow keeps a store per
+# URI for the life of a process, so one process cannot watch a file git replaces):
+# `podium registry pull --json`, then MLflow itself on that URI, then `podium history --json`.
+_LOOK = """
+import contextlib, io, json, sys
+from mlflow import MlflowClient
+from podium.cli import main
 
-    store = BranchStore.of(load(root / "podium.yaml"))
-    store.pull()
-    return Registry(store.tracking_uri, NAME)
+def podium(*args):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main([*args, "--config", "podium.yaml"]) == 0
+    return json.loads(out.getvalue())
+
+uri = podium("registry", "pull", "--json")["tracking_uri"]
+client = MlflowClient(uri, registry_uri=uri)
+versions = client.search_model_versions(f"name='{sys.argv[1]}'")
+try:
+    champion = client.get_model_version_by_alias(sys.argv[1], "champion").version
+except Exception:
+    champion = None
+print(json.dumps({
+    "champion": champion,
+    "tags": {v.version: v.tags for v in versions},
+    "history": podium("history", "--json"),
+}))
+"""
 
 
-def champion(root: Path) -> str | None:
-    current = registry(root).champion()
-    return None if current is None else str(current.version)
-
-
-def history(root: Path) -> list[dict[str, Any]]:
-    shown = run_cli(["history", "--json", "--config", str(root / "podium.yaml")])
-    assert shown.code == 0, shown.err
-    events = json.loads(shown.out)
-    assert isinstance(events, list)
-    return events
+def look(root: Path) -> dict[str, Any]:
+    """The branch as MLflow opens it: {"champion", "tags" per version, "history"}."""
+    seen = subprocess.run(
+        [sys.executable, "-c", _LOOK, NAME],
+        cwd=root,
+        env=_local_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert seen.returncode == 0, seen.stderr
+    found = json.loads(seen.stdout.splitlines()[-1])
+    assert isinstance(found, dict)
+    return found
 
 
 def _local_env() -> dict[str, str]:
@@ -184,8 +206,9 @@ def test_the_registry_lives_on_a_branch_through_prs_merges_monitoring_rollback_a
         {"ref": "refs/heads/main", "after": sha, "head_commit": {"id": sha}},
     )
     assert pushed.code == 0, pushed.log[-6000:]
-    assert champion(root) == "1"
-    (crowned,) = history(root)
+    seen = look(root)
+    assert seen["champion"] == "1"
+    (crowned,) = seen["history"]
     assert (crowned["action"], crowned["version"], crowned["commit"]) == ("promote", "1", sha)
     log = branch_log(origin)
     assert any(subject.startswith(f"promote {NAME} v1") for subject in log), log
@@ -229,11 +252,12 @@ def test_the_registry_lives_on_a_branch_through_prs_merges_monitoring_rollback_a
         {"ref": "refs/heads/main", "inputs": sent["inputs"]},
     )
     assert retrained.code == 0, retrained.log[-6000:]
-    assert champion(root) == "2"
-    promoted = history(root)[-1]
+    seen = look(root)
+    assert seen["champion"] == "2"
+    promoted = seen["history"][-1]
     assert (promoted["action"], promoted["version"]) == ("promote", "2")
     assert promoted["reason"].startswith("podium monitor: ")
-    assert registry(root).get_version("2").tags["podium.event"] == "workflow_dispatch"
+    assert seen["tags"]["2"]["podium.event"] == "workflow_dispatch"
 
     # (5) Rollback by dispatch moves the alias on the branch.
     rolled = act.run(
@@ -242,8 +266,9 @@ def test_the_registry_lives_on_a_branch_through_prs_merges_monitoring_rollback_a
         {"inputs": {"version": "", "reason": "v2 misbehaves in prod"}},
     )
     assert rolled.code == 0, rolled.log[-6000:]
-    assert champion(root) == "1"
-    assert [(e["action"], e["version"]) for e in history(root)] == [
+    seen = look(root)
+    assert seen["champion"] == "1"
+    assert [(e["action"], e["version"]) for e in seen["history"]] == [
         ("promote", "1"),
         ("promote", "2"),
         ("rollback", "1"),
@@ -273,7 +298,8 @@ def test_the_registry_lives_on_a_branch_through_prs_merges_monitoring_rollback_a
     assert codes == [0, 1], outcomes
     loser = next(streams for code, streams in outcomes if code == 1)
     assert "not moved" in loser[0] + loser[1], loser
-    events = history(root)
+    seen = look(root)
+    events = seen["history"]
     assert [e["action"] for e in events] == ["promote", "promote", "rollback", "promote"]
     assert events[-1]["previous"] == "1"
-    assert champion(root) == events[-1]["version"]  # MLflow opens the branch, consistent
+    assert seen["champion"] == events[-1]["version"]  # MLflow opens the branch, consistent
