@@ -110,12 +110,12 @@ uri = podium("registry", "pull", "--json")["tracking_uri"]
 client = MlflowClient(uri, registry_uri=uri)
 versions = client.search_model_versions(f"name='{sys.argv[1]}'")
 try:
-    champion = client.get_model_version_by_alias(sys.argv[1], "champion").version
+    champion = str(client.get_model_version_by_alias(sys.argv[1], "champion").version)
 except Exception:
     champion = None
 print(json.dumps({
     "champion": champion,
-    "tags": {v.version: v.tags for v in versions},
+    "tags": {str(v.version): v.tags for v in versions},
     "history": podium("history", "--json"),
 }))
 """
