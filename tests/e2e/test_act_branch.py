@@ -266,6 +266,8 @@ def test_the_registry_lives_on_a_branch_through_prs_merges_monitoring_rollback_a
         {"inputs": {"version": "", "reason": "v2 misbehaves in prod"}},
     )
     assert rolled.code == 0, rolled.log[-6000:]
+    assert "rolled back: champion is now v1 (was v2)" in rolled.log
+    assert any("from **v2** to **v1**" in s for s in rolled.summaries), rolled.summaries
     seen = look(root)
     assert seen["champion"] == "1"
     assert [(e["action"], e["version"]) for e in seen["history"]] == [
@@ -273,6 +275,10 @@ def test_the_registry_lives_on_a_branch_through_prs_merges_monitoring_rollback_a
         ("promote", "2"),
         ("rollback", "1"),
     ]
+    last = seen["history"][-1]
+    assert (last["previous"], last["reason"]) == ("2", "v2 misbehaves in prod")
+    assert last["actor"]  # who: the Actions actor
+    assert branch_log(origin)[0].startswith(f"rollback {NAME} to v1"), branch_log(origin)[0]
 
     # (6) Two clones evaluate a challenger against v1, then promote at once: one wins.
     clones = []
