@@ -84,6 +84,13 @@ def test_init_says_which_registry_the_workflows_use(repo: Project) -> None:
     again = repo.cli("init")
     assert "churn: registry in GitHub Actions: https://mlflow.example.com" in again.out
 
+    document["registry"] = {"git_branch": "podium-registry"}
+    repo.write_config(document)
+    branch = repo.cli("init")
+    assert "churn: registry in GitHub Actions: the branch podium-registry of this" in branch.out
+    promote = load(workflows(repo.root)["podium-churn-promote.yml"])
+    assert promote["jobs"]["promote"]["permissions"] == {"contents": "write"}
+
 
 def test_check_lists_stale_files_when_the_config_changes_and_writes_nothing(
     repo: Project,
