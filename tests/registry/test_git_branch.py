@@ -196,6 +196,24 @@ def test_a_pull_request_reads_the_branch_and_never_pushes(
     assert [v.version for v in opened(pr).versions()] == ["1"]  # outside it: the branch
 
 
+def test_a_job_elsewhere_promotes_what_another_job_trained_and_evaluated(
+    clone: Clone, origin: Path
+) -> None:
+    import shutil
+
+    crowned(clone)
+    trainer, promoter = clone(), clone()  # two jobs, two workspaces, the results handed over
+    assert trainer.cli("train").code == 0 and trainer.cli("evaluate").code == 0
+    promoter.state.mkdir(exist_ok=True)
+    for name in ("train.json", "evaluation.json"):
+        shutil.copy(trainer.state / name, promoter.state / name)
+
+    result = promoter.cli("promote")
+
+    assert result.code == 0, result.err
+    assert subjects(origin)[0].startswith("promote churn v2 over v1")
+
+
 def test_a_registration_that_loses_the_push_race_is_redone_on_the_new_tip(
     clone: Clone, origin: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

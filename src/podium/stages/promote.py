@@ -23,10 +23,10 @@ def promote_evaluated(
     *, config: Config, evaluation: Evaluation, reason: str | None = None
 ) -> Promotion:
     """`promote` for an evaluation already in hand (`podium run` chains it)."""
-    if evaluation.tracking_uri != config.tracking_uri:
+    if evaluation.tracking_uri != config.registry_label:
         raise InputError(
             f"{config.state_dir / results.EVALUATION}: was made against "
-            f"{evaluation.tracking_uri}, not {config.tracking_uri}; re-run evaluate"
+            f"{evaluation.tracking_uri}, not {config.registry_label}; re-run evaluate"
         )
     results.invalidate(config.state_dir, results.PROMOTION)
     challenger = evaluation.challenger.version
