@@ -132,6 +132,11 @@ def test_a_version_loads_from_a_clone_somewhere_else(clone: Clone, origin: Path)
     assert run.info.artifact_uri.startswith(here + "/"), run.info.artifact_uri
     history = second.cli("history")
     assert history.code == 0 and "promote  v1" in history.out, history.out
+    metrics = second.cli("metrics", "--json")  # delivery metrics read the branch too
+    assert metrics.code == 0, metrics.err
+    delivered = json.loads(metrics.out)
+    assert delivered["promotions"] == 1
+    assert delivered["candidates"] == 1  # its verdict tag: evaluate's change was pushed too
 
 
 def test_no_branch_yet_is_an_empty_registry(clone: Clone, origin: Path) -> None:

@@ -22,8 +22,8 @@ from podium.errors import InputError
 from podium.registry import tags
 from podium.registry.mlflow_store import Registry, Version
 
-SOURCE_VERSION = "podium.source_version"
-SOURCE_RUN = "podium.source_run_id"
+SOURCE_VERSION = tags.SOURCE_VERSION
+SOURCE_RUN = tags.SOURCE_RUN
 _BATCH = 100  # MLflow accepts at most 100 params (1000 metrics) per log_batch
 
 
