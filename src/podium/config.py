@@ -463,7 +463,9 @@ class Config:
 
     @property
     def registry_label(self) -> str:
-        """Which registry this is, as reports and messages name it."""
+        """Which registry this is, as reports, messages and stage results name it: the
+        tracking URI, or for a branch-kept registry the branch (the same in every clone and
+        job, wherever its local copy is)."""
         branch = self.registry_branch
         return f"git branch {branch}" if branch else self.tracking_uri
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import STRONG, STRONG_PARAMS, Project
+from tests.conftest import STRONG, STRONG_PARAMS, Project, Result
 
 BRANCH = "podium-registry"
 Clone = Callable[..., Project]
@@ -132,6 +132,11 @@ def test_a_version_loads_from_a_clone_somewhere_else(clone: Clone, origin: Path)
     assert run.info.artifact_uri.startswith(here + "/"), run.info.artifact_uri
     history = second.cli("history")
     assert history.code == 0 and "promote  v1" in history.out, history.out
+    metrics = second.cli("metrics", "--json")  # delivery metrics read the branch too
+    assert metrics.code == 0, metrics.err
+    delivered = json.loads(metrics.out)
+    assert delivered["promotions"] == 1
+    assert delivered["candidates"] == 1  # its verdict tag: evaluate's change was pushed too
 
 
 def test_no_branch_yet_is_an_empty_registry(clone: Clone, origin: Path) -> None:
@@ -196,6 +201,24 @@ def test_a_pull_request_reads_the_branch_and_never_pushes(
     assert [v.version for v in opened(pr).versions()] == ["1"]  # outside it: the branch
 
 
+def test_a_job_elsewhere_promotes_what_another_job_trained_and_evaluated(
+    clone: Clone, origin: Path
+) -> None:
+    import shutil
+
+    crowned(clone)
+    trainer, promoter = clone(), clone()  # two jobs, two workspaces, the results handed over
+    assert trainer.cli("train").code == 0 and trainer.cli("evaluate").code == 0
+    promoter.state.mkdir(exist_ok=True)
+    for name in ("train.json", "evaluation.json"):
+        shutil.copy(trainer.state / name, promoter.state / name)
+
+    result = promoter.cli("promote")
+
+    assert result.code == 0, result.err
+    assert subjects(origin)[0].startswith("promote churn v2 over v1")
+
+
 def test_a_registration_that_loses_the_push_race_is_redone_on_the_new_tip(
     clone: Clone, origin: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -226,6 +249,38 @@ def test_a_registration_that_loses_the_push_race_is_redone_on_the_new_tip(
     assert [v.version for v in versions] == ["1", "2", "3"]
     assert len({v.run_id for v in versions}) == 3
     assert registry.load_model(versions[-1]) is not None  # its artifacts came along
+
+
+def test_a_champion_move_that_loses_the_push_race_is_rechecked_and_refused(
+    clone: Clone, origin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podium.registry import git_branch
+
+    crowned(clone)
+    fast, slow = clone(), clone()
+    for racer in (fast, slow):
+        assert racer.cli("train").code == 0 and racer.cli("evaluate").code == 0
+    real_push = git_branch.BranchStore._push
+    pushes: list[str] = []
+
+    def push(store: git_branch.BranchStore, base: str | None) -> bool:
+        pushes.append(store.folder.name)
+        if store.folder.is_relative_to(slow.root) and len(pushes) == 1:
+            raced = fast.cli("promote")  # moves @champion first: slow's lease is stale
+            assert raced.code == 0, raced.err
+        return real_push(store, base)
+
+    monkeypatch.setattr(git_branch.BranchStore, "_push", push)
+
+    result = slow.cli("promote")
+
+    assert result.code == 1, result.err
+    assert "not moved: @champion" in result.err and "is now v2" in result.err, result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert len(pushes) == 2  # slow pushed once (lost), fast once; slow never pushed again
+    registry = opened(slow)
+    assert registry.champion().version == "2"
+    assert [(e.version, e.previous) for e in registry.history()] == [("1", None), ("2", "1")]
 
 
 def test_a_push_that_keeps_failing_exits_3_with_gits_message_and_leaves_nothing(
@@ -382,3 +437,86 @@ def test_without_origin_the_branch_is_refused_naming_the_fix(clone: Clone) -> No
 
     assert result.code == 2
     assert "no git remote 'origin'" in result.err and "registry.git_branch" in result.err
+
+
+# -- two promotions racing from two clones --------------------------------------------------
+
+# A racer imports everything first, then waits for the go file: both promote at once.
+RACER = """
+import sys, time
+from pathlib import Path
+import mlflow.tracking, podium.config, podium.registry.git_branch, podium.stages.promote
+from podium.cli import main
+
+go = Path(sys.argv[1])
+Path(sys.argv[1] + "." + sys.argv[3]).touch()
+while not go.exists():
+    time.sleep(0.002)
+sys.exit(main(["promote", "--config", sys.argv[2]]))
+"""
+
+
+def race(projects: list[Project], folder: Path) -> list[Result]:
+    """Run `podium promote` in each project at the same moment, each in its own process."""
+    import os
+    import sys
+    import time
+
+    from tests.conftest import _ACTIONS_VARS
+
+    go = folder / f"go-{os.getpid()}"
+    env = {k: v for k, v in os.environ.items() if k not in _ACTIONS_VARS}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(go), str(p.config_path), str(i)],
+            cwd=p.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, p in enumerate(projects)
+    ]
+    deadline = time.monotonic() + 180
+    while not all(Path(f"{go}.{i}").exists() for i in range(len(procs))):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        time.sleep(0.01)
+    go.touch()
+    finished = [p.communicate(timeout=300) for p in procs]
+    return [Result(p.returncode, out, err) for p, (out, err) in zip(procs, finished, strict=True)]
+
+
+def test_two_promotions_racing_from_two_clones_exactly_one_wins(
+    clone: Clone, origin: Path, tmp_path: Path
+) -> None:
+    crowned(clone)
+    a, b = clone(), clone()
+    challengers = []
+    for racer in (a, b):
+        assert racer.cli("train").code == 0
+        evaluated = racer.cli("evaluate")
+        assert evaluated.code == 0, evaluated.err
+        evaluation = json.loads((racer.state / "evaluation.json").read_text())
+        assert evaluation["passed"] and evaluation["champion"]["version"] == "1"
+        challengers.append(evaluation["challenger"]["version"])
+    assert sorted(challengers) == ["2", "3"]
+
+    outcome = race([a, b], tmp_path)
+
+    codes = [r.code for r in outcome]
+    assert sorted(codes) == [0, 1], [(r.code, r.err) for r in outcome]
+    winner = challengers[codes.index(0)]
+    loser = outcome[codes.index(1)]
+    assert "not moved: @champion" in loser.err and f"is now v{winner}" in loser.err, loser.err
+    assert len(loser.err.strip().splitlines()) == 1 and "Traceback" not in loser.err
+    log = subjects(origin)
+    promotions = [s for s in log if s.startswith("promote")]
+    assert len(promotions) == 2, log
+    assert promotions[0].startswith(f"promote churn v{winner} over v1: gates passed"), log
+    # The branch is consistent: a fresh clone opens it, one promotion from the race.
+    third = clone()
+    registry = opened(third)
+    assert registry.champion().version == winner
+    assert [(e.version, e.previous) for e in registry.history()] == [("1", None), (winner, "1")]
+    history = third.cli("history")
+    assert history.code == 0 and len(history.out.strip().splitlines()) == 2, history.out

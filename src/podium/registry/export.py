@@ -22,8 +22,8 @@ from podium.errors import InputError
 from podium.registry import tags
 from podium.registry.mlflow_store import Registry, Version
 
-SOURCE_VERSION = "podium.source_version"
-SOURCE_RUN = "podium.source_run_id"
+SOURCE_VERSION = tags.SOURCE_VERSION
+SOURCE_RUN = tags.SOURCE_RUN
 _BATCH = 100  # MLflow accepts at most 100 params (1000 metrics) per log_batch
 
 
@@ -40,6 +40,10 @@ class Exported:
 
 def export(source: Registry, target_uri: str) -> Exported:
     """Copy `source`'s registered model into the MLflow store at `target_uri`."""
+    import os
+
+    # MLflow prints "View run … at: <url>" to stdout when a run on a server ends.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     target = Registry(target_uri, source.name)
     target.check_reachable()
     done = Exported(target=target_uri)
@@ -204,11 +208,14 @@ def _copy_version(source: Registry, target: Registry, version: Version, run_id: 
         if run_id
         else target.experiment_id(f"podium/{source.name}", None)
     )
+    # The logged model's own location: `models:/…` would resolve against whichever store
+    # MLflow's fluent API points at (the target, once it is opened).
+    files = logged.artifact_location if logged is not None else version.source
     with tempfile.TemporaryDirectory(prefix="podium-export-") as scratch:
         local = source.call(
             f"downloading version {version.version}",
             lambda: mlflow.artifacts.download_artifacts(
-                artifact_uri=version.source, dst_path=scratch, tracking_uri=source.tracking_uri
+                artifact_uri=files, dst_path=scratch, tracking_uri=source.tracking_uri
             ),
         )
         model = target.call(
@@ -221,6 +228,7 @@ def _copy_version(source: Registry, target: Registry, version: Version, run_id: 
                 model_type=logged.model_type if logged is not None else None,
             ),
         )
+        _point_mlmodel(Path(local), model.model_id, run_id)
         target.call(
             f"uploading version {version.version}",
             lambda: target.client.log_model_artifacts(model.model_id, local),
@@ -240,3 +248,16 @@ def _copy_version(source: Registry, target: Registry, version: Version, run_id: 
         ),
     )
     return str(created.version)
+
+
+def _point_mlmodel(folder: Path, model_id: str, run_id: str | None) -> None:
+    """The copied MLmodel names the target's logged model and run, not the source's
+    (MLflow looks the logged model up by the id written in that file)."""
+    from mlflow.models import Model
+
+    if not (folder / "MLmodel").is_file():
+        return
+    described = Model.load(str(folder / "MLmodel"))
+    described.model_id = model_id
+    described.run_id = run_id
+    described.save(str(folder / "MLmodel"))

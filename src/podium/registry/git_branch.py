@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from podium import gha
 from podium.errors import ConfigError, InputError, ServiceError
+from podium.registry import env
 from podium.registry.mlflow_store import Registry
 
 if TYPE_CHECKING:
@@ -76,8 +77,8 @@ _GIT_REPO_VARS = (
     "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     "GIT_COMMON_DIR",
     "GIT_PREFIX",
-    "GIT_CONFIG_COUNT",
 )
+_CONFIG_ENTRY = re.compile(r"^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+)$")
 _LOST_RACE = (
     "stale info",
     "fetch first",
@@ -113,7 +114,8 @@ class Git:
     def __init__(self, cwd: Path, *, extra_env: dict[str, str] | None = None) -> None:
         self.cwd = cwd
         env = {k: v for k, v in os.environ.items() if k not in _GIT_REPO_VARS}
-        env = {k: v for k, v in env.items() if not k.startswith("GIT_CONFIG_")}
+        if extra_env and "GIT_CONFIG_COUNT" in extra_env:  # ours replace any set before
+            env = {k: v for k, v in env.items() if not _CONFIG_ENTRY.match(k)}
         env["LC_ALL"] = "C"  # git's messages are matched below (lost race, no branch)
         if gha.in_actions():
             env["GIT_TERMINAL_PROMPT"] = "0"  # never wait for a password in CI
@@ -180,7 +182,10 @@ def auth_env(url: str, env: gha.GitHubEnv | None = None) -> dict[str, str]:
     if not url.startswith(server + "/"):
         return {}
     basic = base64.b64encode(f"x-access-token:{env.token}".encode()).decode()
-    gha.mask(basic)
+    if env.in_actions:  # GitHub masks the token, not its base64; on stderr: stdout is data
+        import sys
+
+        print(f"::add-mask::{basic}", file=sys.stderr, flush=True)
     key = f"http.{server}/.extraheader"
     return {
         "GIT_CONFIG_COUNT": "2",
@@ -201,6 +206,8 @@ def origin_url(root: Path) -> str:
             "add one (git remote add origin URL) or remove registry.git_branch from podium.yaml"
         )
     url = proc.stdout.strip()
+    if url.startswith("-"):  # would read as an option of git fetch/push
+        raise ConfigError(f"registry.git_branch: origin's URL '{url}' starts with '-'; fix it")
     local = "://" not in url and not re.match(r"^[^/\\]+:", url)  # not host:path (scp form)
     if local and not Path(url).is_absolute():
         top = git.run("rev-parse", "--show-toplevel", check=False).stdout.strip()
@@ -544,6 +551,7 @@ class BranchRegistry(Registry):
         # The sqlite file is replaced under MLflow at every fetch: no pooled connection may
         # outlive it (MLflow caches one store per URI for the whole process).
         os.environ["MLFLOW_SQLALCHEMYSTORE_POOLCLASS"] = "NullPool"
+        env.quiet_mlflow()  # before a new store's migrations, which log
         self.store = store
         store.pull()
         super().__init__(store.tracking_uri, model_name)

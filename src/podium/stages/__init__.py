@@ -34,6 +34,7 @@ def refuse_throwaway(config: Config) -> None:
     """In GitHub Actions, a registry written to a file on the runner is lost when the job
     ends: refuse (exit 2) unless a server or a branch keeps it."""
     import os
+    import re
 
     from podium import gha
     from podium.errors import ConfigError
@@ -41,7 +42,9 @@ def refuse_throwaway(config: Config) -> None:
     if not gha.in_actions() or config.registry_branch or os.environ.get("MLFLOW_TRACKING_URI"):
         return
     uri = config.tracking_uri
-    if uri.startswith(("sqlite:", "file:")) or "://" not in uri:
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", uri)
+    local = uri.startswith(("sqlite:", "file:")) or (scheme is None and uri != "databricks")
+    if local:
         raise ConfigError(
             f"{config.path}: registry.tracking_uri is {uri}, a file on this runner that is "
             "thrown away when the job ends; keep the registry on a branch of the repository "

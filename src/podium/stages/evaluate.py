@@ -85,8 +85,7 @@ def evaluate(*, config: Config) -> Evaluation:
         summary += f" (champion v{champion.version} could not be scored: {champion.error})"
     outcome = Evaluation(
         model_name=config.model.name,
-        # Which registry, not where its copy sits: a branch is fetched anew by each job.
-        tracking_uri=config.registry_label,
+        tracking_uri=config.registry_label,  # the branch, wherever the copy is
         task=task,
         challenger=challenger,
         champion=champion,

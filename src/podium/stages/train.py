@@ -127,7 +127,7 @@ def train(*, config: Config) -> Training:
         version=version.version,
         run_id=run_id,
         experiment_id=experiment_id,
-        tracking_uri=config.tracking_uri,
+        tracking_uri=config.registry_label,  # the branch, wherever the copy is
         task=task,
         estimator=source,
         feature_types=train_set.feature_types,
