@@ -147,51 +147,6 @@ def test_a_challenger_that_fails_a_gate_fails_the_job_and_moves_nothing(
     assert challenger.tags["podium.verdict"] == "failed"
 
 
-def test_data_updated_dispatch_retrains_and_promotes(
-    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any]
-) -> None:
-    project, act = act_repo
-    project.set_estimator(STRONG, **STRONG_PARAMS)
-    commit(project, "deeper tree")
-
-    run = act.run(
-        "repository_dispatch",
-        workflow(project, "promote"),
-        {"action": "data-updated", "client_payload": {"source": "monitor"}},
-    )
-
-    assert run.code == 0, run.log[-6000:]
-    assert champion(project, registry_of) == "1"
-    assert registry_of(project).get_version("1").tags["podium.event"] == "repository_dispatch"
-
-
-def test_rollback_dispatch_moves_the_champion_back_and_audits_it(
-    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any]
-) -> None:
-    project, act = act_repo
-    crown(
-        project,
-        ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}),
-        (STRONG, STRONG_PARAMS),
-    )
-    assert champion(project, registry_of) == "2"
-
-    run = act.run(
-        "workflow_dispatch",
-        workflow(project, "rollback"),
-        {"inputs": {"version": "", "reason": "latency regression in prod"}},
-    )
-
-    assert run.code == 0, run.log[-6000:]
-    assert champion(project, registry_of) == "1"
-    last = history(project)[-1]
-    assert (last["action"], last["version"], last["previous"]) == ("rollback", "1", "2")
-    assert last["reason"] == "latency regression in prod"
-    assert last["actor"]  # who: the Actions actor
-    assert "rolled back: champion is now v1 (was v2)" in run.log
-    assert any("from **v2** to **v1**" in s for s in run.summaries), run.summaries
-
-
 def test_rollback_dispatch_to_a_named_version_needs_a_reason(
     act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any]
 ) -> None:
