@@ -23,6 +23,7 @@ from podium.clock import now_iso
 from podium.config import Config, TableSource
 from podium.errors import ConfigError, InputError, PodiumError, ServiceError
 from podium.registry import Registry, Version, audit, read_feature_types
+from podium.registry.git_branch import change_message
 from podium.report import monitoring as monitoring_report
 from podium.results import DataSummary, Drift, Monitor
 from podium.scoring import BOOTSTRAPPED
@@ -138,9 +139,11 @@ def monitor(
     )
     registry.change(  # on a branch-kept registry: one commit, pushed
         lambda store: audit.record_check(store, check),
-        lambda _: (
+        lambda _: change_message(
             f"monitor {config.model.name} v{champion.version}: "
-            + ("alert: " + "; ".join(outcome.alerts) if not outcome.passed else "ok")
+            + ("alert: " + "; ".join(outcome.alerts) if not outcome.passed else "ok"),
+            commit=None,
+            run_url=env.run_url,
         ),
     )
     failure = None
