@@ -208,7 +208,7 @@ def test_config_path_is_a_folder(tmp_path: Path) -> None:
 
 def test_both_estimator_and_entrypoint(tmp_path: Path) -> None:
     path = write(tmp_path, edited(lambda d: d["model"].update(entrypoint="train.py:build")))
-    refused(path, "model:", "exactly one of 'estimator' or 'entrypoint'")
+    refused(path, "model:", "exactly one of 'estimator', 'entrypoint' or 'command'")
 
 
 def test_neither_estimator_nor_entrypoint(tmp_path: Path) -> None:
@@ -422,3 +422,114 @@ def test_opening_a_registry_does_not_redirect_later_projects(tmp_path: Path) -> 
     second = load(write(tmp_path / "second", MINIMAL))
     Registry(first.tracking_uri, first.model.name)
     assert second.tracking_uri == f"sqlite:///{tmp_path}/second/.podium/mlflow.db"
+
+
+# -- model.command (any framework) -------------------------------------------------------------
+
+
+def _with_command(command: Any, **more: Any) -> dict[str, Any]:
+    def change(document: dict[str, Any]) -> None:
+        document["model"].pop("estimator")
+        document["model"].update(command=command, **more)
+
+    return edited(change)
+
+
+@pytest.mark.parametrize(
+    ("command", "argv"),
+    [
+        ("python train.py --epochs 3", ["python", "train.py", "--epochs", "3"]),
+        ("python 'my train.py' --name \"a b\"", ["python", "my train.py", "--name", "a b"]),
+        (["python", "train.py", "--name", "a b"], ["python", "train.py", "--name", "a b"]),
+        ("python train.py; rm -rf /", ["python", "train.py;", "rm", "-rf", "/"]),  # no shell
+    ],
+)
+def test_a_command_is_split_like_a_shell_would_or_taken_as_a_list(
+    tmp_path: Path, command: Any, argv: list[str]
+) -> None:
+    config = load(write(tmp_path, _with_command(command, timeout_minutes=30)))
+    assert config.model.argv == argv
+    assert config.model.timeout_minutes == 30
+    assert config.model.estimator is None and config.model.entrypoint is None
+
+
+@pytest.mark.parametrize(
+    ("document", "fragments"),
+    [
+        (
+            edited(lambda d: d["model"].update(command="python train.py")),
+            ["model:", "exactly one of 'estimator', 'entrypoint' or 'command'"],
+        ),
+        (_with_command("python 'train.py"), ["model.command", "cannot split", "quotation"]),
+        (_with_command(""), ["model.command", "the command is empty"]),
+        (_with_command([]), ["model.command", "the command is empty"]),
+        (_with_command("python train.py", timeout_minutes=0), ["model.timeout_minutes"]),
+        (
+            edited(lambda d: d["model"].update(timeout_minutes=5)),
+            ["'timeout_minutes' bounds 'command'"],
+        ),
+        (_with_command("python train.py", timeout_minute=5), ["timeout_minute", "timeout_minutes"]),
+    ],
+)
+def test_bad_commands_are_one_line_errors(
+    tmp_path: Path, document: dict[str, Any], fragments: list[str]
+) -> None:
+    refused(write(tmp_path, document), *fragments)
+
+
+# -- slices -----------------------------------------------------------------------------------
+
+
+def test_slices_and_their_gates_load(tmp_path: Path) -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["slices"] = ["region", {"column": "age", "bins": [0, 30, 50, 120]}, ["region", "plan"]]
+        d["slices_min_rows"] = 50
+        d["gates"] = [
+            {"metric": "f1", "min_delta": -0.005, "per_slice": {"min_delta": -0.05}},
+            {"metric": "recall", "max_slice_gap": 0.15, "slice_gap_not_wider": True},
+        ]
+        d["metrics"] = {"cost_per_cpu_hour": 0.05}
+
+    config = load(write(tmp_path, edited(change)))
+    assert config.raw.slices_min_rows == 50
+    assert [g.bounds_whole_set for g in config.gates] == [True, False]
+    assert config.raw.metrics.cost_per_cpu_hour == 0.05
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (
+            lambda d: d.update(gates=[{"metric": "f1", "per_slice": {"min_delta": -0.05}}]),
+            ("gates[0].per_slice needs slices: in podium.yaml",),
+        ),
+        (
+            lambda d: d.update(
+                slices=["region"], gates=[{"metric": "latency_ms", "max_slice_gap": 1}]
+            ),
+            ("gates[0].max_slice_gap", "measured once per model, not per slice"),
+        ),
+        (
+            lambda d: d.update(
+                slices=["region"], gates=[{"metric": "log_loss", "min_slice_ratio": 0.8}]
+            ),
+            ("gates[0].min_slice_ratio is for rates on a 0..1 scale",),
+        ),
+        (
+            lambda d: d.update(slices=[{"column": "age", "bins": [50, 30]}]),
+            ("slices[0]", "bins must increase strictly"),
+        ),
+        (
+            lambda d: d.update(slices=[["region", "region"]]),
+            ("slices[0] crosses 'region' with itself",),
+        ),
+        (
+            lambda d: d.update(slices=["region"], gates=[{"metric": "f1", "per_slice": {}}]),
+            ("per_slice needs at least one of min, max, min_delta",),
+        ),
+    ],
+)
+def test_bad_slice_settings_name_the_key_and_the_fix(
+    tmp_path: Path, change: Any, fragments: tuple[str, ...]
+) -> None:
+    refused(write(tmp_path, edited(change)), *fragments)

@@ -426,3 +426,71 @@ def test_registered_entrypoint_model_loads_without_the_entrypoint_file(
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split()[-2:] == ["YearsFromMonths", "50"]
+
+
+# -- scikit-learn-API classes of other libraries ----------------------------------------------
+
+
+def test_lightgbm_takes_extra_params_through_kwargs_and_fits_in_the_pipeline(
+    tmp_path: Path,
+) -> None:
+    """LightGBM passes `verbose` (and any library parameter) through **kwargs: no typo
+    check on the signature, which does not list it; the library knows its own."""
+    config = make_config(
+        tmp_path,
+        estimator="lightgbm.LGBMClassifier",
+        params={"verbose": -1, "n_estimators": 20, "num_leaves": 7},
+    )
+    pipeline = build(config, TYPES)
+    model = pipeline.named_steps["model"]
+    assert model.get_params()["verbose"] == -1 and model.n_estimators == 20
+    assert model.random_state == 0
+    assert "scale" not in str(pipeline.named_steps["preprocess"])  # a tree model: no scaling
+    features, target = table(200)
+    fitted = fit(pipeline, features, target, source="lightgbm.LGBMClassifier", path="t.csv")
+    assert fitted.predict_proba(features).shape == (200, 2)
+
+
+def test_a_bad_value_for_a_kwargs_class_is_still_the_librarys_one_line_error(
+    tmp_path: Path,
+) -> None:
+    config = make_config(
+        tmp_path, estimator="lightgbm.LGBMClassifier", params={"n_estimators": "many"}
+    )
+    features, target = table(100)
+    with pytest.raises(DataError) as caught:
+        fit(build(config, TYPES), features, target, source="lightgbm.LGBMClassifier", path="t.csv")
+    assert "\n" not in str(caught.value)
+
+
+def test_classes_without_kwargs_keep_the_typo_check(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path, estimator="sklearn.ensemble.RandomForestClassifier", params={"verbos": 1}
+    )
+    refused(config, "no parameter 'verbos'", "did you mean 'verbose'?")
+
+
+def test_a_lightgbm_estimator_is_trained_registered_loaded_and_judged(
+    make_project: Any, registry_of: Any
+) -> None:
+    """Through `podium run`: logged with its library as a requirement, loaded back, scored
+    with probabilities against a scikit-learn champion on the same rows."""
+    project: Project = make_project()
+    assert project.cli("run").code == 0  # a scikit-learn champion
+    project.set_estimator("lightgbm.LGBMClassifier", verbose=-1, n_estimators=30, num_leaves=7)
+    result = project.cli("run")
+    assert result.code == 0, result.err
+    evaluated = json.loads((project.state / "evaluation.json").read_text())
+    assert evaluated["challenger"]["metrics"]["roc_auc"] > 0.7
+    assert evaluated["challenger"]["metrics"]["log_loss"] > 0
+    assert evaluated["checks"][0]["interval"] is not None
+    import lightgbm
+    import mlflow
+
+    version = registry_of(project).get_version("2")
+    requirements = Path(
+        mlflow.artifacts.download_artifacts(
+            f"{version.uri}/requirements.txt", dst_path=str(project.root)
+        )
+    ).read_text()
+    assert f"lightgbm=={lightgbm.__version__}" in requirements

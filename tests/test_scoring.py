@@ -9,6 +9,7 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from podium.report.sections import higher_is_better, metric_title
+from podium.resources import RESOURCES
 from podium.scoring import (
     BOOTSTRAPPED,
     METRICS,
@@ -97,7 +98,7 @@ def test_the_bootstrap_resamples_exactly_the_metrics_the_table_says(task: str) -
 
 def test_measured_once_metrics_carry_their_unit_in_the_short_label() -> None:
     once = {m.name: m for m in METRICS.values() if not m.bootstrapped}
-    assert set(once) == {"latency_ms", "model_size_mb"}
+    assert set(once) == {"latency_ms", "model_size_mb"} | RESOURCES
     assert all(m.unit and not m.zero_to_one and not m.higher_is_better for m in once.values())
     assert metric_title("latency_ms") == "latency (ms / 1k rows)"
     assert metric_title("model_size_mb") == "model size (MB)"

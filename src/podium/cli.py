@@ -183,12 +183,13 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
     from podium.delivery import duration
-    from podium.stages.metrics import delivery_metrics
+    from podium.stages.metrics import metrics_table
 
-    found = delivery_metrics(config=_config(args), days=args.days)
+    whole = metrics_table(config=_config(args), days=args.days)
     if args.json:
-        _say(json.dumps(found.to_dict(), indent=2))
+        _say(json.dumps(whole.to_dict(), indent=2))
         return EXIT_OK
+    found = whole.delivery
     rate = (
         f"{found.success_rate:.0%} ({found.candidates_promoted} of {found.candidates} "
         "candidates promoted)"
@@ -225,6 +226,10 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     _say(f"  rollbacks             {found.rollbacks}{failure}")
     _say(f"  last promotion        {last}")
     _say(f"  champion              {champion}")
+    _say("MLOps metrics table")
+    width = max(len(row.metric) for row in whole.rows)
+    for row in whole.rows:
+        _say(f"  {row.metric:<{width}}  {row.shown}")
     return EXIT_OK
 
 
@@ -434,7 +439,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $PODIUM_DISPATCH_TOKEN, else the GitHub token)",
     )
     _comment_author(monitor, "issue")
-    metrics = add("metrics", _cmd_metrics, "delivery metrics from the audit trail (DORA-style)")
+    metrics = add(
+        "metrics",
+        _cmd_metrics,
+        "delivery metrics and the MLOps metrics table (uptime, cost, feedback loop, …)",
+    )
     metrics.add_argument("--json", action="store_true", help="print them as a JSON object")
     metrics.add_argument(
         "--days", type=int, default=90, metavar="N", help="window in days (default: %(default)s)"

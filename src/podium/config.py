@@ -25,6 +25,7 @@ from pydantic import (
 
 from podium.errors import ConfigError, closest
 from podium.scoring import BOOTSTRAPPED, METRICS, metric_names_for, primary_metric
+from podium.slices import PerSlice, SliceSpec, columns_of
 
 DEFAULT_TRACKING_URI = "sqlite:///.podium/mlflow.db"
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -54,6 +55,10 @@ class ModelSection(_Strict):
     task: Literal["classification", "regression"]
     estimator: Estimator | None = None
     entrypoint: str | None = None
+    # Any framework: a training command (split like a shell would, never run by one) that
+    # logs ONE MLflow model in the run podium opens for it; bounded by timeout_minutes.
+    command: str | list[str] | None = None
+    timeout_minutes: float | None = Field(default=None, gt=0)
 
     @field_validator("name")
     @classmethod
@@ -71,11 +76,51 @@ class ModelSection(_Strict):
             raise ValueError(f"'{value}' must look like 'train.py:build_model'")
         return value
 
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if value is not None:
+            split_command(value)  # unbalanced quotes or an empty command: refused now
+        return value
+
     @model_validator(mode="after")
     def _one_of(self) -> ModelSection:
-        if (self.estimator is None) == (self.entrypoint is None):
-            raise ValueError("give exactly one of 'estimator' or 'entrypoint'")
+        given = [self.estimator, self.entrypoint, self.command]
+        if sum(choice is not None for choice in given) != 1:
+            raise ValueError("give exactly one of 'estimator', 'entrypoint' or 'command'")
+        if self.timeout_minutes is not None and self.command is None:
+            raise ValueError("'timeout_minutes' bounds 'command'; remove it or add a command")
         return self
+
+    @property
+    def argv(self) -> list[str] | None:
+        """`command` as the argument list podium runs (None without a command)."""
+        return None if self.command is None else split_command(self.command)
+
+    @property
+    def source(self) -> str:
+        """How the challenger is made, in one phrase: class path, entrypoint or command."""
+        if self.command is not None:
+            import shlex
+
+            return shlex.join(split_command(self.command))
+        return self.entrypoint or (self.estimator.class_ if self.estimator else "")
+
+
+def split_command(command: str | list[str]) -> list[str]:
+    """A command as its argument list: a string is split as a POSIX shell would split it."""
+    import shlex
+
+    if isinstance(command, str):
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise ValueError(f"cannot split '{command}' into arguments: {exc}") from None
+    else:
+        argv = list(command)
+    if not argv or not argv[0].strip():
+        raise ValueError("the command is empty; write e.g. python train.py")
+    return argv
 
 
 class TableSource(_Strict):
@@ -150,6 +195,16 @@ class Gate(_Strict):
     max: FiniteFloat | None = None
     min_delta: FiniteFloat | None = None
     significant: bool = False  # the bootstrap CI's lower end must clear min_delta
+    # Slices (`slices:`): bounds on every slice with enough rows, and across slices.
+    per_slice: PerSlice | None = None
+    max_slice_gap: FiniteFloat | None = Field(default=None, ge=0)  # best − worst slice
+    min_slice_ratio: FiniteFloat | None = Field(default=None, gt=0, le=1)  # worst / best
+    slice_gap_not_wider: bool = False  # … and no wider than the champion's gap
+
+    @property
+    def bounds_whole_set(self) -> bool:
+        """Whether the gate bounds the whole evaluation set (not only its slices)."""
+        return self.min is not None or self.max is not None or self.min_delta is not None
 
     @field_validator("min", "max", "min_delta", mode="before")
     @classmethod
@@ -171,8 +226,12 @@ class Gate(_Strict):
 
     @model_validator(mode="after")
     def _has_bound(self) -> Gate:
-        if self.min is None and self.max is None and self.min_delta is None:
-            raise ValueError(f"gate on '{self.metric}' needs at least one of min, max, min_delta")
+        sliced = self.per_slice or self.max_slice_gap is not None or self.min_slice_ratio
+        if not self.bounds_whole_set and not sliced:
+            raise ValueError(
+                f"gate on '{self.metric}' needs at least one of min, max, min_delta "
+                "(or per_slice, max_slice_gap, min_slice_ratio)"
+            )
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"gate on '{self.metric}' has min {self.min} above max {self.max}")
         return self
@@ -186,7 +245,7 @@ class Gate(_Strict):
                 f"significant: true needs a metric computed per evaluation row; "
                 f"'{self.metric}' is measured once (remove significant, or gate another metric)"
             )
-        if self.min_delta is None:
+        if self.min_delta is None and (self.per_slice is None or self.per_slice.min_delta is None):
             raise ValueError(
                 f"significant: true on '{self.metric}' needs min_delta, the improvement the "
                 "interval must clear (min_delta: 0 = significantly better)"
@@ -387,6 +446,12 @@ class MonitorSection(_Strict):
         return value
 
 
+class MetricsSection(_Strict):
+    """`metrics:` — settings of the MLOps metrics (`podium metrics`, the report)."""
+
+    cost_per_cpu_hour: FiniteFloat | None = Field(default=None, ge=0)  # CPU time → cost
+
+
 class PodiumConfig(_Strict):
     model: ModelSection
     data: DataSection
@@ -395,6 +460,9 @@ class PodiumConfig(_Strict):
     drift: DriftSection = Field(default_factory=DriftSection)
     ci: CISection = Field(default_factory=CISection)
     monitor: MonitorSection = Field(default_factory=MonitorSection)
+    slices: list[SliceSpec] | None = None
+    slices_min_rows: int = Field(default=30, ge=1)  # smaller slices are shown, never gated
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
 
     @field_validator("gates")
     @classmethod
@@ -559,6 +627,7 @@ def _check_cross_fields(config: Config) -> None:
                 f"{config.path}: monitor.metrics[{index}] '{name}' does not apply to {task}; "
                 f"use one of {', '.join(sorted(allowed & BOOTSTRAPPED))}"
             )
+    _check_slices(config)
     data = config.data
     if data.target in data.exclude:
         raise ConfigError(
@@ -568,6 +637,40 @@ def _check_cross_fields(config: Config) -> None:
         raise ConfigError(
             f"{config.path}: data.features lists the target '{data.target}'; remove it"
         )
+
+
+def _check_slices(config: Config) -> None:
+    """Slice gates need `slices:`, a metric computed per row, and (ratios) a 0..1 scale."""
+    specs = config.raw.slices or []
+    for index, spec in enumerate(specs):
+        names = [c if isinstance(c, str) else c.column for c in columns_of(spec)]
+        if len(set(names)) != len(names):
+            raise ConfigError(
+                f"{config.path}: slices[{index}] crosses '{names[0]}' with itself; "
+                "list each column once"
+            )
+    for index, gate in enumerate(config.raw.gates or []):
+        key = f"{config.path}: gates[{index}]"
+        sliced = [k for k in ("per_slice", "max_slice_gap", "min_slice_ratio") if getattr(gate, k)]
+        if gate.slice_gap_not_wider and not (gate.max_slice_gap or gate.min_slice_ratio):
+            raise ConfigError(
+                f"{key}.slice_gap_not_wider needs max_slice_gap or min_slice_ratio on the gate"
+            )
+        if sliced and not specs:
+            raise ConfigError(
+                f"{key}.{sliced[0]} needs slices: in podium.yaml (e.g. slices: [region]); "
+                "add it or remove the slice bound"
+            )
+        if sliced and gate.metric not in BOOTSTRAPPED:
+            raise ConfigError(
+                f"{key}.{sliced[0]}: '{gate.metric}' is measured once per model, not per "
+                "slice; gate it on the whole set"
+            )
+        if gate.min_slice_ratio is not None and not METRICS[gate.metric].zero_to_one:
+            raise ConfigError(
+                f"{key}.min_slice_ratio is for rates on a 0..1 scale, not '{gate.metric}'; "
+                "use max_slice_gap"
+            )
 
 
 def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str:
@@ -608,7 +711,7 @@ def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str
 
 def _plain(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     """Without pydantic's union-member tags (`str`, `function-after[…, TableSource]`)."""
-    tags = ("str",)
+    tags = ("str", "list[str]")
     return tuple(
         p
         for p in loc

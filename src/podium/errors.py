@@ -48,3 +48,8 @@ class ServiceError(PodiumError):
     """An external service (MLflow tracking server, GitHub) failed after retries."""
 
     exit_code = 3
+
+
+class TrainingFailed(PodiumError):
+    """The training command (model.command) failed, timed out, or logged no model or
+    several: nothing was registered (exit 2)."""

@@ -88,14 +88,19 @@ def check(
     challenger: float | None,
     champion: float | None,
     interval: Interval | None = None,
+    why_not: str | None = None,
 ) -> GateCheck:
     """Apply one gate to the challenger's (and champion's) value of its metric.
 
-    `interval` is the bootstrap interval of challenger - champion, when there is one.
+    `interval` is the bootstrap interval of challenger - champion, when there is one;
+    `why_not` why the challenger cannot give this metric, when known.
     """
     reasons: list[str] = []
     name = gate.metric
     shown = interval.to_dict() if interval is not None and _finite(champion) else None
+    if not _finite(challenger) and why_not:
+        reasons.append(f"{name} of the challenger is not computable: {why_not}")
+        return GateCheck(name, challenger, champion, None, _describe(gate), False, reasons, shown)
     if not _finite(challenger):
         reasons.append(f"{name} of the challenger could not be computed")
         return GateCheck(name, challenger, champion, None, _describe(gate), False, reasons, shown)
@@ -147,10 +152,13 @@ def decide(
     champion: Mapping[str, float] | None,
     gates: Sequence[GateSpec],
     intervals: Mapping[str, Interval] | None = None,
+    *,
+    unavailable: Mapping[str, str] | None = None,
 ) -> Verdict:
     """Judge the challenger against the champion (None when there is none yet).
 
-    `intervals`: bootstrap intervals of challenger - champion per metric, if computed.
+    `intervals`: bootstrap intervals of challenger - champion per metric, if computed;
+    `unavailable`: why the challenger cannot give a metric (metric -> reason and fix).
     """
     checks = [
         check(
@@ -158,6 +166,7 @@ def decide(
             challenger.get(gate.metric),
             (champion or {}).get(gate.metric),
             (intervals or {}).get(gate.metric),
+            (unavailable or {}).get(gate.metric),
         )
         for gate in gates
     ]

@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,17 @@ def _import_class(config: Config, dotted: str) -> type:
 
 def _from_class(config: Config, dotted: str, params: dict[str, Any]) -> Any:
     cls = _import_class(config, dotted)
+    signature: Mapping[str, inspect.Parameter]
     try:
-        accepted = set(inspect.signature(cls).parameters)
+        signature = inspect.signature(cls).parameters
     except (TypeError, ValueError):  # builtins such as dict have no introspectable signature
-        accepted = set()
+        signature = {}
+    accepted = set(signature)
+    # A class taking **kwargs (LightGBM, XGBoost, CatBoost) passes extra parameters to its
+    # library, which knows them and says so itself: no typo check on the signature alone.
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.values())
     unknown = [p for p in params if p not in accepted]
-    if unknown:
+    if unknown and not open_ended:
         hint = closest(unknown[0], sorted(accepted))
         did_you = f"; did you mean '{hint}'?" if hint else ""
         raise ConfigError(
@@ -94,7 +100,9 @@ def _check_params(config: Config, estimator: Any) -> None:
     """scikit-learn checks parameter values only in fit: check them now, before the
     data is read and a fit is paid for, and blame podium.yaml rather than the data."""
     validate = getattr(estimator, "_validate_params", None)
-    if not callable(validate):
+    # Other libraries' subclasses of BaseEstimator (LightGBM) inherit the method but
+    # declare no constraints: they check their parameters themselves, in fit.
+    if not callable(validate) or not hasattr(estimator, "_parameter_constraints"):
         return
     try:
         validate()
@@ -145,6 +153,26 @@ def _from_entrypoint(config: Config, entrypoint: str) -> Any:
             f"(got {type(estimator).__name__})"
         )
     return estimator
+
+
+def requirements(estimator: Any) -> list[str]:
+    """pip requirements of the library of a pipeline's final estimator, beyond scikit-learn
+    (e.g. ["lightgbm==4.7.0"]): what the logged model needs to load elsewhere."""
+    from importlib import metadata
+
+    final = estimator
+    while hasattr(final, "steps") and type(final).__name__ == "Pipeline":
+        final = final.steps[-1][1]
+    top = type(final).__module__.partition(".")[0]
+    if top in {"sklearn", "builtins", "__main__"} or top.startswith("podium_entrypoint_"):
+        return []
+    found = []
+    for dist in metadata.packages_distributions().get(top, []):
+        try:
+            found.append(f"{dist}=={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return found
 
 
 def _with_preprocessing(estimator: Any, feature_types: dict[str, str]) -> Any:

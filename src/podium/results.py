@@ -291,6 +291,8 @@ class Training(_Result):
     eval: DataSummary
     train_metrics: Metrics = {}
     fit_seconds: NonNegative
+    fit_cpu_seconds: NonNegative = None  # this process and its children (`model.command`)
+    fit_peak_memory_mb: NonNegative = None
     provenance: Annotated[dict[Name, Text], Field(max_length=100)] = {}
     trained_at: Text = ""
 
@@ -302,6 +304,11 @@ class ModelScore(_Record):
     run_id: HexId | None = None
     metrics: Metrics = {}
     error: Text | None = None
+    # metric -> why this model cannot give it (e.g. "the model returns labels only");
+    # left out of the file when empty, so files about other models read as before
+    unavailable: Annotated[
+        dict[Name, Text], Field(max_length=MAX_METRICS, exclude_if=lambda found: not found)
+    ] = {}
 
 
 class BootstrapInterval(_Record):
@@ -389,6 +396,54 @@ class DeliveryMetrics(_Record):
     total_rollbacks: Count = 0
 
 
+MAX_SLICES = 20_000  # slices × slicings (each slicing is capped at 1,000 by podium)
+
+
+class SliceResult(_Record):
+    """Both models on one slice of the evaluation data (`podium.slices`), worst first."""
+
+    slicing: Text  # 'region', 'region × plan'
+    slice: Text  # 'region=south' — values from the data: escape them when shown
+    rows: Count
+    challenger: Metrics = {}
+    champion: Metrics | None = None
+    intervals: Annotated[dict[Name, BootstrapInterval], Field(max_length=MAX_METRICS)] = {}
+    passed: bool | None = None  # None: not gated (too few rows, or no per-slice gate)
+    reasons: Notes = []
+
+
+class SliceGap(_Record):
+    """A cross-slice gate on one slicing: the challenger's best slice against its worst."""
+
+    metric: Name
+    slicing: Text
+    gap: Real
+    ratio: Real = None
+    champion_gap: Real = None
+    champion_ratio: Real = None
+    best: Text
+    worst: Text
+    bound: Text
+    passed: bool
+    reasons: Notes = []
+    notes: Notes = []
+
+
+class Slices(_Record):
+    """`slices:` of podium.yaml: every slice scored, the slice gates and how they decided."""
+
+    min_rows: Count
+    slicings: Annotated[list[Text], Field(max_length=MAX_ITEMS)]
+    metrics: Annotated[list[Name], Field(max_length=MAX_METRICS)]
+    slices: Annotated[list[SliceResult], Field(max_length=MAX_SLICES)]
+    gaps: Annotated[list[SliceGap], Field(max_length=MAX_SLICES)] = []
+    passed: bool
+    failures: Annotated[list[Text], Field(max_length=MAX_ITEMS)] = []  # worst first
+    failed: Count = 0  # failed slice gates in all (failures holds at most the first 1,000)
+    guard: Text = ""  # how many slices are kept from raising false alarms
+    seconds: NonNegative = None
+
+
 class Evaluation(_Result):
     """`.podium/evaluation.json`: challenger and champion scored, and the gates' verdict."""
 
@@ -409,6 +464,7 @@ class Evaluation(_Result):
     significance: Significance | None = None
     importance: Importance | None = None
     delivery: DeliveryMetrics | None = None
+    slices: Slices | None = None
 
     @property
     def failure(self) -> str | None:
@@ -538,6 +594,7 @@ _TAGS = {
     "Significance",
     "Importance",
     "DeliveryMetrics",
+    "Slices",
     "float",
     "int",
     "str",

@@ -87,9 +87,55 @@ METRICS: dict[str, Metric] = {
             "model_size_mb",
             "lower",
             _BOTH,
-            "serialized model size, MB",
+            "model size: the bytes of its MLflow model artifacts, MB",
             "model size (MB)",
             unit="MB",
+            bootstrapped=False,
+        ),
+        # Resource use (podium.resources): logged by `podium train`, read back by evaluate.
+        Metric(
+            "fit_seconds",
+            "lower",
+            _BOTH,
+            "training wall time, seconds",
+            "training time (s)",
+            unit="s",
+            bootstrapped=False,
+        ),
+        Metric(
+            "fit_cpu_seconds",
+            "lower",
+            _BOTH,
+            "training CPU time (this process and its children), seconds",
+            "training CPU (s)",
+            unit="CPU s",
+            bootstrapped=False,
+        ),
+        Metric(
+            "fit_peak_memory_mb",
+            "lower",
+            _BOTH,
+            "peak memory the training needed, MB",
+            "training peak memory (MB)",
+            unit="MB",
+            bootstrapped=False,
+        ),
+        Metric(
+            "fit_cost",
+            "lower",
+            _BOTH,
+            "training cost: CPU hours × metrics.cost_per_cpu_hour",
+            "training cost",
+            unit="per metrics.cost_per_cpu_hour",
+            bootstrapped=False,
+        ),
+        Metric(
+            "predict_memory_mb",
+            "lower",
+            _BOTH,
+            "peak memory allocated predicting 1,000 rows, MB",
+            "prediction memory (MB / 1k rows)",
+            unit="MB per 1,000 rows",
             bootstrapped=False,
         ),
     )
@@ -129,6 +175,11 @@ def predict(model: Any, features: pd.DataFrame, task: str) -> Outputs:
     """What a fitted model says about each row: labels/values, and class scores if any."""
     import numpy as np
 
+    own = getattr(model, "podium_outputs", None)
+    if callable(own):  # any flavor, through pyfunc (predictions.as_estimator): one call
+        found = own(features)
+        assert isinstance(found, Outputs)
+        return found
     if task == "regression":
         return Outputs(predicted=np.asarray(model.predict(features), dtype=float))
     classes = list(getattr(model, "classes_", []))
@@ -207,8 +258,15 @@ def score_outputs(outputs: Outputs, target: pd.Series, task: str) -> dict[str, f
         skm.precision_score(target, predicted, average="macro", zero_division=0)
     )
     out["recall"] = float(skm.recall_score(target, predicted, average="macro", zero_division=0))
-    out["roc_auc"] = math.nan
-    out["log_loss"] = math.nan
+    return out | probability_metrics(outputs, target)
+
+
+def probability_metrics(outputs: Outputs, target: pd.Series) -> dict[str, float]:
+    """ROC AUC and log loss of a classifier's scores (NaN where undefined)."""
+    import numpy as np
+    from sklearn import metrics as skm
+
+    out = {"roc_auc": math.nan, "log_loss": math.nan}
     classes = list(outputs.classes or [])
     present = set(np.unique(np.asarray(target)).tolist())
     proba = outputs.proba
@@ -268,10 +326,3 @@ def latency_ms_per_1k(model: Any, features: pd.DataFrame, repeats: int = 7) -> f
             model.predict(batch)
             timings.append((time.perf_counter() - start) * 1000.0)
     return float(np.median(timings))
-
-
-def model_size_mb(model: Any) -> float:
-    """Size of the model as podium serializes it (cloudpickle), in MB."""
-    import cloudpickle
-
-    return len(cloudpickle.dumps(model)) / 1_000_000

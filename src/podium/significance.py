@@ -83,6 +83,52 @@ def paired_bootstrap(
     seed: int = SEED,
 ) -> Bootstrap:
     """Intervals of challenger − champion for each of `metrics` that can be resampled."""
+    drawn = resampled_deltas(
+        metrics,
+        task=task,
+        target=target,
+        challenger=challenger,
+        champion=champion,
+        resamples=resamples,
+        seed=seed,
+    )
+    intervals: dict[str, Interval] = {}
+    skipped = dict(drawn.skipped)
+    for metric, values in drawn.deltas.items():
+        found = percentile_interval(
+            values, rows=len(target), method=drawn.method, confidence=confidence
+        )
+        if isinstance(found, str):
+            skipped[metric] = found
+        else:
+            intervals[metric] = found
+    return Bootstrap(intervals, skipped)
+
+
+@dataclass(frozen=True)
+class Resampled:
+    """challenger − champion in each resample, per metric (before any interval is taken)."""
+
+    deltas: dict[str, np.ndarray]
+    skipped: dict[str, str]
+    method: str  # "bootstrap" | "poisson-bootstrap"
+
+
+def resampled_deltas(
+    metrics: Sequence[str],
+    *,
+    task: str,
+    target: Any,
+    challenger: Outputs,
+    champion: Outputs,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> Resampled:
+    """The paired bootstrap's draws of challenger − champion for each resampleable metric.
+
+    `paired_bootstrap` turns them into percentile intervals; slices also use their spread
+    (a standard error) for a family-wise test across many slices.
+    """
     import numpy as np
 
     y = np.asarray(target)
@@ -90,17 +136,18 @@ def paired_bootstrap(
     wanted = list(dict.fromkeys(metrics))
     skipped = {m: "measured once, not per evaluation row" for m in wanted if m not in BOOTSTRAPPED}
     wanted = [m for m in wanted if m in BOOTSTRAPPED]
+    exact = n <= EXACT_MAX_ROWS
+    method = "bootstrap" if exact else "poisson-bootstrap"
     if n < 2:
         skipped.update({m: f"needs at least 2 evaluation rows (has {n})" for m in wanted})
-        return Bootstrap({}, skipped)
+        return Resampled({}, skipped, method)
     if len(challenger.predicted) != n or len(champion.predicted) != n:
         raise ValueError("challenger, champion and target must cover the same rows")
 
     resampler = Resampler(wanted, task=task, target=y, challenger=challenger, champion=champion)
     skipped.update(resampler.skipped)
     if not resampler.statistics:
-        return Bootstrap({}, skipped)
-    exact = n <= EXACT_MAX_ROWS
+        return Resampled({}, skipped, method)
     rng = np.random.default_rng(seed)
     chunk = max(1, min(resamples, CHUNK_CELLS // n))
     deltas = {m: np.empty(resamples) for m in resampler.statistics}
@@ -110,25 +157,30 @@ def paired_bootstrap(
             weights = _multinomial(rng, size, n) if exact else _poisson(rng, size, n)
             for metric, values in resampler.deltas(weights).items():
                 deltas[metric][start : start + size] = values
+    return Resampled(deltas, skipped, method)
 
-    intervals: dict[str, Interval] = {}
+
+def percentile_interval(
+    values: np.ndarray, *, rows: int, method: str, confidence: float = CONFIDENCE
+) -> Interval | str:
+    """The percentile interval of resampled differences, or why there is none."""
+    import numpy as np
+
+    resamples = len(values)
+    defined = values[np.isfinite(values)]
+    if len(defined) < (1.0 - MAX_UNDEFINED_SHARE) * resamples:
+        share = 1.0 - len(defined) / resamples
+        return f"undefined in {share:.0%} of resamples (too few rows of some class)"
     tail = (1.0 - confidence) / 2.0 * 100.0
-    for metric, values in deltas.items():
-        defined = values[np.isfinite(values)]
-        if len(defined) < (1.0 - MAX_UNDEFINED_SHARE) * resamples:
-            share = 1.0 - len(defined) / resamples
-            skipped[metric] = f"undefined in {share:.0%} of resamples (too few rows of some class)"
-            continue
-        low, high = np.percentile(defined, [tail, 100.0 - tail])
-        intervals[metric] = Interval(
-            low=float(low),
-            high=float(high),
-            confidence=confidence,
-            resamples=len(defined),
-            rows=n,
-            method="bootstrap" if exact else "poisson-bootstrap",
-        )
-    return Bootstrap(intervals, skipped)
+    low, high = np.percentile(defined, [tail, 100.0 - tail])
+    return Interval(
+        low=float(low),
+        high=float(high),
+        confidence=confidence,
+        resamples=len(defined),
+        rows=rows,
+        method=method,
+    )
 
 
 class Resampler:

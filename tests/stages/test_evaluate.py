@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.conftest import STRONG, STRONG_PARAMS, Project
 from tests.stages.test_loop import ENTRYPOINT
 
@@ -135,3 +137,29 @@ def test_the_champion_s_importance_is_reused_on_the_same_evaluation_data_only(
     recomputed = _evaluation(project)["importance"]["champion"]
     assert recomputed["rows"] == 599
     assert {f["importance"] for f in recomputed["features"]} != {0.125}
+
+
+def test_resource_use_is_recorded_per_version_shown_and_gateable(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project()
+    document = project.config()
+    document["metrics"] = {"cost_per_cpu_hour": 3600.0}  # one unit per CPU second
+    project.write_config(document)
+    assert project.cli("run").code == 0
+    trained = json.loads((project.state / "train.json").read_text())
+    assert trained["fit_cpu_seconds"] > 0 and trained["fit_peak_memory_mb"] is not None
+    project.update(
+        gates=[{"metric": "roc_auc", "min": 0.6}, {"metric": "fit_cpu_seconds", "max": 1e-9}]
+    )
+    done = project.cli("run")
+    assert done.code == 1
+    evaluated = _evaluation(project)
+    for role in ("challenger", "champion"):
+        metrics = evaluated[role]["metrics"]
+        assert metrics["fit_cpu_seconds"] > 0
+        assert metrics["fit_cost"] == pytest.approx(metrics["fit_cpu_seconds"])
+        assert metrics["predict_memory_mb"] > 0
+    assert "fit_cpu_seconds" in evaluated["summary"] and "above the maximum" in evaluated["summary"]
+    report = (project.state / "report.md").read_text()
+    assert "| training CPU (s) |" in report and "| prediction memory (MB / 1k rows) |" in report

@@ -633,6 +633,26 @@ def test_path_filters_follow_the_data_expectations_entrypoint_and_ci_paths(
     assert "data/eval.csv" not in str(push["paths"])  # inside the folder: already covered
 
 
+def test_path_filters_follow_a_training_commands_scripts(
+    make_project: Callable[..., Project], tmp_path: Path
+) -> None:
+    project = make_project()
+    git_init(tmp_path)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "train.py").write_text("print('training')\n")
+    document = project.config()
+    document["model"].pop("estimator")
+    document["model"]["command"] = "python ../shared/train.py --epochs 3"
+    project.write_config(document)
+
+    assert project.cli("init").code == 0
+
+    generated = workflows(tmp_path)
+    paths = triggers(load(generated["podium-churn-pr.yml"]))["pull_request"]["paths"]
+    assert paths[:2] == [f"{project.root.name}/**", "shared/train.py"]
+    assert "python" not in str(paths) and "--epochs" not in str(paths)
+
+
 def test_a_model_at_the_repository_root_runs_on_every_change(repo: Project) -> None:
     document = repo.config()
     document["ci"] = {"paths": ["lib/**"]}

@@ -130,3 +130,94 @@ def test_a_window_shorter_than_a_day_is_bad_input(project: Project) -> None:
     result = project.cli("metrics", "--days", "0")
     assert result.code == 2
     assert result.err.strip() == "podium: --days 0: the window must be at least 1 day"
+
+
+# (days ago, champion version, loaded, alert, drifted share) — `podium monitor` runs
+CHECKS = [
+    (100, "1", True, False, 0.0),
+    (80, "1", True, True, 0.5),  # episode A: v3 promoted 5 days later (answered)
+    (79, "1", True, True, 0.5),  # … still A
+    (60, "3", True, False, 0.0),
+    (49, "5", False, True, None),  # episode B: v5 does not load; rollback a day later
+    (30, "3", True, False, 0.0),
+    (20, "3", False, True, None),  # episode C: down until v7, 10 days later (too late)
+    (5, "7", True, False, 0.25),
+    (2, "7", True, True, 0.25),  # episode D: 2 days old, pending
+]
+
+
+@pytest.fixture
+def monitored(history: Project, registry_of: Callable[[Project], Any]) -> Project:
+    """The known history above plus monitor runs, written as `podium monitor` writes them."""
+    registry = registry_of(history)
+    for i, (days, version, loaded, alert, share) in enumerate(CHECKS):
+        check = {
+            "at": _ago(days),
+            "version": version,
+            "loaded": loaded,
+            "alert": alert,
+            "reasons": ["drift"] if alert else [],
+            "drifted_share": share,
+        }
+        registry.client.set_registered_model_tag(
+            registry.name, f"podium.monitor.{_ago(days)}-{i:06x}", json.dumps(check)
+        )
+    return history
+
+
+def test_uptime_and_the_feedback_loop_from_a_known_history(monitored: Project) -> None:
+    from podium.stages.metrics import metrics_table
+
+    found = metrics_table(config=load(monitored.config_path), now=NOW)
+    # Down from 49 to 48 days ago (v5 did not load until the rollback) and from 20 to 10
+    # days ago (v3 did not load until v7): 11 of the 120 days since the first promotion.
+    assert found.uptime.share == pytest.approx(109 / 120)
+    assert (found.uptime.checks, found.uptime.failed_loads) == (9, 2)
+    assert found.uptime.down_days == pytest.approx(11)
+    feedback = found.feedback
+    assert (feedback.alerts, feedback.promoted, feedback.pending) == (4, 1, 1)
+    assert feedback.share == pytest.approx(1 / 3)
+    assert feedback.median_days == pytest.approx(5)
+    assert feedback.retrained == 1  # the versions were all registered now: only D's week
+    rows = {row.metric: row for row in found.rows}
+    assert list(rows) == [
+        "deployment frequency",
+        "deployment success rate",
+        "model performance",
+        "data quality",
+        "data drift",
+        "prediction latency",
+        "resource utilisation",
+        "cost",
+        "model uptime",
+        "feedback-loop effectiveness",
+    ]
+    assert rows["data drift"].value == 0.25
+    assert rows["model uptime"].shown.startswith("90.83% since ")
+    assert rows["cost"].shown == ("not measured yet: set metrics.cost_per_cpu_hour in podium.yaml")
+    assert rows["model performance"].shown == (
+        "not measured yet: champion v7 has no evaluation metrics (eval_roc_auc) logged"
+    )
+
+
+def test_metrics_prints_the_whole_table_and_as_json(monitored: Project) -> None:
+    human = monitored.cli("metrics")
+    assert human.code == 0, human.err
+    assert "MLOps metrics table" in human.out
+    assert "  model uptime                 " in human.out
+    assert "33% of alerts answered by a new champion within 7 days (4 alerts" in human.out
+    as_json = json.loads(monitored.cli("metrics", "--json").out)
+    assert as_json["promotions"] == 3  # delivery's keys as before
+    assert len(as_json["table"]) == 10
+    assert as_json["uptime"]["failed_loads"] == 2
+    assert as_json["feedback_loop"]["alerts"] == 4
+
+
+def test_every_row_says_why_it_is_not_measured_on_a_new_model(project: Project) -> None:
+    found = json.loads(project.cli("metrics", "--json").out)["table"]
+    shown = {row["metric"]: row["shown"] for row in found}
+    assert shown["model uptime"] == "not measured yet: no promotion yet"
+    assert shown["feedback-loop effectiveness"] == (
+        "not measured yet: no `podium monitor` run recorded yet"
+    )
+    assert all(row["measured"] or row["shown"].startswith("not measured yet: ") for row in found)

@@ -330,3 +330,21 @@ def test_a_github_app_token_opens_the_issue_as_the_comment_author(
     assert second.code == 1 and "monitoring issue updated" in second.out, second.err
     assert len(github.podium_issues(login="podium-app[bot]")) == 1
     assert github.foreign_edits() == []
+
+
+def test_every_run_records_whether_the_champion_loads_for_model_uptime(
+    champion_project: Project,
+) -> None:
+    data = _production(champion_project, "prod.csv")
+    assert champion_project.cli("monitor", "--data", str(data)).code == 0
+    pickles = list((champion_project.state / "artifacts").rglob("model.pkl"))
+    assert pickles, "the champion's model file"
+    for pickle in pickles:
+        pickle.write_bytes(b"not a pickle")  # the artifact store lost the model
+    broken = champion_project.cli("monitor", "--data", str(data))
+    assert broken.code == 1
+    assert _result(champion_project)["alerts"][0].startswith("champion v1 does not load: ")
+    found = json.loads(champion_project.cli("metrics", "--json").out)
+    assert found["uptime"]["checks"] == 2 and found["uptime"]["failed_loads"] == 1
+    assert found["uptime"]["share"] < 1.0
+    assert found["feedback_loop"]["alerts"] == 1 and found["feedback_loop"]["pending"] == 1

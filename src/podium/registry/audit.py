@@ -2,15 +2,21 @@
 
 One registered-model tag per champion move, `podium.audit.000001` = the Event as JSON,
 numbered in order. Written under the promotion lock (champion.py), before the alias moves.
+
+Beside it, the champion's health as `podium monitor` saw it: one registered-model tag
+per monitor run, `podium.monitor.<UTC time>-<random>` = the Check as JSON (whether
+`@champion` loaded, whether the run alerted). Uptime and the feedback loop of
+`podium metrics` are computed from these two trails alone, not from GitHub.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from podium.registry.tags import AUDIT_PREFIX
+from podium.registry.tags import AUDIT_PREFIX, MONITOR_PREFIX
 
 if TYPE_CHECKING:
     from podium.registry.mlflow_store import Registry
@@ -89,3 +95,51 @@ def previous_champion(events: list[Event], current: str | None) -> str | None:
     if current is not None and stack and stack[-1] == current:
         stack.pop()
     return stack[-1] if stack else None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One `podium monitor` run's look at the champion."""
+
+    at: str
+    version: str
+    loaded: bool  # @champion pointed at a version that loads
+    alert: bool  # a monitoring threshold was crossed (or it did not load)
+    reasons: list[str] = field(default_factory=list)  # the alerts, shortened
+    drifted_share: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "version": self.version,
+            "loaded": self.loaded,
+            "alert": self.alert,
+            "reasons": self.reasons,
+            "drifted_share": self.drifted_share,
+        }
+
+
+def record_check(registry: Registry, check: Check) -> None:
+    """Add one monitor run to the champion's health record (no lock: keys never collide)."""
+    stamp = check.at.replace("-", "").replace(":", "")
+    key = f"{MONITOR_PREFIX}{stamp}-{secrets.token_hex(3)}"
+    short = {**check.to_dict(), "reasons": [r[:200] for r in check.reasons[:3]]}
+    registry.set_model_tag(key, json.dumps(short), "recording the monitor run")
+
+
+def checks(registry: Registry) -> list[Check]:
+    """Every recorded monitor run of the model, oldest first."""
+    model = registry.registered_model(registry.name, "reading the monitor record")
+    return parse_checks(model.tags) if model is not None else []
+
+
+def parse_checks(tags: dict[str, str]) -> list[Check]:
+    """The monitor runs among a registered model's tags, in time order; unreadable skipped."""
+    found = []
+    for key, value in tags.items():
+        if key.startswith(MONITOR_PREFIX):
+            try:
+                found.append(Check(**json.loads(value)))
+            except (ValueError, TypeError):
+                continue
+    return sorted(found, key=lambda c: c.at)

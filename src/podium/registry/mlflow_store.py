@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from podium.errors import ConfigError, InputError, ServiceError
+from podium.errors import ConfigError, DataError, InputError, ServiceError
 from podium.registry import env
-from podium.registry.tags import CHAMPION
+from podium.registry.tags import CHAMPION, TASK, read_classes
 
 if TYPE_CHECKING:
     from podium.registry.audit import Event
@@ -56,6 +56,15 @@ class Version:
 
 
 @dataclass(frozen=True)
+class LoggedModel:
+    """A model logged in a run (any flavor), before it is registered."""
+
+    model_id: str
+    uri: str  # models:/m-…
+    name: str
+
+
+@dataclass(frozen=True)
 class ModelEntry:
     """A registered model as the lock and the audit trail see it: its tags and birth."""
 
@@ -78,6 +87,7 @@ class Registry:
         self._activate()
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         self._checked = False
+        self._downloaded: dict[str, Path] = {}  # model URI -> its files, fetched once
 
     def _activate(self) -> None:
         """Point MLflow's fluent API (runs, log_model, load_model) at this store.
@@ -222,8 +232,13 @@ class Registry:
         run_tags: dict[str, str],
         version_tags: dict[str, str],
         artifacts: dict[str, Any],
+        requirements: Collection[str] = (),
     ) -> tuple[str, Version]:
-        """Log one training run with its model and register it as a new version."""
+        """Log one training run with its model and register it as a new version.
+
+        `requirements`: pip requirements beyond scikit-learn (e.g. lightgbm==4.7.0 for a
+        LightGBM estimator inside podium's pipeline).
+        """
         import math
 
         import mlflow
@@ -246,7 +261,11 @@ class Registry:
                     input_example=example,
                     serialization_format="cloudpickle",
                     # Given explicitly: inference would spend seconds in a subprocess.
-                    pip_requirements=[f"scikit-learn=={sklearn.__version__}", "cloudpickle"],
+                    pip_requirements=[
+                        f"scikit-learn=={sklearn.__version__}",
+                        "cloudpickle",
+                        *requirements,
+                    ],
                 )
                 mv = self.client.create_model_version(
                     self.name,
@@ -261,6 +280,59 @@ class Registry:
         self._ensure_registered_model()
         self._activate()
         return self.call("logging the training run", log)
+
+    # -- a run opened for a training command (model.command) ---------------------------
+    def open_run(self, *, experiment_id: str, tags: dict[str, str]) -> str:
+        """Create a run for someone else's training code to resume; its id."""
+        run = self.call(
+            "opening the training run",
+            lambda: self.client.create_run(experiment_id, tags=tags),
+        )
+        return str(run.info.run_id)
+
+    def end_run(self, run_id: str, *, failed: bool) -> None:
+        """Mark the run finished (or failed); a command may have ended it already."""
+        status = "FAILED" if failed else "FINISHED"
+        self.call("closing the training run", lambda: self.client.set_terminated(run_id, status))
+
+    def logged_models(self, run_id: str, experiment_id: str) -> list[LoggedModel]:
+        """Every model logged in the run (any flavor), oldest first."""
+        found = self.call(
+            "listing the run's models",
+            lambda: self.client.search_logged_models(
+                experiment_ids=[experiment_id], filter_string=f"source_run_id = '{run_id}'"
+            ),
+        )
+        ordered = sorted(found, key=lambda m: m.creation_timestamp or 0)
+        return [LoggedModel(str(m.model_id), str(m.model_uri), str(m.name)) for m in ordered]
+
+    def record_run(
+        self,
+        run_id: str,
+        *,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        artifacts: dict[str, Any],
+    ) -> None:
+        """Add podium's params, metrics and JSON artifacts to an existing run."""
+        from mlflow.entities import Param
+
+        batch = [Param(k, _param(v)) for k, v in params.items()]
+        self.call("logging params", lambda: self.client.log_batch(run_id, params=batch))
+        self.log_metrics(run_id, metrics)
+        for name, payload in artifacts.items():
+            self.log_json(run_id, payload, name)
+
+    def register(self, model: LoggedModel, *, run_id: str, tags: dict[str, str]) -> Version:
+        """Register a logged model as a new version of this model, tagged."""
+        self._ensure_registered_model()
+        mv = self.call(
+            "registering the model version",
+            lambda: self.client.create_model_version(
+                self.name, source=model.uri, run_id=run_id, tags=tags, model_id=model.model_id
+            ),
+        )
+        return _version(mv)
 
     def _ensure_registered_model(self) -> None:
         if self.registered_model(self.name, "reading the registered model") is None:
@@ -320,12 +392,62 @@ class Registry:
             )
 
     def load_model(self, version: Version) -> Any:
+        """A version as a fitted scikit-learn-style estimator, whatever its flavor.
+
+        The sklearn flavor loads as itself (its probabilities and decision function, as
+        every version podium registered before any-framework support); any other flavor
+        loads through MLflow pyfunc, its output read by `predictions`. A model whose
+        signature rejects the data raises DataError naming the column and the type.
+        """
+        return self._load(
+            version.uri,
+            f"v{version.version}",
+            task=version.tags.get(TASK, "classification"),
+            classes=read_classes(version.tags),
+        )
+
+    def load_logged(self, model: LoggedModel, *, task: str, classes: list[Any] | None) -> Any:
+        """A logged (not yet registered) model, loaded as `load_model` loads versions."""
+        return self._load(model.uri, f"{model.name} ({model.model_id})", task=task, classes=classes)
+
+    def model_size_mb(self, version: Version) -> float:
+        """The bytes of a version's model artifacts (every file), in MB."""
+        local = self._model_files(version.uri)
+        return sum(f.stat().st_size for f in local.rglob("*") if f.is_file()) / 1_000_000
+
+    def _load(self, uri: str, label: str, *, task: str, classes: list[Any] | None) -> Any:
+        import mlflow
+        from mlflow.models import Model
+
+        from podium import predictions
+
+        local = self._model_files(uri)
+        with self.translated(f"loading model {label}"):
+            if "sklearn" in Model.load(str(local)).flavors:
+                return mlflow.sklearn.load_model(str(local))
+            model = mlflow.pyfunc.load_model(str(local))
+        return predictions.as_estimator(
+            functools.partial(_predict_checked, model, label), task=task, classes=classes
+        )
+
+    def _model_files(self, uri: str) -> Path:
+        """A model's artifacts on local disk, downloaded once per process."""
+        import atexit
+        import shutil
+        import tempfile
+
         import mlflow
 
-        self._activate()
-        return self.call(
-            f"loading version {version.version}", lambda: mlflow.sklearn.load_model(version.uri)
-        )
+        if uri not in self._downloaded:
+            self._activate()
+            target = tempfile.mkdtemp(prefix="podium-model-")
+            atexit.register(shutil.rmtree, target, ignore_errors=True)
+            local = self.call(
+                f"downloading {uri}",
+                lambda: mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=target),
+            )
+            self._downloaded[uri] = Path(local)
+        return self._downloaded[uri]
 
     # -- runs and their artifacts ----------------------------------------------------
     def run_json(self, run_id: str, path: str) -> dict[str, Any] | None:
@@ -435,6 +557,60 @@ class Registry:
             commit=commit,
             run_url=run_url,
         )
+
+
+def _predict_checked(model: Any, label: str, features: Any) -> Any:
+    """`model.predict`, with a signature that rejects the data as a DataError that names
+    the column and the type the model expects."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return model.predict(_as_signed(model, features))
+    except MlflowException as exc:
+        raise DataError(_signature_problem(model, label, str(exc))) from None
+
+
+_INTEGERS = frozenset({"long", "integer"})
+
+
+def _as_signed(model: Any, features: Any) -> Any:
+    """Integer columns podium read as floats (it reads every number as float) back as the
+    integers the signature asks for — when every value is whole and present; otherwise
+    left as they are, for the signature check to name."""
+    import numpy as np
+
+    schema = model.metadata.get_input_schema() if model.metadata else None
+    wanted = [
+        str(spec.name)
+        for spec in getattr(schema, "inputs", None) or []
+        if getattr(spec, "name", None) and getattr(spec.type, "name", None) in _INTEGERS
+    ]
+    cast = {}
+    for name in wanted:
+        column = features.get(name) if hasattr(features, "get") else None
+        if column is None or column.dtype.kind != "f":
+            continue
+        values = column.to_numpy()
+        if np.isfinite(values).all() and (values == np.round(values)).all():
+            cast[name] = values.astype(np.int64)
+    return features.assign(**cast) if cast else features
+
+
+def _signature_problem(model: Any, label: str, message: str) -> str:
+    schema = model.metadata.get_input_schema() if model.metadata else None
+    named = [s for s in getattr(schema, "inputs", None) or [] if getattr(s, "name", None)]
+    # MLflow's message quotes the whole data first; the reason comes after "Error:".
+    reason = " ".join(message.rpartition("Error:")[2].split()) or " ".join(message.split())
+    culprit = next((s for s in named if re.search(rf"\b{re.escape(str(s.name))}\b", reason)), None)
+    detail = _short(reason)
+    if culprit is None:
+        return f"model {label}'s signature rejects the data: {detail}"
+    kind = getattr(culprit.type, "name", None) or str(culprit.type)
+    return (
+        f"model {label}'s signature rejects column '{culprit.name}': it expects {kind} "
+        f"({detail}); make the column {kind} in the data, or log the model with a "
+        "signature that matches it"
+    )
 
 
 def _version(mv: Any) -> Version:

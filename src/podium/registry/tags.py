@@ -2,18 +2,22 @@
 
 Model-version tags are how one stage hands facts to a later one (train → evaluate,
 validate, monitor) and how `podium metrics` reads delivery history, so each name is
-spelled once, here. The feature list has one writer and one parser: `feature_types_tag`, `read_feature_types`.
+spelled once, here. The feature list has one writer and one parser: `feature_types_tag`, `read_feature_types`;
+so do the classes: `classes_tag`, `read_classes`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 CHAMPION = "champion"  # the registered model's alias: the serving model
 
 # -- registered-model tags -----------------------------------------------------------
 AUDIT_PREFIX = "podium.audit."  # + 6-digit seq = one champion move, as JSON (audit.py)
+# + a UTC timestamp and a random suffix = one `podium monitor` run's look at the champion
+MONITOR_PREFIX = "podium.monitor."
 LOCK_HOLDER = "podium.lock.holder"  # on the lock model (lock.py)
 LOCK_SINCE = "podium.lock.since"
 
@@ -22,6 +26,7 @@ CANDIDATE = "podium.candidate"
 TASK = "podium.task"
 FEATURES = "podium.features"  # JSON object: column → kind, as in the training data
 PODIUM_VERSION = "podium.version"  # the podium release that trained it (not a model version)
+CLASSES = "podium.classes"  # JSON list: the training labels, sorted (classification)
 TRAIN_SHA256 = "podium.train_sha256"
 EVAL_SHA256 = "podium.eval_sha256"
 TRAIN_ROWS = "podium.train_rows"
@@ -69,3 +74,23 @@ def read_feature_types(tags: Mapping[str, str]) -> dict[str, str] | None:
     if not isinstance(loaded, dict):
         return None
     return {str(column): str(kind) for column, kind in loaded.items()}
+
+
+def classes_tag(classes: Sequence[Any]) -> str:
+    """The value of `podium.classes`: the labels a classifier was trained on, sorted."""
+    return json.dumps([_plain(label) for label in classes])
+
+
+def read_classes(tags: Mapping[str, str]) -> list[Any] | None:
+    """The labels a version was trained on (sorted), from `podium.classes`; None if unknown."""
+    try:
+        loaded = json.loads(tags.get(CLASSES, ""))
+    except ValueError:
+        return None
+    return loaded if isinstance(loaded, list) else None
+
+
+def _plain(label: Any) -> Any:
+    """A numpy scalar as the Python value JSON can hold (np.int64(1) → 1)."""
+    item = getattr(label, "item", None)
+    return item() if callable(item) else label

@@ -50,6 +50,7 @@ from podium.report.sections import (
     shown_path,
     status_line,
 )
+from podium.report.slices import slice_sections
 from podium.scoring import METRICS
 
 if TYPE_CHECKING:
@@ -533,6 +534,25 @@ def unverified_note(fork: Any) -> list[str]:
 # --------------------------------------------------------------------------------- render
 
 
+def _not_computable(evaluation: Evaluation) -> list[str]:
+    """'_roc_auc, log_loss not computable for challenger v3: <why and fix>_' per model."""
+    lines: list[str] = []
+    for role, model in (("challenger", evaluation.challenger), ("champion", evaluation.champion)):
+        if model is None or not model.unavailable:
+            continue
+        by_reason: dict[str, list[str]] = {}
+        for metric, reason in model.unavailable.items():
+            by_reason.setdefault(reason, []).append(metric)
+        for reason, metrics in by_reason.items():
+            names = ", ".join(code(m) for m in metrics)
+            lines += [
+                "",
+                f"_{names} not computable for the {role} {version_label(model.version)}: "
+                f"{text(reason)}_",
+            ]
+    return lines
+
+
 def _sections(
     evaluation: Evaluation,
     training: Training | None,
@@ -567,9 +587,11 @@ def _sections(
             f"_Champion {version_label(champion.version)} could not be scored: "
             f"{text(champion.error)}_",
         ]
+    top += _not_computable(evaluation)
     sections = [
         Section("verdict", "\n".join(top), optional=False),
         Section("gates", "\n".join(metrics_table(evaluation)), optional=False),
+        *slice_sections(evaluation),
     ]
     chart = _chart(evaluation)
     if chart:

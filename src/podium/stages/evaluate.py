@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from podium import data, delivery, gha, importance, results
+from podium import data, delivery, gha, importance, predictions, resources, results
 from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import CheckFailed
 from podium.gates import decide
 from podium.registry import Registry, Version, read_feature_types, tags
 from podium.registry.git_branch import change_message
+from podium.resources import AT_TRAINING
 from podium.results import (
     DataSummary,
     DeliveryMetrics,
@@ -21,12 +22,12 @@ from podium.results import (
     ImportanceRanking,
     ModelScore,
     Significance,
+    Slices,
     Training,
 )
 from podium.scoring import (
     BOOTSTRAPPED,
     latency_ms_per_1k,
-    model_size_mb,
     predict,
     primary_metric,
     score_outputs,
@@ -77,10 +78,13 @@ def evaluate(*, config: Config) -> Evaluation:
     verdict = decide(
         challenger_run.metrics if challenger_run else {},
         champion_run.metrics if champion_run else None,
-        config.gates,
+        [gate for gate in config.gates if gate.bounds_whole_set],
         bootstrap.intervals if bootstrap else None,
+        unavailable=challenger.unavailable,
     )
-    summary = verdict.summary
+    sliced = _slices(config, table, challenger_run, champion_run)
+    passed = verdict.passed and (sliced is None or sliced.passed)
+    summary = _summary(verdict.summary, verdict.passed, sliced)
     if champion and champion.error:
         summary += f" (champion v{champion.version} could not be scored: {champion.error})"
     outcome = Evaluation(
@@ -89,7 +93,7 @@ def evaluate(*, config: Config) -> Evaluation:
         task=task,
         challenger=challenger,
         champion=champion,
-        passed=verdict.passed,
+        passed=passed,
         summary=summary,
         checks=[GateResult.model_validate(asdict(c)) for c in verdict.checks],
         gates_are_default=config.gates_are_default,
@@ -103,9 +107,10 @@ def evaluate(*, config: Config) -> Evaluation:
             champion_logged=_logged_importance(registry, champion_version, table.sha256),
         ),
         delivery=DeliveryMetrics.model_validate(delivery.of_registry(registry).to_dict()),
+        slices=sliced,
     )
     verdict_tags = {
-        tags.VERDICT: "passed" if verdict.passed else "failed",
+        tags.VERDICT: "passed" if passed else "failed",
         tags.EVALUATED_AGAINST: champion.version if champion else "",
         tags.EVALUATED_AT: outcome.evaluated_at,
     }
@@ -118,7 +123,8 @@ def evaluate(*, config: Config) -> Evaluation:
         store.set_version_tags(challenger.version, verdict_tags)
         if challenger.run_id and challenger_run is not None:
             store.log_metrics(
-                challenger.run_id, {f"eval_{k}": v for k, v in challenger_run.metrics.items()}
+                challenger.run_id,
+                {f"eval_{k}": v for k, v in challenger_run.metrics.items() if k not in AT_TRAINING},
             )
             if outcome.importance is not None:
                 store.log_json(
@@ -133,14 +139,14 @@ def evaluate(*, config: Config) -> Evaluation:
         record,
         lambda _: change_message(
             f"evaluate {config.model.name} v{challenger.version} against {against}: "
-            f"{'passed' if verdict.passed else 'failed'}",
+            f"{'passed' if passed else 'failed'}",
             commit=provenance.get("git_commit"),
             run_url=provenance.get("workflow_run"),
             body=summary,
         ),
     )
     outcome.save(config.state_dir)
-    gha.set_output("passed", str(verdict.passed).lower())
+    gha.set_output("passed", str(passed).lower())
     return outcome
 
 
@@ -160,6 +166,41 @@ def _bootstrap(
         challenger=challenger.outputs,
         champion=champion.outputs,
     )
+
+
+def _slices(
+    config: Config,
+    table: data.Table,
+    challenger: _InMemoryScoring | None,
+    champion: _InMemoryScoring | None,
+) -> Slices | None:
+    """Both models on every slice of `slices:` (champion only when on the very same rows)."""
+    if not config.raw.slices or challenger is None:
+        return None
+    from podium.slices import evaluate_slices
+
+    paired = champion is not None and champion.target.index.equals(challenger.target.index)
+    return evaluate_slices(
+        specs=config.raw.slices,
+        gates=config.gates,
+        min_rows=config.raw.slices_min_rows,
+        frame=table.frame,
+        task=config.model.task,
+        target=challenger.target,
+        challenger=challenger.outputs,
+        champion=champion.outputs if paired and champion is not None else None,
+        where=str(config.path),
+    )
+
+
+def _summary(whole: str, whole_passed: bool, sliced: Slices | None) -> str:
+    """The verdict's reason: the whole set's gates, then the worst failing slices by name."""
+    if sliced is None or sliced.passed:
+        return whole
+    from podium.slices import summary
+
+    named = summary(sliced.failures, sliced.failed)
+    return f"{whole}; {named}" if not whole_passed else named
 
 
 def _logged_importance(
@@ -255,16 +296,41 @@ def _score(
         if strict:
             raise
         return ModelScore(version=version.version, run_id=version.run_id, error=str(exc)), None
-    model = registry.load_model(version)
+    model = registry.load_model(version)  # any flavor: sklearn as itself, others via pyfunc
     task = config.model.task
     try:
         outputs = predict(model, prepared.features, task)
         metrics = score_outputs(outputs, prepared.target, task)
         metrics["latency_ms"] = latency_ms_per_1k(model, prepared.features)
+    except DataError as exc:  # its signature rejects the evaluation columns
+        if strict:
+            raise
+        return ModelScore(version=version.version, run_id=version.run_id, error=str(exc)), None
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return ModelScore(version=version.version, run_id=version.run_id, error=first), None
-    metrics["model_size_mb"] = model_size_mb(model)
+    metrics["model_size_mb"] = registry.model_size_mb(version)
+    metrics.update(_resources(registry, version, model, prepared.features, config))
     scoring = _InMemoryScoring(model, prepared.features, prepared.target, outputs, metrics)
     scored: dict[str, float | None] = dict(metrics)  # NaN becomes None in the model
-    return ModelScore(version=version.version, run_id=version.run_id, metrics=scored), scoring
+    return (
+        ModelScore(
+            version=version.version,
+            run_id=version.run_id,
+            metrics=scored,
+            unavailable=predictions.unavailable(outputs, task),
+        ),
+        scoring,
+    )
+
+
+def _resources(
+    registry: Registry, version: Version, model: Any, features: Any, config: Config
+) -> dict[str, float]:
+    """What the version cost to train (logged by `podium train`) and to predict 1k rows."""
+    logged = resources.logged_metrics(registry, version.run_id)
+    return resources.model_metrics(
+        logged,
+        predict_memory_mb=resources.prediction_peak_mb(model, features),
+        cost_per_cpu_hour=config.raw.metrics.cost_per_cpu_hour,
+    )

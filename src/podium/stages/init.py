@@ -338,7 +338,8 @@ def _paths(config: Config, repo_root: Path) -> list[str]:
     """The `paths:` filter of the model's PR and push pipelines, from podium.yaml.
 
     Its folder (podium.yaml, the entrypoint and what sits beside it), its data, its
-    expectations and its entrypoint wherever they live in the repository, then `ci.paths`.
+    expectations, its entrypoint and its command's scripts wherever they live in the repository,
+    then `ci.paths`.
     A podium.yaml at the repository root owns every path: no filter, every change runs.
     """
     if config.root == repo_root:
@@ -349,6 +350,8 @@ def _paths(config: Config, repo_root: Path) -> list[str]:
     files: list[str | TableSource | None] = [data.train, data.eval, data.expectations]
     if config.model.entrypoint is not None:
         files.append(config.model.entrypoint.split(":")[0])
+    # A training command's scripts (the arguments that are files): editing one retrains.
+    files += [a for a in config.model.argv or [] if "://" not in a and config.resolve(a).is_file()]
     for item in files:
         where = item.path if isinstance(item, TableSource) else item
         if where is None or "://" in where:

@@ -1,12 +1,15 @@
-"""`podium metrics`: delivery metrics of the model from the registry's audit trail."""
+"""`podium metrics`: delivery metrics and the whole MLOps metrics table of the model."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from podium.config import Config
-from podium.delivery import WINDOW_DAYS, Delivery, of_registry
+from podium.delivery import WINDOW_DAYS, Delivery, compute, of_registry
 from podium.errors import InputError
+from podium.mlops import Feedback, Row, Uptime
 from podium.stages import open_registry
 
 
@@ -14,6 +17,82 @@ def delivery_metrics(
     *, config: Config, days: int = WINDOW_DAYS, now: datetime | None = None
 ) -> Delivery:
     """Deployment frequency, success rate, rollbacks, last promotion, champion age."""
+    _check_days(days)
+    return of_registry(open_registry(config), days=days, now=now)
+
+
+def _check_days(days: int) -> None:
     if days < 1:
         raise InputError(f"--days {days}: the window must be at least 1 day")
-    return of_registry(open_registry(config), days=days, now=now)
+
+
+@dataclass(frozen=True)
+class MetricsTable:
+    """What `podium metrics` shows: delivery, then the ten rows of the MLOps table."""
+
+    delivery: Delivery
+    rows: list[Row]
+    uptime: Uptime
+    feedback: Feedback
+
+    def to_dict(self) -> dict[str, Any]:
+        """Delivery's keys as before, plus `table`, `uptime` and `feedback_loop`."""
+        from dataclasses import asdict
+
+        return {
+            **self.delivery.to_dict(),
+            "table": [row.to_dict() for row in self.rows],
+            "uptime": asdict(self.uptime),
+            "feedback_loop": asdict(self.feedback),
+        }
+
+
+def metrics_table(
+    *, config: Config, days: int = WINDOW_DAYS, now: datetime | None = None
+) -> MetricsTable:
+    """Every row of the MLOps metrics table, from the registry (and `.podium/validation.json`)."""
+    from podium import mlops, resources
+    from podium.registry import audit
+    from podium.scoring import primary_metric
+
+    _check_days(days)
+    now = now or datetime.now(UTC)
+    registry = open_registry(config)
+    events = registry.history()
+    versions = registry.versions()
+    champion = registry.champion()
+    checks = audit.checks(registry)
+    delivery = compute(
+        model_name=registry.name,
+        events=events,
+        versions=versions,
+        champion=champion,
+        now=now,
+        window_days=days,
+    )
+    logged = resources.logged_metrics(registry, champion.run_id) if champion else None
+    gated = [g.metric for g in config.gates if g.bounds_whole_set]
+    primary = gated[0] if gated else primary_metric(config.model.task)
+    up = mlops.uptime(events, checks, now=now)
+    feedback = mlops.feedback_loop(events, checks, versions, now=now, window_days=days)
+    rows = mlops.table(
+        delivery=delivery,
+        up=up,
+        feedback=feedback,
+        champion_metrics=logged,
+        primary=primary,
+        validation=_last_validation(config),
+        last_check=checks[-1] if checks else None,
+        cost_per_cpu_hour=config.raw.metrics.cost_per_cpu_hour,
+    )
+    return MetricsTable(delivery, rows, up, feedback)
+
+
+def _last_validation(config: Config) -> Any:
+    """`.podium/validation.json` if there is a readable one; the table does without it."""
+    from podium.results import Validation
+
+    try:
+        return Validation.load_optional(config.state_dir, model=config.model.name)
+    except InputError:  # stale, foreign or malformed: data quality is "not measured yet"
+        return None

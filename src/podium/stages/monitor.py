@@ -23,7 +23,8 @@ from podium import __version__, data, gha, monitoring, results
 from podium.clock import now_iso
 from podium.config import Config, TableSource
 from podium.errors import ConfigError, InputError, PodiumError, ServiceError
-from podium.registry import Registry, Version, read_feature_types
+from podium.registry import Registry, Version, audit, read_feature_types
+from podium.registry.git_branch import change_message
 from podium.report import monitoring as monitoring_report
 from podium.results import DataSummary, Drift, Monitor
 from podium.scoring import BOOTSTRAPPED
@@ -91,14 +92,15 @@ def monitor(
     live: dict[str, float] = {}
     reference: dict[str, float] = {}
     monitored = _monitored(config)
-    if labelled is not None:
+    # Every run loads the champion: whether it loads is what model uptime is made of.
+    model, load_error = _load(registry, champion)
+    if labelled is not None and model is not None:
         from podium.scoring import score
 
-        model = registry.load_model(champion)
         live = score(model, labelled.features, labelled.target, config.model.task)
         recorded = registry.run_metrics(champion.run_id) if champion.run_id else {}
         reference = {m: recorded[f"eval_{m}"] for m in monitored if f"eval_{m}" in recorded}
-    else:
+    elif labelled is None:
         notes.append(f"no outcomes ('{target}') in the production data: drift only")
     alerts, comparisons, more = monitoring.assess(
         drift=found_drift,
@@ -111,6 +113,8 @@ def monitor(
         max_metric_drop=settings.max_metric_drop,
         min_labelled_rows=settings.min_labelled_rows,
     )
+    if load_error is not None:
+        alerts.insert(0, f"champion v{champion.version} does not load: {load_error}")
     outcome = Monitor(
         model_name=config.model.name,
         champion_version=champion.version,
@@ -124,6 +128,23 @@ def monitor(
         metrics=comparisons,
         max_metric_drop=settings.max_metric_drop,
         checked_at=now_iso(),
+    )
+    check = audit.Check(
+        at=outcome.checked_at,
+        version=champion.version,
+        loaded=load_error is None,
+        alert=not outcome.passed,
+        reasons=list(outcome.alerts),
+        drifted_share=found_drift.drifted_share if found_drift else None,
+    )
+    registry.change(  # on a branch-kept registry: one commit, pushed
+        lambda store: audit.record_check(store, check),
+        lambda _: change_message(
+            f"monitor {config.model.name} v{champion.version}: "
+            + ("alert: " + "; ".join(outcome.alerts) if not outcome.passed else "ok"),
+            commit=None,
+            run_url=env.run_url,
+        ),
     )
     failure = None
     if not outcome.passed:
@@ -146,6 +167,20 @@ def _source(config: Config, data_path: str | None) -> tuple[Path | TableSource, 
             "monitor.data (a csv/parquet path or a SQL source) in podium.yaml"
         )
     return config.resolve(config.monitor.data), "monitor.data"
+
+
+def _load(registry: Registry, champion: Version) -> tuple[Any, str | None]:
+    """The champion's model, or why it does not load (an outage, recorded and alerted).
+
+    A registry that cannot be reached is not the champion's fault: that stays exit 3.
+    """
+    try:
+        return registry.load_model(champion), None
+    except ServiceError:
+        raise
+    except Exception as exc:  # any other failure to load is the outage to record
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None, first[:300]
 
 
 def _feature_types(champion: Version) -> dict[str, str]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from podium import __version__, data, drift, gha, modeling, results
+from podium import __version__, data, drift, gha, modeling, resources, results, slices
 from podium.clock import now_iso
 from podium.config import Config
 from podium.errors import DataError
@@ -13,7 +12,33 @@ from podium.registry import Registry, Version, tags
 from podium.registry.git_branch import change_message
 from podium.results import DataSummary, Training
 from podium.scoring import score
-from podium.stages import artifact_root, open_registry
+from podium.stages import artifact_root, open_registry, train_command
+
+
+def on_training_data(
+    model: object, train_set: data.Dataset, task: str, *, source: str
+) -> dict[str, float]:
+    """`train_*` metrics of a fitted model on its own training data (a model that cannot
+    predict it is a DataError, before anything is registered)."""
+    try:
+        on_train = score(model, train_set.features, train_set.target, task)
+    except (ValueError, TypeError, AttributeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"{source}: the fitted model cannot predict its own training data: {message}"
+        ) from None
+    return {f"train_{k}": v for k, v in on_train.items()}
+
+
+def usage_metrics(used: resources.Usage) -> dict[str, float]:
+    """The run metrics of a training's resource use (`resources.measure`)."""
+    usage = {
+        resources.FIT_SECONDS: used.wall_seconds,
+        resources.FIT_CPU_SECONDS: used.cpu_seconds,
+    }
+    if used.peak_memory_mb is not None:
+        usage[resources.FIT_PEAK_MEMORY_MB] = used.peak_memory_mb
+    return usage
 
 
 def train(*, config: Config) -> Training:
@@ -35,29 +60,29 @@ def train(*, config: Config) -> Training:
         exclude=[],
         expected_types=train_set.feature_types,
     )
+    if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
+        slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
     if task == "classification" and train_set.target.nunique() < 2:
         raise DataError(
             f"{train_table.path}: target '{spec.target}' has a single class; "
             "a classifier needs at least two"
         )
     registry = open_registry(config, writes=True)
-    estimator = modeling.build(config, train_set.feature_types)
-    source = config.model.entrypoint or (
-        config.model.estimator.class_ if config.model.estimator else ""
-    )
-    started = time.perf_counter()
-    fitted = modeling.fit(
-        estimator, train_set.features, train_set.target, source=source, path=train_table.path
-    )
-    fit_seconds = time.perf_counter() - started
-    try:
-        on_train = score(fitted, train_set.features, train_set.target, task)
-    except (ValueError, TypeError, AttributeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"{source}: the fitted model cannot predict its own training data: {message}"
-        ) from None
-    train_metrics = {f"train_{k}": v for k, v in on_train.items()}
+    source = config.model.source
+    fitted = None
+    if config.model.command is None:  # fit before the run exists: a bad param changes nothing
+        estimator = modeling.build(config, train_set.feature_types)
+        # Around the whole training call, whichever way the model is built: resource use
+        # and cost are recorded per version (a command's CPU and memory count too).
+        with resources.measure() as used:
+            fitted = modeling.fit(
+                estimator,
+                train_set.features,
+                train_set.target,
+                source=source,
+                path=train_table.path,
+            )
+        train_metrics = on_training_data(fitted, train_set, task, source=source)
     provenance = gha.provenance(config.root)
     root = artifact_root(config)
     params: dict[str, object] = {
@@ -83,9 +108,16 @@ def train(*, config: Config) -> Training:
         **fingerprints,
         **provenance_tags,
     }
+    classes = sorted(train_set.target.unique().tolist()) if task == "classification" else None
+    if classes is not None:
+        version_tags[tags.CLASSES] = tags.classes_tag(classes)
     if provenance.get("git_commit"):
         version_tags["mlflow.source.git.commit"] = provenance["git_commit"]
-    example = train_set.features.head(5)
+    run_tags = {
+        **fingerprints,
+        **provenance_tags,
+        "mlflow.runName": f"train {'command' if fitted is None else source.split('.')[-1]}",
+    }
     artifacts = {
         "podium/features.json": train_set.feature_types,
         "podium/data.json": {"train": train_table.describe(), "eval": eval_table.describe()},
@@ -93,28 +125,42 @@ def train(*, config: Config) -> Training:
         drift.PROFILE_ARTIFACT: drift.profile(train_set.features, train_set.feature_types),
     }
 
-    def register(store: Registry) -> tuple[str, str, Version]:
-        # On a branch-kept store this runs again on the new tip after a lost push race.
+    def register(
+        store: Registry,
+    ) -> tuple[str, str, Version, dict[str, float], resources.Usage]:
+        # On a branch-kept store this runs again on the new tip after a lost push race
+        # (a model.command is then run again: its run and model must land on that tip).
         experiment_id = store.experiment_id(
             config.experiment_name, root if isinstance(root, Path) else None
         )
+        if fitted is None:
+            run_id, version, metrics, usage = train_command.train(
+                config,
+                store,
+                experiment_id=experiment_id,
+                tables=(train_table, eval_table),
+                train_set=train_set,
+                classes=classes,
+                params=params,
+                run_tags=run_tags,
+                version_tags=version_tags,
+                artifacts=artifacts,
+            )
+            return experiment_id, run_id, version, metrics, usage
         run_id, version = store.log_candidate(
             experiment_id=experiment_id,
             model=fitted,
-            example=example,
+            example=train_set.features.head(5),
             params=params,
-            metrics={**train_metrics, "fit_seconds": fit_seconds},
-            run_tags={
-                **fingerprints,
-                **provenance_tags,
-                "mlflow.runName": f"train {source.split('.')[-1]}",
-            },
+            metrics={**train_metrics, **usage_metrics(used)},
+            run_tags=run_tags,
             version_tags=version_tags,
             artifacts=artifacts,
+            requirements=modeling.requirements(fitted),
         )
-        return experiment_id, run_id, version
+        return experiment_id, run_id, version, train_metrics, used
 
-    experiment_id, run_id, version = registry.change(
+    experiment_id, run_id, version, train_metrics, used = registry.change(
         register,
         lambda done: change_message(
             f"register {config.model.name} v{done[2].version} ({source})",
@@ -122,6 +168,7 @@ def train(*, config: Config) -> Training:
             run_url=provenance.get("workflow_run"),
         ),
     )
+    fit_seconds = used.wall_seconds
     outcome = Training(
         model_name=config.model.name,
         version=version.version,
@@ -135,6 +182,8 @@ def train(*, config: Config) -> Training:
         eval=DataSummary.model_validate(eval_table.describe()),
         train_metrics={name: value for name, value in train_metrics.items()},
         fit_seconds=fit_seconds,
+        fit_cpu_seconds=used.cpu_seconds,
+        fit_peak_memory_mb=used.peak_memory_mb,
         provenance=provenance,
         trained_at=now_iso(),
     )

@@ -1,0 +1,118 @@
+"""`podium train` with `model.command`: the user's own training code, any framework.
+
+podium opens the MLflow run, hands the command its data and the run through the
+environment, lets it train and log ONE model of any flavor, then checks that model
+(it must predict its own training data), adds podium's params, metrics and artifacts to
+the run and registers the model tagged like every version. Any failure on the way marks
+the run FAILED and registers nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from podium import command, resources
+from podium.config import Config
+from podium.data import Dataset, Table
+from podium.errors import TrainingFailed
+from podium.registry import Registry, Version
+
+# The environment a training command receives (README: "Bring your own training").
+ENV_TRAIN_DATA = "PODIUM_TRAIN_DATA"
+ENV_EVAL_DATA = "PODIUM_EVAL_DATA"
+ENV_TARGET = "PODIUM_TARGET"
+ENV_TASK = "PODIUM_TASK"
+ENV_FEATURES = "PODIUM_FEATURES"
+MATERIALISED = "command"  # .podium/command/: SQL and Spark sources as parquet, while it runs
+
+
+def train(
+    config: Config,
+    registry: Registry,
+    *,
+    experiment_id: str,
+    tables: tuple[Table, Table],
+    train_set: Dataset,
+    classes: list[Any] | None,
+    params: dict[str, object],
+    run_tags: dict[str, str],
+    version_tags: dict[str, str],
+    artifacts: dict[str, Any],
+) -> tuple[str, Version, dict[str, float], resources.Usage]:
+    """Run the command in a new run and register its model: (run id, version,
+    train metrics, the command's resource use). TrainingFailed (exit 2) when it fails."""
+    from podium.stages.train import on_training_data, usage_metrics
+
+    argv = config.model.argv
+    assert argv is not None
+    train_table, eval_table = tables
+    train_file = _as_file(config, config.data.train, train_table, "train")
+    eval_file = _as_file(config, config.data.eval, eval_table, "eval")
+    env = {
+        ENV_TRAIN_DATA: str(train_file),
+        ENV_EVAL_DATA: str(eval_file),
+        ENV_TARGET: config.data.target,
+        ENV_TASK: config.model.task,
+        ENV_FEATURES: json.dumps(list(train_set.feature_types)),
+    }
+    run_id = registry.open_run(experiment_id=experiment_id, tags=run_tags)
+    env.update(
+        {
+            "MLFLOW_TRACKING_URI": registry.tracking_uri,
+            "MLFLOW_REGISTRY_URI": registry.tracking_uri,
+            "MLFLOW_RUN_ID": run_id,
+            "MLFLOW_EXPERIMENT_ID": experiment_id,
+        }
+    )
+    minutes = config.model.timeout_minutes
+    failed = True
+    try:
+        with resources.measure() as used:  # the command's CPU and peak memory count
+            command.run(
+                argv, cwd=config.root, env=env, timeout_seconds=minutes * 60 if minutes else None
+            )
+        shown = command.describe(argv)
+        logged = registry.logged_models(run_id, experiment_id)
+        if not logged:
+            raise TrainingFailed(
+                f"model.command '{shown}' logged no model in run {run_id}; log exactly one "
+                "with mlflow.<flavor>.log_model(...) inside mlflow.start_run() (README: "
+                "Bring your own training); nothing was registered"
+            )
+        if len(logged) > 1:
+            names = ", ".join(f"'{m.name}'" for m in logged[:5])
+            raise TrainingFailed(
+                f"model.command '{shown}' logged {len(logged)} models ({names}) in run "
+                f"{run_id}; log exactly one, so podium knows which to judge; nothing was "
+                "registered"
+            )
+        model = registry.load_logged(logged[0], task=config.model.task, classes=classes)
+        train_metrics = on_training_data(model, train_set, config.model.task, source=shown)
+        registry.record_run(
+            run_id,
+            params=params,
+            metrics={**train_metrics, **usage_metrics(used)},
+            artifacts=artifacts,
+        )
+        version = registry.register(logged[0], run_id=run_id, tags=version_tags)
+        failed = False
+    finally:
+        registry.end_run(run_id, failed=failed)
+        for path in (train_file, eval_file):  # materialised copies: never left in .podium
+            if path.parent == config.state_dir / MATERIALISED:
+                path.unlink(missing_ok=True)
+    return run_id, version, train_metrics, used
+
+
+def _as_file(config: Config, spec: object, table: Table, role: str) -> Path:
+    """The data as a file the command can read: the csv/parquet file itself, or a SQL or
+    Spark source materialised to parquet in `.podium/command/` (removed after the command)."""
+    if isinstance(spec, str):
+        return config.resolve(spec)
+    folder = config.state_dir / MATERIALISED
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{role}.parquet"
+    table.frame.to_parquet(path, index=False)
+    return path

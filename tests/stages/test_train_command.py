@@ -1,0 +1,325 @@
+"""`model.command`: the user's own training script, any MLflow flavor, judged like the rest.
+
+Real scripts in real child processes log real models (LightGBM's native Booster with
+`mlflow.lightgbm`, a pure-NumPy `mlflow.pyfunc.PythonModel` standing for PyTorch/Keras)
+into a real sqlite registry; podium registers, scores, compares, promotes and rolls back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Project, state_json
+
+NUMERIC = ["tenure_months", "monthly_charges", "support_calls", "age"]
+
+# A native LightGBM Booster (not the scikit-learn API), logged with mlflow.lightgbm.
+LIGHTGBM_SCRIPT = """
+import json, os
+import lightgbm as lgb
+import mlflow
+import pandas as pd
+
+train = pd.read_csv(os.environ["PODIUM_TRAIN_DATA"])
+features = json.loads(os.environ["PODIUM_FEATURES"])
+X, y = train[features], train[os.environ["PODIUM_TARGET"]]
+print(f"training on {len(X)} rows, task {os.environ['PODIUM_TASK']}")
+booster = lgb.train(
+    {"objective": "binary", "num_leaves": 7, "verbose": -1, "seed": 0},
+    lgb.Dataset(X, y),
+    num_boost_round=30,
+)
+with mlflow.start_run():
+    mlflow.log_param("num_leaves", 7)
+    mlflow.lightgbm.log_model(booster, name="model", input_example=X.head(5))
+"""
+
+# Logistic regression in NumPy, served by a PythonModel whose predict returns one
+# probability column per class, named by class: stands for PyTorch/Keras models.
+NUMPY_SCRIPT = """
+import json, os
+import mlflow
+import numpy as np
+import pandas as pd
+
+LABELS_ONLY = os.environ.get("LABELS_ONLY") == "1"
+
+
+class NumpyLogit(mlflow.pyfunc.PythonModel):
+    def __init__(self, columns, mean, std, weights):
+        self.columns, self.mean, self.std, self.weights = columns, mean, std, weights
+
+    def predict(self, context, model_input, params=None):
+        X = model_input[self.columns].to_numpy(dtype=float)
+        X = np.nan_to_num((X - self.mean) / self.std)
+        p = 1 / (1 + np.exp(-(X @ self.weights[1:] + self.weights[0])))
+        if LABELS_ONLY:
+            return (p > 0.5).astype(np.int64)
+        return pd.DataFrame({0: 1 - p, 1: p})
+
+
+train = pd.read_csv(os.environ["PODIUM_TRAIN_DATA"])
+features = json.loads(os.environ["PODIUM_FEATURES"])
+numeric = [c for c in features if pd.api.types.is_numeric_dtype(train[c])]
+X = train[numeric].to_numpy(dtype=float)
+mean, std = np.nanmean(X, axis=0), np.nanstd(X, axis=0) + 1e-9
+Z = np.nan_to_num((X - mean) / std)
+y = train[os.environ["PODIUM_TARGET"]].to_numpy(dtype=float)
+w = np.zeros(Z.shape[1] + 1)
+for _ in range(300):
+    p = 1 / (1 + np.exp(-(Z @ w[1:] + w[0])))
+    w -= 0.5 * np.concatenate([[np.mean(p - y)], Z.T @ (p - y) / len(y)])
+with mlflow.start_run():
+    mlflow.pyfunc.log_model(
+        name="model",
+        python_model=NumpyLogit(numeric, mean, std, w),
+        input_example=train[features].head(5),
+        pip_requirements=["numpy", "pandas"],
+    )
+"""
+
+
+def readme_script() -> str:
+    """The complete minimal train.py of README's "Bring your own training"."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    found = re.search(r"```python\n(# train\.py — .*?)```", readme, re.DOTALL)
+    assert found, "README lost its train.py example"
+    return found.group(1)
+
+
+def use_command(project: Project, script: str, *, timeout_minutes: float | None = None) -> None:
+    """Write train.py and point model.command at it (a list: the interpreter running tests)."""
+    (project.root / "train.py").write_text(script)
+    document = project.config()
+    document["model"].pop("estimator", None)
+    document["model"]["command"] = [sys.executable, "train.py"]
+    if timeout_minutes is not None:
+        document["model"]["timeout_minutes"] = timeout_minutes
+    project.write_config(document)
+
+
+def registry_state(registry: Any) -> tuple[list[tuple[str, str]], str | None]:
+    """What a failed training must leave untouched: every version, and @champion."""
+    versions = [(v.version, v.run_id or "") for v in registry.versions()]
+    champion = registry.champion()
+    return versions, champion.version if champion else None
+
+
+def test_a_native_lightgbm_booster_from_a_script_is_registered_scored_and_promoted(
+    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+) -> None:
+    project = make_project()
+    document = project.config()
+    document["data"]["features"] = NUMERIC  # a Booster reads numbers, not text columns
+    project.write_config(document)
+    use_command(project, LIGHTGBM_SCRIPT)
+
+    result = project.cli("run")
+    assert result.code == 0, result.err
+    assert "train | training on 1200 rows, task classification" in result.out  # live, prefixed
+    registry = registry_of(project)
+    version = registry.champion()
+    assert version is not None and version.version == "1"
+    assert version.tags["podium.candidate"] == "true"  # tagged like every version
+    assert version.tags["podium.train_sha256"]
+    assert json.loads(version.tags["podium.classes"]) == [0, 1]
+    import mlflow
+
+    assert "lightgbm" in mlflow.models.get_model_info(version.uri).flavors
+    run = registry.client.get_run(version.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["num_leaves"] == "7"  # the script's own logging, same run
+    assert run.data.params["podium.task"] == "classification"
+    assert "train_roc_auc" in run.data.metrics
+    # The command's own resource use is recorded like a fit's (a child process's CPU too).
+    assert run.data.metrics["fit_cpu_seconds"] > 0.5 and run.data.metrics["fit_seconds"] > 0.5
+    evaluated = state_json(project, "evaluation.json")["challenger"]
+    metrics = evaluated["metrics"]
+    assert metrics["roc_auc"] > 0.7  # probabilities read from the Booster's 1-D output
+    assert metrics["log_loss"] > 0
+    assert metrics["latency_ms"] > 0 and metrics["model_size_mb"] > 0
+    assert "unavailable" not in evaluated  # written only when something is
+
+
+def test_a_sklearn_champion_is_replaced_by_a_pyfunc_challenger_and_rolled_back(
+    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+) -> None:
+    project = make_project(
+        gates=[
+            {"metric": "roc_auc", "min": 0.6, "min_delta": -0.2},
+            {"metric": "f1", "min_delta": -0.2},
+        ]
+    )
+    first = project.cli("run")
+    assert first.code == 0, first.err  # v1: scikit-learn, the champion
+    # As a version registered before any-framework support: no podium.classes tag.
+    registry_of(project).client.delete_model_version_tag("churn", "1", "podium.classes")
+
+    use_command(project, readme_script())  # README's own example, as a string command
+    document = project.config()
+    document["model"]["command"] = f"{sys.executable} train.py"
+    project.write_config(document)
+    second = project.cli("run")
+    assert second.code == 0, second.err
+    evaluated = state_json(project, "evaluation.json")
+    assert evaluated["champion"]["version"] == "1"
+    # The scikit-learn champion is still scored with its probabilities.
+    assert evaluated["champion"]["metrics"]["log_loss"] > 0
+    assert "unavailable" not in evaluated["champion"]
+    assert evaluated["challenger"]["metrics"]["log_loss"] > 0
+    assert evaluated["challenger"]["version"] == "2"
+    # The same rows for both: paired bootstrap intervals and both importance rankings.
+    roc_auc = evaluated["checks"][0]
+    assert roc_auc["interval"] is not None and roc_auc["interval"]["rows"] == 600
+    assert evaluated["importance"]["challenger"]["features"]
+    assert evaluated["importance"]["champion"]["features"]
+    ranked = {f["feature"] for f in evaluated["importance"]["challenger"]["features"]}
+    assert "tenure_months" in ranked
+    registry = registry_of(project)
+    assert registry.champion().version == "2"  # pyfunc promoted over scikit-learn
+    report = (project.state / "report.md").read_text()
+    assert "95% CI" in report
+    # Drift and monitoring against the pyfunc champion: its profile, its live metrics.
+    assert project.cli("validate").code == 0
+    assert state_json(project, "validation.json")["drift"]["features"]
+    monitored = project.cli("monitor", "--data", str(project.root / "data" / "eval.csv"))
+    assert monitored.code in (0, 1), monitored.err
+    live = {m["metric"]: m for m in state_json(project, "monitor.json")["metrics"]}
+    assert live["roc_auc"]["live"] == evaluated["challenger"]["metrics"]["roc_auc"]
+
+    back = project.cli("rollback", "--reason", "pyfunc misbehaves in production")
+    assert back.code == 0, back.err
+    assert registry_of(project).champion().version == "1"  # scikit-learn again
+
+    # …and the pyfunc one can be judged against the restored scikit-learn champion.
+    again = project.cli("run", "--no-promote")
+    assert again.code == 0, again.err
+    assert state_json(project, "evaluation.json")["champion"]["version"] == "1"
+
+
+def test_a_labels_only_model_gets_label_metrics_and_fails_a_roc_auc_gate_saying_why(
+    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+) -> None:
+    project = make_project(gates=[{"metric": "roc_auc", "min": 0.6}])
+    use_command(project, NUMPY_SCRIPT)
+
+    result = project.cli("run", env={"LABELS_ONLY": "1"})
+    assert result.code == 1
+    evaluated = state_json(project, "evaluation.json")
+    challenger = evaluated["challenger"]
+    assert challenger["metrics"]["accuracy"] > 0.6 and challenger["metrics"]["f1"] > 0
+    assert challenger["metrics"]["roc_auc"] is None
+    assert challenger["metrics"]["log_loss"] is None
+    assert "the model returns labels only" in challenger["unavailable"]["roc_auc"]
+    reason = evaluated["checks"][0]["reasons"][0]
+    assert reason.startswith("roc_auc of the challenger is not computable: the model returns")
+    assert 'pyfunc_predict_fn="predict_proba"' in reason
+    assert "not computable" in result.err
+    report = (project.state / "report.md").read_text()
+    assert "not computable for the challenger" in report
+    assert "the model returns labels only" in report
+    assert registry_of(project).champion() is None  # nothing promoted
+
+
+BAD_SCRIPTS = {
+    "fails": (
+        "import sys\nprint('loading', file=sys.stderr)\n"
+        "raise SystemExit('CUDA out of memory: tried to allocate 2 GiB')\n",
+        ["failed with exit code 1", "CUDA out of memory"],
+    ),
+    "logs no model": (
+        "import mlflow\nwith mlflow.start_run():\n    mlflow.log_metric('loss', 0.1)\n",
+        ["logged no model"],
+    ),
+    "logs two models": (
+        "import mlflow\n"
+        "class First(mlflow.pyfunc.PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        return model_input.iloc[:, 0]\n"
+        "with mlflow.start_run():\n"
+        "    mlflow.pyfunc.log_model(name='model', python_model=First())\n"
+        "    mlflow.pyfunc.log_model(name='other', python_model=First())\n",
+        ["logged 2 models", "'model'", "'other'"],
+    ),
+    "times out": (
+        "import sys, time\nprint('epoch 1', file=sys.stderr, flush=True)\ntime.sleep(60)\n",
+        ["timed out after 0.05 min", "epoch 1"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SCRIPTS))
+def test_a_bad_script_is_exit_2_on_one_line_and_leaves_the_registry_unchanged(
+    case: str, project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    assert project.cli("run").code == 0  # a scikit-learn champion, v1
+    before = registry_state(registry_of(project))
+    script, fragments = BAD_SCRIPTS[case]
+    use_command(project, script, timeout_minutes=0.05 if case == "times out" else None)
+
+    started = time.perf_counter()
+    result = project.cli("train")
+    assert result.code == 2, result.err
+    complaint = [line for line in result.err.splitlines() if line.startswith("podium:")]
+    assert len(complaint) == 1, result.err
+    for fragment in fragments:
+        assert fragment in complaint[0], complaint[0]
+    assert "nothing was registered" in complaint[0]
+    if case == "times out":
+        assert time.perf_counter() - started < 30  # killed, not waited for
+    assert registry_state(registry_of(project)) == before
+    assert not (project.state / "train.json").exists()
+
+
+def test_a_signature_that_rejects_the_evaluation_columns_is_exit_2_naming_them(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project()
+    use_command(project, NUMPY_SCRIPT)
+    assert project.cli("train").code == 0
+    # Missing values make tenure_months float: numbers to podium, not the integers
+    # (long) the model's signature was inferred with.
+    import pandas as pd
+
+    path = project.root / "data" / "eval.csv"
+    frame = pd.read_csv(path)
+    frame.loc[::7, "tenure_months"] = None
+    frame.to_csv(path, index=False)
+    result = project.cli("evaluate")
+    assert result.code == 2, result.err
+    assert "signature rejects column 'tenure_months': it expects long" in result.err
+
+
+def test_a_sql_source_reaches_the_command_as_parquet(project: Project) -> None:
+    import sqlite3
+
+    import pandas as pd
+
+    with sqlite3.connect(project.root / "data" / "warehouse.db") as connection:
+        for name in ("train", "eval"):
+            frame = pd.read_csv(project.root / "data" / f"{name}.csv")
+            frame.to_sql(f"churn_{name}", connection, index=False)
+    document = project.config()
+    document["data"]["train"] = {"uri": "sqlite:///data/warehouse.db", "table": "churn_train"}
+    document["data"]["eval"] = {"uri": "sqlite:///data/warehouse.db", "table": "churn_eval"}
+    project.write_config(document)
+    script = NUMPY_SCRIPT.replace(
+        'train = pd.read_csv(os.environ["PODIUM_TRAIN_DATA"])',
+        'assert os.environ["PODIUM_EVAL_DATA"].endswith("eval.parquet")\n'
+        'train = pd.read_parquet(os.environ["PODIUM_TRAIN_DATA"])\n'
+        'print("rows", len(train), os.environ["PODIUM_TRAIN_DATA"])',
+    )
+    use_command(project, script)
+
+    result = project.cli("train")
+    assert result.code == 0, result.err
+    assert "train | rows 1200 " in result.out and "train.parquet" in result.out
+    assert not list((project.state / "command").iterdir())  # copies removed after the run
