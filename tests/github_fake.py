@@ -2,7 +2,7 @@
 
 A small threaded HTTP server (one per test) that implements the few REST endpoints
 podium uses: pull requests, issue comments and issues (with real Link-header
-pagination), commit statuses and repository_dispatch. Every request podium sends and every response the fake returns is
+pagination), commit statuses and workflow_dispatch. Every request podium sends and every response the fake returns is
 validated with openapi-core against `shared/github-openapi/api.github.com.json`;
 a violation is recorded and fails the test (see `serve`).
 
@@ -88,7 +88,14 @@ _ROUTES = [
         "update_issue",
         re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues/(?P<n>\d+)$"),
     ),
-    ("POST", "dispatch", re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/dispatches$")),
+    (
+        "POST",
+        "start_workflow",
+        re.compile(
+            r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/actions/workflows/(?P<workflow>[^/]+)"
+            r"/dispatches$"
+        ),
+    ),
     (
         "POST",
         "create_status",
@@ -202,7 +209,8 @@ class FakeGitHub:
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.statuses: list[dict[str, Any]] = []
         self.issues: dict[int, dict[str, Any]] = {}  # number -> issue, as GitHub returns it
-        self.dispatches: list[dict[str, Any]] = []  # repository_dispatch payloads received
+        # workflow_dispatch requests received: {"workflow": file name, "ref": …, "inputs": …}
+        self.dispatches: list[dict[str, Any]] = []
         self.requests: list[Seen] = []
         self.violations: list[str] = []
         self._faults: list[Fault] = []
@@ -569,8 +577,8 @@ class FakeGitHub:
             issue["updated_at"] = _now()
             self.edits.append(("issue", number, login))
             return self._json(200, issue)
-        if operation == "dispatch":
-            self.dispatches.append(json.loads(body))
+        if operation == "start_workflow":
+            self.dispatches.append({"workflow": params["workflow"], **json.loads(body)})
             return 204, {}, b"", "application/json; charset=utf-8"
         if operation == "create_status":
             payload = json.loads(body)

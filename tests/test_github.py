@@ -381,17 +381,17 @@ def test_without_issues_write_the_permission_is_named(github: FakeGitHub) -> Non
         client(github).upsert_issue(ISSUE, "drift", body("day 1", ISSUE))
 
 
-def test_a_dispatch_is_sent_and_retried_after_a_5xx(github: FakeGitHub) -> None:
-    github.fail("dispatch", 502)
-    client(github).dispatch("data-updated", {"model": "churn"})
+def test_the_promote_workflow_is_started_and_retried_after_a_5xx(github: FakeGitHub) -> None:
+    github.fail("start_workflow", 502)
+    client(github).start_workflow("podium-churn-promote.yml", "main", {"reason": "drift"})
     assert github.dispatches == [
-        {"event_type": "data-updated", "client_payload": {"model": "churn"}}
+        {"workflow": "podium-churn-promote.yml", "ref": "main", "inputs": {"reason": "drift"}}
     ]
-    assert github.count("dispatch") == 2
+    assert github.count("start_workflow") == 2
 
 
-def test_a_dispatch_token_without_contents_write_is_named(github: FakeGitHub) -> None:
-    github.fail("dispatch", 403, message="Resource not accessible by personal access token")
-    with pytest.raises(InputError, match="contents: write"):
-        client(github).dispatch("data-updated", {})
+def test_a_token_without_actions_write_is_named(github: FakeGitHub) -> None:
+    github.fail("start_workflow", 403, message="Resource not accessible by integration")
+    with pytest.raises(InputError, match="actions: write"):
+        client(github).start_workflow("podium-churn-promote.yml", "main", {})
     assert github.dispatches == []

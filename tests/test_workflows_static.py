@@ -50,7 +50,9 @@ CUSTOM_CI = {
 }
 
 
-@pytest.fixture(scope="module", params=["default", "custom", "subfolder", "two models"])
+@pytest.fixture(
+    scope="module", params=["default", "custom", "subfolder", "two models", "git branch"]
+)
 def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repository with `podium init` workflows; returns its workflows folder."""
     from tests.conftest import run_cli
@@ -76,6 +78,8 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         assert result.code == 0, result.err
         assert len(list((root / ".github" / "workflows").glob("podium-fraud-*.yml"))) == 5
         return root / ".github" / "workflows"
+    if request.param == "git branch":
+        document["registry"] = {"git_branch": "podium-registry"}
     if request.param == "custom":
         document["ci"] = CUSTOM_CI
         # What a team with GPU runners tells actionlint about its own runner labels.
@@ -277,6 +281,8 @@ def test_third_party_actions_are_pinned_by_sha_with_a_version_comment(generated:
 
 
 def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated: Path) -> None:
+    # With the registry on a branch, exactly the jobs that write it may push (contents: write).
+    writes = "write" if "git-branch" in str(generated) else "read"
     allowed = {
         "podium-churn-pr.yml": {"challenger": {"contents": "read"}},
         "podium-churn-pr-comment.yml": {
@@ -289,16 +295,59 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
         },
         "podium-churn-promote.yml": {
             "scope": {},
-            "challenger": {"contents": "read", "statuses": "write"},
-            "promote": {"contents": "read"},
+            "challenger": {"contents": writes, "statuses": "write"},
+            "promote": {"contents": writes},
         },
-        "podium-churn-rollback.yml": {"rollback": {"contents": "read"}},
-        "podium-churn-monitor.yml": {"monitor": {"contents": "read", "issues": "write"}},
+        "podium-churn-rollback.yml": {"rollback": {"contents": writes}},
+        "podium-churn-monitor.yml": {
+            "monitor": {"contents": "read", "issues": "write", "actions": "write"}
+        },
     }
     for name, jobs in allowed.items():
         workflow = load(generated / name)
         assert workflow["permissions"] == {}, name
         assert {job: spec["permissions"] for job, spec in workflow["jobs"].items()} == jobs, name
+
+
+def test_secrets_and_the_token_reach_podium_steps_only(generated: Path) -> None:
+    """A job-level `env:` would hand MLflow's credentials to checkout, setup-python, the
+    artifact actions: secrets go on the podium steps that use the registry, nowhere else."""
+    seen = 0
+    for path in generated.glob("*.yml"):
+        workflow = load(path)
+        assert "env" not in workflow, path.name
+        for name, job in workflow["jobs"].items():
+            assert "env" not in job, f"{path.name}: job {name} has a job-level env"
+            for step in job.get("steps", []):
+                podium = "/podium/actions/" in str(step.get("uses", ""))
+                for key, value in (step.get("env") or {}).items():
+                    if "secrets." in str(value) or key == "GITHUB_TOKEN":
+                        seen += 1
+                        assert podium, f"{path.name}: {key} reaches {step.get('uses') or 'run'}"
+                if not podium:
+                    assert "secrets." not in str(step.get("with", {})), f"{path.name}: {step}"
+    assert seen >= 20
+    # GHES: every GitHub address comes from the runner (GITHUB_SERVER_URL), none is written in.
+    for path in generated.glob("*.yml"):
+        assert "github.com" not in path.read_text(), path.name
+
+
+def test_the_registry_branch_token_goes_to_podium_registry_steps_only(generated: Path) -> None:
+    """With registry.git_branch the podium steps that read or write the registry get the
+    job's token (read-only where the job is); without it, no podium step gets it."""
+    branch = "git-branch" in str(generated)
+    registry_stages = {"validate", "train", "evaluate", "promote", "rollback"}
+    for path in generated.glob("*.yml"):
+        for step in all_steps(load(path)):
+            stage = str(step.get("uses", "")).partition("/actions/")[2].partition("@")[0]
+            token = (step.get("env") or {}).get("GITHUB_TOKEN")
+            if branch and stage in registry_stages:
+                assert token == "${{ github.token }}", f"{path.name}: {stage}"
+            else:
+                assert token is None, f"{path.name}: {stage or step}"
+    if branch:
+        comment = (generated / "podium-churn-monitor.yml").read_text()
+        assert "rewrite the registry branch podium-registry" in comment
 
 
 def test_the_pr_workflow_never_promotes_and_keeps_secrets_from_fork_code(generated: Path) -> None:

@@ -95,11 +95,12 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     from podium.stages.train import train
 
-    outcome = train(config=_config(args))
+    config = _config(args)
+    outcome = train(config=config)
     _say(
         f"registered {outcome.model_name} v{outcome.version} "
         f"(run {outcome.run_id}, {outcome.estimator}, fit {outcome.fit_seconds:.1f}s) "
-        f"in {outcome.tracking_uri}"
+        f"in {config.registry_label}"
     )
     return EXIT_OK
 
@@ -253,7 +254,7 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
             f"monitoring issue {'opened' if found.issue_created else 'updated'}: {found.issue_url}"
         )
     if found.dispatched:
-        lines.append("retraining requested: repository_dispatch data-updated sent")
+        lines.append("retraining requested: the promote workflow was started (workflow_dispatch)")
     lines += [f"note: {skipped}" for skipped in found.skipped]
     if done.alert_failure is not None:  # GitHub failed while alerting: after the report
         for line in lines:
@@ -279,12 +280,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_init(args: argparse.Namespace) -> int:
     from podium.config import load
     from podium.errors import CheckFailed
-    from podium.stages.init import discover, init
+    from podium.stages.init import discover, init, registry_in_actions
 
     # No --config: every model of the repository (each keeps its own workflow files).
     paths = [Path(args.config)] if args.config else discover(Path.cwd())
+    configs = [load(path) for path in paths]
     result = init(
-        configs=[load(path) for path in paths],
+        configs=configs,
         write=not (args.check or args.dry_run),
         force=args.force,
         everything=not args.config,
@@ -310,6 +312,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
         _say(f"removed {orphan.relative} ({why})")
     if not result.written and not result.removed:
         _say(f"workflows are up to date ({len(result.workflows)} files)")
+    for config in configs:
+        _say(f"{config.model.name}: {registry_in_actions(config)}")
     return EXIT_OK
 
 
@@ -327,6 +331,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _say(
         f"browse it:      mlflow ui --backend-store-uri {outcome.tracking_uri}   "
         f"| history: podium history --config {outcome.folder / 'podium.yaml'}"
+    )
+    _say(
+        "on GitHub:      set `registry: {git_branch: podium-registry}` in podium.yaml and run "
+        "`podium init`: the registry lives on that branch of the repository, no server needed"
+    )
+    return EXIT_OK
+
+
+def _cmd_registry_pull(args: argparse.Namespace) -> int:
+    from podium.stages.registry import pull
+
+    uri = pull(config=_config(args))
+    _say(json.dumps({"tracking_uri": uri}) if args.json else uri)
+    return EXIT_OK
+
+
+def _cmd_registry_export(args: argparse.Namespace) -> int:
+    from podium.stages.registry import export
+
+    config = _config(args)
+    done = export(config=config, to=args.to)
+    aliases = ", ".join(f"@{a} = v{v}" for a, v in sorted(done.aliases.items())) or "no alias"
+    _say(
+        f"exported {config.model.name} to {done.target}: {len(done.copied)} version(s) copied, "
+        f"{len(done.versions) - len(done.copied)} already there; {aliases}; "
+        f"{done.events} audit event(s)"
     )
     return EXIT_OK
 
@@ -405,7 +435,8 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument(
         "--dispatch-token",
         metavar="TOKEN",
-        help="token that may send repository_dispatch (default: $PODIUM_DISPATCH_TOKEN)",
+        help="token that may start the promote workflow, actions: write "
+        "(default: $PODIUM_DISPATCH_TOKEN, else the GitHub token)",
     )
     _comment_author(monitor, "issue")
     metrics = add(
@@ -419,6 +450,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
     run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
+    # `podium registry pull|export`: the registry itself (registry.git_branch and beyond).
+    registry = sub.add_parser(
+        "registry", help="fetch the registry (to open it) or copy it to an MLflow server"
+    )
+    actions = registry.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    pull = actions.add_parser(
+        "pull",
+        parents=[common],
+        help="fetch a branch-kept registry and print its tracking URI (for mlflow ui)",
+    )
+    pull.add_argument("--json", action="store_true", help='print {"tracking_uri": …}')
+    pull.set_defaults(handler=_cmd_registry_pull)
+    export = actions.add_parser(
+        "export",
+        parents=[common],
+        help="copy versions, artifacts, tags, aliases and the audit trail to an MLflow server",
+    )
+    export.add_argument("--to", required=True, metavar="URI", help="the target tracking URI")
+    export.set_defaults(handler=_cmd_registry_export)
     init_help = "render .github/workflows/podium-<model>-*.yml for every model (or one)"
     # Not `add`: its --config defaults to ./podium.yaml, and init's default is all of them.
     init = sub.add_parser("init", help=init_help, description=init_help)

@@ -275,6 +275,24 @@ class DriftSection(_Strict):
 class RegistrySection(_Strict):
     tracking_uri: str = DEFAULT_TRACKING_URI
     experiment: str | None = None
+    # The registry (MLflow's sqlite store and its artifacts) kept on this branch of origin.
+    git_branch: str | None = None
+
+    @field_validator("git_branch")
+    @classmethod
+    def _git_branch(cls, value: str | None) -> str | None:
+        if value is not None and (not _BRANCH.match(value) or value.startswith("-")):
+            raise ValueError(f"'{value}' is not a branch name; write e.g. podium-registry")
+        return value
+
+    @model_validator(mode="after")
+    def _one_store(self) -> RegistrySection:
+        if self.git_branch and self.tracking_uri != DEFAULT_TRACKING_URI:
+            raise ValueError(
+                "git_branch and tracking_uri both name the registry; keep one (a tracking "
+                "server: MLFLOW_TRACKING_URI or tracking_uri; GitHub only: git_branch)"
+            )
+        return self
 
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -296,8 +314,8 @@ class SecretNames(_Strict):
     tracking_token: str = "MLFLOW_TRACKING_TOKEN"
     tracking_username: str = "MLFLOW_TRACKING_USERNAME"
     tracking_password: str = "MLFLOW_TRACKING_PASSWORD"
-    # A token that may create repository_dispatch events (contents: write), so that
-    # `podium monitor` can trigger retraining; GITHUB_TOKEN stays least-privileged.
+    # Optional: a token that may start the promote workflow (Actions: write) for
+    # `podium monitor`, used instead of the job's own GITHUB_TOKEN (a GitHub App's, say).
     dispatch_token: str = "PODIUM_DISPATCH_TOKEN"
 
     @field_validator("*")
@@ -421,7 +439,7 @@ class MonitorSection(_Strict):
     metrics: list[str] | None = None  # default: the gated metrics computed per row
     min_labelled_rows: int = Field(default=30, ge=1)  # fewer outcomes: no metric verdict
     issue: bool = True  # open/update one issue per model in Actions
-    dispatch: bool = True  # send repository_dispatch `data-updated` to retrain
+    dispatch: bool = True  # start the promote workflow (workflow_dispatch) to retrain
 
     @field_validator("metrics")
     @classmethod
@@ -518,8 +536,30 @@ class Config:
         return self.root / ".podium"
 
     @property
+    def registry_branch(self) -> str | None:
+        """The branch of origin the registry lives on (`registry.git_branch`), unless
+        MLFLOW_TRACKING_URI names a server, which wins."""
+        if os.environ.get("MLFLOW_TRACKING_URI"):
+            return None
+        return self.raw.registry.git_branch
+
+    @property
+    def registry_label(self) -> str:
+        """Which registry this is, as reports, messages and stage results name it: the
+        tracking URI, or for a branch-kept registry the branch (the same in every clone and
+        job, wherever its local copy is)."""
+        branch = self.registry_branch
+        return f"git branch {branch}" if branch else self.tracking_uri
+
+    @property
     def tracking_uri(self) -> str:
-        """MLFLOW_TRACKING_URI wins; relative sqlite paths resolve against the config folder."""
+        """MLFLOW_TRACKING_URI wins; relative sqlite paths resolve against the config folder.
+
+        A branch-kept registry is opened from its local copy (see podium.registry.git_branch).
+        """
+        branch = self.registry_branch
+        if branch:
+            return f"sqlite:///{self.state_dir / 'registry' / branch / 'mlflow.db'}"
         uri = os.environ.get("MLFLOW_TRACKING_URI") or self.raw.registry.tracking_uri
         prefix = "sqlite:///"
         if uri.startswith(prefix) and not uri.startswith(prefix + "/"):

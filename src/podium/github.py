@@ -173,30 +173,32 @@ class GitHub:
                 return self._edit_issue(found, title, body, created=True)
         raise self._exhausted(retry, what)
 
-    def dispatch(self, event_type: str, payload: dict[str, Any]) -> None:
-        """Send a `repository_dispatch` event (e.g. `data-updated`: retrain now).
+    def start_workflow(self, workflow: str, ref: str, inputs: dict[str, str]) -> None:
+        """Start a `workflow_dispatch` run of `workflow` (a file name) on `ref`.
 
-        Retried like the rest: a second event after a lost answer means one more
-        retraining run, which the promote workflow's concurrency group serialises.
+        With the job's GITHUB_TOKEN this needs only `actions: write`, and it is one of the
+        two events such a token may send that do start a run. Retried like the rest: a
+        second run after a lost answer is one more retraining, which the promote
+        workflow's concurrency group serialises.
         """
+        from urllib.parse import quote
+
         from github import GithubException
 
         def send() -> None:
-            # PyGithub's create_repository_dispatch returns False on any failure (a 403,
-            # a 502) instead of raising: call the endpoint and check the answer here.
             status, headers, data = self._client.requester.requestJson(
                 "POST",
-                f"{self._repo.url}/dispatches",
-                input={"event_type": event_type, "client_payload": payload},
+                f"{self._repo.url}/actions/workflows/{quote(workflow, safe='')}/dispatches",
+                input={"ref": ref, "inputs": inputs},
             )
             if status != 204:
                 raise GithubException(status, _parsed(data), headers)
 
         self._call(
             send,
-            f"send the repository_dispatch event '{event_type}'",
-            "a token that may create dispatch events (contents: write; see "
-            "ci.secrets.dispatch_token)",
+            f"start the workflow {workflow} on {ref}",
+            "`permissions: actions: write` (or a ci.secrets.dispatch_token with Actions: "
+            f"write) and {workflow} committed on {ref} (`podium init`)",
         )
 
     def set_status(

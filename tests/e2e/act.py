@@ -71,16 +71,17 @@ class ActRun:
 
 @dataclass
 class Act:
-    """One repository under test, run by act against a real MLflow server."""
+    """One repository under test, run by act against a real MLflow server (or none)."""
 
     repo: Path
     podium_source: Path
-    tracking_uri: str
+    tracking_uri: str | None  # the MLFLOW_TRACKING_URI secret; None: no secret, no server
     home: Path  # act's caches, artifacts and the stand-in Pythons live here
     pythons: Path
     github_api: str  # the loopback GitHub's API and web addresses
     github_server: str
     token: str
+    remote: str = "origin"  # the git remote act reads the repository's owner/name from
     runs: int = 0
 
     def run(
@@ -115,6 +116,7 @@ class Act:
             "--eventpath", str(event_file),
             "-P", "ubuntu-latest=-self-hosted",
             "--action-offline-mode",
+            "--remote-name", self.remote,
             "--action-cache-path", str(self.home / "act-cache"),
             "--no-cache-server",
             "--local-repository", f"{PODIUM_ACTIONS}={self.podium_source}",
@@ -124,7 +126,6 @@ class Act:
             "--local-repository",
             f"{_uses(PINS['download_artifact'])}={STAND_INS / 'download-artifact'}",
             "--local-repository", f"{_setup_uv()}={STAND_INS / 'setup-uv'}",
-            "--secret", f"MLFLOW_TRACKING_URI={self.tracking_uri}",
             "--secret", f"GITHUB_TOKEN={self.token}",
             "--env", f"GITHUB_RUN_ID={run_id}",
             "--env", f"PODIUM_TEST_ARTIFACTS={artifacts}",
@@ -138,6 +139,8 @@ class Act:
             "--env", f"GITHUB_API_URL={self.github_api}",
             "--env", f"GITHUB_SERVER_URL={self.github_server}",
         ]  # fmt: skip
+        if self.tracking_uri is not None:
+            command += ["--secret", f"MLFLOW_TRACKING_URI={self.tracking_uri}"]
         for name, value in (secrets or {}).items():
             command += ["--secret", f"{name}={value}"]
         env = {k: v for k, v in os.environ.items() if k not in _HOST_ONLY}
@@ -156,6 +159,8 @@ class Act:
             check=False,
         )
         log = proc.stdout + proc.stderr
+        # Kept beside the run's event: a failed assertion shows only the log's tail.
+        (self.home / f"run-{self.runs}-{event}.log").write_text(log)
         return ActRun(proc.returncode, log, _summaries(log))
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from podium.stages.init import file_name
 from tests.conftest import STRONG, STRONG_PARAMS, USELESS, Project, run_cli, write_sample_project
-from tests.e2e.act import Act, git, snapshot
-from tests.github_fake import FakeGitHub, serve
+from tests.e2e.act import Act, git
+from tests.github_fake import FakeGitHub
 from tests.mlflow_server import MlflowServer
 from tests.tools import ACT, UV, requires
 
@@ -27,21 +27,6 @@ pytestmark = [
     # The setup action installs podium with uv, as on a runner after astral-sh/setup-uv.
     requires(ACT, UV),
 ]
-
-
-@pytest.fixture(scope="session")
-def act_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("act")
-
-
-@pytest.fixture(scope="session")
-def podium_source(act_home: Path) -> Path:
-    return snapshot(act_home / "podium-v1")
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    yield from serve()
 
 
 @pytest.fixture
@@ -160,51 +145,6 @@ def test_a_challenger_that_fails_a_gate_fails_the_job_and_moves_nothing(
     assert [e["version"] for e in history(project)] == ["1"]
     challenger = registry_of(project).get_version("2")
     assert challenger.tags["podium.verdict"] == "failed"
-
-
-def test_data_updated_dispatch_retrains_and_promotes(
-    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any]
-) -> None:
-    project, act = act_repo
-    project.set_estimator(STRONG, **STRONG_PARAMS)
-    commit(project, "deeper tree")
-
-    run = act.run(
-        "repository_dispatch",
-        workflow(project, "promote"),
-        {"action": "data-updated", "client_payload": {"source": "monitor"}},
-    )
-
-    assert run.code == 0, run.log[-6000:]
-    assert champion(project, registry_of) == "1"
-    assert registry_of(project).get_version("1").tags["podium.event"] == "repository_dispatch"
-
-
-def test_rollback_dispatch_moves_the_champion_back_and_audits_it(
-    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any]
-) -> None:
-    project, act = act_repo
-    crown(
-        project,
-        ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}),
-        (STRONG, STRONG_PARAMS),
-    )
-    assert champion(project, registry_of) == "2"
-
-    run = act.run(
-        "workflow_dispatch",
-        workflow(project, "rollback"),
-        {"inputs": {"version": "", "reason": "latency regression in prod"}},
-    )
-
-    assert run.code == 0, run.log[-6000:]
-    assert champion(project, registry_of) == "1"
-    last = history(project)[-1]
-    assert (last["action"], last["version"], last["previous"]) == ("rollback", "1", "2")
-    assert last["reason"] == "latency regression in prod"
-    assert last["actor"]  # who: the Actions actor
-    assert "rolled back: champion is now v1 (was v2)" in run.log
-    assert any("from **v2** to **v1**" in s for s in run.summaries), run.summaries
 
 
 def test_rollback_dispatch_to_a_named_version_needs_a_reason(
@@ -370,54 +310,6 @@ def test_a_pull_request_whose_data_fails_validation_is_told_why_and_trains_nothi
     assert "tenure_months" in posted[0]["body"]
     assert [(s["sha"], s["state"]) for s in github.statuses] == [(HEAD, "failure")]
     assert [v.version for v in registry_of(project).versions()] == ["1"]  # nothing trained
-
-
-def test_monitor_drift_opens_an_issue_and_its_dispatch_retrains(
-    act_repo: tuple[Project, Act], registry_of: Callable[[Project], Any], github: FakeGitHub
-) -> None:
-    """Continuous training as a closed loop: the monitor workflow finds drift in production
-    data, opens podium's issue and sends `data-updated`; the promote workflow, run on that
-    very event, retrains."""
-    import pandas as pd
-
-    project, act = act_repo
-    crown(project, ("sklearn.tree.DecisionTreeClassifier", {"max_depth": 1}))
-    production = pd.read_csv(project.root / "data" / "eval.csv").drop(columns=["churned"])
-    production["tenure_months"] = production["tenure_months"] * 4 + 30
-    production["plan"] = "enterprise"
-    production.to_csv(project.root / "data" / "production.csv", index=False)
-    commit(project, "last week's production inputs")
-
-    watched = act.run(
-        "workflow_dispatch",
-        workflow(project, "monitor"),
-        {"inputs": {"data": "data/production.csv"}},
-        secrets={"PODIUM_DISPATCH_TOKEN": github.token},
-    )
-
-    assert watched.code != 0, watched.log[-6000:]  # a crossed threshold fails the job
-    assert "monitoring thresholds crossed" in watched.log
-    (issue,) = github.podium_issues()
-    assert issue["title"].endswith("data drift on champion v1")
-    assert "retraining requested" in issue["body"]
-    (sent,) = github.dispatches
-    assert sent["event_type"] == "data-updated"
-    assert sent["client_payload"]["issue"] == issue["html_url"]
-    # It names the model, so the promote workflow of every other model skips it.
-    assert sent["client_payload"]["model"] == project.config()["model"]["name"]
-    assert any("podium monitor" in s and "data drift" in s for s in watched.summaries)
-
-    retrained = act.run(
-        "repository_dispatch",
-        workflow(project, "promote"),
-        {"action": sent["event_type"], "client_payload": sent["client_payload"]},
-    )
-
-    assert retrained.code == 0, retrained.log[-6000:]
-    version = registry_of(project).get_version("2")
-    assert version.tags["podium.event"] == "repository_dispatch"
-    assert version.tags["podium.verdict"] == "passed"
-    assert champion(project, registry_of) == "2"
 
 
 # -- two models in one repository --------------------------------------------------------

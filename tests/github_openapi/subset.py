@@ -29,7 +29,7 @@ OPERATIONS = (
     ("/repos/{owner}/{repo}/issues", "get"),
     ("/repos/{owner}/{repo}/issues", "post"),
     ("/repos/{owner}/{repo}/issues/{issue_number}", "patch"),
-    ("/repos/{owner}/{repo}/dispatches", "post"),
+    ("/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", "post"),
     ("/repos/{owner}/{repo}/statuses/{sha}", "post"),
 )
 # Examples the fake builds its answers from (beyond those the operations reference).

@@ -18,6 +18,9 @@ def test_demo_crowns_a_champion_then_judges_a_challenger(tmp_path: Path) -> None
     assert "round 1" in result.out and "round 2" in result.out
     assert "| metric | champion v1 | challenger v2 |" in result.out
     assert f"registry:       sqlite:///{folder}/.podium/mlflow.db" in result.out
+    # The recommended GitHub setup: the registry on a branch, shown in the sample config too.
+    assert "registry: {git_branch: podium-registry}" in result.out
+    assert "#   git_branch: podium-registry" in (folder / "podium.yaml").read_text()
     evaluation = json.loads((folder / ".podium" / "evaluation.json").read_text())
     assert evaluation["champion"]["version"] == "1"
     assert evaluation["challenger"]["version"] == "2"

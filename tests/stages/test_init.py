@@ -70,6 +70,28 @@ def test_init_writes_the_workflows_with_a_header_and_check_passes(repo: Project)
     assert workflows(repo.root) == written
 
 
+def test_init_says_which_registry_the_workflows_use(repo: Project) -> None:
+    """The embedded sqlite default is a file on the runner: init names both ways out."""
+    result = repo.cli("init")
+    assert result.code == 0, result.err
+    (line,) = [x for x in result.out.splitlines() if "registry in GitHub Actions" in x]
+    assert line.startswith("churn: registry in GitHub Actions: the tracking server in the secret")
+    assert "MLFLOW_TRACKING_URI" in line and "registry.git_branch: podium-registry" in line
+
+    document = repo.config()
+    document["registry"] = {"tracking_uri": "https://mlflow.example.com"}
+    repo.write_config(document)
+    again = repo.cli("init")
+    assert "churn: registry in GitHub Actions: https://mlflow.example.com" in again.out
+
+    document["registry"] = {"git_branch": "podium-registry"}
+    repo.write_config(document)
+    branch = repo.cli("init")
+    assert "churn: registry in GitHub Actions: the branch podium-registry of this" in branch.out
+    promote = load(workflows(repo.root)["podium-churn-promote.yml"])
+    assert promote["jobs"]["promote"]["permissions"] == {"contents": "write"}
+
+
 def test_check_lists_stale_files_when_the_config_changes_and_writes_nothing(
     repo: Project,
 ) -> None:
@@ -238,13 +260,27 @@ def test_the_ci_section_shapes_the_workflows(repo: Project) -> None:
     assert promote["jobs"]["promote"]["environment"] == "ml-prod"
     for job in promote["jobs"].values():
         assert job["runs-on"] == ["self-hosted", "linux", "gpu"]
-        if job["permissions"] == {}:
-            continue  # the scope job: reads the event, no secrets
-        assert job["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.TEAM_MLFLOW_URI }}"
-        assert job["env"]["MLFLOW_TRACKING_TOKEN"] == "${{ secrets.TEAM_MLFLOW_TOKEN }}"
-        assert job["env"]["MLFLOW_TRACKING_PASSWORD"] == "${{ secrets.MLFLOW_TRACKING_PASSWORD }}"
+        assert "env" not in job  # secrets at job level would reach every action of the job
     podium_steps = steps_using(promote, "acme/podium/actions/")
     assert podium_steps
+    # MLflow's secrets reach the podium steps that use the registry, and nothing else.
+    registry_steps = [
+        s for s in podium_steps if not s["uses"].startswith("acme/podium/actions/setup@")
+    ]
+    assert [s["id"] for s in registry_steps] == [
+        "validate",
+        "train",
+        "evaluate",
+        "report",
+        "promote",
+    ]
+    for step in registry_steps:
+        assert step["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.TEAM_MLFLOW_URI }}"
+        assert step["env"]["MLFLOW_TRACKING_TOKEN"] == "${{ secrets.TEAM_MLFLOW_TOKEN }}"
+        assert step["env"]["MLFLOW_TRACKING_PASSWORD"] == "${{ secrets.MLFLOW_TRACKING_PASSWORD }}"
+        assert "GITHUB_TOKEN" not in step["env"]  # no registry branch: nothing to push
+    text = generated["podium-churn-promote.yml"]
+    assert text.count("secrets.TEAM_MLFLOW_URI") == len(registry_steps)
     assert all(step["uses"].endswith(f"@{sha}") for step in podium_steps)
     assert "zizmor: ignore[unpinned-uses]" not in generated["podium-churn-promote.yml"]
     rollback = load(generated["podium-churn-rollback.yml"])
@@ -314,9 +350,11 @@ def test_the_monitor_workflow_runs_on_demand_and_on_a_schedule_once_it_has_data(
     assert set(triggers(monitor)) == {"workflow_dispatch"}  # no monitor.data: nothing to watch
     assert monitor["permissions"] == {}
     job = monitor["jobs"]["monitor"]
-    assert job["permissions"] == {"contents": "read", "issues": "write"}
+    # Retraining is requested with the job's own token: workflow_dispatch, `actions: write`.
+    assert job["permissions"] == {"contents": "read", "issues": "write", "actions": "write"}
     (step,) = steps_using(monitor, "/actions/monitor@")
     assert step["with"]["dispatch-token"] == "${{ secrets.PODIUM_DISPATCH_TOKEN }}"
+    assert "github-token" not in step["with"]  # the action's default: the job's token
     assert step["with"]["data"] == "${{ inputs.data }}"
 
     document = repo.config()
@@ -333,6 +371,12 @@ def test_the_monitor_workflow_runs_on_demand_and_on_a_schedule_once_it_has_data(
     (step,) = steps_using(monitor, "/actions/monitor@")
     assert step["with"]["dispatch-token"] == "${{ secrets.RETRAIN_TOKEN }}"
     assert "RETRAIN_TOKEN" in workflows(repo.root)["podium-churn-monitor.yml"].split("name:")[0]
+
+    document["monitor"]["dispatch"] = False  # no retraining requests: no `actions: write`
+    repo.write_config(document)
+    assert repo.cli("init").code == 0
+    monitor = load(workflows(repo.root)["podium-churn-monitor.yml"])
+    assert monitor["jobs"]["monitor"]["permissions"] == {"contents": "read", "issues": "write"}
 
 
 # -- several models in one repository ---------------------------------------------------

@@ -48,11 +48,8 @@ def _production(
     return path
 
 
-def _actions(github: FakeGitHub, dispatch: bool = True) -> dict[str, str]:
-    env = github.env()
-    if dispatch:
-        env["PODIUM_DISPATCH_TOKEN"] = github.token
-    return env
+def _actions(github: FakeGitHub) -> dict[str, str]:
+    return github.env()  # the job's own GITHUB_TOKEN, nothing else
 
 
 def _result(project: Project) -> dict[str, Any]:
@@ -96,16 +93,13 @@ def test_drift_opens_one_issue_then_updates_it_and_requests_retraining(
     assert issue["body"].startswith("<!-- podium-monitor: churn -->")
     assert "retraining requested" in issue["body"]
     assert "no outcomes ('churned')" in issue["body"]
-    assert len(github.dispatches) == 1
-    sent = github.dispatches[0]
-    assert sent["event_type"] == "data-updated"
-    payload = sent["client_payload"]
-    assert (payload["model"], payload["champion"], payload["issue"]) == (
-        "churn",
-        "1",
-        issue["html_url"],
-    )
-    assert "features drifted" in payload["reason"]
+    # Retraining requested with the job's own token: the model's promote workflow, on main.
+    (sent,) = github.dispatches
+    assert (sent["workflow"], sent["ref"]) == ("podium-churn-promote.yml", "main")
+    reason = sent["inputs"]["reason"]
+    assert reason.startswith("podium monitor: ") and "features drifted" in reason
+    assert reason.endswith(f"({issue['html_url']})")
+    assert github.requests[-1].operation == "start_workflow"
     assert f"monitoring issue opened: {issue['html_url']}" in first.out
 
     second = champion_project.cli("monitor", "--data", str(data), env=_actions(github))
@@ -147,18 +141,31 @@ def test_outside_actions_the_alert_is_printed_not_sent(
     assert github.requests == []
 
 
-def test_without_a_dispatch_token_the_issue_still_opens_and_says_so(
+def test_a_dispatch_token_overrides_the_job_token_for_the_retraining_request(
     champion_project: Project, github: FakeGitHub
 ) -> None:
+    app = github.add_user("podium-app[bot]")
     data = _production(champion_project, "prod.csv", drift=True)
-    result = champion_project.cli(
-        "monitor", "--data", str(data), env=_actions(github, dispatch=False)
-    )
+    env = {**_actions(github), "PODIUM_DISPATCH_TOKEN": app}
+    result = champion_project.cli("monitor", "--data", str(data), env=env)
+    assert result.code == 1
+    assert len(github.dispatches) == 1
+    sent = [r for r in github.requests if r.operation == "start_workflow"]
+    assert len(sent) == 1
+    assert len(github.podium_issues(login=github.bot)) == 1  # the issue: the job's token
+    assert "retraining requested: the promote workflow was started" in result.out
+
+
+def test_with_dispatch_off_the_issue_still_opens_and_says_what_is_next(
+    champion_project: Project, github: FakeGitHub
+) -> None:
+    champion_project.update(monitor={"dispatch": False})
+    data = _production(champion_project, "prod.csv", drift=True)
+    result = champion_project.cli("monitor", "--data", str(data), env=_actions(github))
     assert result.code == 1
     assert github.dispatches == []
     assert len(github.podium_issues()) == 1
     assert "Next: retrain the model" in github.podium_issues()[0]["body"]
-    assert "secret PODIUM_DISPATCH_TOKEN" in result.out
 
 
 def test_monitor_data_and_thresholds_come_from_podium_yaml(

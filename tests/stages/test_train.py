@@ -14,6 +14,10 @@ from tests.conftest import Project, state_json
 def test_training_records_provenance_fingerprints_and_signature(
     project: Project, registry_of: Callable[[Project], Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from podium.config import load
+
+    # In Actions a registry must be kept somewhere (stages.refuse_throwaway): name it.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", load(project.config_path).tracking_uri)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_SHA", "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678")
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")

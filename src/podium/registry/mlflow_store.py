@@ -516,6 +516,16 @@ class Registry:
         """Tag this registered model (not one of its versions)."""
         self.call(what, lambda: self.client.set_registered_model_tag(self.name, key, value))
 
+    # -- changes ----------------------------------------------------------------------
+    def change(self, apply: Callable[[Registry], T], message: Callable[[T], str]) -> T:
+        """Apply one change (a few writes that belong together) and return its result.
+
+        Here the writes happen as they are made; a store kept on a git branch makes the
+        change one commit, pushed (`message(result)` is its message), see git_branch.py.
+        """
+        del message  # a server keeps no log of changes
+        return apply(self)
+
     # -- champion moves (implemented in audit.py and champion.py) ----------------------
     def history(self) -> list[Event]:
         """Every champion move, oldest first: the audit trail."""

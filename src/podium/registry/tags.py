@@ -41,6 +41,10 @@ EVALUATED_AT = "podium.evaluated_at"
 # sha256 of the evaluation data its logged importance (podium/importance.json) was computed on
 IMPORTANCE_EVAL_SHA256 = "podium.importance_eval_sha256"
 
+# -- written by `podium registry export` on the target (export.py): what was copied ------
+SOURCE_VERSION = "podium.source_version"  # on a model version: its number in the source
+SOURCE_RUN = "podium.source_run_id"  # on a run: the source run's id
+
 # -- model-version tags written when @champion moves -------------------------------------
 CHAMPION_SINCE = "podium.champion_since"
 CHAMPION_BY = "podium.champion_by"

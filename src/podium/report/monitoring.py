@@ -60,7 +60,7 @@ def render(result: Monitor, context: Mapping[str, Any] | None = None) -> str:
         lines.append("**Healthy** — no monitoring threshold is crossed.")
     else:
         action = (
-            "retraining requested (`repository_dispatch: data-updated`)"
+            "retraining requested (the promote workflow was started)"
             if result.dispatched
             else "retrain the model"
         )

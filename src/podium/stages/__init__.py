@@ -9,27 +9,76 @@ if TYPE_CHECKING:
     from podium.registry import Registry
 
 
-def open_registry(config: Config) -> Registry:
-    """The project's registered model, after checking the server answers (exit 3 if not)."""
+def open_registry(config: Config, *, writes: bool = False) -> Registry:
+    """The project's registered model, after checking the server answers (exit 3 if not).
+
+    The one place the store is chosen: MLFLOW_TRACKING_URI (a server) wins, then
+    `registry.git_branch` (fetched into `.podium/registry/`), then `registry.tracking_uri`.
+    `writes`: the stage changes the registry (refused on a runner-local file in Actions).
+    """
     from podium.registry import Registry
 
-    registry = Registry(config.tracking_uri, config.model.name)
+    if writes:
+        refuse_throwaway(config)
+    if config.registry_branch:
+        from podium.registry.git_branch import BranchRegistry, BranchStore
+
+        registry: Registry = BranchRegistry(BranchStore.of(config), config.model.name)
+    else:
+        registry = Registry(config.tracking_uri, config.model.name)
     registry.check_reachable()
     return registry
 
 
+def refuse_throwaway(config: Config) -> None:
+    """In GitHub Actions, a registry written to a file on the runner is lost when the job
+    ends: refuse (exit 2) unless a server or a branch keeps it."""
+    import os
+    import re
+
+    from podium import gha
+    from podium.errors import ConfigError
+
+    if not gha.in_actions() or config.registry_branch or os.environ.get("MLFLOW_TRACKING_URI"):
+        return
+    uri = config.tracking_uri
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", uri)
+    local = uri.startswith(("sqlite:", "file:")) or (scheme is None and uri != "databricks")
+    if local:
+        raise ConfigError(
+            f"{config.path}: registry.tracking_uri is {uri}, a file on this runner that is "
+            "thrown away when the job ends; keep the registry on a branch of the repository "
+            "(registry.git_branch: podium-registry) or on an MLflow server (set "
+            "MLFLOW_TRACKING_URI)"
+        )
+
+
 def store_missing(config: Config) -> bool:
     """A local sqlite store not created yet: it holds no model, so there is nothing to read
-    (and opening it would create it, which costs seconds of schema migrations)."""
+    (and opening it would create it, which costs seconds of schema migrations).
+
+    A branch-kept store is fetched first: missing when the branch does not exist yet.
+    """
     from pathlib import Path
 
+    if config.registry_branch:
+        from podium.registry.git_branch import BranchStore
+
+        return BranchStore.of(config).pull() is None
     prefix = "sqlite:///"
     uri = config.tracking_uri
     return uri.startswith(prefix) and not Path(uri.removeprefix(prefix)).exists()
 
 
 def artifact_root(config: Config) -> object:
-    """Where a local (sqlite) store keeps artifacts; None lets a server decide."""
+    """Where a local (sqlite) store keeps artifacts; None lets a server decide.
+
+    A branch-kept store keeps them beside its database, on the branch.
+    """
+    from pathlib import Path
+
+    if config.registry_branch:
+        return Path(config.tracking_uri.removeprefix("sqlite:///")).parent / "artifacts"
     if config.tracking_uri.startswith("sqlite:"):
         return config.state_dir / "artifacts"
     return None

@@ -12,6 +12,7 @@ from podium.engine import on_spark
 from podium.errors import CheckFailed
 from podium.gates import decide
 from podium.registry import Registry, Version, read_feature_types, tags
+from podium.registry.git_branch import change_message
 from podium.resources import AT_TRAINING
 from podium.results import (
     DataSummary,
@@ -57,7 +58,7 @@ def evaluate(*, config: Config) -> Evaluation:
     """
     trained = Training.load(config.state_dir, needed_by="evaluate", model=config.model.name)
     results.invalidate(config.state_dir, results.EVALUATION)
-    registry = open_registry(config)
+    registry = open_registry(config, writes=True)
     challenger_version = registry.get_version(trained.version)
     champion_version = registry.champion()
 
@@ -111,7 +112,7 @@ def evaluate(*, config: Config) -> Evaluation:
         summary += f" (champion v{champion.version} could not be scored: {champion.error})"
     outcome = Evaluation(
         model_name=config.model.name,
-        tracking_uri=config.tracking_uri,
+        tracking_uri=config.registry_label,  # the branch, wherever the copy is
         task=task,
         challenger=challenger,
         champion=champion,
@@ -141,16 +142,33 @@ def evaluate(*, config: Config) -> Evaluation:
         outcome.importance.challenger, ImportanceRanking
     ):  # what the logged ranking was computed on: reused when this version is champion
         verdict_tags[tags.IMPORTANCE_EVAL_SHA256] = table.sha256
-    registry.set_version_tags(challenger.version, verdict_tags)
-    if challenger.run_id and challenger_run is not None:
-        registry.log_metrics(
-            challenger.run_id,
-            {f"eval_{k}": v for k, v in challenger_run.metrics.items() if k not in AT_TRAINING},
-        )
-        if outcome.importance is not None:
-            registry.log_json(
-                challenger.run_id, outcome.importance.model_dump(mode="json"), importance.ARTIFACT
+
+    def record(store: Registry) -> None:
+        store.set_version_tags(challenger.version, verdict_tags)
+        if challenger.run_id and challenger_run is not None:
+            store.log_metrics(
+                challenger.run_id,
+                {f"eval_{k}": v for k, v in challenger_run.metrics.items() if k not in AT_TRAINING},
             )
+            if outcome.importance is not None:
+                store.log_json(
+                    challenger.run_id,
+                    outcome.importance.model_dump(mode="json"),
+                    importance.ARTIFACT,
+                )
+
+    provenance = gha.provenance(config.root)
+    against = f"v{champion.version}" if champion else "absolute bounds"
+    registry.change(
+        record,
+        lambda _: change_message(
+            f"evaluate {config.model.name} v{challenger.version} against {against}: "
+            f"{'passed' if passed else 'failed'}",
+            commit=provenance.get("git_commit"),
+            run_url=provenance.get("workflow_run"),
+            body=summary,
+        ),
+    )
     outcome.save(config.state_dir)
     gha.set_output("passed", str(passed).lower())
     return outcome

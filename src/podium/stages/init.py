@@ -217,6 +217,27 @@ def render(config: Config, repo_root: Path) -> dict[str, str]:
     }
 
 
+def registry_in_actions(config: Config) -> str:
+    """Which registry this model's workflows use, in one line for `podium init`'s output."""
+    secret = config.ci.secrets.tracking_uri
+    branch = config.raw.registry.git_branch
+    if branch:
+        return (
+            f"registry in GitHub Actions: the branch {branch} of this repository "
+            f"(the secret {secret}, when set, names a tracking server instead)"
+        )
+    uri = config.raw.registry.tracking_uri
+    scheme = uri.split("://", 1)[0] if "://" in uri else "file"
+    if scheme in {"sqlite", "file"}:
+        return (
+            f"registry in GitHub Actions: the tracking server in the secret {secret}; "
+            f"without it podium refuses {uri} (a file on the runner, lost after each job) — "
+            "or set registry.git_branch: podium-registry to keep the registry on a branch "
+            "of this repository, no server needed"
+        )
+    return f"registry in GitHub Actions: {uri} (the secret {secret}, when set, wins)"
+
+
 def _refuse_duplicate_names(sources: list[str], configs: list[Config]) -> None:
     # Case-insensitively: the files would collide on macOS and Windows checkouts.
     seen: dict[str, str] = {}
@@ -294,6 +315,11 @@ def _context(config: Config, repo_root: Path) -> dict[str, Any]:
         "monitor_cron": ci.monitor_cron if config.monitor.data is not None else None,
         "environment": ci.environment,
         "secrets": ci.secrets,
+        # The registry on a branch of the repository: the jobs that write it get
+        # `contents: write` and the job's token; everything else reads it.
+        "git_branch": config.raw.registry.git_branch,
+        "dispatch": config.monitor.dispatch,
+        "promote_file": file_name(name, "promote"),
         "pins": PINS,
         "podium": podium,
         "pr_paths": own("pr", "pr-comment"),

@@ -5,8 +5,9 @@ and, when the production data carries outcomes (the target column), the champion
 live metrics against its evaluation metrics. Results go to `.podium/monitor.json`,
 the report to `.podium/monitor.md` and the job summary. When a `monitor:` threshold is
 crossed the result has `passed=False` (exit 1) and, in GitHub Actions, podium opens or
-updates its one issue for the model and sends `repository_dispatch` (`data-updated`) so
-that the promote workflow retrains: continuous training as a closed loop.
+updates its one issue for the model and starts the model's promote workflow
+(`workflow_dispatch`, with the job's own token) so that it retrains: continuous training
+as a closed loop.
 
 Everything that can be bad input is checked before anything is sent.
 """
@@ -23,13 +24,13 @@ from podium.clock import now_iso
 from podium.config import Config, TableSource
 from podium.errors import ConfigError, InputError, PodiumError, ServiceError
 from podium.registry import Registry, Version, audit, read_feature_types
+from podium.registry.git_branch import change_message
 from podium.report import monitoring as monitoring_report
 from podium.results import DataSummary, Drift, Monitor
 from podium.scoring import BOOTSTRAPPED
 from podium.stages import open_registry
 
 MONITOR_REPORT = "monitor.md"
-DISPATCH_EVENT = "data-updated"
 DISPATCH_TOKEN_ENV = "PODIUM_DISPATCH_TOKEN"
 
 
@@ -128,15 +129,21 @@ def monitor(
         max_metric_drop=settings.max_metric_drop,
         checked_at=now_iso(),
     )
-    audit.record_check(
-        registry,
-        audit.Check(
-            at=outcome.checked_at,
-            version=champion.version,
-            loaded=load_error is None,
-            alert=not outcome.passed,
-            reasons=list(outcome.alerts),
-            drifted_share=found_drift.drifted_share if found_drift else None,
+    check = audit.Check(
+        at=outcome.checked_at,
+        version=champion.version,
+        loaded=load_error is None,
+        alert=not outcome.passed,
+        reasons=list(outcome.alerts),
+        drifted_share=found_drift.drifted_share if found_drift else None,
+    )
+    registry.change(  # on a branch-kept registry: one commit, pushed
+        lambda store: audit.record_check(store, check),
+        lambda _: change_message(
+            f"monitor {config.model.name} v{champion.version}: "
+            + ("alert: " + "; ".join(outcome.alerts) if not outcome.passed else "ok"),
+            commit=None,
+            run_url=env.run_url,
         ),
     )
     failure = None
@@ -259,7 +266,9 @@ def _alert(
     api_url = env.api_url
     failure: PodiumError | None = None
     token = github_token or env.token or ""
-    dispatch = dispatch_token or os.environ.get(DISPATCH_TOKEN_ENV) or ""
+    # The job's own token may start a workflow (`actions: write`); a dispatch token is an
+    # optional override (a GitHub App's, say).
+    dispatch = dispatch_token or os.environ.get(DISPATCH_TOKEN_ENV) or token
     if settings.issue and token:
         gha.mask(token)
         try:
@@ -281,31 +290,30 @@ def _alert(
     elif settings.issue:
         outcome.skipped.append("no GitHub token (--github-token / GITHUB_TOKEN): no issue")
         gha.warning("monitoring alert: no GitHub token to open the issue (GITHUB_TOKEN)")
-    secret = config.ci.secrets.dispatch_token
     if settings.dispatch and dispatch and not isinstance(failure, ServiceError):
         gha.mask(dispatch)
+        from podium.stages.init import file_name
+
+        reason = "; ".join(outcome.alerts)
+        if outcome.issue_url:
+            reason += f" ({outcome.issue_url})"
         try:
             client = GitHub(token=dispatch, repository=repository, api_url=api_url)
-            client.dispatch(
-                DISPATCH_EVENT,
-                {
-                    "model": config.model.name,
-                    "champion": outcome.champion_version,
-                    "reason": "; ".join(outcome.alerts)[:1000],
-                    "issue": outcome.issue_url or "",
-                    "source": "podium monitor",
-                },
+            client.start_workflow(
+                file_name(config.model.name, "promote"),
+                config.ci.main_branch,
+                {"reason": f"podium monitor: {reason}"[:1000]},
             )
             outcome.dispatched = True
         except PodiumError as exc:
             failure = failure or exc
     elif settings.dispatch and not dispatch:
         outcome.skipped.append(
-            f"no dispatch token ({DISPATCH_TOKEN_ENV}, from secret {secret}): retraining "
-            "not requested"
+            "no GitHub token (GITHUB_TOKEN, or the dispatch token from secret "
+            f"{config.ci.secrets.dispatch_token}): retraining not requested"
         )
         gha.warning(
-            f"monitoring alert: retraining not requested — store a token that may create "
-            f"dispatch events (contents: write) as secret {secret}"
+            "monitoring alert: retraining not requested — pass the job's token "
+            "(GITHUB_TOKEN, with `permissions: actions: write`)"
         )
     return failure

@@ -23,10 +23,10 @@ def promote_evaluated(
     *, config: Config, evaluation: Evaluation, reason: str | None = None
 ) -> Promotion:
     """`promote` for an evaluation already in hand (`podium run` chains it)."""
-    if evaluation.tracking_uri != config.tracking_uri:
+    if evaluation.tracking_uri != config.registry_label:
         raise InputError(
             f"{config.state_dir / results.EVALUATION}: was made against "
-            f"{evaluation.tracking_uri}, not {config.tracking_uri}; re-run evaluate"
+            f"{evaluation.tracking_uri}, not {config.registry_label}; re-run evaluate"
         )
     results.invalidate(config.state_dir, results.PROMOTION)
     challenger = evaluation.challenger.version
@@ -36,7 +36,7 @@ def promote_evaluated(
         return _finish(config, Promotion.refused(expected, evaluation.summary, failed))
     if expected == challenger:
         return _finish(config, _already(challenger))
-    registry = open_registry(config)
+    registry = open_registry(config, writes=True)
     registry.get_version(challenger)  # exit 2 naming the version if it was deleted
     current = registry.champion()
     if current is not None and current.version == challenger:

@@ -127,7 +127,7 @@ def _render(config: Config, inputs: dict[str, Any], limit: int | None = None) ->
             model_name=config.model.name, validation=inputs["validation"], context=inputs["context"]
         )
     return report.render(
-        **inputs, model_name=config.model.name, tracking_uri=config.tracking_uri, limit=limit
+        **inputs, model_name=config.model.name, tracking_uri=config.registry_label, limit=limit
     )
 
 

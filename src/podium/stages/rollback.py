@@ -13,7 +13,7 @@ def rollback(*, config: Config, reason: str, to: str | None = None) -> Event:
     """Compare-and-set the champion back; audited like a promotion."""
     if not reason or not reason.strip():
         raise ConfigError('rollback needs --reason "why" (it is recorded in the audit trail)')
-    registry = open_registry(config)
+    registry = open_registry(config, writes=True)
     current = registry.champion()
     current_version = current.version if current else None
     if to is None:

@@ -10,7 +10,8 @@ from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import on_spark
 from podium.errors import DataError
-from podium.registry import tags
+from podium.registry import Registry, Version, tags
+from podium.registry.git_branch import change_message
 from podium.results import DataSummary, Training
 from podium.scoring import score
 from podium.stages import artifact_root, open_registry, train_command
@@ -80,7 +81,7 @@ def train(*, config: Config) -> Training:
             f"{train_table.path}: target '{spec.target}' has a single class; "
             "a classifier needs at least two"
         )
-    registry = open_registry(config)
+    registry = open_registry(config, writes=True)
     source = config.model.source
     fitted = None
     if config.model.command is None:  # fit before the run exists: a bad param changes nothing
@@ -98,9 +99,6 @@ def train(*, config: Config) -> Training:
         train_metrics = on_training_data(fitted, train_set, task, source=source)
     provenance = gha.provenance(config.root)
     root = artifact_root(config)
-    experiment_id = registry.experiment_id(
-        config.experiment_name, root if isinstance(root, Path) else None
-    )
     params: dict[str, object] = {
         "podium.estimator": source,
         "podium.task": task,
@@ -141,21 +139,30 @@ def train(*, config: Config) -> Training:
         drift.PROFILE_ARTIFACT: profile
         or drift.profile(train_set.features, train_set.feature_types),
     }
-    if fitted is None:
-        run_id, version, train_metrics, used = train_command.train(
-            config,
-            registry,
-            experiment_id=experiment_id,
-            tables=(train_table, eval_table),
-            train_set=train_set,
-            classes=classes,
-            params=params,
-            run_tags=run_tags,
-            version_tags=version_tags,
-            artifacts=artifacts,
+
+    def register(
+        store: Registry,
+    ) -> tuple[str, str, Version, dict[str, float], resources.Usage]:
+        # On a branch-kept store this runs again on the new tip after a lost push race
+        # (a model.command is then run again: its run and model must land on that tip).
+        experiment_id = store.experiment_id(
+            config.experiment_name, root if isinstance(root, Path) else None
         )
-    else:
-        run_id, version = registry.log_candidate(
+        if fitted is None:
+            run_id, version, metrics, usage = train_command.train(
+                config,
+                store,
+                experiment_id=experiment_id,
+                tables=(train_table, eval_table),
+                train_set=train_set,
+                classes=classes,
+                params=params,
+                run_tags=run_tags,
+                version_tags=version_tags,
+                artifacts=artifacts,
+            )
+            return experiment_id, run_id, version, metrics, usage
+        run_id, version = store.log_candidate(
             experiment_id=experiment_id,
             model=fitted,
             example=train_set.features.head(5),
@@ -166,13 +173,23 @@ def train(*, config: Config) -> Training:
             artifacts=artifacts,
             requirements=modeling.requirements(fitted),
         )
+        return experiment_id, run_id, version, train_metrics, used
+
+    experiment_id, run_id, version, train_metrics, used = registry.change(
+        register,
+        lambda done: change_message(
+            f"register {config.model.name} v{done[2].version} ({source})",
+            commit=provenance.get("git_commit"),
+            run_url=provenance.get("workflow_run"),
+        ),
+    )
     fit_seconds = used.wall_seconds
     outcome = Training(
         model_name=config.model.name,
         version=version.version,
         run_id=run_id,
         experiment_id=experiment_id,
-        tracking_uri=config.tracking_uri,
+        tracking_uri=config.registry_label,  # the branch, wherever the copy is
         task=task,
         estimator=source,
         feature_types=train_set.feature_types,

@@ -1,0 +1,618 @@
+"""The registry kept on a git branch of origin (`registry.git_branch`).
+
+The branch holds MLflow's own sqlite store (`mlflow.db`) and its artifacts (`artifacts/`)
+as plain files, so `mlflow ui` and the MLflow API open it once it is on disk. podium never
+touches the user's working tree or index: the branch is fetched (shallow) into a private
+git repository under `.podium/registry/<branch>/`, whose work tree MLflow reads and writes.
+
+- Reading: fetch the tip and reset the private copy to it. No branch yet = an empty
+  registry. MLflow stores absolute artifact paths, so the root a commit was written at is
+  recorded (`podium-registry.json`) and the stored paths are rewritten after each fetch:
+  a model version loads from any clone location.
+- Writing: one transaction per change — fetch the tip, apply the change, commit (one
+  readable commit), push with compare-and-set on the branch ref
+  (`--force-with-lease=refs/heads/<branch>:<fetched sha>`). A lost race re-fetches and
+  re-applies the change on the new state (a champion move re-checks its own
+  compare-and-set there). Anything that fails resets the private copy to the fetched tip:
+  nothing half-written, locally or on the remote.
+- Pull requests (`pull_request*` events in GitHub Actions) read the branch and never
+  push: their commits stay in the runner's copy, which later stages of the job reuse.
+- Auth: the user's own git setup; in Actions with GITHUB_TOKEN and an https origin, an
+  `AUTHORIZATION` header handed to each git command through GIT_CONFIG_* environment
+  variables — never written to a config file, never in argv.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import random
+import re
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from podium import gha
+from podium.errors import ConfigError, InputError, ServiceError
+from podium.registry import env
+from podium.registry.mlflow_store import Registry
+
+if TYPE_CHECKING:
+    from podium.config import Config
+    from podium.registry.audit import Event
+
+T = TypeVar("T")
+
+DB = "mlflow.db"
+ARTIFACTS = "artifacts"
+META = "podium-registry.json"
+README = "README.md"
+LOCAL_BRANCH = "refs/heads/registry"  # the private repository's one branch
+TIP_REF = "refs/podium/tip"  # what the last fetch found on origin
+BASE_REF = "refs/podium/base"  # the remote state the local copy stands on (absent: none)
+PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
+
+# GitHub refuses files over 100 MB in a push and warns from 50 MB.
+MAX_FILE_BYTES = 100 * 1024 * 1024
+WARN_FILE_BYTES = 50 * 1024 * 1024
+
+RACE_ATTEMPTS = 8  # a change re-applied after this many lost push races gives up (exit 3)
+NETWORK_ATTEMPTS = 3  # a fetch or push that fails for another reason is retried this often
+RETRY_WAIT = 1.0  # seconds × attempt, with jitter (tests set it to zero)
+GIT_TIMEOUT = 600.0
+
+# Columns where MLflow keeps absolute artifact locations (runs, experiments, logged
+# models, model versions), rewritten when the copy sits somewhere else than its writer's.
+PATH_COLUMNS = frozenset({"artifact_location", "artifact_uri", "source", "storage_location"})
+# git variables that would point these commands at the user's repository (inside a hook).
+_GIT_REPO_VARS = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_PREFIX",
+)
+_CONFIG_ENTRY = re.compile(r"^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+)$")
+_LOST_RACE = (
+    "stale info",
+    "fetch first",
+    "non-fast-forward",
+    "cannot lock ref",
+    "failed to update",
+)
+_NO_BRANCH = ("couldn't find remote ref", "could not find remote ref")
+
+BRANCH_README = """\
+# podium's model registry
+
+This branch is written by podium (`registry.git_branch` in podium.yaml): MLflow's sqlite
+store (`mlflow.db`) and its artifacts. Do not edit it by hand; `git log` on this branch is
+the history of every change (registrations, evaluations, promotions, rollbacks).
+
+    podium registry pull            # fetch it and print its MLflow tracking URI
+    mlflow ui --backend-store-uri "$(podium registry pull)"
+    podium registry export --to https://mlflow.example.com   # move to a tracking server
+"""
+
+
+class TooLarge(InputError):
+    """A file too large for a git branch on GitHub (exit 2)."""
+
+
+# -------------------------------------------------------------------------------- git
+
+
+class Git:
+    """git commands in one folder, with this job's auth and none of the user's repo vars."""
+
+    def __init__(self, cwd: Path, *, extra_env: dict[str, str] | None = None) -> None:
+        self.cwd = cwd
+        env = {k: v for k, v in os.environ.items() if k not in _GIT_REPO_VARS}
+        if extra_env and "GIT_CONFIG_COUNT" in extra_env:  # ours replace any set before
+            env = {k: v for k, v in env.items() if not _CONFIG_ENTRY.match(k)}
+        env["LC_ALL"] = "C"  # git's messages are matched below (lost race, no branch)
+        if gha.in_actions():
+            env["GIT_TERMINAL_PROMPT"] = "0"  # never wait for a password in CI
+        env.update(extra_env or {})
+        self.env = env
+
+    def run(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `git ARGS`; a failure with `check` is a ServiceError carrying git's message."""
+        try:
+            proc = subprocess.run(
+                ["git", *args],
+                cwd=self.cwd,
+                env=self.env,
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=GIT_TIMEOUT,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise ConfigError(
+                "registry.git_branch needs git on PATH; install git or remove "
+                "registry.git_branch from podium.yaml"
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise ServiceError(
+                f"git {args[0]} in {self.cwd} gave no answer within {GIT_TIMEOUT:.0f}s"
+            ) from None
+        if check and proc.returncode != 0:
+            raise ServiceError(f"git {args[0]} in {self.cwd} failed: {git_message(proc)}")
+        return proc
+
+    def out(self, *args: str) -> str:
+        return self.run(*args).stdout.strip()
+
+    def ref(self, name: str) -> str | None:
+        """The commit a ref points at, None when it does not exist."""
+        proc = self.run("rev-parse", "-q", "--verify", f"{name}^{{commit}}", check=False)
+        return proc.stdout.strip() or None
+
+
+def git_message(proc: subprocess.CompletedProcess[str]) -> str:
+    """git's own words, on one line (its last meaningful lines)."""
+    lines = [x.strip() for x in (proc.stderr + "\n" + proc.stdout).splitlines() if x.strip()]
+    useful = [x for x in lines if not x.startswith(("hint:", "To "))] or lines
+    text = "; ".join(useful[-3:]) or f"exit {proc.returncode}"
+    return text[:400]
+
+
+def auth_env(url: str, env: gha.GitHubEnv | None = None) -> dict[str, str]:
+    """GIT_CONFIG_* variables that authenticate git with the job's GITHUB_TOKEN.
+
+    Only for an https origin on this job's GitHub server (GITHUB_SERVER_URL: GHES too),
+    and only for that server's URLs (git scopes `http.<url>.extraheader` by prefix). An
+    empty first value clears any extra header set elsewhere (actions/checkout's), so
+    GitHub never sees two Authorization headers.
+    """
+    env = env or gha.github_env()
+    if not env.token or not url.startswith("https://"):
+        return {}
+    server = (env.server_url or "https://github.com").rstrip("/")
+    if not url.startswith(server + "/"):
+        return {}
+    basic = base64.b64encode(f"x-access-token:{env.token}".encode()).decode()
+    if env.in_actions:  # GitHub masks the token, not its base64; on stderr: stdout is data
+        import sys
+
+        print(f"::add-mask::{basic}", file=sys.stderr, flush=True)
+    key = f"http.{server}/.extraheader"
+    return {
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": key,
+        "GIT_CONFIG_VALUE_0": "",
+        "GIT_CONFIG_KEY_1": key,
+        "GIT_CONFIG_VALUE_1": f"AUTHORIZATION: basic {basic}",
+    }
+
+
+def origin_url(root: Path) -> str:
+    """The URL of the user's `origin` (a local path made absolute), exit 2 when there is none."""
+    git = Git(root)
+    proc = git.run("remote", "get-url", "origin", check=False)
+    if proc.returncode != 0:
+        raise ConfigError(
+            f"registry.git_branch: {root} has no git remote 'origin' ({git_message(proc)}); "
+            "add one (git remote add origin URL) or remove registry.git_branch from podium.yaml"
+        )
+    url = proc.stdout.strip()
+    if url.startswith("-"):  # would read as an option of git fetch/push
+        raise ConfigError(f"registry.git_branch: origin's URL '{url}' starts with '-'; fix it")
+    local = "://" not in url and not re.match(r"^[^/\\]+:", url)  # not host:path (scp form)
+    if local and not Path(url).is_absolute():
+        top = git.run("rev-parse", "--show-toplevel", check=False).stdout.strip()
+        url = str((Path(top or root) / url).resolve())
+    return url
+
+
+def shown_url(url: str) -> str:
+    """The origin as messages may show it (no user:password)."""
+    return re.sub(r"(://)[^/@]+@", r"\1", url)
+
+
+def _identity(root: Path) -> tuple[str, str]:
+    """Who commits: the Actions bot in CI, else the user's git identity, else podium."""
+    if gha.in_actions():
+        return "github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com"
+    git = Git(root)
+    name = git.run("config", "user.name", check=False).stdout.strip()
+    email = git.run("config", "user.email", check=False).stdout.strip()
+    return name or gha.actor(), email or "podium@localhost"
+
+
+# ------------------------------------------------------------------------------ store
+
+
+class BranchStore:
+    """The private copy of one registry branch, and the transactions that change it."""
+
+    def __init__(
+        self, *, branch: str, origin: str, folder: Path, read_only: bool, root: Path
+    ) -> None:
+        self.branch = branch
+        self.origin = origin
+        self.folder = folder
+        self.read_only = read_only
+        self.root = root  # the user's project, for their git identity
+        self.git = Git(folder, extra_env=auth_env(origin))
+
+    @classmethod
+    def of(cls, config: Config) -> BranchStore:
+        """The store podium.yaml names; read-only on pull-request events in Actions."""
+        branch = config.registry_branch
+        if not branch:
+            raise ValueError("not a branch-kept registry")
+        env = gha.github_env()
+        return cls(
+            branch=branch,
+            origin=origin_url(config.root),
+            folder=Path(config.tracking_uri.removeprefix("sqlite:///")).parent,
+            read_only=env.in_actions and env.event_name in PR_EVENTS,
+            root=config.root,
+        )
+
+    @property
+    def db(self) -> Path:
+        return self.folder / DB
+
+    @property
+    def artifacts(self) -> Path:
+        return self.folder / ARTIFACTS
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.db}"
+
+    @property
+    def label(self) -> str:
+        return f"registry branch '{self.branch}' of {shown_url(self.origin)}"
+
+    # -- reading -------------------------------------------------------------------
+    def pull(self) -> str | None:
+        """Bring the copy up to the branch's tip (in a pull request: keep its own commits).
+
+        Returns the commit the copy stands on (None: no branch yet, an empty registry).
+        """
+        with self._locked():
+            return self._materialise()
+
+    def _materialise(self) -> str | None:
+        self._init()
+        if self.read_only and self._has_local_commits():
+            self._relocate()
+            return self.git.ref(LOCAL_BRANCH)
+        tip = self._fetch()
+        self._reset(tip)
+        if tip:
+            self.git.run("update-ref", BASE_REF, tip)
+        else:
+            self.git.run("update-ref", "-d", BASE_REF, check=False)
+        return tip
+
+    def _init(self) -> None:
+        if (self.folder / ".git").is_dir():
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # Ignored by the user's repository: the whole private tree, whatever their .gitignore.
+        holder = self.folder.parent
+        while holder.name != "registry" and holder != holder.parent:
+            holder = holder.parent
+        (holder / ".gitignore").write_text("*\n")
+        self.git.run("init", "-q")
+        self.git.run("symbolic-ref", "HEAD", LOCAL_BRANCH)
+        for key, value in (("core.autocrlf", "false"), ("core.quotepath", "false")):
+            self.git.run("config", key, value)
+        (self.folder / ".git" / "info").mkdir(exist_ok=True)
+        (self.folder / ".git" / "info" / "exclude").write_text("*-journal\n*-wal\n*-shm\n")
+
+    def _has_local_commits(self) -> bool:
+        """Commits made here and never pushed (a pull request's registrations)."""
+        head = self.git.ref(LOCAL_BRANCH)
+        return head is not None and head != self.git.ref(BASE_REF)
+
+    def _fetch(self) -> str | None:
+        """Fetch the branch's tip (depth 1); None when the branch does not exist yet."""
+        refspec = f"+refs/heads/{self.branch}:{TIP_REF}"
+        for attempt in range(1, NETWORK_ATTEMPTS + 1):
+            proc = self.git.run(
+                "fetch", "-q", "--depth", "1", "--no-tags", self.origin, refspec, check=False
+            )
+            if proc.returncode == 0:
+                return self.git.ref(TIP_REF)
+            if any(s in proc.stderr for s in _NO_BRANCH):
+                self.git.run("update-ref", "-d", TIP_REF, check=False)
+                return None
+            if attempt == NETWORK_ATTEMPTS:
+                raise ServiceError(
+                    f"fetching {self.label} failed after {NETWORK_ATTEMPTS} attempts: "
+                    f"{git_message(proc)}"
+                )
+            _pause(attempt)
+        raise AssertionError("unreachable")
+
+    def _reset(self, commit: str | None) -> None:
+        """Make the work tree exactly `commit` (None: empty), then fit its paths to here."""
+        if commit:
+            self.git.run("reset", "-q", "--hard", commit)
+        else:
+            self.git.run("update-ref", "-d", LOCAL_BRANCH, check=False)
+            self.git.run("read-tree", "--empty")
+        self.git.run("clean", "-q", "-f", "-d", "-x")
+        self._relocate()
+        if not self.db.exists():
+            self._seed_empty()
+
+    def _relocate(self) -> None:
+        meta = self.folder / META
+        if not (meta.exists() and self.db.exists()):
+            return
+        try:
+            written_at = json.loads(meta.read_text(encoding="utf-8")).get("root")
+        except ValueError:
+            written_at = None
+        if isinstance(written_at, str) and written_at and written_at != str(self.folder):
+            relocate(self.db, Path(written_at), self.folder)
+
+    def _seed_empty(self) -> None:
+        """A new, empty MLflow store (its migrations take a second: kept for next time)."""
+        import shutil
+
+        template = self.folder / ".git" / "podium-empty.db"
+        if not template.exists():
+            from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+            scratch = self.folder / ".git" / "podium-empty.tmp.db"
+            scratch.unlink(missing_ok=True)
+            store = SqlAlchemyStore(f"sqlite:///{scratch}", self.artifacts.as_uri())  # type: ignore[no-untyped-call]
+            store.engine.dispose()
+            scratch.replace(template)
+        shutil.copyfile(template, self.db)
+
+    # -- writing -------------------------------------------------------------------
+    def transaction(self, apply: Callable[[], T], message: Callable[[T], str]) -> T:
+        """Fetch the tip, apply one change, commit it and push it with compare-and-set.
+
+        A lost race re-runs `apply` on the new tip; after RACE_ATTEMPTS, or when a push
+        keeps failing for another reason, ServiceError (exit 3). In a pull request the
+        commit stays local. Whatever fails leaves the copy as it was before.
+        """
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            with self._locked():
+                base = self._materialise()
+                start = self.git.ref(LOCAL_BRANCH)
+                try:
+                    result = apply()
+                    if not self._commit(message(result)) or self.read_only:
+                        return result
+                    if self._push(base):
+                        self.git.run("update-ref", BASE_REF, self.git.out("rev-parse", "HEAD"))
+                        return result
+                except BaseException:
+                    self._reset(start)
+                    raise
+                self._reset(start)  # lost the race: drop this attempt, re-apply on the new tip
+            _pause(attempt)
+        raise ServiceError(
+            f"{self.label}: lost the push race {RACE_ATTEMPTS} times in a row (others keep "
+            "writing to it); run this again"
+        )
+
+    def _commit(self, message: str) -> bool:
+        """Stage and commit everything; False when the change left nothing to commit."""
+        import sqlite3
+        from contextlib import closing
+
+        with closing(sqlite3.connect(self.db)) as connection:
+            connection.execute("VACUUM")  # compact and free of deleted pages: smaller blobs
+        meta = {"format": 1, "root": str(self.folder), "branch": self.branch}
+        (self.folder / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        (self.folder / README).write_text(BRANCH_README, encoding="utf-8")
+        self.git.run("add", "-A")
+        if self.git.run("diff", "--cached", "--quiet", check=False).returncode == 0:
+            return False
+        self._check_sizes()
+        name, email = _identity(self.root)
+        identity = ("-c", f"user.name={name}", "-c", f"user.email={email}")
+        self.git.run(
+            *identity, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-F", "-",
+            stdin=message,
+        )  # fmt: skip
+        return True
+
+    def _check_sizes(self) -> None:
+        """Refuse a file GitHub would refuse (over 100 MB); warn from 50 MB."""
+        listed = self.git.run("diff", "--cached", "--name-only", "-z", "--diff-filter=AM")
+        for name in filter(None, listed.stdout.split("\0")):
+            size = (self.folder / name).stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise TooLarge(
+                    f"{self.folder / name} is {size / 2**20:.0f} MB, over GitHub's 100 MB "
+                    f"file limit, so it cannot go on registry.git_branch '{self.branch}'; "
+                    "keep this model on an MLflow tracking server (set MLFLOW_TRACKING_URI; "
+                    "`podium registry export --to URI` moves the registry there)"
+                )
+            if size > WARN_FILE_BYTES:
+                _warn(
+                    f"{name} is {size / 2**20:.0f} MB on registry branch '{self.branch}' "
+                    "(GitHub refuses files over 100 MB); consider an MLflow tracking server"
+                )
+
+    def _push(self, base: str | None) -> bool:
+        """Push HEAD if the branch is still at `base`; False when someone else moved it."""
+        lease = f"--force-with-lease=refs/heads/{self.branch}:{base or ''}"
+        target = f"HEAD:refs/heads/{self.branch}"
+        for attempt in range(1, NETWORK_ATTEMPTS + 1):
+            proc = self.git.run(
+                "push", "-q", "--no-verify", lease, self.origin, target, check=False
+            )
+            if proc.returncode == 0:
+                return True
+            said = proc.stderr + proc.stdout
+            if any(s in said for s in _LOST_RACE):
+                return False
+            if attempt == NETWORK_ATTEMPTS:
+                raise ServiceError(
+                    f"pushing to {self.label} failed after {NETWORK_ATTEMPTS} attempts: "
+                    f"{git_message(proc)}"
+                )
+            _pause(attempt)
+        raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One podium process at a time on this copy (others on this machine wait)."""
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; one process at a time, please
+            yield
+            return
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with (self.folder.parent / f".{self.folder.name}.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _warn(message: str) -> None:
+    """An annotation in Actions, a line on stderr elsewhere."""
+    if gha.in_actions():
+        gha.warning(message)
+    else:
+        import sys
+
+        print(f"podium: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(RETRY_WAIT * attempt * (0.5 + random.random()))  # jitter: racers must not march
+
+
+def relocate(db: Path, old: Path, new: Path) -> int:
+    """Rewrite MLflow's stored artifact locations from under `old` to under `new`.
+
+    Both spellings MLflow writes are handled (`file:///…` URIs, percent-encoded, and plain
+    paths). Returns how many values changed.
+    """
+    import sqlite3
+    from contextlib import closing
+
+    pairs = [(old.as_uri(), new.as_uri()), (f"file://{old}", f"file://{new}"), (str(old), str(new))]
+    changed = 0
+
+    def moved(value: str) -> str | None:
+        for before, after in pairs:
+            if value == before or value.startswith(before + "/"):
+                return after + value[len(before) :]
+        return None
+
+    with closing(sqlite3.connect(db)) as connection, connection:
+        tables = [
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        for table in tables:
+            columns = [
+                row[1]
+                for row in connection.execute(f'PRAGMA table_info("{table}")')
+                if row[1] in PATH_COLUMNS
+            ]
+            for column in columns:
+                values = connection.execute(f'SELECT DISTINCT "{column}" FROM "{table}"')
+                for (value,) in values.fetchall():
+                    after = moved(value) if isinstance(value, str) else None
+                    if after is not None and after != value:
+                        connection.execute(
+                            f'UPDATE "{table}" SET "{column}" = ? WHERE "{column}" = ?',
+                            (after, value),
+                        )
+                        changed += 1
+    return changed
+
+
+# ---------------------------------------------------------------------------- adapter
+
+
+class BranchRegistry(Registry):
+    """The MLflow adapter on a branch-kept store: every change is one pushed commit."""
+
+    def __init__(self, store: BranchStore, model_name: str) -> None:
+        # The sqlite file is replaced under MLflow at every fetch: no pooled connection may
+        # outlive it (MLflow caches one store per URI for the whole process).
+        os.environ["MLFLOW_SQLALCHEMYSTORE_POOLCLASS"] = "NullPool"
+        env.quiet_mlflow()  # before a new store's migrations, which log
+        self.store = store
+        store.pull()
+        super().__init__(store.tracking_uri, model_name)
+
+    def change(self, apply: Callable[[Registry], T], message: Callable[[T], str]) -> T:
+        """Apply one change on the branch's tip, as one commit, pushed (retried on races)."""
+        return self.store.transaction(lambda: apply(self), message)
+
+    def move_champion(
+        self,
+        *,
+        action: str,
+        version: str,
+        expected: str | None,
+        actor: str,
+        reason: str,
+        commit: str | None,
+        run_url: str | None,
+    ) -> Event:
+        """The compare-and-set move as one commit; after a lost race it is re-checked on
+        the new tip (CheckFailed, exit 1, when the champion moved meanwhile)."""
+        return self.change(
+            lambda registry: Registry.move_champion(
+                registry,
+                action=action,
+                version=version,
+                expected=expected,
+                actor=actor,
+                reason=reason,
+                commit=commit,
+                run_url=run_url,
+            ),
+            lambda event: move_message(self.name, event),
+        )
+
+
+def move_message(name: str, event: Event) -> str:
+    """'promote churn v7 over v6: <reason> (commit abc1234, run <url>)' and the full reason."""
+    if event.action == "rollback":
+        head = f"rollback {name} to v{event.version} from v{event.previous}"
+    elif event.previous:
+        head = f"promote {name} v{event.version} over v{event.previous}"
+    else:
+        head = f"promote {name} v{event.version} (first champion)"
+    return change_message(
+        f"{head}: {event.reason}",
+        commit=event.commit,
+        run_url=event.run_url,
+        body=f"by {event.actor} at {event.at}\n\n{event.reason}",
+    )
+
+
+def change_message(summary: str, *, commit: str | None, run_url: str | None, body: str = "") -> str:
+    """A commit message a person reads in `git log`: one line, provenance in brackets."""
+    where = ", ".join(
+        part
+        for part in (f"commit {commit[:7]}" if commit else "", f"run {run_url}" if run_url else "")
+        if part
+    )
+    line = " ".join(summary.split())
+    if len(line) > 160:
+        line = line[:159] + "…"
+    subject = f"{line} ({where})" if where else line
+    return subject + (f"\n\n{body.strip()}\n" if body.strip() else "\n")
