@@ -520,3 +520,13 @@ def test_two_promotions_racing_from_two_clones_exactly_one_wins(
     assert [(e.version, e.previous) for e in registry.history()] == [("1", None), (winner, "1")]
     history = third.cli("history")
     assert history.code == 0 and len(history.out.strip().splitlines()) == 2, history.out
+
+
+def test_monitor_reads_the_branch_and_pushes_its_check(clone: Clone, origin: Path) -> None:
+    crowned(clone)
+    watcher = clone()
+
+    result = watcher.cli("monitor", "--data", str(watcher.root / "data" / "eval.csv"))
+
+    assert result.code == 0, result.err + result.out
+    assert subjects(origin)[0] == "monitor churn v1: ok"
