@@ -203,7 +203,7 @@ def _key_column(frame: pd.DataFrame, column: SliceColumn, key: str) -> pd.Series
     if bad.any():
         raise DataError(
             f"{key}: column '{name}' has non-numeric values (e.g. {series[bad].iloc[0]!r}), "
-            "so it cannot be binned; slice it by name instead (slices: [..., {name}])"
+            f"so it cannot be binned; slice it by name instead (slices: [..., {name}])"
         )
     edges = column.bins
     present = numbers.dropna()
