@@ -61,6 +61,7 @@ def train(*, config: Config) -> Training:
     else:
         train_table = data.read_table(config.resolve(spec.train), label="data.train")
         eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+        data.check_excluded(spec.exclude, train_table, eval_table)
         train_set = data.prepare(
             train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude
         )

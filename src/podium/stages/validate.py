@@ -58,6 +58,7 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
                 suite, list(table.frame.columns), dataset=label, source=str(table.path)
             )
     checks: list[DataCheck] = []
+    data.check_excluded(spec.exclude, train_table, eval_table)
     train_set = data.prepare(
         train_table,
         target=spec.target,
