@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from tests.conftest import Project, state_json
@@ -147,6 +148,24 @@ def test_a_native_lightgbm_booster_from_a_script_is_registered_scored_and_promot
     assert metrics["log_loss"] > 0
     assert metrics["latency_ms"] > 0 and metrics["model_size_mb"] > 0
     assert "unavailable" not in evaluated  # written only when something is
+
+
+def test_the_readme_script_scores_evaluation_rows_missing_an_integer_column(
+    make_project: Callable[..., Project],
+) -> None:
+    # Its signature once typed tenure_months as long: a blank in it at evaluation was exit 2.
+    project = make_project()
+    evaluation = pd.read_csv(project.root / "data" / "eval.csv")
+    assert pd.api.types.is_integer_dtype(evaluation["tenure_months"])
+    evaluation["tenure_months"] = evaluation["tenure_months"].astype(float)
+    evaluation.loc[::10, "tenure_months"] = None
+    evaluation.to_csv(project.root / "data" / "eval.csv", index=False)
+    use_command(project, readme_script())
+
+    assert project.cli("train").code == 0
+    result = project.cli("evaluate")
+    assert result.code == 0, result.err
+    assert state_json(project, "evaluation.json")["challenger"]["metrics"]["roc_auc"] > 0.6
 
 
 def test_a_sklearn_champion_is_replaced_by_a_pyfunc_challenger_and_rolled_back(
