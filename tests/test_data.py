@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from podium.data import Dataset, Table, check_excluded, prepare, read_table
+from podium.data import Dataset, Table, check_excluded, check_labels, prepare, read_table
 from podium.errors import DataError
 
 CSV = "age,plan,churned\n31,monthly,1\n45,yearly,0\n,monthly,1\n52,,0\n"
@@ -256,6 +256,19 @@ def test_a_typo_in_exclude_is_refused_not_left_in_as_a_feature() -> None:
     assert "(did you mean 'house id'?); fix data.exclude in podium.yaml" in message
     # a column of either table is fine: an attribute only the evaluation data has, for slices
     check_excluded(["house id", "group"], train, evaluation)
+
+
+def test_an_evaluation_label_the_training_data_lacks_is_bad_input() -> None:
+    # It was scored anyway and failed inside scikit-learn's log loss (exit 1, its message).
+    train = prepared(pd.DataFrame({"x": [1, 2, 3, 4], "y": ["low", "mid", "high", "low"]}))
+    evaluation = prepared(pd.DataFrame({"x": [1, 2, 3], "y": ["low", "vip", "vip"]}))
+    with pytest.raises(DataError) as caught:
+        check_labels(train, evaluation, target="y", path="/d/eval.csv")
+    assert str(caught.value).startswith(
+        "/d/eval.csv: target 'y' has label(s) 'vip' (2 rows) that the training data does not have"
+    )
+    assert "add such rows to data.train or drop them from data.eval" in str(caught.value)
+    check_labels(train, prepared(pd.DataFrame({"x": [1], "y": ["mid"]})), target="y", path="e")
 
 
 def test_missing_target_suggests_the_closest_column() -> None:

@@ -402,6 +402,22 @@ def check_excluded(exclude: list[str], train: Table, evaluation: Table) -> None:
             )
 
 
+def check_labels(train: Dataset, evaluation: Dataset, *, target: str, path: Path | str) -> None:
+    """Every class in the evaluation data is one the classifier can learn from data.train.
+
+    A class the model never saw has no probability column: its metrics cannot be scored.
+    """
+    unseen = sorted(set(evaluation.target.unique()) - set(train.target.unique()), key=str)
+    if unseen:
+        rows = int(evaluation.target.isin(unseen).sum())
+        shown = ", ".join(repr(label) for label in unseen[:5])
+        raise DataError(
+            f"{path}: target '{target}' has label(s) {shown} ({rows:,} rows) that the training "
+            "data does not have, so no model can predict them; add such rows to data.train "
+            "or drop them from data.eval"
+        )
+
+
 def _normalise_labels(y: pd.Series) -> pd.Series:
     """Integer-valued float labels (1.0) become ints so that '1' and 1.0 agree."""
     import pandas as pd

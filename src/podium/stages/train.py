@@ -66,7 +66,7 @@ def train(*, config: Config) -> Training:
             train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude
         )
         # Fail on unusable evaluation data now, not after a long fit.
-        data.prepare(
+        eval_set = data.prepare(
             eval_table,
             target=spec.target,
             task=task,
@@ -74,6 +74,8 @@ def train(*, config: Config) -> Training:
             exclude=[],
             expected_types=train_set.feature_types,
         )
+        if task == "classification":
+            data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
         if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
             slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
     if task == "classification" and train_set.target.nunique() < 2:

@@ -105,9 +105,7 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
                 + ("" if classes >= 2 else "; a classifier needs at least 2"),
             )
         )
-        unseen = sorted(set(eval_set.target.unique()) - set(train_set.target.unique()), key=str)
-        if unseen:
-            notes.append(f"eval labels never seen in training: {unseen[:5]}")
+        data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
 
     expectation_report = None
     if suite is not None:
