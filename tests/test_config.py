@@ -97,6 +97,25 @@ def test_unknown_key_is_named_with_a_suggestion(
     assert "allowed here:" in message
 
 
+def _renamed(node: dict[str, Any], key: str, typo: str) -> None:
+    node[typo] = node.pop(key)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "hint"),
+    [
+        (lambda d: _renamed(d, "model", "modle"), "'modle'", "did you mean 'model'?"),
+        (lambda d: _renamed(d["data"], "target", "targte"), "data.targte", "'target'"),
+        (lambda d: _renamed(d["gates"][0], "metric", "metrc"), "gates[0].metrc", "'metric'"),
+    ],
+)
+def test_a_misspelt_required_key_is_named_not_reported_missing(
+    tmp_path: Path, change: Any, key: str, hint: str
+) -> None:
+    message = refused(write(tmp_path, edited(change)), "unknown key", key, hint)
+    assert "missing required key" not in message
+
+
 def test_unknown_key_without_close_match_lists_the_allowed_keys(tmp_path: Path) -> None:
     message = refused(write(tmp_path, edited(lambda d: d["data"].update(zzz=1))), "data.zzz")
     assert "did you mean" not in message

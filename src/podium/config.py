@@ -667,6 +667,16 @@ def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str
         error = fitting
     elif error["type"] == "string_type" and len(errors) > 1:  # `path | {source}`: a mapping
         error = errors[1]
+    if error["type"] == "missing":  # `modle:` is a typo of `model:`: name the typo, not the gap
+        parent = _plain(error["loc"])[:-1]
+        error = next(
+            (
+                e
+                for e in errors
+                if e["type"] == "extra_forbidden" and _plain(e["loc"])[:-1] == parent
+            ),
+            error,
+        )
     error = {**error, "loc": _plain(error["loc"])}
     loc = [str(p) for p in error["loc"]]
     key = _format_loc(error["loc"])
