@@ -269,6 +269,11 @@ def test_an_evaluation_label_the_training_data_lacks_is_bad_input() -> None:
     )
     assert "add such rows to data.train or drop them from data.eval" in str(caught.value)
     check_labels(train, prepared(pd.DataFrame({"x": [1], "y": ["mid"]})), target="y", path="e")
+    numbers = prepared(pd.DataFrame({"x": [1, 2], "y": [0, 2]}))
+    with pytest.raises(DataError, match=r"has label\(s\) 2 \(1 rows\)"):
+        check_labels(
+            prepared(pd.DataFrame({"x": [1, 2], "y": [0, 1]})), numbers, target="y", path="e"
+        )
 
 
 def test_missing_target_suggests_the_closest_column() -> None:

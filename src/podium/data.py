@@ -407,7 +407,10 @@ def check_labels(train: Dataset, evaluation: Dataset, *, target: str, path: Path
 
     A class the model never saw has no probability column: its metrics cannot be scored.
     """
-    unseen = sorted(set(evaluation.target.unique()) - set(train.target.unique()), key=str)
+    # .tolist(): Python values, so that a label reads 1, not np.int64(1)
+    unseen = sorted(
+        set(evaluation.target.unique().tolist()) - set(train.target.unique().tolist()), key=str
+    )
     if unseen:
         rows = int(evaluation.target.isin(unseen).sum())
         shown = ", ".join(repr(label) for label in unseen[:5])

@@ -54,6 +54,7 @@ def train(*, config: Config) -> Training:
     profile = None
     train_table: data.Table | SparkTable
     eval_table: data.Table | SparkTable
+    eval_set = None  # prepared here from files; Spark checks its tables in Spark
     if on_spark(config):  # issue 14: fit on a stratified sample, profile all rows in Spark
         from podium.engine import spark_stages
 
@@ -74,8 +75,6 @@ def train(*, config: Config) -> Training:
             exclude=[],
             expected_types=train_set.feature_types,
         )
-        if task == "classification":
-            data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
         if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
             slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
     if task == "classification" and train_set.target.nunique() < 2:
@@ -83,6 +82,8 @@ def train(*, config: Config) -> Training:
             f"{train_table.path}: target '{spec.target}' has a single class; "
             "a classifier needs at least two"
         )
+    if task == "classification" and eval_set is not None:
+        data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
     registry = open_registry(config)
     source = config.model.source
     fitted = None

@@ -105,7 +105,8 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
                 + ("" if classes >= 2 else "; a classifier needs at least 2"),
             )
         )
-        data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
+        if classes >= 2:  # else the failed check above says what to fix first
+            data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
 
     expectation_report = None
     if suite is not None:
