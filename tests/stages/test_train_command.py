@@ -298,6 +298,36 @@ def test_a_bad_script_is_exit_2_on_one_line_and_leaves_the_registry_unchanged(
     assert not (project.state / "train.json").exists()
 
 
+SELF_REGISTERING = """\
+import mlflow
+class First(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input.iloc[:, 0]
+with mlflow.start_run():
+    mlflow.pyfunc.log_model(name="model", python_model=First(), registered_model_name="churn")
+"""
+
+
+def test_a_script_that_registers_its_model_itself_is_exit_2_naming_the_version(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    # It used to pass: the script's untagged version and podium's own, two versions per run.
+    assert project.cli("run").code == 0  # a scikit-learn champion, v1
+    use_command(project, SELF_REGISTERING)
+
+    result = project.cli("train")
+    assert result.code == 2, result.err
+    complaint = [line for line in result.err.splitlines() if line.startswith("podium:")]
+    assert len(complaint) == 1, result.err
+    assert "registered version 2 of 'churn' itself" in complaint[0]
+    assert "remove registered_model_name" in complaint[0]
+    registry = registry_of(project)
+    assert [v.version for v in registry.versions()] == ["1", "2"]  # the script's, not podium's
+    assert "podium.candidate" not in registry.get_version("2").tags
+    assert registry.champion().version == "1"
+    assert not (project.state / "train.json").exists()
+
+
 def test_a_signature_that_rejects_the_evaluation_columns_is_exit_2_naming_them(
     make_project: Callable[..., Project],
 ) -> None:
