@@ -97,6 +97,25 @@ def test_unknown_key_is_named_with_a_suggestion(
     assert "allowed here:" in message
 
 
+def _renamed(node: dict[str, Any], key: str, typo: str) -> None:
+    node[typo] = node.pop(key)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "hint"),
+    [
+        (lambda d: _renamed(d, "model", "modle"), "'modle'", "did you mean 'model'?"),
+        (lambda d: _renamed(d["data"], "target", "targte"), "data.targte", "'target'"),
+        (lambda d: _renamed(d["gates"][0], "metric", "metrc"), "gates[0].metrc", "'metric'"),
+    ],
+)
+def test_a_misspelt_required_key_is_named_not_reported_missing(
+    tmp_path: Path, change: Any, key: str, hint: str
+) -> None:
+    message = refused(write(tmp_path, edited(change)), "unknown key", key, hint)
+    assert "missing required key" not in message
+
+
 def test_unknown_key_without_close_match_lists_the_allowed_keys(tmp_path: Path) -> None:
     message = refused(write(tmp_path, edited(lambda d: d["data"].update(zzz=1))), "data.zzz")
     assert "did you mean" not in message
@@ -523,6 +542,30 @@ def test_slices_and_their_gates_load(tmp_path: Path) -> None:
             lambda d: d.update(slices=[["region", "region"]]),
             ("slices[0] crosses 'region' with itself",),
         ),
+        (  # was an IndexError traceback in train
+            lambda d: d.update(slices=["region", []]),
+            ("slices[1]: an empty list crosses no columns", "e.g. [region, plan]"),
+        ),
+        (  # the union member's class name never shows; the typo is named, not `bins` missing
+            lambda d: d.update(slices=[{"column": "age", "bin": [0, 30]}]),
+            ("unknown key 'slices[0].bin'; did you mean 'bins'?",),
+        ),
+        (
+            lambda d: d.update(slices=[["region", {"column": "age", "bin": [0, 30]}]]),
+            ("unknown key 'slices[0][1].bin'; did you mean 'bins'?",),
+        ),
+        (
+            lambda d: d.update(slices=[{"column": "age"}]),
+            ("missing required key 'slices[0].bins'",),
+        ),
+        (
+            lambda d: d.update(slices=[{"column": "age", "bins": [0]}]),
+            ("slices[0].bins: List should have at least 2 items",),
+        ),
+        (
+            lambda d: d.update(slices=["region", 5]),
+            ("slices[1]: expected a column name, {column: ..., bins: [...]} or a list",),
+        ),
         (
             lambda d: d.update(slices=["region"], gates=[{"metric": "f1", "per_slice": {}}]),
             ("per_slice needs at least one of min, max, min_delta",),
@@ -532,4 +575,5 @@ def test_slices_and_their_gates_load(tmp_path: Path) -> None:
 def test_bad_slice_settings_name_the_key_and_the_fix(
     tmp_path: Path, change: Any, fragments: tuple[str, ...]
 ) -> None:
-    refused(write(tmp_path, edited(change)), *fragments)
+    message = refused(write(tmp_path, edited(change)), *fragments)
+    assert "Binned" not in message and "list[union" not in message

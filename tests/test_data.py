@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from podium.data import Dataset, Table, prepare, read_table
+from podium.data import Dataset, Table, check_excluded, check_labels, prepare, read_table
 from podium.errors import DataError
 
 CSV = "age,plan,churned\n31,monthly,1\n45,yearly,0\n,monthly,1\n52,,0\n"
@@ -242,6 +242,38 @@ def test_features_are_every_column_but_target_and_excluded() -> None:
     assert list(dataset.features.columns) == ["age", "plan"]
     assert dataset.feature_types == {"age": "numeric", "plan": "categorical"}
     assert prepared(frame, features=["plan"]).feature_types == {"plan": "categorical"}
+
+
+def test_a_typo_in_exclude_is_refused_not_left_in_as_a_feature() -> None:
+    train = frame_table(
+        pd.DataFrame({"house id": [1, 2], "age": [30, 40], "y": [0, 1]}), Path("/d/train.csv")
+    )
+    evaluation = frame_table(pd.DataFrame({"house id": [3], "age": [50], "group": ["a"]}))
+    with pytest.raises(DataError) as caught:
+        check_excluded(["house_id"], train, evaluation)
+    message = str(caught.value)
+    assert message.startswith("/d/train.csv: data.exclude lists 'house_id'")
+    assert "(did you mean 'house id'?); fix data.exclude in podium.yaml" in message
+    # a column of either table is fine: an attribute only the evaluation data has, for slices
+    check_excluded(["house id", "group"], train, evaluation)
+
+
+def test_an_evaluation_label_the_training_data_lacks_is_bad_input() -> None:
+    # It was scored anyway and failed inside scikit-learn's log loss (exit 1, its message).
+    train = prepared(pd.DataFrame({"x": [1, 2, 3, 4], "y": ["low", "mid", "high", "low"]}))
+    evaluation = prepared(pd.DataFrame({"x": [1, 2, 3], "y": ["low", "vip", "vip"]}))
+    with pytest.raises(DataError) as caught:
+        check_labels(train, evaluation, target="y", path="/d/eval.csv")
+    assert str(caught.value).startswith(
+        "/d/eval.csv: target 'y' has label(s) 'vip' (2 rows) that the training data does not have"
+    )
+    assert "add such rows to data.train or drop them from data.eval" in str(caught.value)
+    check_labels(train, prepared(pd.DataFrame({"x": [1], "y": ["mid"]})), target="y", path="e")
+    numbers = prepared(pd.DataFrame({"x": [1, 2], "y": [0, 2]}))
+    with pytest.raises(DataError, match=r"has label\(s\) 2 \(1 rows\)"):
+        check_labels(
+            prepared(pd.DataFrame({"x": [1, 2], "y": [0, 1]})), numbers, target="y", path="e"
+        )
 
 
 def test_missing_target_suggests_the_closest_column() -> None:

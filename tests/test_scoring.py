@@ -13,6 +13,7 @@ from podium.resources import RESOURCES
 from podium.scoring import (
     BOOTSTRAPPED,
     METRICS,
+    Outputs,
     improvement,
     metric_names_for,
     predict,
@@ -139,3 +140,18 @@ def test_labels_read_off_the_probabilities_are_what_predict_says(
     found = predict(model, probe, "classification")
     assert found.predicted.dtype == model.predict(probe).dtype
     assert (found.predicted == model.predict(probe)).all()
+
+
+@pytest.mark.parametrize("classes", [["low", "mid"], ["high", "low", "mid"]])
+def test_a_label_the_model_never_learned_leaves_probability_metrics_undefined(
+    classes: list[str],
+) -> None:
+    # Production outcomes with a new class crashed `podium monitor` inside scikit-learn.
+    target = pd.Series([*classes, "vip"])
+    proba = np.full((len(target), len(classes)), 1 / len(classes))
+    predicted = np.array([classes[0]] * len(target))
+    scores = score_outputs(
+        Outputs(predicted=predicted, proba=proba, classes=classes), target, "classification"
+    )
+    assert np.isnan(scores["roc_auc"]) and np.isnan(scores["log_loss"])
+    assert scores["accuracy"] == 1 / len(target)  # the label metrics still count every row

@@ -48,6 +48,13 @@ def test_bins_that_do_not_cover_the_data_name_the_key_and_the_fix() -> None:
         cells(_frame(), [Binned(column="age", bins=[20, 50])], where="podium.yaml")
 
 
+def test_bins_on_a_text_column_name_the_column_in_the_fix() -> None:
+    with pytest.raises(DataError) as raised:
+        cells(_frame(), [Binned(column="region", bins=[0, 1])], where="podium.yaml")
+    assert "column 'region' has non-numeric values" in str(raised.value)
+    assert "slice it by name instead (slices: [..., region])" in str(raised.value)
+
+
 def test_a_slicing_that_explodes_into_thousands_of_cells_is_refused() -> None:
     with pytest.raises(DataError) as raised:
         cells(_frame(), ["region", ["id", "region"]], where="podium.yaml")

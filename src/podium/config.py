@@ -691,8 +691,32 @@ def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str
     """The first pydantic error as `file: key.path: problem; fix` (one line)."""
     errors = exc.errors()
     error = errors[0]
-    if error["type"] == "string_type" and len(errors) > 1:  # `path | {source}`: a mapping was meant
+    if error["loc"][:1] == ("slices",) and len(error["loc"]) > 1:
+        entry = error["loc"][:2]
+        fitting = _fitting([e for e in errors if e["loc"][:2] == entry])
+        if fitting is None:
+            return (
+                f"{path}: slices[{entry[1]}]: expected a column name, {{column: ..., bins: "
+                "[...]} or a list of those, e.g. slices: [region, [region, plan]]"
+            )
+        if fitting["type"] == "too_short" and len(_plain(fitting["loc"])) == 2:
+            return (
+                f"{path}: slices[{entry[1]}]: an empty list crosses no columns; list the "
+                "columns to cross, e.g. [region, plan], or remove the entry"
+            )
+        error = fitting
+    elif error["type"] == "string_type" and len(errors) > 1:  # `path | {source}`: a mapping
         error = errors[1]
+    if error["type"] == "missing":  # `modle:` is a typo of `model:`: name the typo, not the gap
+        parent = _plain(error["loc"])[:-1]
+        error = next(
+            (
+                e
+                for e in errors
+                if e["type"] == "extra_forbidden" and _plain(e["loc"])[:-1] == parent
+            ),
+            error,
+        )
     error = {**error, "loc": _plain(error["loc"])}
     loc = [str(p) for p in error["loc"]]
     key = _format_loc(error["loc"])
@@ -723,13 +747,28 @@ def _one_line(path: Path, exc: ValidationError, document: dict[str, Any]) -> str
     return f"{path}: {key or 'top level'}: {message}{shown}"
 
 
+# The errors pydantic reports for a union member the value does not even have the shape of.
+_WRONG_MEMBER = {"string_type", "model_type", "list_type", "dict_type"}
+
+
+def _fitting(errors: list[Any]) -> Any:
+    """Of one union value's errors (one set per member), those of the member it is shaped
+    like — an unknown key first — or None when it has no member's shape."""
+    real = [e for e in errors if e["type"] not in _WRONG_MEMBER]
+    real.sort(key=lambda e: e["type"] != "extra_forbidden")
+    return real[0] if real else None
+
+
 def _plain(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    """Without pydantic's union-member tags (`str`, `function-after[…, TableSource]`)."""
-    tags = ("str", "list[str]")
+    """Without pydantic's union-member tags (`str`, `Binned`, `function-after[…]`)."""
+    tags = ("str", "list[str]", "Binned")
     return tuple(
         p
         for p in loc
-        if not (isinstance(p, str) and (p in tags or p.startswith("function-after[_one_source")))
+        if not (
+            isinstance(p, str)
+            and (p in tags or p.startswith(("function-after[_one_source", "list[union[")))
+        )
     )
 
 

@@ -386,6 +386,41 @@ def prepare(
     return Dataset(features=x, target=y, feature_types=types, dropped_unlabelled=dropped)
 
 
+def check_excluded(exclude: list[str], train: Table, evaluation: Table) -> None:
+    """Every `data.exclude` name is a column of the training or evaluation data.
+
+    A typo there would otherwise leave the column — often an id — in as a feature.
+    A name only the evaluation data has (an attribute kept for slicing) is fine.
+    """
+    known = [str(c) for c in train.frame.columns] + [str(c) for c in evaluation.frame.columns]
+    for name in exclude:
+        if name not in known:
+            raise DataError(
+                f"{train.path}: data.exclude lists '{name}', which is not a column of the "
+                f"training or evaluation data{_close(name, known)}; fix data.exclude in "
+                "podium.yaml"
+            )
+
+
+def check_labels(train: Dataset, evaluation: Dataset, *, target: str, path: Path | str) -> None:
+    """Every class in the evaluation data is one the classifier can learn from data.train.
+
+    A class the model never saw has no probability column: its metrics cannot be scored.
+    """
+    # .tolist(): Python values, so that a label reads 1, not np.int64(1)
+    unseen = sorted(
+        set(evaluation.target.unique().tolist()) - set(train.target.unique().tolist()), key=str
+    )
+    if unseen:
+        rows = int(evaluation.target.isin(unseen).sum())
+        shown = ", ".join(repr(label) for label in unseen[:5])
+        raise DataError(
+            f"{path}: target '{target}' has label(s) {shown} ({rows:,} rows) that the training "
+            "data does not have, so no model can predict them; add such rows to data.train "
+            "or drop them from data.eval"
+        )
+
+
 def _normalise_labels(y: pd.Series) -> pd.Series:
     """Integer-valued float labels (1.0) become ints so that '1' and 1.0 agree."""
     import pandas as pd

@@ -270,6 +270,8 @@ def probability_metrics(outputs: Outputs, target: pd.Series) -> dict[str, float]
     classes = list(outputs.classes or [])
     present = set(np.unique(np.asarray(target)).tolist())
     proba = outputs.proba
+    if not present <= set(classes):
+        return out  # a label the model never learned has no score (new in production data)
     if proba is not None and classes:
         out["log_loss"] = float(skm.log_loss(target, proba, labels=classes))
     if len(present) < 2 or not classes:

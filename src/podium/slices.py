@@ -34,7 +34,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator, model_validator
 
@@ -79,7 +79,8 @@ class Binned(_Strict):
 
 
 SliceColumn = str | Binned
-SliceSpec = SliceColumn | list[SliceColumn]
+# A crossed slicing names at least one column (`[]` would cut by nothing).
+SliceSpec = SliceColumn | Annotated[list[SliceColumn], Field(min_length=1)]
 
 
 class PerSlice(_Strict):
@@ -203,7 +204,7 @@ def _key_column(frame: pd.DataFrame, column: SliceColumn, key: str) -> pd.Series
     if bad.any():
         raise DataError(
             f"{key}: column '{name}' has non-numeric values (e.g. {series[bad].iloc[0]!r}), "
-            "so it cannot be binned; slice it by name instead (slices: [..., {name}])"
+            f"so it cannot be binned; slice it by name instead (slices: [..., {name}])"
         )
     edges = column.bins
     present = numbers.dropna()

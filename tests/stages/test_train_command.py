@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from tests.conftest import Project, state_json
@@ -149,6 +150,24 @@ def test_a_native_lightgbm_booster_from_a_script_is_registered_scored_and_promot
     assert "unavailable" not in evaluated  # written only when something is
 
 
+def test_the_readme_script_scores_evaluation_rows_missing_an_integer_column(
+    make_project: Callable[..., Project],
+) -> None:
+    # Its signature once typed tenure_months as long: a blank in it at evaluation was exit 2.
+    project = make_project()
+    evaluation = pd.read_csv(project.root / "data" / "eval.csv")
+    assert pd.api.types.is_integer_dtype(evaluation["tenure_months"])
+    evaluation["tenure_months"] = evaluation["tenure_months"].astype(float)
+    evaluation.loc[::10, "tenure_months"] = None
+    evaluation.to_csv(project.root / "data" / "eval.csv", index=False)
+    use_command(project, readme_script())
+
+    assert project.cli("train").code == 0
+    result = project.cli("evaluate")
+    assert result.code == 0, result.err
+    assert state_json(project, "evaluation.json")["challenger"]["metrics"]["roc_auc"] > 0.6
+
+
 def test_a_sklearn_champion_is_replaced_by_a_pyfunc_challenger_and_rolled_back(
     make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
 ) -> None:
@@ -276,6 +295,36 @@ def test_a_bad_script_is_exit_2_on_one_line_and_leaves_the_registry_unchanged(
     if case == "times out":
         assert time.perf_counter() - started < 30  # killed, not waited for
     assert registry_state(registry_of(project)) == before
+    assert not (project.state / "train.json").exists()
+
+
+SELF_REGISTERING = """\
+import mlflow
+class First(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input.iloc[:, 0]
+with mlflow.start_run():
+    mlflow.pyfunc.log_model(name="model", python_model=First(), registered_model_name="churn")
+"""
+
+
+def test_a_script_that_registers_its_model_itself_is_exit_2_naming_the_version(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    # It used to pass: the script's untagged version and podium's own, two versions per run.
+    assert project.cli("run").code == 0  # a scikit-learn champion, v1
+    use_command(project, SELF_REGISTERING)
+
+    result = project.cli("train")
+    assert result.code == 2, result.err
+    complaint = [line for line in result.err.splitlines() if line.startswith("podium:")]
+    assert len(complaint) == 1, result.err
+    assert "registered version 2 of 'churn' itself" in complaint[0]
+    assert "remove registered_model_name" in complaint[0]
+    registry = registry_of(project)
+    assert [v.version for v in registry.versions()] == ["1", "2"]  # the script's, not podium's
+    assert "podium.candidate" not in registry.get_version("2").tags
+    assert registry.champion().version == "1"
     assert not (project.state / "train.json").exists()
 
 

@@ -55,6 +55,7 @@ def train(*, config: Config) -> Training:
     profile = None
     train_table: data.Table | SparkTable
     eval_table: data.Table | SparkTable
+    eval_set = None  # prepared here from files; Spark checks its tables in Spark
     if on_spark(config):  # issue 14: fit on a stratified sample, profile all rows in Spark
         from podium.engine import spark_stages
 
@@ -62,11 +63,12 @@ def train(*, config: Config) -> Training:
     else:
         train_table = data.read_table(config.resolve(spec.train), label="data.train")
         eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+        data.check_excluded(spec.exclude, train_table, eval_table)
         train_set = data.prepare(
             train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude
         )
         # Fail on unusable evaluation data now, not after a long fit.
-        data.prepare(
+        eval_set = data.prepare(
             eval_table,
             target=spec.target,
             task=task,
@@ -81,6 +83,8 @@ def train(*, config: Config) -> Training:
             f"{train_table.path}: target '{spec.target}' has a single class; "
             "a classifier needs at least two"
         )
+    if task == "classification" and eval_set is not None:
+        data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
     registry = open_registry(config, writes=True)
     source = config.model.source
     fitted = None

@@ -92,6 +92,15 @@ def train(
                 f"{run_id}; log exactly one, so podium knows which to judge; nothing was "
                 "registered"
             )
+        # registered_model_name= in the script makes a version podium never tags or judges.
+        stray = [v.version for v in registry.versions() if v.run_id == run_id]
+        if stray:
+            raise TrainingFailed(
+                f"model.command '{shown}' registered version {', '.join(stray)} of "
+                f"'{config.model.name}' itself; remove registered_model_name from its "
+                "log_model call (podium registers the model, tagged and judged); that version "
+                "is untagged and podium registered nothing"
+            )
         model = registry.load_logged(logged[0], task=config.model.task, classes=classes)
         train_metrics = on_training_data(model, train_set, config.model.task, source=shown)
         registry.record_run(

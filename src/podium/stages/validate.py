@@ -58,6 +58,7 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
                 suite, list(table.frame.columns), dataset=label, source=str(table.path)
             )
     checks: list[DataCheck] = []
+    data.check_excluded(spec.exclude, train_table, eval_table)
     train_set = data.prepare(
         train_table,
         target=spec.target,
@@ -104,9 +105,8 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
                 + ("" if classes >= 2 else "; a classifier needs at least 2"),
             )
         )
-        unseen = sorted(set(eval_set.target.unique()) - set(train_set.target.unique()), key=str)
-        if unseen:
-            notes.append(f"eval labels never seen in training: {unseen[:5]}")
+        if classes >= 2:  # else the failed check above says what to fix first
+            data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
 
     expectation_report = None
     if suite is not None:
