@@ -170,6 +170,30 @@ def _read_sql(source: TableSource, label: str) -> tuple[pd.DataFrame, str]:
     return frame, where
 
 
+def spark_where(source: TableSource) -> str:
+    """How messages name an `engine: spark` source."""
+    if source.table:
+        return f"spark table {source.table}"
+    if source.sql:
+        return "spark query"
+    return f"spark {source.path}"
+
+
+def spark_frame(source: TableSource, spark: Any) -> Any:
+    """An `engine: spark` source as a Spark DataFrame, not read yet (Spark's own errors
+    pass through: the callers word them)."""
+    if source.table:
+        return spark.table(source.table)
+    if source.sql:
+        return spark.sql(source.sql)
+    assert source.path is not None
+    fmt = source.format or Path(source.path.rstrip("/")).suffix.lstrip(".") or "parquet"
+    reader = spark.read.format(fmt)
+    if fmt == "csv":
+        reader = reader.option("header", "true").option("inferSchema", "true")
+    return reader.load(source.path)
+
+
 def _read_spark(source: TableSource, label: str) -> tuple[pd.DataFrame, str]:
     try:
         from pyspark.errors import PySparkException
@@ -181,24 +205,9 @@ def _read_spark(source: TableSource, label: str) -> tuple[pd.DataFrame, str]:
         ) from None
     spark = SparkSession.builder.appName("podium").getOrCreate()
     spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
-    if source.table:
-        where = f"spark table {source.table}"
-    elif source.sql:
-        where = "spark query"
-    else:
-        where = f"spark {source.path}"
+    where = spark_where(source)
     try:
-        if source.table:
-            frame = spark.table(source.table)
-        elif source.sql:
-            frame = spark.sql(source.sql)
-        else:
-            assert source.path is not None
-            fmt = source.format or Path(source.path.rstrip("/")).suffix.lstrip(".") or "parquet"
-            reader = spark.read.format(fmt)
-            if fmt == "csv":
-                reader = reader.option("header", "true").option("inferSchema", "true")
-            frame = reader.load(source.path)
+        frame = spark_frame(source, spark)
         import warnings
 
         with warnings.catch_warnings():

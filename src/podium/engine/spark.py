@@ -135,24 +135,11 @@ def _from_pandas(spark: SparkSession, frame: pd.DataFrame) -> DataFrame:
 def _read_spark(source: TableSource, *, label: str, spark: SparkSession) -> SparkTable:
     from pyspark.errors import PySparkException
 
-    if source.table:
-        where = f"spark table {source.table}"
-    elif source.sql:
-        where = "spark query"
-    else:
-        where = f"spark {source.path}"
+    from podium import data
+
+    where = data.spark_where(source)
     try:
-        if source.table:
-            frame = spark.table(source.table)
-        elif source.sql:
-            frame = spark.sql(source.sql)
-        else:
-            assert source.path is not None
-            fmt = source.format or Path(source.path.rstrip("/")).suffix.lstrip(".") or "parquet"
-            reader = spark.read.format(fmt)
-            if fmt == "csv":
-                reader = reader.option("header", "true").option("inferSchema", "true")
-            frame = reader.load(source.path)
+        frame = data.spark_frame(source, spark)
         if not frame.columns:
             raise DataError(f"{where}: returned no columns ({label}); check the table or query")
         names = [str(c).strip() for c in frame.columns]

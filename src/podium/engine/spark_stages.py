@@ -60,7 +60,12 @@ def prepare_both(
 def validate(*, config: Config, use_registry: bool = True) -> Validation:
     """`podium validate` on Spark: `stages.validate.validate`'s checks, run in the engine."""
     from podium.stages import open_registry, store_missing
-    from podium.stages.validate import _champion_columns, _progress, drift_check
+    from podium.stages.validate import (
+        _champion_columns,
+        _progress,
+        drift_check,
+        expectations_check,
+    )
 
     results.invalidate(config.state_dir, results.VALIDATION)
     spec = config.data
@@ -118,13 +123,7 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
             suite, {"train": train_table.frame, "eval": eval_table.frame}
         )
         expectation_report = Expectations.model_validate(report.to_dict())
-        failures = [r for r in report.results if not r["success"]]
-        detail = f"{report.evaluated - report.failed}/{report.evaluated} passed on train and eval"
-        if failures:
-            shown = "; ".join(expectations.describe(r) for r in failures[:3])
-            more = f" (+{len(failures) - 3} more)" if len(failures) > 3 else ""
-            detail = f"{report.failed} of {report.evaluated} failed: {shown}{more}"
-        checks.append(DataCheck(name="expectations", passed=report.passed, detail=detail))
+        checks.append(expectations_check(report))
         _progress(f"expectations done in {time.perf_counter() - started:.1f}s")
 
     champion_version = None

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from podium.drift import FeatureDrift
+    from podium.expectations import Report
     from podium.registry import Registry, Version
 
 
@@ -33,6 +34,19 @@ def _progress(message: str) -> None:
     """Progress for long work, only when a person watches (a terminal), never in logs."""
     if sys.stderr.isatty():
         print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+def expectations_check(report: Report) -> DataCheck:
+    """The data check a suite's report makes: passed count, or the first failures in words."""
+    from podium import expectations
+
+    failures = [r for r in report.results if not r["success"]]
+    detail = f"{report.evaluated - report.failed}/{report.evaluated} passed on train and eval"
+    if failures:
+        shown = "; ".join(expectations.describe(r) for r in failures[:3])
+        more = f" (+{len(failures) - 3} more)" if len(failures) > 3 else ""
+        detail = f"{report.failed} of {report.evaluated} failed: {shown}{more}"
+    return DataCheck(name="expectations", passed=report.passed, detail=detail)
 
 
 def validate(*, config: Config, use_registry: bool = True) -> Validation:
@@ -117,13 +131,7 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         started = time.perf_counter()
         report = expectations.run(suite, {"train": train_table.frame, "eval": eval_table.frame})
         expectation_report = Expectations.model_validate(report.to_dict())
-        failures = [r for r in report.results if not r["success"]]
-        detail = f"{report.evaluated - report.failed}/{report.evaluated} passed on train and eval"
-        if failures:
-            shown = "; ".join(expectations.describe(r) for r in failures[:3])
-            more = f" (+{len(failures) - 3} more)" if len(failures) > 3 else ""
-            detail = f"{report.failed} of {report.evaluated} failed: {shown}{more}"
-        checks.append(DataCheck(name="expectations", passed=report.passed, detail=detail))
+        checks.append(expectations_check(report))
         _progress(f"expectations done in {time.perf_counter() - started:.1f}s")
 
     champion_version = None
