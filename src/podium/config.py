@@ -132,6 +132,8 @@ class TableSource(_Strict):
     sql: str | None = None
     path: str | None = None  # spark: a file or folder Spark reads (parquet, csv, delta, …)
     format: str | None = None  # spark: reader format (default: from the path's suffix)
+    # sql: checks, expectations and the drift profile run in the database (issue 14)
+    in_database: bool = False
 
     @model_validator(mode="after")
     def _one_source(self) -> TableSource:
@@ -146,6 +148,8 @@ class TableSource(_Strict):
             if len(given) != 1:
                 raise ValueError("give exactly one of 'table' or 'sql'")
         else:
+            if self.in_database:
+                raise ValueError("'in_database' is for engine: sql; Spark always runs in Spark")
             if self.uri:
                 raise ValueError("'uri' is for engine: sql; Spark reads 'table', 'sql' or 'path'")
             if len(given) != 1:

@@ -116,6 +116,38 @@ def _read_sql(source: TableSource, label: str) -> tuple[pd.DataFrame, str]:
     import pandas as pd
     import sqlalchemy as sa
 
+    engine, where = sql_engine(source, label)
+    try:
+        with engine.connect() as connection:
+            query: Any
+            if source.table:
+                schema, _, name = source.table.rpartition(".")
+                if not sa.inspect(connection).has_table(name, schema=schema or None):
+                    raise DataError(
+                        f"{where}: no such table '{source.table}' ({label}); fix {label}.table"
+                    )
+                table = sa.table(name, schema=schema or None)
+                query = sa.select(sa.text("*")).select_from(table)
+            else:
+                query = sa.text(source.sql or "")
+            frame = pd.read_sql(query, connection)
+    except DataError:
+        raise
+    except pd.errors.DatabaseError as exc:  # pandas wraps the driver's error
+        cause = getattr(exc.__cause__, "orig", None) or exc.__cause__ or exc
+        raise DataError(f"{where}: {_first_line(cause)} ({label}); fix {label}.sql") from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise sql_error(exc, where, label) from None
+    finally:
+        engine.dispose()
+    return frame, where
+
+
+def sql_engine(source: TableSource, label: str) -> tuple[Any, str]:
+    """(a SQLAlchemy engine, how messages name the source) for a SQL source; a bad URL,
+    a missing sqlite file or a missing driver is a DataError naming `label`."""
+    import sqlalchemy as sa
+
     assert source.uri is not None
     try:
         url = sa.engine.make_url(source.uri)
@@ -136,38 +168,22 @@ def _read_sql(source: TableSource, label: str) -> tuple[pd.DataFrame, str]:
             f"{where}: cannot connect ({label}): {_first_line(exc)}; "
             "install the database driver or fix the URL"
         ) from None
-    try:
-        with engine.connect() as connection:
-            query: Any
-            if source.table:
-                schema, _, name = source.table.rpartition(".")
-                if not sa.inspect(connection).has_table(name, schema=schema or None):
-                    raise DataError(
-                        f"{where}: no such table '{source.table}' ({label}); fix {label}.table"
-                    )
-                table = sa.table(name, schema=schema or None)
-                query = sa.select(sa.text("*")).select_from(table)
-            else:
-                query = sa.text(source.sql or "")
-            frame = pd.read_sql(query, connection)
-    except DataError:
-        raise
-    except pd.errors.DatabaseError as exc:  # pandas wraps the driver's error
-        cause = getattr(exc.__cause__, "orig", None) or exc.__cause__ or exc
-        raise DataError(f"{where}: {_first_line(cause)} ({label}); fix {label}.sql") from None
-    except sa.exc.OperationalError as exc:
-        # Lost or refused connections are the database's failure, the rest are the query's.
+    return engine, where
+
+
+def sql_error(exc: Exception, where: str, label: str) -> Exception:
+    """A SQLAlchemy error in words: a lost or refused connection is the database's failure
+    (ServiceError), anything else the query's or the table's (DataError)."""
+    import sqlalchemy as sa
+
+    if isinstance(exc, sa.exc.OperationalError):
         if "unable to open" in str(exc) or "could not connect" in str(exc).lower():
             from podium.errors import ServiceError
 
-            raise ServiceError(f"{where}: {_first_line(exc.orig or exc)}") from None
+            return ServiceError(f"{where}: {_first_line(exc.orig or exc)}")
         problem = _first_line(exc.orig or exc)
-        raise DataError(f"{where}: {problem} ({label}); fix {label}.sql or .table") from None
-    except sa.exc.SQLAlchemyError as exc:
-        raise DataError(f"{where}: {_first_line(exc)} ({label}); fix {label}") from None
-    finally:
-        engine.dispose()
-    return frame, where
+        return DataError(f"{where}: {problem} ({label}); fix {label}.sql or .table")
+    return DataError(f"{where}: {_first_line(exc)} ({label}); fix {label}")
 
 
 def spark_where(source: TableSource) -> str:

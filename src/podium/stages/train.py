@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from podium import __version__, data, drift, gha, modeling, resources, results, slices
 from podium.clock import now_iso
 from podium.config import Config
-from podium.engine import on_spark
+from podium.engine import in_database, on_spark
 from podium.errors import DataError
 from podium.registry import Registry, Version, tags
 from podium.registry.git_branch import change_message
@@ -45,6 +45,7 @@ def usage_metrics(used: resources.Usage) -> dict[str, float]:
 
 if TYPE_CHECKING:
     from podium.engine.spark import SparkTable
+    from podium.engine.sql import SqlTable
 
 
 def train(*, config: Config) -> Training:
@@ -53,13 +54,17 @@ def train(*, config: Config) -> Training:
     spec = config.data
     task = config.model.task
     profile = None
-    train_table: data.Table | SparkTable
-    eval_table: data.Table | SparkTable
+    train_table: data.Table | SparkTable | SqlTable
+    eval_table: data.Table | SparkTable | SqlTable
     eval_set = None  # prepared here from files; Spark checks its tables in Spark
     if on_spark(config):  # issue 14: fit on a stratified sample, profile all rows in Spark
         from podium.engine import spark_stages
 
         train_table, eval_table, train_set, profile = spark_stages.train_inputs(config)
+    elif in_database(config):  # issue 14: checked and profiled in the database
+        from podium.engine import sql_stages
+
+        train_table, eval_table, train_set, profile = sql_stages.train_inputs(config)
     else:
         train_table = data.read_table(config.resolve(spec.train), label="data.train")
         eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")

@@ -22,6 +22,7 @@ from podium.registry import Registry, Version
 
 if TYPE_CHECKING:
     from podium.engine.spark import SparkTable
+    from podium.engine.sql import SqlTable
 
 # The environment a training command receives (README: "Bring your own training").
 ENV_TRAIN_DATA = "PODIUM_TRAIN_DATA"
@@ -37,7 +38,7 @@ def train(
     registry: Registry,
     *,
     experiment_id: str,
-    tables: tuple[Table | SparkTable, Table | SparkTable],
+    tables: tuple[Table | SparkTable | SqlTable, Table | SparkTable | SqlTable],
     train_set: Dataset,
     classes: list[Any] | None,
     params: dict[str, object],
@@ -122,7 +123,9 @@ def train(
     return run_id, version, train_metrics, used
 
 
-def _as_file(config: Config, spec: object, table: Table | SparkTable, role: str) -> Path:
+def _as_file(
+    config: Config, spec: object, table: Table | SparkTable | SqlTable, role: str
+) -> Path:
     """The data as a file the command can read: the csv/parquet file itself, or a SQL or
     Spark source materialised to parquet in `.podium/command/` (removed after the command;
     an `engine: spark` table is written by Spark, as a folder of parquet parts)."""
@@ -133,6 +136,10 @@ def _as_file(config: Config, spec: object, table: Table | SparkTable, role: str)
     path = folder / f"{role}.parquet"
     if isinstance(table, Table):
         table.frame.to_parquet(path, index=False)
+    elif not hasattr(table, "frame"):  # in-database SQL: the command gets every row
+        from podium.data import read_table
+
+        read_table(table.source, label=table.label).frame.to_parquet(path, index=False)
     else:
         table.frame.write.mode("overwrite").parquet(str(path))
     return path

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from podium import data, gha, results
 from podium.config import Config
-from podium.engine import on_spark
+from podium.engine import in_database, on_spark
 from podium.registry.tags import read_feature_types
 from podium.results import DataCheck, DataSummary, Drift, Expectations, Validation
 from podium.stages import open_registry, store_missing
@@ -55,6 +55,10 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         from podium.engine import spark_stages
 
         return spark_stages.validate(config=config, use_registry=use_registry)
+    if in_database(config):  # issue 14: checked and profiled by queries in the database
+        from podium.engine import sql_stages
+
+        return sql_stages.validate(config=config, use_registry=use_registry)
     results.invalidate(config.state_dir, results.VALIDATION)
     spec = config.data
     suite = None
