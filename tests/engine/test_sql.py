@@ -104,7 +104,10 @@ def test_in_database_agrees_with_the_pandas_path_on_a_small_table(
         wanted = theirs.pop("unexpected_examples")
         assert mine == theirs
         assert bool(examples) == bool(wanted)
-        if mine["expectation"] == "expect_column_values_to_be_unique" and mine["dataset"] == "train":
+        if (
+            mine["expectation"] == "expect_column_values_to_be_unique"
+            and mine["dataset"] == "train"
+        ):
             assert set(examples) <= repeated
         elif mine["expectation"] != "expect_column_values_to_be_unique":
             assert examples == wanted
@@ -129,3 +132,120 @@ def test_in_database_agrees_with_the_pandas_path_on_a_small_table(
     for name, feature in from_pandas["features"].items():
         assert in_database["features"][name] == feature, name
     assert in_database == from_pandas  # exact quantiles, counts, every value as the sample
+
+
+def _sqlite_source(path: Any, frame: pd.DataFrame, name: str, **extra: Any) -> Any:
+    from podium.config import TableSource
+
+    with sqlite3.connect(path) as connection:
+        frame.to_sql(name, connection, index=False, if_exists="replace")
+    return TableSource(uri=f"sqlite:///{path}", table=name, in_database=True, **extra)
+
+
+def test_drift_in_the_database_gives_the_pandas_verdicts(tmp_path: Any) -> None:
+    from podium import data, drift
+    from podium.engine import sql
+    from podium.sample import churn_tables
+
+    reference, _ = churn_tables(train_rows=1500, eval_rows=10)
+    shifted, _ = churn_tables(train_rows=1800, eval_rows=10, seed=11)
+    shifted["monthly_charges"] = shifted["monthly_charges"] * 1.4  # drifted
+    shifted.loc[shifted.index[:400], "plan"] = "weekly"  # a category never seen
+    db = tmp_path / "w.db"
+    base = sql.prepare(
+        sql.read(_sqlite_source(db, reference, "ref"), label="data.train"),
+        target="churned",
+        task="classification",
+        features=None,
+        exclude=["customer_id"],
+    )
+    profile = sql.profile(base)
+    source = _sqlite_source(db, shifted, "new")
+    in_database = sql.compare(
+        profile,
+        sql.prepare(
+            sql.read(source, label="data.train"),
+            target="churned",
+            task="classification",
+            features=None,
+            exclude=[],
+            expected_types=base.feature_types,
+        ),
+    )
+    table = data.read_table(source, label="data.train")
+    prepared = data.prepare(
+        table, target="churned", task="classification", features=None, exclude=["customer_id"]
+    )
+    in_pandas = drift.compare(profile, prepared.features, prepared.feature_types)
+    assert [f.feature for f in in_database] == [f.feature for f in in_pandas]
+    for mine, theirs in zip(in_database, in_pandas, strict=True):
+        assert mine.drifted == theirs.drifted, mine.feature
+        assert mine.psi == pytest.approx(theirs.psi, abs=1e-12), mine.feature
+        assert mine.p_value == pytest.approx(theirs.p_value, abs=1e-12), mine.feature
+    drifted = {f.feature for f in in_database if f.drifted}
+    assert {"monthly_charges", "plan"} <= drifted
+
+
+def test_fingerprint_streams_and_ignores_row_order(tmp_path: Any, monkeypatch: Any) -> None:
+    from podium.engine import sql
+    from podium.sample import churn_tables
+
+    monkeypatch.setattr(sql, "CHUNK_ROWS", 97)  # many chunks, some with no NULL in 'age'
+    frame, _ = churn_tables(train_rows=1000, eval_rows=10)
+    db = tmp_path / "w.db"
+    first = sql.read(_sqlite_source(db, frame, "a"), label="data.train")
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    second = sql.read(_sqlite_source(db, shuffled, "b"), label="data.train")
+    changed = frame.copy()
+    changed.loc[5, "monthly_charges"] += 0.01
+    third = sql.read(_sqlite_source(db, changed, "c"), label="data.train")
+    assert first.rows == second.rows == 1000
+    assert first.sha256 == second.sha256
+    assert third.sha256 != first.sha256
+    assert first.numeric["age"] and not first.numeric["plan"]
+    # the training sample: at most `rows`, seeded by content, the same in any row order
+    one = sql.training_rows(first, rows=300)
+    two = sql.training_rows(second, rows=300)
+    assert len(one) == 300
+    key = ["customer_id"]
+    assert (
+        one.sort_values(key)
+        .reset_index(drop=True)
+        .equals(two.sort_values(key).reset_index(drop=True))
+    )
+
+
+def test_an_in_database_table_larger_than_train_sample_trains_on_a_sample(
+    project: Project,
+) -> None:
+    _to_sqlite(project)
+    _point(project, in_database=True, suite=False, train_sample=500)
+    result = project.cli("train")
+    assert result.code == 0, result.err
+    training = state_json(project, "train.json")
+    assert training["train_sample"] == 500
+    assert training["train"]["rows"] == 1200  # counted in the database: every row
+
+
+@pytest.mark.parametrize(
+    ("train", "expected"),
+    [
+        ({"table": "no_such_table"}, "no such table 'no_such_table' (data.train)"),
+        ({"sql": "select nope from churn_train"}, "no such column: nope (data.train)"),
+        ({"sql": "select tenure_months, churned from churn_train"}, "missing column(s)"),
+    ],
+)
+def test_bad_in_database_input_is_exit_2_with_one_line(
+    project: Project, train: dict[str, str], expected: str
+) -> None:
+    _to_sqlite(project)
+    _point(project, in_database=True, suite=False)
+    document = project.config()
+    document["data"]["train"] = {"uri": DB, "in_database": True, **train}
+    document["data"]["features"] = ["tenure_months", "plan"]
+    project.write_config(document)
+    result = project.cli("validate")
+    assert result.code == 2, result.err
+    assert expected in result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    _forget()

@@ -123,9 +123,7 @@ def train(
     return run_id, version, train_metrics, used
 
 
-def _as_file(
-    config: Config, spec: object, table: Table | SparkTable | SqlTable, role: str
-) -> Path:
+def _as_file(config: Config, spec: object, table: Table | SparkTable | SqlTable, role: str) -> Path:
     """The data as a file the command can read: the csv/parquet file itself, or a SQL or
     Spark source materialised to parquet in `.podium/command/` (removed after the command;
     an `engine: spark` table is written by Spark, as a folder of parquet parts)."""
