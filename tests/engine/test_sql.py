@@ -13,6 +13,10 @@ import pytest
 from tests.conftest import Project, state_json
 
 DB = "sqlite:///data/warehouse.db"
+TYPES = "expect_column_values_to_be_in_type_list"
+INT = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "Int64"]
+FLOAT = ["float32", "float64", "Float64"]
+TEXT = ["str", "object", "string"]
 SUITE = {
     "name": "churn",
     "expectations": [
@@ -27,6 +31,11 @@ SUITE = {
             "kwargs": {"column": "plan", "value_set": ["monthly", "yearly"]},
         },
         {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "tenure_months"}},
+        # type checks in pandas' names, as `podium suggest` writes them
+        {"type": TYPES, "kwargs": {"column": "tenure_months", "type_list": INT}},
+        {"type": TYPES, "kwargs": {"column": "age", "type_list": INT + FLOAT}},
+        {"type": TYPES, "kwargs": {"column": "plan", "type_list": TEXT}},
+        {"type": TYPES, "kwargs": {"column": "support_calls", "type_list": TEXT}},  # fails
     ],
 }
 

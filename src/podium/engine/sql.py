@@ -58,6 +58,7 @@ class SqlTable:
     sha256: str
     numeric: dict[str, bool]  # column -> every value is a number (what pandas would read)
     not_numeric: dict[str, Any]  # column -> a value that is not a number
+    dtypes: dict[str, str] = field(default_factory=dict)  # column -> pandas' dtype, read whole
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -118,7 +119,7 @@ def _read(source: TableSource, label: str) -> SqlTable:
                 raise DataError(
                     f"{where}: duplicate column name(s) {duplicated} ({label}); alias them"
                 )
-            rows, sha256, numeric, not_numeric = _stream_fingerprint(connection, relation)
+            rows, sha256, numeric, not_numeric, dtypes = _stream_fingerprint(connection, relation)
     except DataError:
         raise
     except sa.exc.SQLAlchemyError as exc:
@@ -127,7 +128,7 @@ def _read(source: TableSource, label: str) -> SqlTable:
         engine.dispose()
     if rows == 0:
         raise DataError(f"{where}: returned no rows ({label}); check the table or query")
-    return SqlTable(where, source, label, columns, rows, sha256, numeric, not_numeric)
+    return SqlTable(where, source, label, columns, rows, sha256, numeric, not_numeric, dtypes)
 
 
 def _relation(source: TableSource, connection: Any, where: str, label: str) -> Any:
@@ -190,10 +191,10 @@ def _text_of(value: Any) -> str:
 
 def _stream_fingerprint(
     connection: Any, relation: Any
-) -> tuple[int, str, dict[str, bool], dict[str, Any]]:
-    """(rows, sha256 of the content, number-or-text per column, a non-number per column)
-    in one streamed pass. The sums of two 64-bit row hashes make the digest independent
-    of the row order."""
+) -> tuple[int, str, dict[str, bool], dict[str, Any], dict[str, str]]:
+    """(rows, sha256 of the content, number-or-text per column, a non-number per column,
+    the dtype pandas gives each column read whole) in one streamed pass. The sums of two
+    64-bit row hashes make the digest independent of the row order."""
     import numpy as np
     import pandas as pd
     import sqlalchemy as sa
@@ -203,6 +204,7 @@ def _stream_fingerprint(
     numeric: dict[str, bool] = {}
     not_numeric: dict[str, Any] = {}
     names: list[str] = []
+    kinds: dict[str, set[str]] = {}
     for chunk in _stream(connection, sa.select(relation)):
         names = [str(c).strip() for c in chunk.columns]
         chunk.columns = names
@@ -216,8 +218,12 @@ def _stream_fingerprint(
             ) & _MASK
         for name in names:
             present = chunk[name].dropna()
+            seen = kinds.setdefault(name, set())
+            if len(present) < len(chunk):
+                seen.add("missing")
             if present.empty:
                 continue
+            seen.add(_family(present))
             number = pd.api.types.is_numeric_dtype(present)
             numeric[name] = numeric.get(name, True) and number
             if not number and name not in not_numeric:
@@ -228,7 +234,33 @@ def _stream_fingerprint(
     digest = hashlib.sha256()
     digest.update(repr(names).encode())
     digest.update(repr([rows, *sums]).encode())
-    return rows, digest.hexdigest(), numeric, not_numeric
+    dtypes = {name: _dtype(seen) for name, seen in kinds.items()}
+    return rows, digest.hexdigest(), numeric, not_numeric, dtypes
+
+
+def _family(present: pd.Series) -> str:
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(present):
+        return "bool"
+    if pd.api.types.is_integer_dtype(present):
+        return "int"
+    if pd.api.types.is_float_dtype(present):
+        return "float"
+    return "text"
+
+
+def _dtype(seen: set[str]) -> str:
+    """The dtype pandas infers for the whole column from what the chunks held: ints with
+    a NULL anywhere are float64, mixed numbers and text are objects."""
+    values = seen - {"missing"}
+    if values == {"int"}:
+        return "float64" if "missing" in seen else "int64"
+    if values <= {"int", "float"} and values:
+        return "float64"
+    if values == {"bool"} and "missing" not in seen:
+        return "bool"
+    return "str" if values == {"text"} else "object"
 
 
 # -- features and target, as data.prepare makes them ----------------------------------

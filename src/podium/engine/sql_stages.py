@@ -199,7 +199,7 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         for label, side in (("train", train), ("eval", evaluation)):
             table = side.table
             if isinstance(table, sql.SqlTable):
-                part = expectations.run_sql(suite, {label: table.source})
+                part = expectations.run_sql(suite, {label: table.source}, {label: table.dtypes})
             else:
                 part = expectations.run(suite, {label: table.frame})
             report.results.extend(part.results)
