@@ -131,11 +131,18 @@ def test_in_database_agrees_with_the_pandas_path_on_a_small_table(
     evaluated = project.cli("evaluate")
     assert evaluated.code in (0, 1), evaluated.err
     sql_evaluation = state_json(project, "evaluation.json")
-    labels = ("accuracy", "f1", "precision", "recall", "roc_auc", "log_loss")
-    for metric in labels:  # all 1,200 rows fitted: the same model, the same numbers
-        assert sql_evaluation["challenger"]["metrics"][metric] == pytest.approx(
-            pandas_evaluation["challenger"]["metrics"][metric], abs=1e-12
-        )
+    mine, theirs = sql_evaluation["challenger"], pandas_evaluation["challenger"]
+    # all 1,200 rows fitted: the same model; the 600 eval rows streamed in chunks
+    for metric in ("accuracy", "f1", "precision", "recall"):
+        assert mine["metrics"][metric] == theirs["metrics"][metric]  # exact counts
+    assert mine["metrics"]["log_loss"] == pytest.approx(theirs["metrics"]["log_loss"], rel=1e-12)
+    computed = sql_evaluation["computed"]
+    assert computed["engine"] == "sql"
+    assert computed["rows"] == 600
+    assert computed["sample_rows"] == 600  # under SAMPLE_ROWS: every row, as on pandas
+    bound = float(computed["approximate"]["roc_auc"].split("±")[1].split()[0])
+    assert bound < 1e-3
+    assert abs(mine["metrics"]["roc_auc"] - theirs["metrics"]["roc_auc"]) <= bound
     in_database = _profile(project, registry_of, sql_evaluation["challenger"]["version"])
     from_pandas = _profile(project, registry_of, pandas_evaluation["challenger"]["version"])
     for name, feature in from_pandas["features"].items():
@@ -258,3 +265,36 @@ def test_bad_in_database_input_is_exit_2_with_one_line(
     assert expected in result.err
     assert len(result.err.strip().splitlines()) == 1, result.err
     _forget()
+
+
+def test_evaluation_streams_in_chunks_and_keeps_label_metrics_exact(
+    project: Project, monkeypatch: Any
+) -> None:
+    from podium.engine import sql, sql_evaluate
+
+    _to_sqlite(project)
+    _point(project, in_database=True, suite=False)
+    assert project.cli("run").code == 0  # v1, the champion
+    assert project.cli("train").code == 0  # v2, the challenger
+    monkeypatch.setattr(sql, "CHUNK_ROWS", 64)  # ten chunks of eval rows
+    monkeypatch.setattr(sql_evaluate, "SAMPLE_ROWS", 250)
+    _forget()
+    streamed = project.cli("evaluate")
+    assert streamed.code in (0, 1), streamed.err
+    in_database = state_json(project, "evaluation.json")
+    _forget()
+    _point(project, in_database=False, suite=False)
+    whole = project.cli("evaluate")
+    assert whole.code in (0, 1), whole.err
+    in_pandas = state_json(project, "evaluation.json")
+    for role in ("challenger", "champion"):
+        mine, theirs = in_database[role]["metrics"], in_pandas[role]["metrics"]
+        for metric in ("accuracy", "f1", "precision", "recall"):
+            assert mine[metric] == theirs[metric], (role, metric)
+        assert mine["log_loss"] == pytest.approx(theirs["log_loss"], rel=1e-12)
+        assert mine["roc_auc"] == pytest.approx(theirs["roc_auc"], abs=1e-3)
+    computed = in_database["computed"]
+    assert computed["rows"] == 600
+    assert computed["sample_rows"] == 250  # the bootstrap and importance: the sample
+    assert in_database["significance"]["rows"] == 250
+    assert "computed" not in in_pandas or in_pandas["computed"] is None

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -671,34 +672,66 @@ def training_rows(table: SqlTable, *, rows: int, seed: int = 0) -> pd.DataFrame:
     """Every row when there are at most `rows`; else the `rows` rows whose content hashes
     lowest (seeded) — a uniform sample that does not depend on the row order — kept
     while the rows stream past in chunks, so memory stays at `rows` + one chunk."""
-    import numpy as np
-    import pandas as pd
+    reservoir = Reservoir(rows, key=f"podium-sample-{seed}")
+    for chunk in chunks(table):
+        reservoir.add(chunk)
+    return reservoir.frame()
+
+
+def chunks(table: SqlTable) -> Iterator[pd.DataFrame]:
+    """The table's rows in chunks of `CHUNK_ROWS` (column names as `read` gives them),
+    through a server-side cursor where the driver has one; SQL errors in podium's words."""
     import sqlalchemy as sa
 
+    from podium import data
+
     engine, connection, relation = _connected(table)
-    kept: pd.DataFrame | None = None
-    keys: np.ndarray = np.array([], dtype=np.uint64)
     try:
         for chunk in _stream(connection, sa.select(relation)):
             chunk.columns = [str(c).strip() for c in chunk.columns]
-            if table.rows <= rows:
-                kept = chunk if kept is None else pd.concat([kept, chunk], ignore_index=True)
-                continue
-            hashed = pd.util.hash_pandas_object(
-                _canonical(chunk), index=False, hash_key=f"podium-sample-{seed}".ljust(16)[:16]
-            ).to_numpy(dtype=np.uint64)
-            merged = chunk if kept is None else pd.concat([kept, chunk], ignore_index=True)
-            keys = np.concatenate([keys, hashed])
-            if len(merged) > rows:
-                order = np.argsort(keys, kind="stable")[:rows]
-                merged, keys = merged.iloc[order].reset_index(drop=True), keys[order]
-            kept = merged
+            yield chunk
     except sa.exc.SQLAlchemyError as exc:
-        from podium import data
-
         raise data.sql_error(exc, table.path, table.label) from None
     finally:
         connection.close()
         engine.dispose()
-    assert kept is not None
-    return kept
+
+
+class Reservoir:
+    """At most `size` rows of a stream: all of them, or those whose content hashes lowest
+    under `key` — seeded, uniform and the same whatever order the rows come in."""
+
+    def __init__(self, size: int, *, key: str) -> None:
+        import numpy as np
+
+        self.size = size
+        self.key = key.ljust(16)[:16]
+        self.kept: pd.DataFrame | None = None
+        self.hashes = np.array([], dtype=np.uint64)
+        self.full = False  # whether a row was ever left out
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        import numpy as np
+        import pandas as pd
+
+        hashed = pd.util.hash_pandas_object(_canonical(chunk), index=False, hash_key=self.key)
+        merged = chunk if self.kept is None else pd.concat([self.kept, chunk], ignore_index=True)
+        hashes = np.concatenate([self.hashes, hashed.to_numpy(dtype=np.uint64)])
+        if len(merged) > self.size:
+            self.full = True
+            order = np.argsort(hashes, kind="stable")[: self.size]
+            merged, hashes = merged.iloc[order], hashes[order]
+        self.kept, self.hashes = merged.reset_index(drop=True), hashes
+
+    def frame(self) -> pd.DataFrame:
+        """The rows kept: every row in the stream's order, or the sample in the order of
+        their hashes (empty before any chunk)."""
+        import numpy as np
+        import pandas as pd
+
+        if self.kept is None:
+            return pd.DataFrame()
+        if not self.full:
+            return self.kept
+        order = np.argsort(self.hashes, kind="stable")
+        return self.kept.iloc[order].reset_index(drop=True)

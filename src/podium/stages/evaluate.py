@@ -38,6 +38,7 @@ from podium.stages import open_registry
 
 if TYPE_CHECKING:
     from podium.engine.spark import SparkTable
+    from podium.engine.sql import SqlTable
 
 
 @dataclass
@@ -65,11 +66,22 @@ def evaluate(*, config: Config) -> Evaluation:
     spec = config.data
     task = config.model.task
     computed = None
-    table: data.Table | SparkTable
+    table: data.Table | SparkTable | SqlTable
     if on_spark(config):  # issue 14: scored inside Spark, metrics from aggregates
         from podium.engine import spark_evaluate
 
         table, (challenger, challenger_run), scored_champion, computed = spark_evaluate.score_both(
+            config=config,
+            registry=registry,
+            challenger_version=challenger_version,
+            champion_version=champion_version,
+            challenger_types=trained.feature_types,
+        )
+        champion, champion_run = scored_champion or (None, None)
+    elif getattr(spec.eval, "in_database", False) and not config.raw.slices:
+        from podium.engine import sql_evaluate  # issue 14: streamed, metrics from aggregates
+
+        table, (challenger, challenger_run), scored_champion, computed = sql_evaluate.score_both(
             config=config,
             registry=registry,
             challenger_version=challenger_version,
