@@ -298,3 +298,31 @@ def test_evaluation_streams_in_chunks_and_keeps_label_metrics_exact(
     assert computed["sample_rows"] == 250  # the bootstrap and importance: the sample
     assert in_database["significance"]["rows"] == 250
     assert "computed" not in in_pandas or in_pandas["computed"] is None
+
+
+def test_streamed_regression_metrics_equal_sklearns(tmp_path: Any, monkeypatch: Any) -> None:
+    import numpy as np
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    from podium.engine import sql, sql_evaluate
+
+    monkeypatch.setattr(sql, "CHUNK_ROWS", 37)
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=500), "z": rng.normal(size=500)})
+    frame["y"] = 3 * frame["x"] - frame["z"] + rng.normal(size=500) + 100
+    model = LinearRegression().fit(frame[["x"]], frame["y"])  # z left out: real residuals
+    table = sql.read(_sqlite_source(tmp_path / "r.db", frame, "r"), label="data.eval")
+    tally = sql_evaluate._Tally(version=None, types={"x": "numeric"}, model=model)  # type: ignore[arg-type]
+    spread = sql_evaluate.Spread()
+    for chunk in sql.chunks(table):
+        y = chunk["y"].astype(float)
+        spread.add(y.to_numpy())
+        sql_evaluate._fold(tally, chunk, y, "regression")
+    found = sql_evaluate._metrics(tally, "regression", spread)
+    predicted = model.predict(frame[["x"]])
+    assert found["rmse"] == pytest.approx(
+        mean_squared_error(frame["y"], predicted) ** 0.5, rel=1e-9
+    )
+    assert found["mae"] == pytest.approx(mean_absolute_error(frame["y"], predicted), rel=1e-9)
+    assert found["r2"] == pytest.approx(r2_score(frame["y"], predicted), rel=1e-9)

@@ -55,6 +55,31 @@ class _Tally:
     sae: float = 0.0
 
 
+@dataclass
+class Spread:
+    """The target's row count, mean and sum of squared deviations, merged chunk by chunk
+    (Chan et al.'s parallel update: no catastrophic cancellation of Σy² − n·ȳ²)."""
+
+    rows: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+
+    def add(self, values: np.ndarray) -> None:
+        count = len(values)
+        if not count:
+            return
+        chunk_mean = float(values.mean())
+        chunk_m2 = float(((values - chunk_mean) ** 2).sum())
+        delta, merged = chunk_mean - self.mean, self.rows + count
+        self.m2 += chunk_m2 + delta * delta * self.rows * count / merged
+        self.mean += delta * count / merged
+        self.rows = merged
+
+    @property
+    def variance(self) -> float:
+        return self.m2 / self.rows if self.rows else 0.0
+
+
 def score_both(
     *,
     config: Config,
@@ -103,7 +128,7 @@ def score_both(
         tally.classes = list(classes) if classes is not None else None
     ready = [t for t in tallies if t.error is None]
     target = spec.target
-    total, mean, m2 = 0, 0.0, 0.0  # the target's running mean and squared deviations
+    spread = Spread()  # the target's, for R²
     reservoir = sql.Reservoir(SAMPLE_ROWS, key="podium-eval-sample")
     for chunk in sql.chunks(table):
         chunk = chunk[chunk[target].notna()]
@@ -112,14 +137,7 @@ def score_both(
         reservoir.add(chunk)
         y = _target(chunk[target], task)
         if task == "regression":
-            values = y.to_numpy(dtype=float)
-            count, chunk_mean = len(values), float(values.mean())
-            chunk_m2 = float(((values - chunk_mean) ** 2).sum())
-            delta = chunk_mean - mean
-            merged = total + count
-            m2 += chunk_m2 + delta * delta * total * count / merged
-            mean += delta * count / merged
-            total = merged
+            spread.add(y.to_numpy(dtype=float))
         for tally in ready:
             if tally.error is None:
                 _fold(tally, chunk, y, task)
@@ -128,10 +146,10 @@ def score_both(
     for index, tally in enumerate(tallies):
         if index == 0 and tally.error is not None:
             raise DataError(f"{table.path}: {tally.error}")
-        outcomes.append(_outcome(tally, sample, config, registry, total, m2))
+        outcomes.append(_outcome(tally, sample, config, registry, spread))
     first = outcomes[0]
     assert first is not None
-    computed = _computation(_labelled(tallies, total, task), tallies, len(sample), task)
+    computed = _computation(_labelled(tallies, spread.rows, task), tallies, len(sample), task)
     return table, first, outcomes[1] if len(outcomes) > 1 else None, computed
 
 
@@ -215,10 +233,9 @@ def _fold(tally: _Tally, chunk: pd.DataFrame, y: pd.Series, task: str) -> None:
         np.maximum.at(high, bucket, scores[usable])
 
 
-def _metrics(tally: _Tally, task: str, total: int, m2: float) -> dict[str, float]:
+def _metrics(tally: _Tally, task: str, spread: Spread) -> dict[str, float]:
     if task == "regression":
-        variance = m2 / total if total else 0.0
-        return aggregates.regression_metrics(tally.rows, tally.sse, tally.sae, variance)
+        return aggregates.regression_metrics(tally.rows, tally.sse, tally.sae, spread.variance)
     metrics = aggregates.label_metrics(tally.pairs)
     rows = sum(tally.pairs.values())
     classes = [str(c) for c in tally.classes or []]
@@ -247,8 +264,7 @@ def _outcome(
     sample: pd.DataFrame,
     config: Config,
     registry: Registry,
-    total: int,
-    m2: float,
+    spread: Spread,
 ) -> tuple[ModelScore, Any] | None:
     from podium.results import ModelScore
     from podium.scoring import latency_ms_per_1k, predict
@@ -258,7 +274,7 @@ def _outcome(
     if tally.error is not None:
         return ModelScore(version=version.version, run_id=version.run_id, error=tally.error), None
     task = config.model.task
-    metrics = _metrics(tally, task, total, m2)
+    metrics = _metrics(tally, task, spread)
     assert tally.types is not None
     features = _features(sample, tally.types, "data.eval")
     target = _target(sample[config.data.target], task)
@@ -284,7 +300,7 @@ def _computation(rows: int, tallies: list[_Tally], sample_rows: int, task: str) 
         bounds = []
         for tally in tallies:
             if tally.error is None and tally.histograms:
-                found = _metrics(tally, task, 0, 0.0).get(_BOUND)
+                found = _metrics(tally, task, Spread()).get(_BOUND)
                 if found is not None:
                     bounds.append(found)
         if bounds:
