@@ -326,3 +326,13 @@ def test_streamed_regression_metrics_equal_sklearns(tmp_path: Any, monkeypatch: 
     )
     assert found["mae"] == pytest.approx(mean_absolute_error(frame["y"], predicted), rel=1e-9)
     assert found["r2"] == pytest.approx(r2_score(frame["y"], predicted), rel=1e-9)
+
+
+def test_in_database_is_for_sql_sources_only() -> None:
+    from pydantic import ValidationError
+
+    from podium.config import TableSource
+
+    with pytest.raises(ValidationError, match="'in_database' is for engine: sql"):
+        TableSource(engine="spark", table="lake.churn", in_database=True)
+    assert not TableSource(uri="sqlite:///w.db", table="t").in_database  # read whole: default
