@@ -190,7 +190,7 @@ class DataSection(_Strict):
     expectations: str | None = None
     features: list[str] | None = None
     exclude: list[str] = Field(default_factory=list)
-    # engine: spark — an estimator/entrypoint trains on a seeded, stratified sample this big
+    # engine: spark (stratified) or SQL in_database: an estimator trains on a seeded sample this big
     train_sample: int = Field(default=1_000_000, ge=100)
 
 
