@@ -297,10 +297,18 @@ def of_evaluation(
     )
 
 
+def _up(bound: float) -> float:
+    """The bound rounded up to the three digits shown (rounding down would understate it)."""
+    if bound <= 0:
+        return 0.0
+    step = 10.0 ** (math.floor(math.log10(bound)) - 2)
+    return math.ceil(bound / step * (1 - 1e-12)) * step
+
+
 def _said(worst: float | None, sample_rows: int) -> str:
     auc = (
-        f"; ROC AUC from a {AUC_BINS:,}-bin histogram per slice, within ±{worst:.2e} of the "
-        "exact value"
+        f"; ROC AUC from a {AUC_BINS:,}-bin histogram per slice, within ±{_up(worst):.2e} "
+        "of the exact value"
         if worst is not None
         else ""
     )
