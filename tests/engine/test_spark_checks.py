@@ -31,7 +31,7 @@ def _on_spark(project: Project) -> Project:
 
 def _after_path(message: str) -> str:
     """The message without the source it names (a file on one path, Spark on the other)."""
-    return message.strip().split(": ", 1)[1]
+    return message.strip().rsplit(": ", 1)[1]
 
 
 def _unseen_label(project: Project) -> None:
