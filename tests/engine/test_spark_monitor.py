@@ -60,3 +60,25 @@ def test_monitor_on_spark_agrees_with_the_pandas_path(project: Project, spark: A
     inputs = _monitor(project, {"engine": "spark", "path": "data/inputs.parquet"})
     assert inputs["labelled_rows"] == 0
     assert any("drift only" in n for n in inputs["notes"])
+
+
+def test_production_data_without_a_feature_is_exit_2_in_one_line_on_spark(
+    project: Project, spark: Any
+) -> None:
+    from podium.engine import spark as engine
+
+    engine.forget()
+    assert project.cli("run").code == 0
+    frame = pd.read_csv(project.root / "data" / "eval.csv").drop(columns=["monthly_charges"])
+    frame.to_parquet(project.root / "data" / "inputs.parquet", index=False)
+    said = []
+    for data in ("data/inputs.parquet", {"engine": "spark", "path": "data/inputs.parquet"}):
+        document = project.config()
+        document["monitor"] = {"data": data}
+        project.write_config(document)
+        done = project.cli("monitor")
+        assert done.code == 2, done.err
+        assert len(done.err.strip().splitlines()) == 1, done.err
+        said.append(done.err.strip().split(".parquet: ", 1)[1])
+    assert said[0] == said[1]
+    assert "missing column(s) 'monthly_charges' (did you mean" in said[1]
