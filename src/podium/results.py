@@ -422,6 +422,7 @@ class SliceResult(_Record):
     challenger: Metrics = {}
     champion: Metrics | None = None
     intervals: Annotated[dict[Name, BootstrapInterval], Field(max_length=MAX_METRICS)] = {}
+    sample_rows: Count | None = None  # engine: spark — its rows in the bootstrap sample
     passed: bool | None = None  # None: not gated (too few rows, or no per-slice gate)
     reasons: Notes = []
 
@@ -455,6 +456,7 @@ class Slices(_Record):
     failures: Annotated[list[Text], Field(max_length=MAX_ITEMS)] = []  # worst first
     failed: Count = 0  # failed slice gates in all (failures holds at most the first 1,000)
     guard: Text = ""  # how many slices are kept from raising false alarms
+    computed: Text = ""  # engine: spark — which numbers are exact, which from the sample
     seconds: NonNegative = None
 
 

@@ -170,16 +170,29 @@ def cells(frame: pd.DataFrame, specs: Sequence[SliceSpec], *, where: str) -> lis
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         for code, value in enumerate(uniques):
-            parts = [_short(p.split(_HIDDEN_ORDER)[-1]) for p in str(value).split("\x1f")]
-            label = ", ".join(f"{n}={v}" for n, v in zip(names, parts, strict=True))
             rows = order[bounds[code] : bounds[code + 1]]
-            found.append(Cell(name_of(spec), label, rows))
+            found.append(Cell(name_of(spec), label_of(names, str(value)), rows))
         if len(found) > MAX_SLICES:
             raise DataError(
                 f"{key}: the slicings up to here make {len(found):,} slices (at most "
                 f"{MAX_SLICES:,} in all); remove or coarsen some of them"
             )
     return found
+
+
+def label_of(names: Sequence[str], value: str) -> str:
+    """'region=south, plan=yearly' from a slice's key (its parts joined by \\x1f, a bin's
+    sort number hidden before \\x1e)."""
+    parts = [_short(p.split(_HIDDEN_ORDER)[-1]) for p in value.split("\x1f")]
+    return ", ".join(f"{n}={v}" for n, v in zip(names, parts, strict=True))
+
+
+def bin_names(edges: Sequence[float]) -> list[str]:
+    """How the report names each bin: '[0, 30)', …, '[50, 120]' (the last closed)."""
+    return [
+        f"[{edges[i]:g}, {edges[i + 1]:g}{']' if i == len(edges) - 2 else ')'}"
+        for i in range(len(edges) - 1)
+    ]
 
 
 def _key_column(frame: pd.DataFrame, column: SliceColumn, key: str) -> pd.Series:
@@ -217,10 +230,7 @@ def _key_column(frame: pd.DataFrame, column: SliceColumn, key: str) -> pd.Series
         )
     position = np.searchsorted(np.asarray(edges), numbers.to_numpy(), side="right") - 1
     position = np.clip(position, 0, len(edges) - 2)  # the top edge belongs to the last bin
-    names = [
-        f"[{edges[i]:g}, {edges[i + 1]:g}{']' if i == len(edges) - 2 else ')'}"
-        for i in range(len(edges) - 1)
-    ]
+    names = bin_names(edges)
     # Numbered so that sorting keeps the bins in order; the number is not shown.
     labels = pd.Series([f"{i:04d}{_HIDDEN_ORDER}{names[i]}" for i in position], dtype=object)
     return labels.where(numbers.notna().to_numpy(), f"9999{_HIDDEN_ORDER}{MISSING}")
@@ -249,6 +259,7 @@ class SliceScore:
     champion: dict[str, float] | None
     intervals: dict[str, Any] = field(default_factory=dict)  # metric -> Interval
     spread: dict[str, float] = field(default_factory=dict)  # metric -> bootstrap std. error
+    sample_rows: int | None = None  # engine: spark — the slice's rows in the bootstrap sample
 
 
 def _subset(outputs: Outputs, rows: Any) -> Outputs:
@@ -610,20 +621,39 @@ def evaluate_slices(
     where: str,
 ) -> Slices:
     """Cut, score and judge; the result as written into `.podium/evaluation.json`."""
-    from podium.results import Slices
-
     started = time.perf_counter()
     aligned = frame.loc[target.index]
     found = cells(aligned, specs, where=where)
-    gated_metrics = [g.metric for g in gates if g.metric in BOOTSTRAPPED]
     scores = score_cells(
         found,
         task=task,
         target=target,
         challenger=challenger,
         champion=champion,
-        bootstrapped=list(dict.fromkeys(gated_metrics)),
+        bootstrapped=bootstrapped(gates),
     )
+    return summarise(scores, specs=specs, gates=gates, min_rows=min_rows, started=started)
+
+
+def bootstrapped(gates: Sequence[SliceGate]) -> list[str]:
+    """The gated metrics whose per-slice bootstrap is drawn (once each, in gate order)."""
+    return list(dict.fromkeys(g.metric for g in gates if g.metric in BOOTSTRAPPED))
+
+
+def summarise(
+    scores: Sequence[SliceScore],
+    *,
+    specs: Sequence[SliceSpec],
+    gates: Sequence[SliceGate],
+    min_rows: int,
+    started: float,
+    computed: str = "",
+) -> Slices:
+    """Judge scored slices; the result as written into `.podium/evaluation.json`
+    (`computed`: how an engine computed the numbers, said in the report)."""
+    from podium.results import Slices
+
+    gated_metrics = [g.metric for g in gates if g.metric in BOOTSTRAPPED]
     slice_gates = [g for g in gates if is_slice_gate(g)]
     judged = judge(scores, slice_gates, min_rows=min_rows)
     shown = [g.metric for g in slice_gates] or gated_metrics[:1]
@@ -639,6 +669,7 @@ def evaluate_slices(
             "failures": reasons[:MAX_FAILURES],
             "failed": len(reasons),
             "guard": judged.guard,
+            "computed": computed,
             "seconds": time.perf_counter() - started,
         }
     )
@@ -676,6 +707,7 @@ def _results(
                 "challenger": _clean(s.challenger),
                 "champion": _clean(s.champion) if s.champion is not None else None,
                 "intervals": {m: iv.to_dict() for m, iv in s.intervals.items()},
+                "sample_rows": s.sample_rows,
                 "passed": (i not in judged.failed) if i in judged.gated else None,
                 "reasons": judged.failed.get(i, []),
             }

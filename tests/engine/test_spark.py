@@ -254,3 +254,37 @@ def test_bad_input_on_spark_is_exit_2_in_one_line(
     assert result.code == 2, result.err
     assert fragment in result.err
     assert len(result.err.strip().splitlines()) == 1, result.err
+
+
+def test_iso_date_text_is_parsed_on_spark_as_on_pandas(project: Project, spark: Any) -> None:
+    """Text that is all ISO 8601 dates is a numeric feature (epoch seconds, UTC) on both
+    paths: the same feature types and the same models, so the same label metrics."""
+    from podium.engine import spark as engine
+
+    engine.forget()
+    project.set_estimator("sklearn.tree.DecisionTreeClassifier", max_depth=4, random_state=0)
+    stamps = ["2024-01-05", "2024-03-01T10:30:00Z", "2024-02-10 08:00:00+0100", "2023-12-31"]
+    for name in ("train", "eval"):
+        path = project.root / "data" / f"{name}.csv"
+        frame = pd.read_csv(path)
+        frame["signup"] = [stamps[i % len(stamps)] for i in range(len(frame))]
+        frame.loc[frame.index[::9], "signup"] = None  # missing dates stay missing
+        frame.to_csv(path, index=False)
+    on_spark = Project(project.root.parent / "on-spark")
+    shutil.copytree(project.root, on_spark.root)
+    for name in ("train", "eval"):
+        _to_parquet(on_spark, name)
+    document = on_spark.config()
+    for name in ("train", "eval"):
+        document["data"][name] = {"engine": "spark", "path": f"data/{name}.parquet"}
+    on_spark.write_config(document)
+
+    for each in (project, on_spark):
+        done = each.cli("run")
+        assert done.code == 0, done.err
+    trained = [state_json(p, "train.json") for p in (project, on_spark)]
+    assert trained[0]["feature_types"]["signup"] == "numeric"
+    assert trained[1]["feature_types"] == trained[0]["feature_types"]
+    expected, found = (state_json(p, "evaluation.json") for p in (project, on_spark))
+    for metric in ("accuracy", "f1", "precision", "recall"):
+        assert found["challenger"]["metrics"][metric] == expected["challenger"]["metrics"][metric]

@@ -81,3 +81,13 @@ def test_hundreds_of_slices_fit_a_comment_and_point_to_the_file() -> None:
     assert size(found) <= GITHUB_COMMENT_LIMIT
     assert "`region=r000`" in found and "`region=r599`" not in found
     assert "… and 560 slices more (all of them in `.podium/evaluation.json`)" in found
+
+
+def test_slices_computed_in_spark_say_so_and_show_each_slices_sample_rows() -> None:
+    south = _slice("region=south", 41_200, 0.71, 0.63, False) | {"sample_rows": 2_060}
+    sliced = _sliced([south], passed=False)
+    computed = "computed in spark: every slice's metrics over all of its rows; the bootstrap"
+    sliced["slices"]["computed"] = computed
+    found = render(evaluation=sliced)
+    assert f"_{computed}._" in found
+    assert "| `region=south` | 41,200 (2,060) | 0.710 | 0.630 | −0.080 | ❌ |" in found

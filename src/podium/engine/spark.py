@@ -215,9 +215,9 @@ def prepare(
     """`data.prepare` on the engine: the same checks and messages, one aggregate pass
     (remembered: validate, train and evaluate in one process prepare a table once).
 
-    Numbers, booleans, dates and timestamps are numeric (dates as epoch seconds); text is
-    categorical unless the training data had the column numeric. Unlike the pandas path,
-    text holding ISO dates stays text: cast it in the query.
+    Numbers, booleans, dates and timestamps are numeric (dates as epoch seconds), and so
+    is text that is entirely ISO 8601 dates (as the pandas path parses it); other text is
+    categorical unless the training data had the column numeric.
     """
     key = repr((table.path, table.sha256, target, task, features, exclude, expected_types))
     if key not in _PREPARED:
@@ -288,12 +288,17 @@ def _prepare(
             checks.append(
                 F.first(F.when(bad, value.cast("string")), ignorenulls=True).alias(f"b{index}")
             )
+        if kind == "string" and expected != "categorical":  # ISO dates in text are dates
+            not_date = value.isNotNull() & ~value.rlike(f"^(?:{_iso_date_pattern()})$")
+            checks.append(F.count(F.when(not_date, 1)).alias(f"nd{index}"))
     try:
         first = frame.agg(*checks).first()
     except Exception as exc:  # a query that fails only once it runs
         raise DataError(f"{path}: {_first_line(exc)}; fix the table or query") from None
     assert first is not None
     found = first.asDict()
+    dates = {c for i, c in enumerate(wanted) if found.get(f"nd{i}") == 0 and found[f"n{i}"]}
+    types |= dict.fromkeys(dates, "numeric")  # as data.prepare: epoch seconds (UTC)
     labelled = int(found["labelled"])
     if labelled == 0:
         raise DataError(f"{path}: target column '{target}' is empty in every row; fill it")
@@ -313,7 +318,7 @@ def _prepare(
                 f"{path}: column '{column}' has an infinite value; "
                 "replace it with a number or leave the cell empty"
             )
-        if found.get(f"b{index}") is not None:
+        if found.get(f"b{index}") is not None and column not in dates:
             raise DataError(
                 f"{path}: column '{column}' is numeric in the training data but has "
                 f"non-numeric value {found[f'b{index}']!r} here; fix the value or the export"
@@ -324,7 +329,14 @@ def _prepare(
         y_value = y.cast("bigint")
     else:
         y_value = y
-    selected = [_normalised(F.col(f"`{c}`"), _kind(frame, c), types[c]).alias(c) for c in wanted]
+    selected = [
+        (
+            _iso_seconds(F.col(f"`{c}`"))
+            if c in dates
+            else _normalised(F.col(f"`{c}`"), _kind(frame, c), types[c])
+        ).alias(c)
+        for c in wanted
+    ]
     selected.append(y_value.alias(TARGET))
     prepared = frame.where(y_present).select(*selected)
     classes: dict[str, int] = {}
@@ -368,6 +380,25 @@ def _numeric(value: Column, kind: str) -> Column:
     if kind == "string":
         return value.try_cast("double")
     return value.cast("double")
+
+
+def _iso_date_pattern() -> str:
+    """The pattern of text `data.prepare` reads as ISO 8601 dates and timestamps."""
+    from podium import data
+
+    return data._ISO_DATE
+
+
+def _iso_seconds(value: Column) -> Column:
+    """ISO 8601 text as epoch seconds, as `data.prepare` reads it (`utc=True`): text
+    without a zone is UTC, a date alone its midnight, `+hhmm` an offset like `+hh:mm`."""
+    from pyspark.sql import functions as F
+
+    zoned = value.rlike(r"(?:Z|[+-]\d{2}:?\d{2})$")
+    offset = F.regexp_replace(value, r"([+-]\d{2})(\d{2})$", "$1:$2")
+    midnight = F.when(F.length(value) == 10, F.lit(" 00:00:00")).otherwise(F.lit(""))
+    text = F.when(zoned, offset).otherwise(F.concat(value, midnight, F.lit("Z")))
+    return F.unix_micros(text.cast("timestamp")) / 1e6
 
 
 def _normalised(value: Column, kind: str, feature: str) -> Column:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from podium.config import Config
     from podium.registry import Registry, Version
-    from podium.results import Computation, ModelScore
+    from podium.results import Computation, ModelScore, Slices
 
 SAMPLE_ROWS = 20_000  # the seeded sample behind the bootstrap, importance and latency
 AUC_BINS = 10_000  # histogram bins for ROC AUC (divided among classes for multiclass)
@@ -67,17 +67,22 @@ def score_both(
     challenger_version: Version,
     champion_version: Version | None,
     challenger_types: dict[str, str],
-) -> tuple[spark.SparkTable, tuple[ModelScore, Any], tuple[ModelScore, Any] | None, Computation]:
+) -> tuple[
+    spark.SparkTable,
+    tuple[ModelScore, Any],
+    tuple[ModelScore, Any] | None,
+    Computation,
+    Slices | None,
+]:
     """Score the challenger (and champion) on data.eval inside Spark.
 
-    Returns the table, (ModelScore, in-memory scoring on the sample) for each model, and
-    how each number was computed. The challenger's unusable eval data is exit 2 (as
-    `evaluate._score(strict=True)`); the champion's problems are recorded on its score.
+    Returns the table, (ModelScore, in-memory scoring on the sample) for each model, how
+    each number was computed, and the `slices:` (None without them). The challenger's
+    unusable eval data is exit 2 (as `evaluate._score(strict=True)`); the champion's
+    problems are recorded on its score.
     """
-    from podium.engine.spark_stages import refuse_slices
     from podium.registry import read_feature_types
 
-    refuse_slices(config)
     session = spark.session(config.spark)
     table = spark.read(config.resolve(config.data.eval), label="data.eval", spark=session)
     challenger = _candidate(registry, challenger_version, table, config, challenger_types, True)
@@ -91,9 +96,19 @@ def score_both(
     assert challenger.dataset is not None
     labelled = challenger.dataset.labelled
     assert labelled is not None
-    scored = _scored(session, table.frame.where(labelled), ready, task)
+    layout = None
+    if config.raw.slices:  # issue 14: slices from grouped aggregates (engine.spark_slices)
+        from podium.engine import spark_slices
+
+        layout = spark_slices.plan(config, table.frame.where(labelled))
+    keep = layout.keys if layout is not None else []
+    scored = _scored(session, table.frame.where(labelled), ready, task, keep)
+    if layout is not None:  # the whole set and the slices aggregate one scoring
+        from pyspark import StorageLevel
+
+        scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
     measured = _measure(scored, ready, task)  # one pass: each model scores each row once
-    sample = _sample(session, table, ready, task, rows=challenger.dataset.rows)
+    sample = _sample(session, table, ready, task, rows=challenger.dataset.rows, keep=keep)
     outcomes: list[tuple[ModelScore, Any] | None] = []
     for candidate in (challenger, champion):
         if candidate is None:
@@ -114,7 +129,13 @@ def score_both(
     computed = _computation(challenger.dataset.rows, measured, len(sample[0]), task)
     first = outcomes[0]
     assert first is not None
-    return table, first, outcomes[1], computed
+    sliced = None
+    if layout is not None:
+        sliced = spark_slices.of_evaluation(
+            layout, config, scored, ready, challenger, champion, sample, outcomes
+        )
+        scored.unpersist()
+    return table, first, outcomes[1], computed, sliced
 
 
 def _candidate(
@@ -254,9 +275,14 @@ def _sigmoid(decision: Any) -> Any:
 
 
 def _scored(
-    session: SparkSession, labelled: DataFrame, ready: list[_Candidate], task: str
+    session: SparkSession,
+    labelled: DataFrame,
+    ready: list[_Candidate],
+    task: str,
+    keep: list[Column] | None = None,
 ) -> DataFrame:
-    """The labelled rows with the target (text for labels) and each model's outputs."""
+    """The labelled rows with the target (text for labels), each model's outputs and the
+    `keep` columns (the slice keys)."""
     from pyspark.sql import functions as F
 
     first = ready[0].dataset if ready else None
@@ -272,7 +298,8 @@ def _scored(
     outputs = [
         _as_output(F.col(f"r{i}"), _classes(c, task)).alias(f"m{i}") for i, c in enumerate(ready)
     ]
-    return labelled.select(y, *raw).select("y", *outputs)
+    kept = labelled.select(*(keep or [])).columns
+    return labelled.select(y, *raw, *(keep or [])).select("y", *outputs, *kept)
 
 
 # -- metrics from aggregates ----------------------------------------------------------
@@ -462,9 +489,10 @@ def _sample(
     task: str,
     *,
     rows: int,
+    keep: list[Column] | None = None,
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """At most `SAMPLE_ROWS` labelled rows, chosen by a seeded hash of their content:
-    the target, and for each model its features and outputs."""
+    the target, for each model its features and outputs, and the `keep` columns."""
 
     from pyspark.sql import functions as F
 
@@ -489,6 +517,9 @@ def _sample(
         regrouped += [F.col(n) for n in named]
         output = _as_output(F.col(f"r{index}"), _classes(candidate, task))
         regrouped.append(output.alias(f"m{index}"))
+    kept = frame.select(*(keep or [])).columns
+    selected += keep or []
+    regrouped += [F.col(name) for name in kept]
     with spark.quiet():
         chosen = frame.select(*selected).limit(SAMPLE_ROWS).select(*regrouped)
         collected = chosen.toPandas()

@@ -10,22 +10,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from podium import gha, results
-from podium.engine import spark
+from podium.engine import spark, spark_checks
 from podium.results import DataCheck, DataSummary, Expectations, Validation
 
 if TYPE_CHECKING:
     from podium.config import Config
-
-
-def refuse_slices(config: Config) -> None:
-    """`slices:` are computed on pandas only: on Spark they would be silently missing."""
-    if config.raw.slices:
-        from podium.errors import ConfigError
-
-        raise ConfigError(
-            f"{config.path}: slices: are not computed on engine: spark sources yet; remove "
-            "slices: (and slice gates) or evaluate on a file or SQL source"
-        )
 
 
 def tables(config: Config) -> tuple[spark.SparkTable, spark.SparkTable]:
@@ -79,6 +68,7 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
     if suite is not None:
         for label, table in (("train", train_table), ("eval", eval_table)):
             expectations.check_columns(suite, table.columns, dataset=label, source=table.path)
+    spark_checks.check_excluded(spec.exclude, train_table, eval_table)
     train_set, eval_set = prepare_both(config, train_table, eval_table)
     checks = [
         DataCheck(
@@ -109,9 +99,8 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
                 + ("" if classes >= 2 else "; a classifier needs at least 2"),
             )
         )
-        unseen = sorted(set(eval_set.classes) - set(train_set.classes))
-        if unseen:
-            notes.append(f"eval labels never seen in training: {unseen[:5]}")
+        if classes >= 2:  # else the failed check above says what to fix first
+            spark_checks.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
 
     expectation_report = None
     if suite is not None:
@@ -178,16 +167,22 @@ def train_inputs(
     from podium import data
     from podium.errors import DataError
 
-    refuse_slices(config)
     spec = config.data
     task = config.model.task
     train_table, eval_table = tables(config)
-    train_set, _ = prepare_both(config, train_table, eval_table)  # eval checked now, not later
+    spark_checks.check_excluded(spec.exclude, train_table, eval_table)
+    train_set, eval_set = prepare_both(config, train_table, eval_table)  # eval checked now
+    if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
+        from podium.engine import spark_slices
+
+        spark_slices.plan(config, eval_table.frame)
     if task == "classification" and len(train_set.classes) < 2:
         raise DataError(
             f"{train_table.path}: target '{spec.target}' has a single class; "
             "a classifier needs at least two"
         )
+    if task == "classification":  # before the fit, not after it
+        spark_checks.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
     frame = spark.training_sample(train_set, rows=spec.train_sample, task=task)
     frame = frame.rename(columns={spark.TARGET: spec.target})
     sampled = data.Table(path=train_table.path, frame=frame, sha256=train_table.sha256)

@@ -62,6 +62,8 @@ def slice_sections(evaluation: Evaluation) -> list[Section]:
 
 def _body(found: Slices, with_champion: bool) -> list[str]:
     lines = [f"_{text(found.guard)}._"] if found.guard else []
+    if found.computed:  # engine: spark — exact per-slice metrics, bootstrap on a sample
+        lines += ["", f"_{text(found.computed)}._"]
     if found.gaps:
         lines += ["", *_gap_table(found.gaps)]
     metrics = list(found.metrics)[:MAX_METRICS]
@@ -101,7 +103,8 @@ def _slice_table(found: Slices, metrics: list[str], with_champion: bool) -> list
     lines = [head + " gate |", rule + ":-:|"]
     shown = found.slices[:MAX_ROWS]
     for s in shown:
-        row = f"| {code(s.slice)} | {s.rows:,} |"
+        sampled = f" ({s.sample_rows:,})" if s.sample_rows is not None else ""
+        row = f"| {code(s.slice)} | {s.rows:,}{sampled} |"
         for name in metrics:
             row += _cells(s, name, with_champion)
         mark = "—" if s.passed is None else ("✅" if s.passed else "❌")

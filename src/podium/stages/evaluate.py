@@ -66,16 +66,19 @@ def evaluate(*, config: Config) -> Evaluation:
     spec = config.data
     task = config.model.task
     computed = None
+    spark_sliced = None  # slices: on Spark come with the scores (engine.spark_slices)
     table: data.Table | SparkTable | SqlTable
     if on_spark(config):  # issue 14: scored inside Spark, metrics from aggregates
         from podium.engine import spark_evaluate
 
-        table, (challenger, challenger_run), scored_champion, computed = spark_evaluate.score_both(
-            config=config,
-            registry=registry,
-            challenger_version=challenger_version,
-            champion_version=champion_version,
-            challenger_types=trained.feature_types,
+        table, (challenger, challenger_run), scored_champion, computed, spark_sliced = (
+            spark_evaluate.score_both(
+                config=config,
+                registry=registry,
+                challenger_version=challenger_version,
+                champion_version=champion_version,
+                challenger_types=trained.feature_types,
+            )
         )
         champion, champion_run = scored_champion or (None, None)
     elif getattr(spec.eval, "in_database", False) and not config.raw.slices:
@@ -117,7 +120,7 @@ def evaluate(*, config: Config) -> Evaluation:
         bootstrap.intervals if bootstrap else None,
         unavailable=challenger.unavailable,
     )
-    sliced = None if computed else _slices(config, read, challenger_run, champion_run)
+    sliced = spark_sliced if computed else _slices(config, read, challenger_run, champion_run)
     passed = verdict.passed and (sliced is None or sliced.passed)
     summary = _summary(verdict.summary, verdict.passed, sliced)
     if champion and champion.error:

@@ -72,12 +72,21 @@ def monitor(
             "promote one first (`podium run`)"
         )
     types = _feature_types(champion)
-    table = data.read_table(source, label=label)
-    features = data.features_like(table, types, label=label)
-    target = config.data.target
-    has_outcomes = target in table.frame.columns and bool(table.frame[target].notna().any())
     labelled = None
-    if has_outcomes:  # bad outcome values are bad input: fail before anything is measured
+    production = None  # an engine: spark source stays in Spark (engine.spark_monitor)
+    if isinstance(source, TableSource) and source.engine == "spark":
+        from podium.engine import spark_monitor
+
+        production = spark_monitor.read(config, source, label=label, types=types)
+        table: Any = production.table
+        features: Any = production
+        has_outcomes = production.labelled is not None
+    else:
+        table = data.read_table(source, label=label)
+        features = data.features_like(table, types, label=label)
+        target = config.data.target
+        has_outcomes = target in table.frame.columns and bool(table.frame[target].notna().any())
+    if has_outcomes and production is None:  # bad outcomes are bad input: fail now
         labelled = data.prepare(
             table,
             target=target,
@@ -94,19 +103,26 @@ def monitor(
     monitored = _monitored(config)
     # Every run loads the champion: whether it loads is what model uptime is made of.
     model, load_error = _load(registry, champion)
-    if labelled is not None and model is not None:
+    labelled_rows = production.labelled_rows if production is not None else 0
+    if labelled is not None:
+        labelled_rows = len(labelled.target)
+    if has_outcomes and model is not None:
         from podium.scoring import score
 
-        live = score(model, labelled.features, labelled.target, config.model.task)
+        if production is not None:
+            live, said = spark_monitor.live_metrics(config, production, champion, model)
+            notes.append(said)
+        elif labelled is not None:
+            live = score(model, labelled.features, labelled.target, config.model.task)
         recorded = registry.run_metrics(champion.run_id) if champion.run_id else {}
         reference = {m: recorded[f"eval_{m}"] for m in monitored if f"eval_{m}" in recorded}
-    elif labelled is None:
-        notes.append(f"no outcomes ('{target}') in the production data: drift only")
+    elif not has_outcomes:
+        notes.append(f"no outcomes ('{config.data.target}') in the production data: drift only")
     alerts, comparisons, more = monitoring.assess(
         drift=found_drift,
         live=live,
         reference=reference,
-        labelled_rows=len(labelled.target) if labelled is not None else 0,
+        labelled_rows=labelled_rows,
         metrics=monitored,
         max_drifted_share=settings.max_drifted_share,
         max_psi=settings.max_psi,
@@ -123,7 +139,7 @@ def monitor(
         notes=notes + more,
         data=DataSummary.model_validate(table.describe()),
         rows=table.rows,
-        labelled_rows=len(labelled.target) if labelled is not None else 0,
+        labelled_rows=labelled_rows,
         drift=found_drift,
         metrics=comparisons,
         max_metric_drop=settings.max_metric_drop,
@@ -208,6 +224,8 @@ def _drift(
     types: dict[str, str],
     notes: list[str],
 ) -> Drift | None:
+    import pandas as pd
+
     from podium import drift
 
     profile = (
@@ -220,9 +238,13 @@ def _drift(
         )
         return None
     settings = config.monitor
-    found = drift.compare(
-        profile, features, types, psi_threshold=settings.psi_threshold, p_value=settings.p_value
-    )
+    psi, p_value = settings.psi_threshold, settings.p_value
+    if isinstance(features, pd.DataFrame):
+        found = drift.compare(profile, features, types, psi_threshold=psi, p_value=p_value)
+    else:  # engine: spark — aggregates in the engine
+        from podium.engine import spark_monitor
+
+        found = spark_monitor.compare(features, profile, psi_threshold=psi, p_value=p_value)
     return Drift.model_validate(
         {  # no `passed`: the verdict is the monitor's (see alerts)
             "reference_version": champion.version,

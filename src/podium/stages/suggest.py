@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium import data, results
 from podium.config import Config
+from podium.engine import on_spark
 from podium.errors import InputError
 
 if TYPE_CHECKING:
@@ -54,10 +55,21 @@ def suggest(*, config: Config, output: Path | None = None, force: bool = False) 
         raise InputError(
             f"{target}: already exists; pass --force to replace it or --output PATH for a new file"
         )
-    train = data.read_table(config.resolve(spec.train), label="data.train")
-    evaluation = data.read_table(config.resolve(spec.eval), label="data.eval")
-    items = rules([train.frame, evaluation.frame], target=spec.target, task=config.model.task)
-    sources = f"{train.path} and {evaluation.path}"
+    if on_spark(config):  # issue 14: profiled with Spark aggregates, nothing collected
+        from podium.engine import spark_stages, spark_suggest
+
+        spark_train, spark_eval = spark_stages.tables(config)
+        items = spark_suggest.rules(
+            [spark_train, spark_eval], target=spec.target, task=config.model.task
+        )
+        sources = f"{spark_train.path} and {spark_eval.path}"
+        width = len(spark_train.columns)
+    else:
+        train = data.read_table(config.resolve(spec.train), label="data.train")
+        evaluation = data.read_table(config.resolve(spec.eval), label="data.eval")
+        items = rules([train.frame, evaluation.frame], target=spec.target, task=config.model.task)
+        sources = f"{train.path} and {evaluation.path}"
+        width = len(train.frame.columns)
     text = expectations.render_suite(
         config.model.name,
         items,
@@ -67,7 +79,7 @@ def suggest(*, config: Config, output: Path | None = None, force: bool = False) 
     target.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(target.parent, target.name, text)
     configured = bool(spec.expectations) and config.resolve(spec.expectations or "") == target
-    return SuggestResult(target, len(items), len(train.frame.columns), configured)
+    return SuggestResult(target, len(items), width, configured)
 
 
 def rules(frames: list[pd.DataFrame], *, target: str, task: str) -> list[dict[str, Any]]:
