@@ -26,12 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podium import slices
-from podium.engine.spark_evaluate import (
-    _EPS,
-    auc_from_histogram,
-    label_metrics,
-    regression_metrics,
-)
+from podium.engine.aggregates import auc_from_histogram, label_metrics, regression_metrics
+from podium.engine.spark_evaluate import _EPS
 from podium.errors import DataError, closest
 
 if TYPE_CHECKING:
