@@ -97,6 +97,18 @@ def test_an_existing_store_is_left_alone(tmp_path: Path) -> None:
     assert db.read_bytes() == b"someone else's store"
 
 
+def test_a_schema_sqlite_refuses_leaves_the_store_to_mlflow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_schema, "SCHEMAS", tmp_path / "schemas")
+    broken = sqlite_schema.schema_file(sqlite_schema.versions())
+    broken.parent.mkdir()
+    broken.write_text("CREATE TABLE half (id INTEGER);\nnot sql at all;\n")
+    db = tmp_path / "store" / "mlflow.db"
+    assert not sqlite_schema.create(db)
+    assert list(db.parent.iterdir()) == []  # neither a store nor the scratch file
+
+
 def test_other_versions_leave_the_store_to_mlflow(tmp_path: Path) -> None:
     other = {**sqlite_schema.versions(), "mlflow": "0.0.1"}
     db = tmp_path / "mlflow.db"

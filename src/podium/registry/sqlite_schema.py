@@ -66,8 +66,8 @@ def create(db: Path, *, of: dict[str, str] | None = None) -> bool:
         with closing(sqlite3.connect(scratch)) as connection:
             connection.executescript(recorded.read_text(encoding="utf-8"))
         os.link(scratch, db)  # never replaces a store someone else just created
-    except OSError:  # created meanwhile, or no hard links here: MLflow creates it
-        return False
+    except (OSError, sqlite3.Error):  # created meanwhile, no hard links, not writable…:
+        return False  # MLflow creates it (or says why it cannot)
     finally:
         scratch.unlink(missing_ok=True)
     return True
