@@ -16,12 +16,21 @@ from podium.registry import sqlite_schema
 PRAGMAS = ("page_size", "user_version", "application_id", "auto_vacuum", "encoding")
 
 
+def _statement(sql: str | None) -> list[str]:
+    """A CREATE statement as its sorted clauses: MLflow's own migrations write a table's
+    CHECK constraints in an order that changes from process to process (the `runs` table:
+    hash order in alembic's table rebuild), so the order is not part of what it creates."""
+    return sorted(line.strip().rstrip(",") for line in (sql or "").splitlines())
+
+
 def _contents(db: Path) -> tuple[Any, ...]:
     """Every schema object's SQL, every table's rows and the file's settings."""
     with closing(sqlite3.connect(db)) as connection:
         master = sorted(
-            connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall(),
-            key=repr,
+            (kind, name, table, _statement(sql))
+            for kind, name, table, sql in connection.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master"
+            )
         )
         rows = {
             name: sorted(connection.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
