@@ -7,6 +7,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import seed_store
 
 
@@ -45,12 +47,16 @@ def test_the_template_holds_a_schema_and_no_data(store_template: Path) -> None:
 
 
 def test_a_seeded_store_opens_without_migrations_as_a_new_store_would(
-    store_template: Path, tmp_path: Path
+    store_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from podium.registry import sqlite_schema
+
     seeded, fresh = tmp_path / "seeded" / "mlflow.db", tmp_path / "fresh" / "mlflow.db"
     seed_store(seeded, store_template)
 
     assert _migrations_logged(seeded) == []
+    # A store MLflow makes from nothing (not from podium's recorded schema): migrated.
+    monkeypatch.setattr(sqlite_schema, "SCHEMAS", tmp_path / "none recorded")
     assert _migrations_logged(fresh)  # what the check would see on a store made from nothing
 
     query = "SELECT experiment_id, name FROM experiments"

@@ -371,8 +371,11 @@ class BranchStore:
         if not template.exists():
             from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
+            from podium.registry import sqlite_schema
+
             scratch = self.folder / ".git" / "podium-empty.tmp.db"
             scratch.unlink(missing_ok=True)
+            sqlite_schema.create(scratch)  # MLflow's migrated schema, when recorded
             store = SqlAlchemyStore(f"sqlite:///{scratch}", self.artifacts.as_uri())  # type: ignore[no-untyped-call]
             store.engine.dispose()
             scratch.replace(template)

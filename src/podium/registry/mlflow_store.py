@@ -79,7 +79,12 @@ class Registry:
     def __init__(self, tracking_uri: str, model_name: str) -> None:
         env.quiet_mlflow()
         if tracking_uri.startswith("sqlite:///"):
-            Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            db = Path(tracking_uri.removeprefix("sqlite:///"))
+            db.parent.mkdir(parents=True, exist_ok=True)
+            if "?" not in tracking_uri and db.name != ":memory:":
+                from podium.registry import sqlite_schema
+
+                sqlite_schema.create(db)  # a new store without MLflow's seconds of migrations
         from mlflow.tracking import MlflowClient
 
         self.tracking_uri = tracking_uri
