@@ -110,6 +110,9 @@ def evaluate(*, config: Config) -> Evaluation:
     summary = _summary(verdict.summary, verdict.passed, sliced)
     if champion and champion.error:
         summary += f" (champion v{champion.version} could not be scored: {champion.error})"
+    itself = champion_version is not None and champion_version.version == challenger.version
+    if itself:  # re-run after its promotion: there is nothing to replace
+        summary += f" (v{challenger.version} is already the champion: compared with itself)"
     outcome = Evaluation(
         model_name=config.model.name,
         tracking_uri=config.registry_label,  # the branch, wherever the copy is
@@ -159,16 +162,17 @@ def evaluate(*, config: Config) -> Evaluation:
 
     provenance = gha.provenance(config.root)
     against = f"v{champion.version}" if champion else "absolute bounds"
-    registry.change(
-        record,
-        lambda _: change_message(
-            f"evaluate {config.model.name} v{challenger.version} against {against}: "
-            f"{'passed' if passed else 'failed'}",
-            commit=provenance.get("git_commit"),
-            run_url=provenance.get("workflow_run"),
-            body=summary,
-        ),
-    )
+    if not itself:  # the champion keeps the verdict it was promoted on
+        registry.change(
+            record,
+            lambda _: change_message(
+                f"evaluate {config.model.name} v{challenger.version} against {against}: "
+                f"{'passed' if passed else 'failed'}",
+                commit=provenance.get("git_commit"),
+                run_url=provenance.get("workflow_run"),
+                body=summary,
+            ),
+        )
     outcome.save(config.state_dir)
     gha.set_output("passed", str(passed).lower())
     return outcome
