@@ -9,7 +9,7 @@ from podium import data, delivery, gha, importance, predictions, resources, resu
 from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import on_spark
-from podium.errors import CheckFailed
+from podium.errors import CheckFailed, InputError
 from podium.gates import decide
 from podium.registry import Registry, Version, read_feature_types, tags
 from podium.registry.git_branch import change_message
@@ -57,9 +57,22 @@ def evaluate(*, config: Config) -> Evaluation:
     A challenger that cannot be scored at all is CheckFailed (exit 1): there is no verdict.
     """
     trained = Training.load(config.state_dir, needed_by="evaluate", model=config.model.name)
+    stale = config.state_dir / results.TRAINING
+    if trained.tracking_uri and trained.tracking_uri != config.registry_label:
+        # Another registry's v5 is not this one's v5: it would judge (and tag) a stranger.
+        raise InputError(
+            f"{stale}: was made against {trained.tracking_uri}, not {config.registry_label}; "
+            "re-run podium train"
+        )
     results.invalidate(config.state_dir, results.EVALUATION)
     registry = open_registry(config, writes=True)
     challenger_version = registry.get_version(trained.version)
+    if trained.run_id and challenger_version.run_id != trained.run_id:
+        raise InputError(
+            f"{stale}: v{trained.version} was trained in run {trained.run_id}, but "
+            f"v{trained.version} in {config.registry_label} comes from run "
+            f"{challenger_version.run_id}; re-run podium train"
+        )
     champion_version = registry.champion()
 
     spec = config.data
