@@ -57,19 +57,16 @@ def evaluate(*, config: Config) -> Evaluation:
     A challenger that cannot be scored at all is CheckFailed (exit 1): there is no verdict.
     """
     trained = Training.load(config.state_dir, needed_by="evaluate", model=config.model.name)
-    stale = config.state_dir / results.TRAINING
-    if trained.tracking_uri and trained.tracking_uri != config.registry_label:
-        # Another registry's v5 is not this one's v5: it would judge (and tag) a stranger.
-        raise InputError(
-            f"{stale}: was made against {trained.tracking_uri}, not {config.registry_label}; "
-            "re-run podium train"
-        )
     results.invalidate(config.state_dir, results.EVALUATION)
     registry = open_registry(config, writes=True)
     challenger_version = registry.get_version(trained.version)
-    if trained.run_id and challenger_version.run_id != trained.run_id:
+    if challenger_version.run_id != trained.run_id:
+        # Another registry's (or store's) v5 is not this one's v5: it would judge and tag a
+        # stranger. The run says which model the file is about; the registry's label would
+        # not do (a sqlite path changes when the project folder moves).
         raise InputError(
-            f"{stale}: v{trained.version} was trained in run {trained.run_id}, but "
+            f"{config.state_dir / results.TRAINING}: v{trained.version} was trained in run "
+            f"{trained.run_id} ({trained.tracking_uri or 'an unnamed registry'}), but "
             f"v{trained.version} in {config.registry_label} comes from run "
             f"{challenger_version.run_id}; re-run podium train"
         )
