@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import Project, run_cli
 
 HEAVY = (
     "mlflow",
@@ -68,3 +68,18 @@ def test_missing_config_file_names_it(tmp_path) -> None:
     assert result.code == 2
     assert "nope.yaml" in result.err and "--config" in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_output_piped_into_a_reader_that_quits_is_no_traceback(project: Project) -> None:
+    # `podium history --json | head -3` printed a BrokenPipeError traceback.
+    reader_gone = subprocess.Popen(
+        [sys.executable, "-m", "podium", "history", "--json", "--config", str(project.config_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert reader_gone.stdout is not None
+    reader_gone.stdout.close()  # before podium has started up: its first print breaks the pipe
+    _, err = reader_gone.communicate(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert reader_gone.returncode == 141  # as a shell reports a program SIGPIPE stopped

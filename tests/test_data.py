@@ -276,6 +276,17 @@ def test_an_evaluation_label_the_training_data_lacks_is_bad_input() -> None:
         )
 
 
+def test_a_measured_target_under_classification_suggests_regression() -> None:
+    # A house-price table left at task: classification: every eval price was an "unseen
+    # label", and the message only said to add rows to data.train.
+    train = prepared(pd.DataFrame({"x": [1, 2, 3], "y": [101.5, 230.25, 99.0]}))
+    evaluation = prepared(pd.DataFrame({"x": [1, 2], "y": [120.75, 230.25]}))
+    with pytest.raises(DataError) as caught:
+        check_labels(train, evaluation, target="y", path="e")
+    assert "is 'y' a number to predict? set model.task: regression" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
 def test_missing_target_suggests_the_closest_column() -> None:
     frame = pd.DataFrame({"age": [1, 2], "churned": [0, 1]})
     prepare_refused(

@@ -97,6 +97,32 @@ def test_text_type_checks_on_the_str_dtype_and_on_object(tmp_path: Path) -> None
     assert [r["success"] for r in report.results] == [True, False, True, False]
 
 
+def test_type_checks_on_a_categorical_column(tmp_path: Path) -> None:
+    # A parquet file with a dictionary (categorical) column: `podium suggest` wrote
+    # type_list ['category'] and validate then failed it on the very same data, as GX
+    # matches no type name to a categorical dtype.
+    suite = _suite(
+        tmp_path,
+        [
+            {
+                "type": "expect_column_values_to_be_in_type_list",
+                "kwargs": {"column": "s", "type_list": ["category"]},
+            },
+            {
+                "type": "expect_column_values_to_be_of_type",
+                "kwargs": {"column": "s", "type_": "CategoricalDtype"},
+            },
+            {
+                "type": "expect_column_values_to_be_in_type_list",
+                "kwargs": {"column": "s", "type_list": ["str", "int64"]},
+            },
+        ],
+    )
+    report = expectations.run(suite, {"train": FRAME.astype({"s": "category"})})
+    assert [r["success"] for r in report.results] == [True, True, False]
+    assert report.results[2]["observed"] == "category"
+
+
 def test_check_columns_names_the_missing_column(tmp_path: Path) -> None:
     suite = _suite(
         tmp_path,

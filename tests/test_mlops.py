@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from podium.mlops import feedback_loop, uptime
+from podium import delivery
+from podium.mlops import feedback_loop, table, uptime
 from podium.registry import Event, Version
 from podium.registry.audit import Check
 
@@ -57,3 +58,24 @@ def test_alert_episodes_close_on_a_healthy_run_or_a_champion_move() -> None:
     assert (found.alerts, found.promoted, found.pending, found.retrained) == (3, 1, 0, 1)
     assert found.share == pytest.approx(1 / 3)
     assert found.median_days == pytest.approx(3)
+
+
+def test_an_uptime_with_no_downtime_does_not_read_down_1_min() -> None:
+    # `podium metrics` after one healthy monitor run said "100.00% … down 1 min".
+    events = [_move(10, "1")]
+    up = uptime(events, [_check(5)], now=NOW)
+    assert (up.share, up.down_days) == (1.0, 0.0)
+    rows = table(
+        delivery=delivery.compute(
+            model_name="m", events=events, versions=[], champion=None, now=NOW
+        ),
+        up=up,
+        feedback=feedback_loop(events, [_check(5)], [], now=NOW, window_days=90),
+        champion_metrics=None,
+        primary="f1",
+        validation=None,
+        last_check=None,
+        cost_per_cpu_hour=None,
+    )
+    shown = next(r.shown for r in rows if r.metric == "model uptime")
+    assert shown.endswith("(1 monitor runs, 0 failed loads, never down)"), shown

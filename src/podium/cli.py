@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -513,3 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("podium: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output quit (`podium history --json | head`): stop quietly, as a
+        # program SIGPIPE stops; stdout goes to devnull so the exit flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -655,6 +655,13 @@ def _check_cross_fields(config: Config) -> None:
         raise ConfigError(
             f"{config.path}: data.features lists the target '{data.target}'; remove it"
         )
+    if data.features is not None and data.exclude:
+        # Both would mean two answers to "which columns are features": refuse, never guess.
+        raise ConfigError(
+            f"{config.path}: data.features and data.exclude are both set; list only the "
+            "feature columns in data.features and remove data.exclude (or keep data.exclude "
+            "and remove data.features)"
+        )
 
 
 def _check_slices(config: Config) -> None:

@@ -432,6 +432,8 @@ def check_labels(train: Dataset, evaluation: Dataset, *, target: str, path: Path
 
     A class the model never saw has no probability column: its metrics cannot be scored.
     """
+    import pandas as pd
+
     # .tolist(): Python values, so that a label reads 1, not np.int64(1)
     unseen = sorted(
         set(evaluation.target.unique().tolist()) - set(train.target.unique().tolist()), key=str
@@ -439,10 +441,12 @@ def check_labels(train: Dataset, evaluation: Dataset, *, target: str, path: Path
     if unseen:
         rows = int(evaluation.target.isin(unseen).sum())
         shown = ", ".join(repr(label) for label in unseen[:5])
+        fix = "add such rows to data.train or drop them from data.eval"
+        if pd.api.types.is_float_dtype(train.target):  # labels like 109115.15: a quantity
+            fix = f"is '{target}' a number to predict? set model.task: regression (or {fix})"
         raise DataError(
             f"{path}: target '{target}' has label(s) {shown} ({rows:,} rows) that the training "
-            "data does not have, so no model can predict them; add such rows to data.train "
-            "or drop them from data.eval"
+            f"data does not have, so no model can predict them; {fix}"
         )
 
 

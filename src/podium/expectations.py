@@ -47,6 +47,8 @@ _TEXT_TYPES = {
     "string[pyarrow]",
     "string_",
 }
+# … and for a pandas categorical column (pandas' name, its dtype class and its scalar type)
+_CATEGORY_TYPES = {"category", "CategoricalDtype", "CategoricalDtypeType"}
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,15 @@ def run(suite: Suite, frames: Mapping[str, pd.DataFrame]) -> Report:
                 # GX cannot match pandas 3's `str` dtype to any type name; podium answers
                 # those type checks itself from the dtype (only text or missing in it).
                 own[index] = _text_type_check(item, dataset)
+                continue
+            if (
+                item["type"] in _TYPE_CHECKS
+                and column in frame.columns
+                and isinstance(frame[column].dtype, pd.CategoricalDtype)
+            ):
+                # Nor a categorical one (a parquet dictionary column): GX fails every name,
+                # even the 'category' that `podium suggest` writes for it.
+                own[index] = _category_type_check(item, dataset)
                 continue
             checked = _fast(item, frame, dataset) if _fast_config(item) else None
             if checked is not None:
@@ -745,6 +756,13 @@ def _text_type_check(item: dict[str, Any], dataset: str) -> dict[str, Any]:
     wanted = kwargs.get("type_list") or ([kwargs["type_"]] if kwargs.get("type_") else [])
     success = any(str(t) in _TEXT_TYPES for t in wanted)
     return _result(dataset, item["type"], kwargs, success, {"observed_value": "str"})
+
+
+def _category_type_check(item: dict[str, Any], dataset: str) -> dict[str, Any]:
+    kwargs = dict(item.get("kwargs") or {})
+    wanted = kwargs.get("type_list") or ([kwargs["type_"]] if kwargs.get("type_") else [])
+    success = any(str(t) in _CATEGORY_TYPES for t in wanted)
+    return _result(dataset, item["type"], kwargs, success, {"observed_value": "category"})
 
 
 def _exception(info: Any) -> str | None:

@@ -284,7 +284,9 @@ def table(
                 "model uptime",
                 up.share,
                 f"{up.share:.2%} since {up.since} ({up.checks} monitor runs, "
-                f"{up.failed_loads} failed loads, down {duration(up.down_days)})",
+                f"{up.failed_loads} failed loads, "
+                # duration() rounds up to 1 min: no downtime at all must not read as some
+                + (f"down {duration(up.down_days)})" if up.down_days > 0 else "never down)"),
                 True,
             )
         )

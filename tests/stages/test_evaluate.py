@@ -163,3 +163,45 @@ def test_resource_use_is_recorded_per_version_shown_and_gateable(
     assert "fit_cpu_seconds" in evaluated["summary"] and "above the maximum" in evaluated["summary"]
     report = (project.state / "report.md").read_text()
     assert "| training CPU (s) |" in report and "| prediction memory (MB / 1k rows) |" in report
+
+
+def test_evaluate_re_run_after_a_promotion_says_the_challenger_is_the_champion(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    # A user re-ran `podium evaluate` after `podium run` promoted v1: it scored v1 against
+    # itself, printed "challenger v1 would replace champion v1" and overwrote the verdict
+    # v1 was promoted on with one against itself.
+    assert project.cli("run").code == 0
+    promoted_on = registry_of(project).get_version("1").tags
+    again = project.cli("evaluate")
+    assert again.code == 0, again.err
+    assert "challenger v1 is already the champion" in again.out + again.err
+    assert "would replace" not in again.out + again.err
+    assert "v1 is already the champion: compared with itself" in _evaluation(project)["summary"]
+    assert registry_of(project).get_version("1").tags == promoted_on
+    assert project.cli("report").code == 0
+    report = (project.state / "report.md").read_text()
+    assert "challenger **v1** is already the champion" in report
+    assert "**Nothing to promote** — v1 was compared with itself" in report
+
+
+def test_a_train_json_from_another_registry_is_refused_not_evaluated(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    # A user trained against an MLflow server, then ran `podium evaluate` with the registry
+    # on a git branch: its own v1 was judged (and tagged) as if it were the server's v1.
+    assert project.cli("train").code == 0
+    first_run = registry_of(project).get_version("1").run_id
+    registry = project.config().get("registry", {})
+    project.update(registry={**registry, "tracking_uri": "sqlite:///.podium/other.db"})
+    assert project.cli("train").code == 0  # v1 of the other store, in another run
+    other = json.loads((project.state / "train.json").read_text())["run_id"]
+    project.update(registry={**registry, "tracking_uri": "sqlite:///.podium/mlflow.db"})
+    refused = project.cli("evaluate")
+    assert refused.code == 2
+    assert refused.err.strip().splitlines() == [
+        f"podium: {project.state / 'train.json'}: v1 was trained in run {other} "
+        f"(sqlite:///{project.state}/other.db), but v1 in sqlite:///{project.state}/mlflow.db "
+        f"comes from run {first_run}; re-run podium train"
+    ]
+    assert "podium.verdict" not in registry_of(project).get_version("1").tags

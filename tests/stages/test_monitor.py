@@ -141,6 +141,22 @@ def test_outside_actions_the_alert_is_printed_not_sent(
     assert github.requests == []
 
 
+def test_a_psi_alert_without_drifted_features_is_not_a_green_drift_section(
+    champion_project: Project,
+) -> None:
+    # 20 production rows: PSI crossed monitor.max_psi (an alert, exit 1) while no feature
+    # was significant enough to count as drifted, and the section said "Drift ✅". Here a
+    # psi_threshold nothing reaches stands for the too-small sample.
+    data = _production(champion_project, "prod.csv", drift=True)
+    champion_project.update(monitor={"psi_threshold": 100, "max_psi": 0.25})
+    result = champion_project.cli("monitor", "--data", str(data))
+    assert result.code == 1
+    assert "is above monitor.max_psi 0.25" in result.err
+    assert "Drift ⚠️ 0 of 7 features drifted" in result.out
+    assert "Drift ✅" not in result.out
+    assert _result(champion_project)["drift"]["passed"] is False
+
+
 def test_a_dispatch_token_overrides_the_job_token_for_the_retraining_request(
     champion_project: Project, github: FakeGitHub
 ) -> None:

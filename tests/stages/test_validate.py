@@ -442,3 +442,26 @@ def test_text_in_a_numeric_training_column_fails_the_suites_type_check(project: 
     assert "expect_column_values_to_be_in_type_list on 'monthly_charges' failed on train" in (
         result.err
     )
+
+
+def test_a_challenger_that_leaves_out_a_champion_feature_still_passes(project: Project) -> None:
+    # A user narrowed data.features for the challenger; the data still had every column,
+    # yet validate failed: "columns champion v1 was trained on are missing: age".
+    _crown(project)
+    data = project.config()["data"]
+    del data["exclude"]
+    project.update(data={**data, "features": ["tenure_months", "monthly_charges", "plan"]})
+    result = project.cli("validate")
+    assert result.code == 0, result.err
+    check = next(c for c in _validation(project)["checks"] if c["name"] == "champion columns")
+    assert check == {
+        "name": "champion columns",
+        "passed": True,
+        "detail": "all 7 columns champion v1 uses are present",
+    }
+    # A column the data really lost still fails, naming it.
+    evaluation = pd.read_csv(project.root / "data" / "eval.csv").drop(columns=["age"])
+    evaluation.to_csv(project.root / "data" / "eval.csv", index=False)
+    lost = project.cli("validate")
+    assert lost.code == 1
+    assert "columns champion v1 was trained on are missing: age" in lost.err

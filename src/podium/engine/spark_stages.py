@@ -123,7 +123,12 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         if registry is not None and champion is not None:
             champion_version = champion.version
             checks.append(
-                _champion_columns(champion.tags, train_set.feature_types, champion.version)
+                _champion_columns(
+                    champion.tags,
+                    train_set.feature_types,
+                    champion.version,
+                    eval_table.frame.columns,
+                )
             )
             if config.drift.enabled:
                 settings = config.drift

@@ -129,6 +129,13 @@ def headline(
             f"✅ podium · {name} — challenger {chal} is the new champion{was}",
             f"{strong('Promoted')} — {why}.",
         )
+    if champion and _is_champion(evaluation.challenger.version, champion.version):
+        # Re-evaluated after its promotion: compared with itself, nothing could replace it.
+        return (
+            f"ℹ️ podium · {name} — challenger {chal} is already the champion",
+            f"{strong('Nothing to promote')} — {version_label(champion.version, plain=plain)} "
+            "was compared with itself; train a new challenger (podium train) to compare.",
+        )
     if passed:
         if champ:
             title = f"🏆 podium · {name} — challenger {chal} would replace champion {strong(champ)}"
@@ -140,6 +147,11 @@ def headline(
         f"❌ podium · {name} — challenger {chal} does not beat{against}",
         f"{strong('Not promotable')} — {why}.",
     )
+
+
+def _is_champion(challenger: Any, champion: Any) -> bool:
+    """Whether both are the same real model version (digits; anything else is not a version)."""
+    return re.fullmatch("[0-9]+", str(challenger)) is not None and str(challenger) == str(champion)
 
 
 def _plain_text(value: Any) -> str:

@@ -9,7 +9,7 @@ from podium import data, delivery, gha, importance, predictions, resources, resu
 from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import on_spark
-from podium.errors import CheckFailed
+from podium.errors import CheckFailed, InputError
 from podium.gates import decide
 from podium.registry import Registry, Version, read_feature_types, tags
 from podium.registry.git_branch import change_message
@@ -61,6 +61,16 @@ def evaluate(*, config: Config) -> Evaluation:
     results.invalidate(config.state_dir, results.EVALUATION)
     registry = open_registry(config, writes=True)
     challenger_version = registry.get_version(trained.version)
+    if challenger_version.run_id != trained.run_id:
+        # Another registry's (or store's) v5 is not this one's v5: it would judge and tag a
+        # stranger. The run says which model the file is about; the registry's label would
+        # not do (a sqlite path changes when the project folder moves).
+        raise InputError(
+            f"{config.state_dir / results.TRAINING}: v{trained.version} was trained in run "
+            f"{trained.run_id} ({trained.tracking_uri or 'an unnamed registry'}), but "
+            f"v{trained.version} in {config.registry_label} comes from run "
+            f"{challenger_version.run_id}; re-run podium train"
+        )
     champion_version = registry.champion()
 
     spec = config.data
@@ -125,6 +135,9 @@ def evaluate(*, config: Config) -> Evaluation:
     summary = _summary(verdict.summary, verdict.passed, sliced)
     if champion and champion.error:
         summary += f" (champion v{champion.version} could not be scored: {champion.error})"
+    itself = champion_version is not None and champion_version.version == challenger.version
+    if itself:  # re-run after its promotion: there is nothing to replace
+        summary += f" (v{challenger.version} is already the champion: compared with itself)"
     outcome = Evaluation(
         model_name=config.model.name,
         tracking_uri=config.registry_label,  # the branch, wherever the copy is
@@ -174,16 +187,17 @@ def evaluate(*, config: Config) -> Evaluation:
 
     provenance = gha.provenance(config.root)
     against = f"v{champion.version}" if champion else "absolute bounds"
-    registry.change(
-        record,
-        lambda _: change_message(
-            f"evaluate {config.model.name} v{challenger.version} against {against}: "
-            f"{'passed' if passed else 'failed'}",
-            commit=provenance.get("git_commit"),
-            run_url=provenance.get("workflow_run"),
-            body=summary,
-        ),
-    )
+    if not itself:  # the champion keeps the verdict it was promoted on
+        registry.change(
+            record,
+            lambda _: change_message(
+                f"evaluate {config.model.name} v{challenger.version} against {against}: "
+                f"{'passed' if passed else 'failed'}",
+                commit=provenance.get("git_commit"),
+                run_url=provenance.get("workflow_run"),
+                body=summary,
+            ),
+        )
     outcome.save(config.state_dir)
     gha.set_output("passed", str(passed).lower())
     return outcome

@@ -245,9 +245,13 @@ def _drift(
         from podium.engine import spark_monitor
 
         found = spark_monitor.compare(features, profile, psi_threshold=psi, p_value=p_value)
+    verdict = drift.judge(
+        found, max_drifted_share=settings.max_drifted_share, max_psi=settings.max_psi
+    )
     return Drift.model_validate(
-        {  # no `passed`: the verdict is the monitor's (see alerts)
+        {  # the alerts say why; `passed` keeps the drift section from showing ✅ beside them
             "reference_version": champion.version,
+            "passed": verdict.passed,
             "drifted_share": drift.drifted_share(found),
             "max_drifted_share": settings.max_drifted_share,
             "max_psi": settings.max_psi,

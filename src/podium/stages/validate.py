@@ -22,7 +22,7 @@ from podium.results import DataCheck, DataSummary, Drift, Expectations, Validati
 from podium.stages import open_registry, store_missing
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any
 
     from podium.drift import FeatureDrift
@@ -147,7 +147,12 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         if registry is not None and champion is not None:
             champion_version = champion.version
             checks.append(
-                _champion_columns(champion.tags, train_set.feature_types, champion.version)
+                _champion_columns(
+                    champion.tags,
+                    train_set.feature_types,
+                    champion.version,
+                    eval_table.frame.columns,
+                )
             )
             if config.drift.enabled:
                 drift_result = _drift(config, registry, champion, train_set, checks, notes)
@@ -254,16 +259,23 @@ def drift_check(
     )
 
 
-def _champion_columns(tags: dict[str, str], types: dict[str, str], version: str) -> DataCheck:
-    """The new data must still carry every column the champion was trained on."""
+def _champion_columns(
+    tags: dict[str, str], types: dict[str, str], version: str, columns: Iterable[str] = ()
+) -> DataCheck:
+    """The new data must still carry every column the champion was trained on.
+
+    `types`: the challenger's features; `columns`: every column of the evaluation data, where
+    the champion is scored — a challenger may leave out a feature the champion uses.
+    """
     needed = read_feature_types(tags) or {}
+    present = set(types) | set(columns)
     if not needed:
         return DataCheck(
             name="champion columns",
             passed=True,
             detail=f"champion v{version} records no feature list",
         )
-    missing = [c for c in needed if c not in types]
+    missing = [c for c in needed if c not in present]
     changed = [c for c, kind in needed.items() if c in types and types[c] != kind]
     if missing:
         return DataCheck(
