@@ -162,10 +162,14 @@ def main() -> int:
     sys.path.insert(0, str(ROOT / "src"))
     from pyspark.sql import SparkSession
 
+    from podium.engine import spark as engine
+
+    builder = SparkSession.builder.master(args.master).appName("podium-bench")
+    # what podium sets on a session it builds (an older checkout has none)
+    for key, value in getattr(engine, "SESSION_DEFAULTS", {}).items():
+        builder = builder.config(key, value)
     spark = (
-        SparkSession.builder.master(args.master)
-        .appName("podium-bench")
-        .config("spark.ui.enabled", "false")
+        builder.config("spark.ui.enabled", "false")
         .config("spark.driver.maxResultSize", args.limit)
         .config("spark.sql.shuffle.partitions", "8")
         .getOrCreate()
