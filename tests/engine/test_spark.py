@@ -262,3 +262,21 @@ def test_bad_input_on_spark_is_exit_2_in_one_line(
     assert result.code == 2, result.err
     assert fragment in result.err
     assert len(result.err.strip().splitlines()) == 1, result.err
+
+
+def test_a_model_failing_on_some_rows_is_its_error_and_the_other_model_still_scores(
+    spark: Any,
+) -> None:
+    from podium.engine.spark_evaluate import _Candidate, _measure
+
+    output = "struct<label:string,value:double,proba:array<double>,error:string>"
+    rows = [
+        ("1", ("1", None, [0.2, 0.8], None), (None, None, None, "boom: bad input")),
+        ("0", ("0", None, [0.9, 0.1], None), ("0", None, [0.6, 0.4], None)),
+        ("1", ("0", None, [0.7, 0.3], None), ("1", None, [0.1, 0.9], None)),
+    ]
+    scored = spark.createDataFrame(rows, f"y string, m0 {output}, m1 {output}")
+    ready = [_Candidate(version=None, classes=[0, 1]) for _ in range(2)]  # type: ignore[arg-type]
+    (healthy, none), (failed, error) = _measure(scored, ready, "classification")
+    assert none is None and healthy["accuracy"] == pytest.approx(2 / 3)
+    assert (failed, error) == ({}, "boom: bad input")
