@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -49,6 +50,30 @@ def jvm_peak_mb(spark: Any) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def tree_cpu_seconds(spark: Any) -> float:
+    """CPU (user + system) so far of this process, the JVM and the JVM's descendants
+    (Python workers): the figure to quote beside wall time on a shared machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree = {spark.sparkContext._gateway.proc.pid}
+    grew = True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return time.process_time() + sum(used.get(pid, 0.0) for pid in tree)
 
 
 def python_peak_mb() -> float:
@@ -100,12 +125,15 @@ def one_size(spark: Any, rows: int, folder: Path) -> dict[str, float]:
     }
     (folder / "podium.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     config = load(folder / "podium.yaml")
-    times: dict[str, float] = {}
+    times: dict[str, tuple[float, float, int]] = {}  # stage -> (seconds, CPU s, Spark jobs)
+    context = spark.sparkContext
 
     def timed(name: str, stage: Any) -> None:
-        started = time.perf_counter()
+        context.setJobGroup(f"bench-{rows}-{name}", name)
+        started, cpu = time.perf_counter(), tree_cpu_seconds(spark)
         stage(config=config)
-        times[name] = time.perf_counter() - started
+        jobs = len(context.statusTracker().getJobIdsForGroup(f"bench-{rows}-{name}"))
+        times[name] = (time.perf_counter() - started, tree_cpu_seconds(spark) - cpu, jobs)
 
     from podium.stages.promote import promote
 
@@ -134,10 +162,14 @@ def main() -> int:
     sys.path.insert(0, str(ROOT / "src"))
     from pyspark.sql import SparkSession
 
+    from podium.engine import spark as engine
+
+    builder = SparkSession.builder.master(args.master).appName("podium-bench")
+    # what podium sets on a session it builds (an older checkout has none)
+    for key, value in getattr(engine, "SESSION_DEFAULTS", {}).items():
+        builder = builder.config(key, value)
     spark = (
-        SparkSession.builder.master(args.master)
-        .appName("podium-bench")
-        .config("spark.ui.enabled", "false")
+        builder.config("spark.ui.enabled", "false")
         .config("spark.driver.maxResultSize", args.limit)
         .config("spark.sql.shuffle.partitions", "8")
         .getOrCreate()
@@ -145,17 +177,19 @@ def main() -> int:
     spark.sparkContext.setLogLevel("ERROR")
     base = args.keep or Path(tempfile.mkdtemp(prefix="podium-bench-spark-"))
     print(f"maxResultSize {args.limit}, master {args.master}, projects in {base}")
-    print("| rows | stage | seconds | rows/s | python peak MB | JVM peak MB |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print(f"load average at start {os.getloadavg()[0]:.1f}")
+    print("| rows | stage | seconds | CPU s | rows/s | Spark jobs | python peak MB | JVM peak MB |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for rows in args.rows:
         times = one_size(spark, rows, base / f"rows-{rows}")
         python_mb, jvm_mb = python_peak_mb(), jvm_peak_mb(spark)
-        for stage, seconds in times.items():
+        for stage, (seconds, cpu, jobs) in times.items():
             print(
-                f"| {rows:,} | {stage} | {seconds:.1f} | {rows / seconds:,.0f} "
-                f"| {python_mb:.0f} | {jvm_mb:.0f} |",
+                f"| {rows:,} | {stage} | {seconds:.1f} | {cpu:.1f} | {rows / seconds:,.0f} "
+                f"| {jobs} | {python_mb:.0f} | {jvm_mb:.0f} |",
                 flush=True,
             )
+        print(f"load average after {rows:,} rows {os.getloadavg()[0]:.1f}", flush=True)
     spark.stop()
     return 0
 

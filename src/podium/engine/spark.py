@@ -35,6 +35,10 @@ QUANTILE_ERROR = 1e-4  # relative rank error of the profile's bin edges
 TARGET = "__podium_target__"  # the normalised target's column in a prepared frame
 MAX_CLASSES = 1000  # more distinct labels than this is not a classification target
 _NUMERIC = ("byte", "short", "int", "bigint", "long", "float", "double", "decimal")
+# Set on a session podium builds itself, unless `spark.conf` names them; never on an
+# active session (its owner's settings stand). Larger Arrow batches: the scoring UDF
+# calls the model on 50,000 rows at a time, not 10,000 (~40% less Python CPU per row).
+SESSION_DEFAULTS = {"spark.sql.execution.arrow.maxRecordsPerBatch": "50000"}
 
 
 def session(settings: SparkSection) -> SparkSession:
@@ -58,7 +62,7 @@ def session(settings: SparkSection) -> SparkSession:
     if active is not None:
         return active
     builder = SparkSession.builder.master(settings.master).appName("podium")
-    for key, value in settings.conf.items():
+    for key, value in {**SESSION_DEFAULTS, **settings.conf}.items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
         builder = builder.config(key, text)
     try:
@@ -440,7 +444,7 @@ def profile(
             for c, q in zip(numeric, quantiles, strict=True)
         }
     counted = _counts(frame, types, edges, {})
-    samples = _samples(frame, numeric, sample_size, seed)
+    samples = _samples(frame, numeric, sample_size, seed, rows=dataset.rows)
     out: dict[str, Any] = {}
     for column, kind in types.items():
         counts, missing = counted[column]
@@ -494,7 +498,7 @@ def compare(
         if ref["kind"] != "numeric"
     }
     counted = _counts(dataset.frame, {c: types[c] for c in chosen}, edges, known)
-    samples = _samples(dataset.frame, list(edges), sample_size, seed)
+    samples = _samples(dataset.frame, list(edges), sample_size, seed, rows=dataset.rows)
     found = []
     for column, ref in chosen.items():
         counts, missing = counted[column]
@@ -587,26 +591,27 @@ def _counts(
     return out
 
 
-def _samples(frame: DataFrame, columns: list[str], size: int, seed: int) -> dict[str, Any]:
-    """A seeded sample of the rows (at most `size`; all of them in a table that small) and
-    each numeric column's finite values in it, in one job."""
+def _samples(
+    frame: DataFrame, columns: list[str], size: int, seed: int, *, rows: int
+) -> dict[str, Any]:
+    """A seeded sample of the `rows` rows (at most `size`; all of them in a table that
+    small) and each numeric column's finite values in it, in one job."""
     import numpy as np
     from pyspark.sql import functions as F
 
     if not columns:
         return {}
-    total = frame.count()
     finite = []
     for column in columns:
         value = F.col(f"`{column}`")
         present = value.isNotNull() & ~F.isnan(value) & ~value.isin(math.inf, -math.inf)
         finite.append(F.when(present, value).alias(column))
     chosen = frame.select(*finite)
-    if total > size:
-        chosen = chosen.sample(fraction=min(1.0, 1.2 * size / total), seed=seed).limit(size)
-    rows = chosen.collect()
+    if rows > size:  # `rows` is known from `prepare`: counting again is a pass over the table
+        chosen = chosen.sample(fraction=min(1.0, 1.2 * size / rows), seed=seed).limit(size)
+    picked = chosen.collect()
     return {
-        column: np.asarray([r[i] for r in rows if r[i] is not None], dtype=float)
+        column: np.asarray([r[i] for r in picked if r[i] is not None], dtype=float)
         for i, column in enumerate(columns)
     }
 

@@ -232,7 +232,11 @@ def pandas_features(batch: pd.DataFrame, names: list[str], types: dict[str, str]
     for name in names:
         column = batch[name]
         if types[name] == "numeric":
-            out[name] = pd.to_numeric(column, errors="coerce").astype("float64")
+            # Spark hands doubles as float64 already (prepare casts them): no copy
+            plain = column.dtype == "float64"
+            out[name] = (
+                column if plain else pd.to_numeric(column, errors="coerce").astype("float64")
+            )
         else:
             values = column.astype(object)
             out[name] = values.where(column.notna(), np.nan).astype(object)
@@ -349,9 +353,8 @@ def _measure(
 
     rows, cells, histograms = _classification_counts(scored, ready)
     for i, candidate in enumerate(ready):
-        errors_of = [c[f"e{i}"] for c in cells if c[f"e{i}"]]
-        if errors_of:
-            found.append(_Measured({}, errors_of[0]))
+        if any(int(c[f"e{i}"]) for c in cells):
+            found.append(_Measured({}, _first_error(scored, i)))
             continue
         pairs: dict[tuple[str, str], int] = {}
         for cell in cells:
@@ -382,7 +385,7 @@ def _classification_counts(
     scored: DataFrame, ready: list[_Candidate]
 ) -> tuple[int, list[Any], dict[tuple[int, int], Histogram]]:
     """In one job (grouping sets over the scored rows): per (label, each model's
-    prediction) the row count, log-loss sums and errors; and per model and class, the
+    prediction) the row count, log-loss sums and error counts; and per model and class, the
     histogram of that class's scores split by whether the row is of that class.
 
     Returns (rows, the cells of the first set, {(model, class index): (pos, neg)}).
@@ -410,7 +413,9 @@ def _classification_counts(
             F.sum(f"loss{i}").alias(f"ll{i}"),
             F.count(F.when(F.col(f"isunknown{i}"), 1)).alias(f"unknown{i}"),
             F.count(F.when(F.col(f"isnoproba{i}"), 1)).alias(f"noproba{i}"),
-            F.first(f"err{i}", ignorenulls=True).alias(f"e{i}"),
+            # a count, not the message: an aggregate over text (first, min) cannot hash
+            # and would sort every scored row; `_first_error` reads a message if any
+            F.count(f"err{i}").alias(f"e{i}"),
         ]
         used = [1] if len(classes) == 2 else list(range(len(classes)))
         count = AUC_BINS if len(classes) == 2 else max(100, AUC_BINS // max(len(classes), 1))
@@ -470,6 +475,15 @@ def _classification_counts(
         tied = [lo == hi for lo, hi in zip(low, high, strict=True)]
         histograms[(i, c)] = (pos, neg, tied)
     return rows, cells, histograms
+
+
+def _first_error(scored: DataFrame, index: int) -> str:
+    """One of model `index`'s error messages (only read when it failed on some rows)."""
+    from pyspark.sql import functions as F
+
+    error = F.col(f"m{index}.error")
+    row = scored.where(error.isNotNull()).select(error.alias("e")).limit(1).first()
+    return str(row["e"]) if row is not None else "scoring failed"
 
 
 _BOUND = "__auc_bound"  # carried beside the metrics, taken out before they are written
