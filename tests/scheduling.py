@@ -5,15 +5,19 @@ pyproject.toml). Each test is its own unit of work, handed to whichever worker i
 collection order — so a test that takes minutes, collected last, would run alone at the
 end while the other worker idles. The slow tests (act runs, Spark, real `mlflow server`,
 subprocess races) are therefore collected first, longest first, and the hundreds of quick
-ones fill in around them. Tests that must share one worker because they share an expensive
-module-scoped fixture say so with `pytest.mark.xdist_group` (tests/engine/test_spark.py: one
-Spark session for its three tests).
+ones fill in around them. The modules in SAME_WORKER run whole on one worker, because their
+tests share an expensive module-scoped fixture (tests/engine/test_spark.py: one Spark session).
+That grouping is done here, by the scheduler below: pytest-xdist's own `xdist_group` marks
+have no effect under pytest 9 (xdist 3.8 renames node ids through a field pytest 9 no longer
+reads), so a marked module would be split and build its fixture on both workers.
 
-Only the order changes: every test runs, with or without xdist (`-p no:xdist` or `-n 0`).
+Only the order changes: every test runs, on workers or in one process (`-n 0`).
 Registered as a pytest plugin in tests/conftest.py.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -25,6 +29,10 @@ FIRST = (
     "tests/e2e/",
     "tests/engine/test_spark.py",
 )
+
+
+# Modules whose tests run together on one worker (they share a module-scoped fixture).
+SAME_WORKER = ("tests/engine/test_spark.py",)
 
 
 def _rank(item: pytest.Item) -> int:
@@ -41,3 +49,18 @@ def _rank(item: pytest.Item) -> int:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_rank)  # stable: within a rank, collection order (module fixtures stay shared)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` with the groups of SAME_WORKER: every other test is its own unit."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Grouped(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in SAME_WORKER else nodeid
+
+    return Grouped(config, log)

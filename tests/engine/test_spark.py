@@ -18,8 +18,8 @@ import pytest
 from tests.conftest import Project, state_json
 from tests.tools import JAVA, PYSPARK, requires
 
-# One worker runs all three (tests/scheduling.py): they share the module's Spark session.
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark"), requires(PYSPARK, JAVA)]
+# One worker runs them all (SAME_WORKER in tests/scheduling.py): one Spark session.
+pytestmark = [pytest.mark.spark, requires(PYSPARK, JAVA)]
 
 LIMIT = "4m"  # spark.driver.maxResultSize: aggregates and bounded samples fit, a table does not
 LARGE_ROWS = 100_000  # the CI proof on a 2-core runner; bench/spark.py runs 1M, 10M and 20M
