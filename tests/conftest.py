@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-pytest_plugins = ["pytester", "tests.mlflow_server", "tests.tools"]
+pytest_plugins = ["pytester", "tests.mlflow_server", "tests.scheduling", "tests.tools"]
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")

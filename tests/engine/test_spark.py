@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import Project, state_json
 from tests.tools import JAVA, PYSPARK, requires
 
+# One worker runs them all (SAME_WORKER in tests/scheduling.py): one Spark session.
 pytestmark = [pytest.mark.spark, requires(PYSPARK, JAVA)]
 
 LIMIT = "4m"  # spark.driver.maxResultSize: aggregates and bounded samples fit, a table does not
