@@ -105,7 +105,9 @@ def test_metrics_command_prints_them_and_as_json(history: Project) -> None:
     assert found["success_rate"] == 0.6
     assert found["rollbacks"] == 1
     assert found["champion_version"] == "7"
-    assert 10.0 <= found["days_since_last_promotion"] < 10.01
+    assert (
+        10.0 <= found["days_since_last_promotion"] < 10.1
+    )  # the fixture may be hours old on a busy machine
 
     human = history.cli("metrics", "--days", "30")
     assert human.code == 0, human.err
