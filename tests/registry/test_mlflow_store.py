@@ -155,3 +155,87 @@ def test_refused_credentials_are_bad_input_naming_the_env_vars(
     message = result.err.strip()
     assert len(message.splitlines()) == 1
     assert server.url in message and "MLFLOW_TRACKING_TOKEN" in message
+
+
+def test_log_candidate_writes_what_log_model_writes_without_its_silent_self_checks(
+    tmp_path: Any, store_template: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model files are those of a plain `mlflow.sklearn.log_model` with every check on,
+    yet the model is not loaded back nor the requirements compared while logging it."""
+    from pathlib import Path
+
+    import mlflow
+    import mlflow.models.utils
+    import mlflow.utils.environment
+    import numpy as np
+    import pandas as pd
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+
+    from podium.registry import Registry
+    from tests.conftest import seed_store
+
+    db = tmp_path / "mlflow.db"
+    seed_store(db, store_template)
+    registry = Registry(f"sqlite:///{db}", "checked")
+    experiment = registry.experiment_id("checks", tmp_path / "artifacts")
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    model = LogisticRegression().fit(x, (x["a"] > 0).astype(int))
+    calls: list[str] = []
+    for module, name in (
+        (mlflow.models.utils, "_validate_serving_input"),
+        (mlflow.utils.environment, "warn_dependency_requirement_mismatches"),
+    ):
+        original = getattr(module, name)
+
+        def spy(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+    requirements = [f"scikit-learn=={sklearn.__version__}", "cloudpickle"]
+
+    _, version = registry.log_candidate(
+        experiment_id=experiment,
+        model=model,
+        example=x.head(5),
+        params={},
+        metrics={},
+        run_tags={},
+        version_tags={},
+        artifacts={},
+    )
+    assert calls == []  # skipped while logging …
+    assert mlflow.models.utils._validate_serving_input.__name__ == "spy"  # … and put back
+    with mlflow.start_run(experiment_id=experiment):
+        plain = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=mlflow.models.infer_signature(x.head(5), model.predict(x.head(5))),
+            input_example=x.head(5),
+            serialization_format="cloudpickle",
+            pip_requirements=requirements,
+        )
+    assert sorted(set(calls)) == [
+        "_validate_serving_input",
+        "warn_dependency_requirement_mismatches",
+    ]  # the plain call made both checks
+
+    def files(uri: str) -> dict[str, bytes]:
+        local = mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path / uri[-8:]))
+        found = {}
+        for path in sorted(p for p in Path(local).rglob("*") if p.is_file()):
+            text = path.read_bytes()
+            if path.name == "MLmodel":  # ids and timestamps differ between two loggings
+                lines = text.decode().splitlines()
+                volatile = ("model_id", "run_id", "utc_time_created", "artifact_path", "model_uuid")
+                text = "\n".join(
+                    line for line in lines if line.strip().split(":")[0] not in volatile
+                ).encode()
+            found[path.relative_to(local).as_posix()] = text
+        return found
+
+    ours, theirs = files(version.source), files(plain.model_uri)
+    assert list(ours) == list(theirs)
+    assert ours == theirs

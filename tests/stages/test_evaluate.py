@@ -205,3 +205,45 @@ def test_a_train_json_from_another_registry_is_refused_not_evaluated(
         f"comes from run {first_run}; re-run podium train"
     ]
     assert "podium.verdict" not in registry_of(project).get_version("1").tags
+
+
+def test_importance_beside_the_bootstrap_is_the_same_and_leaves_thread_limits_as_found() -> None:
+    """Run on a second thread while the bootstrap runs, importance ranks as it does alone,
+    the bootstrap's intervals are unchanged, and no thread limit outlives the block."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_info
+
+    from podium import importance
+    from podium.scoring import predict
+    from podium.significance import paired_bootstrap
+    from podium.stages.evaluate import _beside
+
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame(rng.normal(size=(3000, 4)), columns=["a", "b", "c", "d"])
+    y = pd.Series((x["a"] + 0.5 * x["b"] + rng.normal(size=3000) > 0).astype(int))
+    strong = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(x, y)
+    weak = HistGradientBoostingClassifier(max_iter=2, random_state=0).fit(x, y)
+
+    def ranking() -> dict[str, Any]:
+        found = importance.permutation(strong, x, y, task="classification", metric="roc_auc")
+        return found.to_dict()
+
+    def intervals() -> dict[str, Any]:
+        found = paired_bootstrap(
+            ["roc_auc", "accuracy"],
+            task="classification",
+            target=y.to_numpy(),
+            challenger=predict(strong, x, "classification"),
+            champion=predict(weak, x, "classification"),
+        )
+        return {metric: vars(interval) for metric, interval in found.intervals.items()}
+
+    alone, alone_intervals = ranking(), intervals()
+    limits = [(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()]
+    with _beside(ranking) as ranked:
+        beside_intervals = intervals()
+    assert ranked.result() == alone
+    assert beside_intervals == alone_intervals
+    assert [(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()] == limits

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium import data, delivery, gha, importance, predictions, resources, results
 from podium.clock import now_iso
@@ -39,6 +43,8 @@ from podium.stages import open_registry
 if TYPE_CHECKING:
     from podium.engine.spark import SparkTable
     from podium.engine.sql import SqlTable
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -122,15 +128,18 @@ def evaluate(*, config: Config) -> Evaluation:
                 config,
                 read_feature_types(champion_version.tags),
             )
-    bootstrap = _bootstrap(config, challenger_run, champion_run)
-    verdict = decide(
-        challenger_run.metrics if challenger_run else {},
-        champion_run.metrics if champion_run else None,
-        [gate for gate in config.gates if gate.bounds_whole_set],
-        bootstrap.intervals if bootstrap else None,
-        unavailable=challenger.unavailable,
-    )
-    sliced = spark_sliced if computed else _slices(config, read, challenger_run, champion_run)
+    logged = _logged_importance(registry, champion_version, table.sha256)
+    ranking = partial(_importance, config, challenger_run, champion_run, champion_logged=logged)
+    with _beside(ranking) as ranked:
+        bootstrap = _bootstrap(config, challenger_run, champion_run)
+        verdict = decide(
+            challenger_run.metrics if challenger_run else {},
+            champion_run.metrics if champion_run else None,
+            [gate for gate in config.gates if gate.bounds_whole_set],
+            bootstrap.intervals if bootstrap else None,
+            unavailable=challenger.unavailable,
+        )
+        sliced = spark_sliced if computed else _slices(config, read, challenger_run, champion_run)
     passed = verdict.passed and (sliced is None or sliced.passed)
     summary = _summary(verdict.summary, verdict.passed, sliced)
     if champion and champion.error:
@@ -151,12 +160,7 @@ def evaluate(*, config: Config) -> Evaluation:
         eval=DataSummary.model_validate(table.describe()),
         evaluated_at=now_iso(),
         significance=_describe_bootstrap(bootstrap),
-        importance=_importance(
-            config,
-            challenger_run,
-            champion_run,
-            champion_logged=_logged_importance(registry, champion_version, table.sha256),
-        ),
+        importance=ranked.result(),
         delivery=DeliveryMetrics.model_validate(delivery.of_registry(registry).to_dict()),
         computed=computed,
         slices=sliced,
@@ -201,6 +205,26 @@ def evaluate(*, config: Config) -> Evaluation:
     outcome.save(config.state_dir)
     gha.set_output("passed", str(passed).lower())
     return outcome
+
+
+@contextmanager
+def _beside(work: Callable[[], T]) -> Iterator[Future[T]]:
+    """`work()` on a second thread while the block runs; done when the block ends.
+
+    Importance (one thread of small predictions) beside the bootstrap and slices (numpy,
+    which releases the GIL): independent and each seeded, so the same numbers, in the
+    time of the longer on a 2-core runner. BLAS stays at one thread for both throughout,
+    so that neither one's limit is undone by the other's.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="podium-importance") as pool,
+    ):
+        yield pool.submit(work)
 
 
 def _bootstrap(
