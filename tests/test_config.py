@@ -346,10 +346,13 @@ def test_target_listed_in_features(tmp_path: Path) -> None:
     refused(path, "data.features", "'churned'", "remove it")
 
 
-def test_features_with_exclude_is_refused_not_half_applied(tmp_path: Path) -> None:
+def test_a_column_in_both_features_and_exclude_is_refused_not_half_applied(tmp_path: Path) -> None:
     # exclude used to be ignored silently when features was set: the excluded column trained.
     both = edited(lambda d: d["data"].update(features=["age", "plan"], exclude=["plan"]))
-    refused(write(tmp_path, both), "data.features and data.exclude", "remove data.exclude")
+    refused(write(tmp_path, both), "data.features and data.exclude both list 'plan'", "remove it")
+    # Disjoint lists are no contradiction: exclude names what is left out (a slicing column).
+    apart = edited(lambda d: d["data"].update(features=["age", "plan"], exclude=["region"]))
+    assert load(write(tmp_path, apart)).data.features == ["age", "plan"]
     only = edited(lambda d: d["data"].update(features=["age", "plan"], exclude=[]))
     assert load(write(tmp_path, only)).data.features == ["age", "plan"]
 

@@ -655,12 +655,14 @@ def _check_cross_fields(config: Config) -> None:
         raise ConfigError(
             f"{config.path}: data.features lists the target '{data.target}'; remove it"
         )
-    if data.features is not None and data.exclude:
-        # Both would mean two answers to "which columns are features": refuse, never guess.
+    listed_twice = [c for c in data.features or [] if c in set(data.exclude)]
+    if listed_twice:
+        # A column in both has two answers to "is it a feature?": refuse, never guess.
+        # (Disjoint lists are fine: exclude then only names what is deliberately left out.)
+        shown = ", ".join(repr(c) for c in listed_twice)
         raise ConfigError(
-            f"{config.path}: data.features and data.exclude are both set; list only the "
-            "feature columns in data.features and remove data.exclude (or keep data.exclude "
-            "and remove data.features)"
+            f"{config.path}: data.features and data.exclude both list {shown}; remove it "
+            "from data.features to leave it out, or from data.exclude to train on it"
         )
 
 
