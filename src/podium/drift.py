@@ -244,6 +244,50 @@ def _numeric(
     )
 
 
+def from_counts(
+    chosen: dict[str, dict[str, Any]],
+    counted: dict[str, tuple[Any, int]],
+    samples: dict[str, Any],
+    *,
+    psi_threshold: float,
+    p_value: float,
+    sample_size: int,
+) -> list[FeatureDrift]:
+    """Each profiled feature's drift from counts an engine computed (Spark, SQL): bin or
+    category counts and missing values per column, and a value sample per numeric one."""
+    import numpy as np
+
+    found = []
+    for column, ref in chosen.items():
+        counts, missing = counted[column]
+        if ref["kind"] == "numeric":
+            found.append(
+                numeric_drift(
+                    column,
+                    ref,
+                    np.asarray(counts, dtype=float),
+                    missing,
+                    samples[column],
+                    psi_threshold=psi_threshold,
+                    p_value=p_value,
+                    sample_size=sample_size,
+                )
+            )
+        else:
+            found.append(
+                categorical_drift(
+                    column,
+                    ref,
+                    counts,
+                    missing,
+                    psi_threshold=psi_threshold,
+                    p_value=p_value,
+                    sample_size=sample_size,
+                )
+            )
+    return found
+
+
 def numeric_drift(
     column: str,
     ref: dict[str, Any],

@@ -499,35 +499,14 @@ def compare(
     }
     counted = _counts(dataset.frame, {c: types[c] for c in chosen}, edges, known)
     samples = _samples(dataset.frame, list(edges), sample_size, seed, rows=dataset.rows)
-    found = []
-    for column, ref in chosen.items():
-        counts, missing = counted[column]
-        if ref["kind"] == "numeric":
-            found.append(
-                drift.numeric_drift(
-                    column,
-                    ref,
-                    np.asarray(counts, dtype=float),
-                    missing,
-                    samples[column],
-                    psi_threshold=psi_threshold,
-                    p_value=p_value,
-                    sample_size=sample_size,
-                )
-            )
-        else:
-            found.append(
-                drift.categorical_drift(
-                    column,
-                    ref,
-                    counts,
-                    missing,
-                    psi_threshold=psi_threshold,
-                    p_value=p_value,
-                    sample_size=sample_size,
-                )
-            )
-    return found
+    return drift.from_counts(
+        chosen,
+        counted,
+        samples,
+        psi_threshold=psi_threshold,
+        p_value=p_value,
+        sample_size=sample_size,
+    )
 
 
 _UNSEEN = "\x00podium-unseen"  # categories outside the reference's, summed (never a label)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium import gha, results
 from podium.engine import spark, spark_checks
-from podium.results import DataCheck, DataSummary, Expectations, Validation
+from podium.results import DataSummary, Expectations, Validation
 
 if TYPE_CHECKING:
     from podium.config import Config
@@ -54,6 +54,7 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         _progress,
         drift_check,
         expectations_check,
+        input_checks,
     )
 
     results.invalidate(config.state_dir, results.VALIDATION)
@@ -70,37 +71,16 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
             expectations.check_columns(suite, table.columns, dataset=label, source=table.path)
     spark_checks.check_excluded(spec.exclude, train_table, eval_table)
     train_set, eval_set = prepare_both(config, train_table, eval_table)
-    checks = [
-        DataCheck(
-            name="train data",
-            passed=True,
-            detail=f"{train_table.rows:,} rows, {len(train_set.feature_types)} features, "
-            f"target '{spec.target}'",
-        ),
-        DataCheck(
-            name="eval data",
-            passed=True,
-            detail=f"{eval_table.rows:,} rows with every training feature",
-        ),
-    ]
-    notes: list[str] = []
-    for label, dataset in (("train", train_set), ("eval", eval_set)):
-        if dataset.dropped_unlabelled:
-            notes.append(
-                f"{dataset.dropped_unlabelled} {label} rows have no target and are skipped"
-            )
-    if config.model.task == "classification":
-        classes = len(train_set.classes)
-        checks.append(
-            DataCheck(
-                name="target classes",
-                passed=classes >= 2,
-                detail=f"{classes} classes in the training data"
-                + ("" if classes >= 2 else "; a classifier needs at least 2"),
-            )
-        )
-        if classes >= 2:  # else the failed check above says what to fix first
-            spark_checks.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
+    classes = len(train_set.classes) if config.model.task == "classification" else 0
+    checks, notes = input_checks(
+        config,
+        (train_table.rows, eval_table.rows),
+        len(train_set.feature_types),
+        (train_set.dropped_unlabelled, eval_set.dropped_unlabelled),
+        classes,
+    )
+    if classes >= 2:  # else the failed classes check says what to fix first
+        spark_checks.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
 
     expectation_report = None
     if suite is not None:

@@ -496,35 +496,14 @@ def compare(
             ]
             for c in edges
         }
-    found = []
-    for column, ref in chosen.items():
-        counts, missing = counted[column]
-        if ref["kind"] == "numeric":
-            found.append(
-                drift.numeric_drift(
-                    column,
-                    ref,
-                    np.asarray(counts, dtype=float),
-                    missing,
-                    samples[column],
-                    psi_threshold=psi_threshold,
-                    p_value=p_value,
-                    sample_size=sample_size,
-                )
-            )
-        else:
-            found.append(
-                drift.categorical_drift(
-                    column,
-                    ref,
-                    counts,
-                    missing,
-                    psi_threshold=psi_threshold,
-                    p_value=p_value,
-                    sample_size=sample_size,
-                )
-            )
-    return found
+    return drift.from_counts(
+        chosen,
+        counted,
+        samples,
+        psi_threshold=psi_threshold,
+        p_value=p_value,
+        sample_size=sample_size,
+    )
 
 
 class _session:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium import data, gha, results
 from podium.engine import sql
-from podium.results import DataCheck, DataSummary, Expectations, Validation
+from podium.results import DataSummary, Expectations, Validation
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -141,6 +141,7 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         _progress,
         drift_check,
         expectations_check,
+        input_checks,
     )
 
     results.invalidate(config.state_dir, results.VALIDATION)
@@ -158,35 +159,14 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
                 suite, side.columns, dataset=label, source=str(side.table.path)
             )
     train_set, eval_set = prepare_both(config, train, evaluation)
-    checks = [
-        DataCheck(
-            name="train data",
-            passed=True,
-            detail=f"{train.table.rows:,} rows, {len(train_set.feature_types)} features, "
-            f"target '{spec.target}'",
-        ),
-        DataCheck(
-            name="eval data",
-            passed=True,
-            detail=f"{evaluation.table.rows:,} rows with every training feature",
-        ),
-    ]
-    notes: list[str] = []
-    for label, prepared in (("train", train_set), ("eval", eval_set)):
-        if prepared.dropped_unlabelled:
-            notes.append(
-                f"{prepared.dropped_unlabelled} {label} rows have no target and are skipped"
-            )
+    checks, notes = input_checks(
+        config,
+        (train.table.rows, evaluation.table.rows),
+        len(train_set.feature_types),
+        (train_set.dropped_unlabelled, eval_set.dropped_unlabelled),
+        len(train_set.classes) if config.model.task == "classification" else 0,
+    )
     if config.model.task == "classification":
-        classes = len(train_set.classes)
-        checks.append(
-            DataCheck(
-                name="target classes",
-                passed=classes >= 2,
-                detail=f"{classes} classes in the training data"
-                + ("" if classes >= 2 else "; a classifier needs at least 2"),
-            )
-        )
         _check_labels(config, train_set, eval_set)
 
     expectation_report = None

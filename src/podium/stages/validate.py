@@ -49,6 +49,44 @@ def expectations_check(report: Report) -> DataCheck:
     return DataCheck(name="expectations", passed=report.passed, detail=detail)
 
 
+def input_checks(
+    config: Config,
+    rows: tuple[int, int],
+    features: int,
+    dropped: tuple[int, int],
+    classes: int,
+) -> tuple[list[DataCheck], list[str]]:
+    """The checks and notes every engine reports on the prepared tables: the rows of train
+    and eval, the features, unlabelled rows skipped and (classification) the class count."""
+    checks = [
+        DataCheck(
+            name="train data",
+            passed=True,
+            detail=f"{rows[0]:,} rows, {features} features, target '{config.data.target}'",
+        ),
+        DataCheck(
+            name="eval data",
+            passed=True,
+            detail=f"{rows[1]:,} rows with every training feature",
+        ),
+    ]
+    notes = [
+        f"{skipped} {label} rows have no target and are skipped"
+        for label, skipped in zip(("train", "eval"), dropped, strict=True)
+        if skipped
+    ]
+    if config.model.task == "classification":
+        checks.append(
+            DataCheck(
+                name="target classes",
+                passed=classes >= 2,
+                detail=f"{classes} classes in the training data"
+                + ("" if classes >= 2 else "; a classifier needs at least 2"),
+            )
+        )
+    return checks, notes
+
+
 def validate(*, config: Config, use_registry: bool = True) -> Validation:
     """Check train/eval data and write `.podium/validation.json`; `passed` says if it is fit."""
     if on_spark(config):  # issue 14: checked inside Spark, nothing collected
@@ -75,7 +113,6 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
             expectations.check_columns(
                 suite, list(table.frame.columns), dataset=label, source=str(table.path)
             )
-    checks: list[DataCheck] = []
     data.check_excluded(spec.exclude, train_table, eval_table)
     train_set = data.prepare(
         train_table,
@@ -83,14 +120,6 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         task=config.model.task,
         features=spec.features,
         exclude=spec.exclude,
-    )
-    checks.append(
-        DataCheck(
-            name="train data",
-            passed=True,
-            detail=f"{train_table.rows:,} rows, {len(train_set.feature_types)} features, "
-            f"target '{spec.target}'",
-        )
     )
     eval_set = data.prepare(
         eval_table,
@@ -100,31 +129,16 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         exclude=[],
         expected_types=train_set.feature_types,
     )
-    checks.append(
-        DataCheck(
-            name="eval data",
-            passed=True,
-            detail=f"{eval_table.rows:,} rows with every training feature",
-        )
+    classes = train_set.target.nunique() if config.model.task == "classification" else 0
+    checks, notes = input_checks(
+        config,
+        (train_table.rows, eval_table.rows),
+        len(train_set.feature_types),
+        (train_set.dropped_unlabelled, eval_set.dropped_unlabelled),
+        classes,
     )
-    notes = []
-    for label, dataset in (("train", train_set), ("eval", eval_set)):
-        if dataset.dropped_unlabelled:
-            notes.append(
-                f"{dataset.dropped_unlabelled} {label} rows have no target and are skipped"
-            )
-    if config.model.task == "classification":
-        classes = train_set.target.nunique()
-        checks.append(
-            DataCheck(
-                name="target classes",
-                passed=classes >= 2,
-                detail=f"{classes} classes in the training data"
-                + ("" if classes >= 2 else "; a classifier needs at least 2"),
-            )
-        )
-        if classes >= 2:  # else the failed check above says what to fix first
-            data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
+    if classes >= 2:  # else the failed classes check says what to fix first
+        data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
 
     expectation_report = None
     if suite is not None:
