@@ -358,30 +358,15 @@ def prepare(
 
     frame = table.frame
     path = table.path
-    if target not in frame.columns:
-        if len(frame.columns) == 1:  # a delimiter podium does not recognise (e.g. spaces)
-            raise DataError(
-                f"{path}: target column '{target}' not found: the file was read as a single "
-                f"column '{str(frame.columns[0])[:60]}'; separate columns with , ; tab or |"
-            )
-        close = _close(target, frame.columns)
+    if target not in frame.columns and len(frame.columns) == 1:
+        # a delimiter podium does not recognise (e.g. spaces)
         raise DataError(
-            f"{path}: target column '{target}' not found{close}; fix data.target in podium.yaml"
+            f"{path}: target column '{target}' not found: the file was read as a single "
+            f"column '{str(frame.columns[0])[:60]}'; separate columns with , ; tab or |"
         )
-    if expected_types is not None:
-        wanted = list(expected_types)
-    elif features is not None:
-        wanted = list(features)
-    else:
-        wanted = [c for c in frame.columns if c != target and c not in set(exclude)]
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}"
-            f"{_close(missing[0], frame.columns)}; add them to the data or change data.features"
-        )
-    if not wanted:
-        raise DataError(f"{path}: no feature columns besides the target '{target}'")
+    wanted = feature_columns(
+        path, list(frame.columns), target, features, exclude, expected_types=expected_types
+    )
 
     labelled = frame[target].notna()
     dropped = int((~labelled).sum())
@@ -577,6 +562,40 @@ def _plain_text(series: pd.Series) -> bool:
         return False
     missing = series[series.isna()]
     return all(v is None or isinstance(v, float) for v in missing)
+
+
+def feature_columns(
+    path: Any,
+    columns: list[str],
+    target: str,
+    features: list[str] | None,
+    exclude: list[str],
+    *,
+    expected_types: dict[str, str] | None = None,
+) -> list[str]:
+    """The feature columns of a table with `columns` (any engine): the trained model's when
+    `expected_types` is given, else data.features, else every column but the target and
+    data.exclude. A missing target or feature is a DataError naming it (with a did-you-mean)."""
+    if target not in columns:
+        raise DataError(
+            f"{path}: target column '{target}' not found{_close(target, columns)}; "
+            "fix data.target in podium.yaml"
+        )
+    if expected_types is not None:
+        wanted = list(expected_types)
+    elif features is not None:
+        wanted = list(features)
+    else:
+        wanted = [c for c in columns if c != target and c not in set(exclude)]
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}"
+            f"{_close(missing[0], columns)}; add them to the data or change data.features"
+        )
+    if not wanted:
+        raise DataError(f"{path}: no feature columns besides the target '{target}'")
+    return wanted
 
 
 def _close(name: str, candidates: Any) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podium import drift
-from podium.errors import DataError, closest
+from podium.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -244,30 +244,13 @@ def _prepare(
 ) -> SparkDataset:
     from pyspark.sql import functions as F
 
+    from podium import data
+
     frame, path = table.frame, table.path
     columns = list(frame.columns)
-    if target not in columns:
-        hint = closest(target, columns)
-        did_you = f" (did you mean '{hint}'?)" if hint else ""
-        raise DataError(
-            f"{path}: target column '{target}' not found{did_you}; fix data.target in podium.yaml"
-        )
-    if expected_types is not None:
-        wanted = list(expected_types)
-    elif features is not None:
-        wanted = list(features)
-    else:
-        wanted = [c for c in columns if c != target and c not in set(exclude)]
-    missing = [c for c in wanted if c not in columns]
-    if missing:
-        hint = closest(missing[0], columns)
-        did_you = f" (did you mean '{hint}'?)" if hint else ""
-        raise DataError(
-            f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}"
-            f"{did_you}; add them to the data or change data.features"
-        )
-    if not wanted:
-        raise DataError(f"{path}: no feature columns besides the target '{target}'")
+    wanted = data.feature_columns(
+        path, columns, target, features, exclude, expected_types=expected_types
+    )
 
     y = F.col(f"`{target}`")
     y_kind = _kind(frame, target)
