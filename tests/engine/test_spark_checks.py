@@ -4,29 +4,16 @@ message, in validate and in train before the fit."""
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 import pandas as pd
 import pytest
 
 from tests.conftest import Project
+from tests.engine.projects import spark_copy
 from tests.tools import JAVA, PYSPARK, requires
 
 pytestmark = [pytest.mark.spark, requires(PYSPARK, JAVA)]
-
-
-def _on_spark(project: Project) -> Project:
-    """A copy of the project whose train and eval data are parquet read by Spark."""
-    copy = Project(project.root.parent / "on-spark")
-    shutil.copytree(project.root, copy.root)
-    document = copy.config()
-    for name in ("train", "eval"):
-        frame = pd.read_csv(copy.root / "data" / f"{name}.csv")
-        frame.to_parquet(copy.root / "data" / f"{name}.parquet", index=False)
-        document["data"][name] = {"engine": "spark", "path": f"data/{name}.parquet"}
-    copy.write_config(document)
-    return copy
 
 
 def _after_path(message: str) -> str:
@@ -61,7 +48,7 @@ def test_spark_refuses_what_pandas_refuses_with_the_same_line(
 
     engine.forget()
     change(project)
-    on_spark = _on_spark(project)
+    on_spark = spark_copy(project)
     expected, found = project.cli(command), on_spark.cli(command)
     assert found.code == expected.code == 2, found.err
     assert fragment in found.err

@@ -4,13 +4,12 @@ verdicts as the pandas path on the same small table, and bad slices exit 2 alike
 from __future__ import annotations
 
 import re
-import shutil
 from typing import Any
 
-import pandas as pd
 import pytest
 
 from tests.conftest import Project, state_json
+from tests.engine.projects import spark_copy
 from tests.tools import JAVA, PYSPARK, requires
 
 pytestmark = [pytest.mark.spark, requires(PYSPARK, JAVA)]
@@ -34,19 +33,6 @@ GATES = [
 LABEL_METRICS = ("accuracy", "f1", "precision", "recall")
 
 
-def _on_spark(project: Project) -> Project:
-    """A copy of the project whose train and eval data are parquet read by Spark."""
-    copy = Project(project.root.parent / "on-spark")
-    shutil.copytree(project.root, copy.root)
-    document = copy.config()
-    for name in ("train", "eval"):
-        frame = pd.read_csv(copy.root / "data" / f"{name}.csv")
-        frame.to_parquet(copy.root / "data" / f"{name}.parquet", index=False)
-        document["data"][name] = {"engine": "spark", "path": f"data/{name}.parquet"}
-    copy.write_config(document)
-    return copy
-
-
 def _bound(computed: str) -> float:
     found = re.search(r"within ±([0-9.e+-]+)", computed)
     assert found, computed
@@ -59,7 +45,7 @@ def test_spark_slices_agree_with_the_pandas_path(project: Project, spark: Any) -
     engine.forget()
     project.update(slices=SLICES)
     project.set_estimator("sklearn.tree.DecisionTreeClassifier", max_depth=3, random_state=0)
-    on_spark = _on_spark(project)
+    on_spark = spark_copy(project)
     for each in (project, on_spark):  # a tree champion, then a logistic challenger
         first = each.cli("run")
         assert first.code == 0, first.err
@@ -129,7 +115,7 @@ def test_bad_slices_on_spark_are_exit_2_with_the_pandas_message(
 
     engine.forget()
     project.update(slices=slices)
-    on_spark = _on_spark(project)
+    on_spark = spark_copy(project)
     expected, found = project.cli("train"), on_spark.cli("train")
     assert found.code == expected.code == 2, found.err
     assert fragment in found.err
