@@ -186,10 +186,69 @@ def _transformers(pipeline: Any) -> dict[str, Any]:
 
 def test_tree_models_get_imputation_and_encoding_but_no_scaling(tmp_path: Path) -> None:
     pipeline = build(
-        make_config(tmp_path, estimator="sklearn.ensemble.RandomForestClassifier"), TYPES
+        make_config(tmp_path, estimator="sklearn.ensemble.GradientBoostingClassifier"), TYPES
     )
     numeric = _transformers(pipeline)["numeric"]
     assert [name for name, _ in numeric.steps] == ["impute"]
+    assert "categorical" in _transformers(pipeline)
+
+
+@pytest.mark.parametrize(
+    "dotted",
+    [
+        "sklearn.ensemble.HistGradientBoostingClassifier",
+        "sklearn.ensemble.RandomForestClassifier",
+        "sklearn.tree.DecisionTreeClassifier",
+        "lightgbm.LGBMClassifier",
+    ],
+)
+def test_models_that_split_on_missing_values_get_them_unimputed(
+    tmp_path: Path, dotted: str
+) -> None:
+    pipeline = build(make_config(tmp_path, estimator=dotted), TYPES)
+    assert _transformers(pipeline)["numeric"] == "passthrough"
+    assert "categorical" in _transformers(pipeline)  # text still needs encoding
+
+
+def test_a_model_that_splits_on_missing_values_learns_what_missing_means(
+    tmp_path: Path,
+) -> None:
+    """Missingness that carries the label: the native model sees it, not a median."""
+    rng = np.random.default_rng(0)
+    rows = 2_000
+    value = rng.normal(size=rows)
+    target = pd.Series(rng.integers(0, 2, size=rows))
+    value[target.to_numpy() == 1] = np.nan  # missing exactly when the label is 1
+    frame = pd.DataFrame({"age": value, "income": rng.normal(size=rows)})
+    types = {"age": "numeric", "income": "numeric"}
+    config = make_config(tmp_path, estimator="sklearn.ensemble.HistGradientBoostingClassifier")
+    fitted = fit(build(config, types), frame, target, source="hgb", path=tmp_path / "t.csv")
+    assert (fitted.predict(frame) == target).mean() == 1.0
+
+
+def test_without_missing_values_the_unimputed_pipeline_predicts_as_the_imputed_one(
+    tmp_path: Path,
+) -> None:
+    """The imputer was the identity on complete data: dropping it changes no prediction."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(3_000, 4)), columns=["a", "b", "c", "d"])
+    target = pd.Series((frame["a"] + frame["b"] * frame["c"] > 0).astype(int))
+    types = dict.fromkeys(frame.columns, "numeric")
+    config = make_config(tmp_path, estimator="sklearn.ensemble.HistGradientBoostingClassifier")
+    ours = fit(build(config, types), frame, target, source="hgb", path=tmp_path / "t.csv")
+    imputer = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+    before = Pipeline(
+        [
+            ("preprocess", ColumnTransformer([("numeric", imputer, list(frame.columns))])),
+            ("model", HistGradientBoostingClassifier(random_state=0)),
+        ]
+    ).fit(frame, target)
+    assert np.array_equal(ours.predict_proba(frame), before.predict_proba(frame))
 
 
 def test_linear_models_also_get_scaling(tmp_path: Path) -> None:
