@@ -16,8 +16,10 @@ def open_registry(config: Config, *, writes: bool = False) -> Registry:
     `registry.git_branch` (fetched into `.podium/registry/`), then `registry.tracking_uri`.
     `writes`: the stage changes the registry (refused on a runner-local file in Actions).
     """
+    from podium import warmup
     from podium.registry import Registry
 
+    warmup.join()  # MLflow imported beside the data reading (warmup.start)
     if writes:
         refuse_throwaway(config)
     if config.registry_branch:
@@ -28,6 +30,20 @@ def open_registry(config: Config, *, writes: bool = False) -> Registry:
         registry = Registry(config.tracking_uri, config.model.name)
     registry.check_reachable()
     return registry
+
+
+def warm_up_registry(config: Config) -> None:
+    """Start importing MLflow beside the stage's data reading (`podium.warmup`), when the
+    stage will open a registry that exists (a missing local store is not opened)."""
+    from pathlib import Path
+
+    from podium import warmup
+
+    uri = config.tracking_uri
+    local = not config.registry_branch and uri.startswith("sqlite:///")
+    if local and not Path(uri.removeprefix("sqlite:///")).exists():
+        return
+    warmup.start(uri)
 
 
 def refuse_throwaway(config: Config) -> None:

@@ -14,7 +14,7 @@ from podium.registry import Registry, Version, tags
 from podium.registry.git_branch import change_message
 from podium.results import DataSummary, Training
 from podium.scoring import score
-from podium.stages import artifact_root, open_registry, train_command
+from podium.stages import artifact_root, open_registry, train_command, warm_up_registry
 
 
 def on_training_data(
@@ -66,6 +66,7 @@ def train(*, config: Config) -> Training:
 
         train_table, eval_table, train_set, profile = sql_stages.train_inputs(config)
     else:
+        warm_up_registry(config)
         train_table = data.read_table(config.resolve(spec.train), label="data.train")
         eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
         data.check_excluded(spec.exclude, train_table, eval_table)

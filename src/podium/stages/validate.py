@@ -19,7 +19,7 @@ from podium.config import Config
 from podium.engine import in_database, on_spark
 from podium.registry.tags import read_feature_types
 from podium.results import DataCheck, DataSummary, Drift, Expectations, Validation
-from podium.stages import open_registry, store_missing
+from podium.stages import open_registry, store_missing, warm_up_registry
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -104,6 +104,8 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         from podium import expectations
 
         suite = expectations.load_suite(config.resolve(spec.expectations))
+    if use_registry:
+        warm_up_registry(config)
     _progress(f"reading data.train ({spec.train})")
     train_table = data.read_table(config.resolve(spec.train), label="data.train")
     _progress(f"reading data.eval ({spec.eval})")

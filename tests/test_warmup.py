@@ -1,0 +1,89 @@
+"""podium.warmup: MLflow imported on a second thread, joined before the registry opens.
+
+Each case runs in a fresh interpreter: what is already imported decides what warmup does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+
+def _fresh(code: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    found: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def test_a_sqlite_store_s_modules_are_imported_on_another_thread() -> None:
+    found = _fresh(
+        """
+        import json, sys, threading
+        from podium import warmup
+        warmup.start("sqlite:///nowhere.db")
+        began = warmup._thread is not None and warmup._thread is not threading.main_thread()
+        warmup.join()
+        print(json.dumps({
+            "began": began,
+            "alive": warmup._thread.is_alive(),
+            "mlflow": "mlflow.tracking" in sys.modules,
+            "sqlalchemy_store": "mlflow.store.tracking.sqlalchemy_store" in sys.modules,
+        }))
+        """
+    )
+    assert found == {"began": True, "alive": False, "mlflow": True, "sqlalchemy_store": True}
+
+
+def test_a_server_s_client_does_not_import_the_sqlite_stores() -> None:
+    found = _fresh(
+        """
+        import json, sys
+        from podium import warmup
+        warmup.start("http://127.0.0.1:5000")
+        warmup.join()
+        print(json.dumps({
+            "mlflow": "mlflow.tracking" in sys.modules,
+            "sqlalchemy_store": "mlflow.store.tracking.sqlalchemy_store" in sys.modules,
+        }))
+        """
+    )
+    assert found == {"mlflow": True, "sqlalchemy_store": False}
+
+
+def test_nothing_is_started_when_mlflow_is_already_imported() -> None:
+    found = _fresh(
+        """
+        import json
+        import mlflow.tracking
+        from podium import warmup
+        warmup.start("sqlite:///nowhere.db")
+        warmup.join()
+        print(json.dumps({"thread": warmup._thread is not None}))
+        """
+    )
+    assert found == {"thread": False}
+
+
+def test_a_module_that_fails_to_import_is_left_for_the_main_thread_to_report() -> None:
+    found = _fresh(
+        """
+        import json, sys
+        from podium import warmup
+        warmup._import(("podium_no_such_module", "json"))
+        try:
+            import podium_no_such_module
+            raised = None
+        except ImportError as exc:
+            raised = type(exc).__name__
+        print(json.dumps({"raised": raised, "left": "podium_no_such_module" in sys.modules}))
+        """
+    )
+    assert found == {"raised": "ModuleNotFoundError", "left": False}
