@@ -38,7 +38,7 @@ from podium.scoring import (
     score_outputs,
 )
 from podium.significance import Bootstrap, paired_bootstrap
-from podium.stages import open_registry
+from podium.stages import open_registry, warm_up_registry
 
 if TYPE_CHECKING:
     from podium.engine.spark import SparkTable
@@ -65,6 +65,12 @@ def evaluate(*, config: Config) -> Evaluation:
     """
     trained = Training.load(config.state_dir, needed_by="evaluate", model=config.model.name)
     results.invalidate(config.state_dir, results.EVALUATION)
+    spec = config.data
+    streamed = getattr(spec.eval, "in_database", False) and not config.raw.slices
+    in_memory = not on_spark(config) and not streamed
+    if in_memory:  # read first (once per process), with MLflow importing beside it
+        warm_up_registry(config)
+        data.read_table(config.resolve(spec.eval), label="data.eval")
     registry = open_registry(config, writes=True)
     challenger_version = registry.get_version(trained.version)
     if challenger_version.run_id != trained.run_id:
@@ -79,7 +85,6 @@ def evaluate(*, config: Config) -> Evaluation:
         )
     champion_version = registry.champion()
 
-    spec = config.data
     task = config.model.task
     computed = None
     spark_sliced = None  # slices: on Spark come with the scores (engine.spark_slices)
@@ -97,7 +102,7 @@ def evaluate(*, config: Config) -> Evaluation:
             )
         )
         champion, champion_run = scored_champion or (None, None)
-    elif getattr(spec.eval, "in_database", False) and not config.raw.slices:
+    elif streamed:
         from podium.engine import sql_evaluate  # issue 14: streamed, metrics from aggregates
 
         table, (challenger, challenger_run), scored_champion, computed = sql_evaluate.score_both(
