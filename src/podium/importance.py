@@ -73,12 +73,15 @@ def permutation(
     max_rows: int | None = None,
     repeats: int = REPEATS,
     seed: int = SEED,
+    limit_api: str | None = None,
 ) -> Ranking:
     """Permutation importance of `model` on (a seeded sample of) the evaluation rows.
 
     `max_rows` None: the budgeted `sample_size`. Falls back to accuracy (classification)
     or R² (regression) when the model cannot be scored with `metric` (e.g. log loss
-    without `predict_proba`).
+    without `predict_proba`). `limit_api`: which thread pools run single-threaded
+    (threadpoolctl's `user_api`; None: all) — "openmp" alone leaves the process-wide BLAS
+    setting to whoever else is running.
     """
     import warnings
 
@@ -100,7 +103,7 @@ def permutation(
             # OpenMP fork/join costs more than it saves — and on a busy machine (a shared
             # CI runner) each of those parallel regions waits for a descheduled thread
             # (measured: 8-15x the wall time on 2 loaded cores). Same numbers either way.
-            with warnings.catch_warnings(), threadpool_limits(limits=1):
+            with warnings.catch_warnings(), threadpool_limits(limits=1, user_api=limit_api):
                 warnings.simplefilter("ignore")  # zero-division and convergence chatter
                 found = permutation_importance(
                     model,

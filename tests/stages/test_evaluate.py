@@ -247,3 +247,32 @@ def test_importance_beside_the_bootstrap_is_the_same_and_leaves_thread_limits_as
     assert ranked.result() == alone
     assert beside_intervals == alone_intervals
     assert [(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()] == limits
+
+
+def test_importance_begun_after_the_fit_is_what_evaluate_computes_on_the_registered_model(
+    make_project: Callable[..., Project],
+) -> None:
+    """`podium run` ranks the in-memory challenger beside its logging; evaluate alone ranks
+    the registered copy: the same numbers, and the early one is the one reported."""
+    from podium.config import load
+    from podium.data import read_table
+    from podium.stages.evaluate import EarlyImportance, evaluate
+    from podium.stages.train import train
+
+    project = make_project()
+    project.set_estimator(STRONG, **STRONG_PARAMS)
+    config = load(project.config_path)
+    early = EarlyImportance(config)
+    train(config=config, on_fitted=early.begin)
+    eval_sha = read_table(config.resolve(config.data.eval), label="data.eval").sha256
+    begun = early.ranking(eval_sha)
+    assert begun is not None  # begun on these evaluation data, before evaluate started
+    assert early.ranking("another evaluation file") is None
+    with_early = evaluate(config=config, early=early)
+    assert with_early.importance is not None
+    reported = with_early.importance.model_dump(mode="json")["challenger"]
+    assert reported == begun.result()
+    alone = evaluate(config=config)  # a fresh ranking of the model loaded from the registry
+    assert alone.importance is not None
+    assert alone.importance.model_dump(mode="json")["challenger"] == reported
+    assert [f["rank"] for f in reported["features"]] == list(range(1, 8))

@@ -58,10 +58,11 @@ class _InMemoryScoring:
     metrics: dict[str, float]  # as computed: NaN where a metric is undefined (the file has null)
 
 
-def evaluate(*, config: Config) -> Evaluation:
+def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluation:
     """Score both models, decide and write `.podium/evaluation.json`; `passed` is the verdict.
 
     A challenger that cannot be scored at all is CheckFailed (exit 1): there is no verdict.
+    `early`: the challenger's importance begun right after its fit (`podium run`).
     """
     trained = Training.load(config.state_dir, needed_by="evaluate", model=config.model.name)
     results.invalidate(config.state_dir, results.EVALUATION)
@@ -134,7 +135,15 @@ def evaluate(*, config: Config) -> Evaluation:
                 read_feature_types(champion_version.tags),
             )
     logged = _logged_importance(registry, champion_version, table.sha256)
-    ranking = partial(_importance, config, challenger_run, champion_run, champion_logged=logged)
+    begun = early.ranking(table.sha256) if early is not None and computed is None else None
+    ranking = partial(
+        _importance,
+        config,
+        challenger_run,
+        champion_run,
+        champion_logged=logged,
+        challenger_begun=begun,
+    )
     with _beside(ranking) as ranked:
         bootstrap = _bootstrap(config, challenger_run, champion_run)
         verdict = decide(
@@ -304,21 +313,26 @@ def _importance(
     champion: _InMemoryScoring | None,
     *,
     champion_logged: dict[str, Any] | None = None,
+    challenger_begun: Future[dict[str, Any]] | None = None,
 ) -> Importance | None:
     """Permutation importance of the challenger (and champion) on the evaluation rows.
 
     The champion's is reused from `champion_logged` (what it logged as the challenger on
     the same evaluation data) when computed as it would be now: the same numbers, free.
+    The challenger's comes from `challenger_begun` when `podium run` began it after the
+    fit (`EarlyImportance`).
     """
     if challenger is None:
         return None
     task = config.model.task
-    gated = [g.metric for g in config.gates if g.metric in BOOTSTRAPPED]
-    metric = gated[0] if gated else primary_metric(task)
+    metric = _importance_metric(config)
     rankings: dict[str, Any] = {}
     for role, scoring in (("challenger", challenger), ("champion", champion)):
         if scoring is None:
             rankings[role] = None
+            continue
+        if role == "challenger" and challenger_begun is not None:
+            rankings[role] = challenger_begun.result()
             continue
         if role == "champion":
             reused = importance.logged_ranking(champion_logged, scoring.features, metric=metric)
@@ -334,6 +348,81 @@ def _importance(
             continue
         rankings[role] = ranking.to_dict()
     return Importance.model_validate(rankings)
+
+
+def _importance_metric(config: Config) -> str:
+    """The metric whose drop ranks the features: the first bootstrapped gate's, else the
+    task's primary metric."""
+    gated = [g.metric for g in config.gates if g.metric in BOOTSTRAPPED]
+    return gated[0] if gated else primary_metric(config.model.task)
+
+
+class EarlyImportance:
+    """The challenger's permutation importance, begun by `podium run` as soon as the model
+    is fitted, on a second thread.
+
+    It is what `evaluate` would compute on the registered copy (the same fitted
+    parameters: skops stores them exactly), on the same evaluation rows prepared the same
+    way, with the same seed — but it runs while the model is logged, registered, loaded
+    back and both models are scored: predictions (GIL-free) beside MLflow's Python. Only
+    OpenMP is held to one thread here (per thread); the process-wide BLAS setting is left
+    to the main thread (BLAS thread counts do not change a prediction's numbers).
+    """
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._begun: tuple[str, Future[dict[str, Any]]] | None = None
+
+    def begin(self, model: Any, feature_types: dict[str, str]) -> None:
+        """Start ranking `model` on data.eval (a file source only; nothing when the
+        evaluation data does not prepare: evaluate reports that in its own words)."""
+        import threading
+
+        from podium.errors import DataError
+
+        config = self._config
+        spec = config.data
+        if on_spark(config) or getattr(spec.eval, "in_database", False):
+            return
+        try:
+            table = data.read_table(config.resolve(spec.eval), label="data.eval")
+            prepared = data.prepare(
+                table,
+                target=spec.target,
+                task=config.model.task,
+                features=spec.features,
+                exclude=spec.exclude,
+                expected_types=feature_types,
+            )
+        except DataError:
+            return
+        found: Future[dict[str, Any]] = Future()
+
+        def work() -> None:
+            try:
+                ranking = importance.permutation(
+                    model,
+                    prepared.features,
+                    prepared.target,
+                    task=config.model.task,
+                    metric=_importance_metric(config),
+                    limit_api="openmp",
+                )
+                found.set_result(ranking.to_dict())
+            except ValueError as exc:  # the comparison must not fail because of insight
+                found.set_result({"error": str(exc)})
+            except BaseException as exc:  # evaluate raises it, as if computed there
+                found.set_exception(exc)
+
+        # A daemon thread: a run that fails before evaluate exits without waiting for it.
+        threading.Thread(target=work, name="podium-importance-early", daemon=True).start()
+        self._begun = (table.sha256, found)
+
+    def ranking(self, eval_sha256: str) -> Future[dict[str, Any]] | None:
+        """The ranking begun on these very evaluation data, if one was."""
+        if self._begun is None or self._begun[0] != eval_sha256:
+            return None
+        return self._begun[1]
 
 
 def _describe_bootstrap(bootstrap: Bootstrap | None) -> Significance | None:

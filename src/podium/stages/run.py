@@ -41,7 +41,7 @@ def run(
     say: Callable[[str], None] = lambda _: None,
 ) -> RunResult:
     """The whole loop; a failed check or gate stops promotion (`passed=False`)."""
-    from podium.stages.evaluate import evaluate
+    from podium.stages.evaluate import EarlyImportance, evaluate
     from podium.stages.promote import promote_evaluated
     from podium.stages.report import StageResults, build_report
     from podium.stages.train import train
@@ -62,10 +62,12 @@ def run(
             data_failed=True,
         )
     say("train: fitting the challenger")
-    trained = train(config=config)
+    # The challenger's importance starts as soon as it is fitted, beside its logging.
+    early = EarlyImportance(config)
+    trained = train(config=config, on_fitted=early.begin)
     say(f"train: registered {config.model.name} v{trained.version} (run {trained.run_id[:8]})")
     say("evaluate: scoring challenger and champion on the same evaluation data")
-    evaluated = evaluate(config=config)
+    evaluated = evaluate(config=config, early=early)
     failures = [evaluated.failure] if evaluated.failure else []
     champion_version = evaluated.champion.version if evaluated.champion else None
     promotion = None

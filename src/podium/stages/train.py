@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from podium import __version__, data, drift, gha, modeling, resources, results, slices
 from podium.clock import now_iso
@@ -48,8 +49,14 @@ if TYPE_CHECKING:
     from podium.engine.sql import SqlTable
 
 
-def train(*, config: Config) -> Training:
-    """Fit on data.train, log the run and register a new model version."""
+def train(
+    *, config: Config, on_fitted: Callable[[Any, dict[str, str]], None] | None = None
+) -> Training:
+    """Fit on data.train, log the run and register a new model version.
+
+    `on_fitted(model, feature_types)`: called once an in-process fit has succeeded, before
+    the model is logged (`podium run` begins the challenger's importance there).
+    """
     results.invalidate(config.state_dir, results.TRAINING)
     spec = config.data
     task = config.model.task
@@ -107,6 +114,8 @@ def train(*, config: Config) -> Training:
                 path=train_table.path,
             )
         train_metrics = on_training_data(fitted, train_set, task, source=source)
+        if on_fitted is not None:
+            on_fitted(fitted, train_set.feature_types)
     provenance = gha.provenance(config.root)
     root = artifact_root(config)
     params: dict[str, object] = {
