@@ -146,14 +146,27 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
     )
     with _beside(ranking) as ranked:
         bootstrap = _bootstrap(config, challenger_run, champion_run)
-        verdict = decide(
-            challenger_run.metrics if challenger_run else {},
-            champion_run.metrics if champion_run else None,
-            [gate for gate in config.gates if gate.bounds_whole_set],
-            bootstrap.intervals if bootstrap else None,
-            unavailable=challenger.unavailable,
-        )
         sliced = spark_sliced if computed else _slices(config, read, challenger_run, champion_run)
+    if computed is None:  # timed now that importance is done: nothing else runs beside them
+        challenger, challenger_run = _with_costs(
+            registry, challenger_version, challenger, challenger_run, config, strict=True
+        )
+        if champion is not None and champion_version is not None:
+            champion, champion_run = _with_costs(
+                registry, champion_version, champion, champion_run, config
+            )
+        if challenger.error:
+            raise CheckFailed(
+                f"challenger v{challenger.version} could not be timed on {table.path}: "
+                f"{challenger.error}"
+            )
+    verdict = decide(
+        challenger_run.metrics if challenger_run else {},
+        champion_run.metrics if champion_run else None,
+        [gate for gate in config.gates if gate.bounds_whole_set],
+        bootstrap.intervals if bootstrap else None,
+        unavailable=challenger.unavailable,
+    )
     passed = verdict.passed and (sliced is None or sliced.passed)
     summary = _summary(verdict.summary, verdict.passed, sliced)
     if champion and champion.error:
@@ -446,7 +459,8 @@ def _score(
     *,
     strict: bool = False,
 ) -> tuple[ModelScore, _InMemoryScoring | None]:
-    """Metrics of one registered version on the evaluation table (errors recorded, not raised).
+    """Quality metrics of one registered version on the evaluation table (errors recorded,
+    not raised); what it costs (`_with_costs`) is measured later.
 
     `strict` (the challenger): evaluation data it cannot use is bad input (exit 2), not a
     failed gate; the champion's problems with new data are recorded instead.
@@ -472,16 +486,12 @@ def _score(
     try:
         outputs = predict(model, prepared.features, task)
         metrics = score_outputs(outputs, prepared.target, task)
-        metrics["latency_ms"] = latency_ms_per_1k(model, prepared.features)
     except DataError as exc:  # its signature rejects the evaluation columns
         if strict:
             raise
         return ModelScore(version=version.version, run_id=version.run_id, error=str(exc)), None
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return ModelScore(version=version.version, run_id=version.run_id, error=first), None
-    metrics["model_size_mb"] = registry.model_size_mb(version)
-    metrics.update(_resources(registry, version, model, prepared.features, config))
+        return ModelScore(version=version.version, run_id=version.run_id, error=_first(exc)), None
     scoring = _InMemoryScoring(model, prepared.features, prepared.target, outputs, metrics)
     scored: dict[str, float | None] = dict(metrics)  # NaN becomes None in the model
     return (
@@ -493,6 +503,46 @@ def _score(
         ),
         scoring,
     )
+
+
+def _with_costs(
+    registry: Registry,
+    version: Version,
+    scored: ModelScore,
+    scoring: _InMemoryScoring | None,
+    config: Config,
+    *,
+    strict: bool = False,
+) -> tuple[ModelScore, _InMemoryScoring | None]:
+    """`scored` with what the version costs: latency, size, training and prediction
+    resources — timed single-threaded, with no other work running beside it."""
+    from podium.errors import DataError
+
+    if scoring is None:
+        return scored, None
+    try:
+        costs = {"latency_ms": latency_ms_per_1k(scoring.model, scoring.features)}
+    except DataError as exc:
+        if strict:
+            raise
+        return ModelScore(version=version.version, run_id=version.run_id, error=str(exc)), None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        return ModelScore(version=version.version, run_id=version.run_id, error=_first(exc)), None
+    costs["model_size_mb"] = registry.model_size_mb(version)
+    costs.update(_resources(registry, version, scoring.model, scoring.features, config))
+    scoring.metrics = {**scoring.metrics, **costs}
+    metrics: dict[str, float | None] = {**scored.metrics, **costs}  # validated: NaN is null
+    found = ModelScore(
+        version=scored.version,
+        run_id=scored.run_id,
+        metrics=metrics,
+        unavailable=scored.unavailable,
+    )
+    return found, scoring
+
+
+def _first(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _resources(
