@@ -8,6 +8,7 @@ sha256 of the bytes on disk (cheap next to parsing, and exact).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -257,6 +258,9 @@ def _read_table(path: Path, *, label: str) -> Table:
     if path.is_file() and path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty ({label}); it needs a header row and data rows")
     suffix = "".join(path.suffixes[-2:]).lower()
+    # The file's digest on a second thread while pandas parses it: hashlib and the csv and
+    # parquet readers all release the GIL, so on two cores the hashing costs no time.
+    digesting = _beside(lambda: fingerprint(path) if path.is_file() else _folder_fingerprint(path))
     try:
         if suffix.endswith((".parquet", ".pq")):
             frame = pd.read_parquet(path)
@@ -287,11 +291,36 @@ def _read_table(path: Path, *, label: str) -> Table:
     except (pd.errors.ParserError, ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot be parsed ({label}): {first}") from None
+    digest = digesting()
     if frame.empty:
         raise DataError(f"{path}: has a header but no data rows ({label}); add rows")
     _strip_column_names(frame, path, label, fix="rename them")
-    digest = fingerprint(path) if path.is_file() else _folder_fingerprint(path)
     return Table(path=path, frame=frame, sha256=digest)
+
+
+def _beside(work: Callable[[], str]) -> Callable[[], str]:
+    """Start `work()` on a thread; the returned function waits for its result (or error)."""
+    import threading
+
+    found: list[str] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            found.append(work())
+        except BaseException as exc:  # raised again in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="podium-fingerprint", daemon=True)
+    thread.start()
+
+    def result() -> str:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return found[0]
+
+    return result
 
 
 def _folder_fingerprint(path: Path) -> str:
