@@ -53,6 +53,8 @@ _PANDAS_DTYPE = {
     "timestamp": ("datetime64[us, UTC]", "datetime64[us, UTC]"),
     "timestamp_ntz": ("datetime64[us]", "datetime64[us]"),
 }
+# the pandas names a type check may use here: `podium suggest`'s lists and the dtypes above
+_PANDAS_NAMES = expectations._PANDAS_TYPES | {n for pair in _PANDAS_DTYPE.values() for n in pair}
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ ]*")  # what F.col(name) reads as one column
 _LONG = 2**63
 
@@ -179,9 +181,7 @@ def _type_answer(type_list: list[str], frame: DataFrame, name: str) -> bool:
     found = [getattr(T, n) for n in type_list if hasattr(T, n)]
     if found:  # GX: isinstance over the names pyspark knows, the others ignored
         return all(isinstance(t, type) and issubclass(t, T.DataType) for t in found)
-    return _kind(frame, name) in _PANDAS_DTYPE and all(
-        n in expectations._PANDAS_TYPES for n in type_list
-    )
+    return _kind(frame, name) in _PANDAS_DTYPE and all(n in _PANDAS_NAMES for n in type_list)
 
 
 def _answer(
@@ -206,7 +206,9 @@ def _answer(
             nulls[name] = f"n{len(nulls)}"
             parts.append(F.count(F.when(F.col(name).isNull(), 1)).alias(nulls[name]))
         if check.unexpected is not None:
-            parts.append(F.count(F.when(check.unexpected, 1)).alias(f"u{index}"))
+            # GX's own aggregate (a sum: null, not 0, on an empty table, as GX reports)
+            total = F.sum(F.when(check.unexpected, 1).otherwise(0))
+            parts.append(total.alias(f"u{index}"))
     try:
         row = frame.agg(*parts).first()
         assert row is not None
@@ -252,16 +254,23 @@ def _record(
     if kind == "expect_column_values_to_be_in_type_list":
         success, observed = _type_check(kwargs["type_list"], frame, name, missing=missing > 0)
         return expectations._result(dataset, kind, kwargs, success, {"observed_value": observed})
-    count = int(unexpected or 0)
+    count = None if unexpected is None else int(unexpected)
     mostly = float(kwargs.get("mostly", 1.0))
     # GX's ExpectColumnValuesToNotBeNull considers every row, the other types non-null ones
     every = kind == "expect_column_values_to_not_be_null"
     considered = rows if every else rows - missing
     # nothing to consider is vacuously true, as GX says
-    success = rows == 0 or considered == 0 or (considered - count) / considered >= mostly
-    percent = count / considered * 100 if rows and considered else None
-    examples = [] if success else _examples(check, frame)
-    return expectations._map_result(dataset, kind, kwargs, success, rows, count, percent, examples)
+    success = (
+        count is None or rows == 0 or considered == 0 or (considered - count) / considered >= mostly
+    )
+    percent = count / considered * 100 if count is not None and rows and considered else None
+    raw = {
+        "element_count": rows,
+        "unexpected_count": count,
+        "unexpected_percent": percent,
+        "partial_unexpected_list": [] if success else _examples(check, frame),
+    }
+    return expectations._result(dataset, kind, kwargs, success, raw)
 
 
 def _examples(check: _Check, frame: DataFrame) -> list[Any]:
