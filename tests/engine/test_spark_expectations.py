@@ -6,17 +6,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from podium import expectations
+from tests.conftest import Project, state_json
+from tests.engine.projects import spark_copy
 from tests.tools import JAVA, PYSPARK, requires
 
 pytestmark = [pytest.mark.spark, requires(PYSPARK, JAVA)]
 
-SCHEMA = "i bigint, j int, f double, s string, b boolean, d date, t timestamp"
+SCHEMA = "i bigint, j int, f double, s string, b boolean, d date, t timestamp, m decimal(6,2)"
 
 
 def _rows(count: int) -> list[tuple[Any, ...]]:
@@ -29,6 +32,7 @@ def _rows(count: int) -> list[tuple[Any, ...]]:
             None if v % 8 == 1 else v % 3 == 0,
             dt.date(2024, 1, 1 + v % 20),
             dt.datetime(2024, 1, 1, v % 24),
+            None if v % 10 == 4 else Decimal(v % 13) / 4,
         )
         for v in range(count)
     ]
@@ -41,7 +45,7 @@ def _frames(spark: Any) -> dict[str, Any]:
         "empty": base.where("false"),
         "one": spark.createDataFrame(_rows(1), SCHEMA),
         "clean": spark.createDataFrame(
-            [(v, v, v / 2, f"k{v}", True, None, None) for v in range(1, 30)], SCHEMA
+            [(v, v, v / 2, f"k{v}", True, None, None, Decimal(v)) for v in range(1, 30)], SCHEMA
         ),
     }
 
@@ -70,8 +74,9 @@ def _items() -> list[dict[str, Any]]:
         "f": [[1.0, 2.0], []],
         "s": [[f"v{k}" for k in range(11)], ["v1", "v2"]],
         "b": [[True, False], [True]],
+        "m": [[0, 0.25, 0.5, 1, 2.5], [1]],
     }
-    for name in ("i", "j", "f", "s", "b", "d", "t"):
+    for name in ("i", "j", "f", "s", "b", "d", "t", "m"):
         add("expect_column_to_exist", column=name)
         for mostly in [{}, {"mostly": 0.6}]:
             add("expect_column_values_to_not_be_null", column=name, **mostly)
@@ -80,7 +85,7 @@ def _items() -> list[dict[str, Any]]:
                 add("expect_column_values_to_be_in_set", column=name, value_set=values, **mostly)
         for types in (["LongType"], ["IntegerType", "LongType"], ["StringType", "NumericType"]):
             add("expect_column_values_to_be_in_type_list", column=name, type_list=types)
-        if name in ("i", "j", "f"):
+        if name in ("i", "j", "f", "m"):
             for low, high in [(1, 4), (None, 2.5), (2.5, None), (-1.0, 8)]:
                 for strict in [{}, {"strict_min": True, "strict_max": True, "mostly": 0.5}]:
                     add(
@@ -238,3 +243,25 @@ def test_type_checks_in_pandas_names_are_answered_as_pandas_reads_the_column(
     }
     with pytest.raises(DataError, match="No recognized spark types"):
         expectations.run_spark(_suite(tmp_path, [item]), {"train": frame})
+
+
+def test_the_suite_podium_suggest_writes_on_spark_passes_validate_on_spark(
+    project: Project, spark: Any
+) -> None:
+    """Its type checks are in pandas' names: before the one pass, GX failed them all and
+    `podium validate` on the very tables the suite was written from was exit 2."""
+    from podium.engine import spark as engine
+
+    engine.forget()
+    on_spark = spark_copy(project)
+    suggested = on_spark.cli("suggest")
+    assert suggested.code == 0, suggested.err
+    document = on_spark.config()
+    document["data"]["expectations"] = "expectations/churn.json"
+    on_spark.write_config(document)
+    done = on_spark.cli("validate")
+    assert done.code == 0, done.err
+    found = state_json(on_spark, "validation.json")["expectations"]
+    kinds = {r["expectation"] for r in found["results"]}
+    assert "expect_column_values_to_be_in_type_list" in kinds
+    assert found["failed"] == 0 and found["evaluated"] > 20

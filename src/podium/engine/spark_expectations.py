@@ -36,9 +36,9 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 _INTEGRAL = ("tinyint", "smallint", "int", "bigint")
-_FRACTIONAL = ("float", "double")
+_NUMBERS = (*_INTEGRAL, "float", "double", "decimal")  # `x / 10.0` in Spark SQL is a decimal
 # types Spark can group and compare (a unique check's groupBy); maps, arrays and structs: GX
-_ATOMIC = (*_INTEGRAL, *_FRACTIONAL, "string", "boolean", "date", "timestamp", "timestamp_ntz")
+_ATOMIC = (*_NUMBERS, "string", "boolean", "date", "timestamp", "timestamp_ntz")
 # the pandas dtype `toPandas` gives a Spark type read whole without / with missing values
 _PANDAS_DTYPE = {
     "tinyint": ("int8", "float64"),
@@ -50,6 +50,7 @@ _PANDAS_DTYPE = {
     "boolean": ("bool", "str"),  # None makes pandas' booleans object: text
     "string": ("str", "str"),
     "date": ("str", "str"),  # Python dates in an object column
+    "decimal": ("object", "object"),  # Decimal objects
     "timestamp": ("datetime64[us, UTC]", "datetime64[us, UTC]"),
     "timestamp_ntz": ("datetime64[us]", "datetime64[us]"),
 }
@@ -99,7 +100,8 @@ def run(suite: Suite, frames: Mapping[str, DataFrame]) -> Report:
 
 
 def _kind(frame: DataFrame, column: str) -> str:
-    return str(frame.schema[column].dataType.simpleString())
+    """The column's Spark type name, without a decimal's precision and scale."""
+    return str(frame.schema[column].dataType.simpleString()).split("(")[0]
 
 
 def _plan(item: Mapping[str, Any], frame: DataFrame) -> _Check | None:
@@ -130,7 +132,7 @@ def _plan(item: Mapping[str, Any], frame: DataFrame) -> _Check | None:
     if kind == "expect_column_values_to_be_unique":
         return _Check(kind, kwargs)  # a window condition: counted by a groupBy
     if kind == "expect_column_values_to_be_between":
-        if column_type not in _INTEGRAL + _FRACTIONAL:
+        if column_type not in _NUMBERS:
             return None  # GX rejects text against numbers, or compares with its own casts
         expected = _between(column, kwargs)
     elif kind == "expect_column_values_to_be_in_set":
@@ -165,7 +167,7 @@ def _comparable(values: list[Any], column_type: str) -> bool:
         return all(isinstance(v, str) for v in values)
     if column_type == "boolean":
         return all(isinstance(v, bool) for v in values)
-    if column_type in _INTEGRAL + _FRACTIONAL:
+    if column_type in _NUMBERS:
         return all(
             isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < _LONG
             for v in values
@@ -302,5 +304,5 @@ def _type_check(
     if found:  # GX's ExpectColumnValuesToBeInTypeList._validate_spark
         return isinstance(data_type, tuple(found)), type(data_type).__name__
     dtype = _PANDAS_DTYPE[_kind(frame, name)][missing]
-    text = dtype == "str" and bool(set(type_list) & expectations._TEXT_TYPES)
+    text = dtype in ("str", "object") and bool(set(type_list) & expectations._TEXT_TYPES)
     return dtype in type_list or text, dtype
