@@ -75,6 +75,10 @@ def run(suite: Suite, frames: Mapping[str, DataFrame]) -> Report:
     report = Report(suite=str(suite.path))
     built: dict[int, Any] = {}  # GX objects, made only for what is left to GX
     for dataset, frame in frames.items():
+        # GX's Spark engine persists every table it validates, and since engine: spark
+        # began the later passes (drift profile, training sample, scoring) have read the
+        # tables from that cache; keep it so, whoever validates
+        frame.persist()
         checks = {
             index: check
             for index, item in enumerate(suite.expectations)
