@@ -1,8 +1,8 @@
 """Expectation suites on Spark tables in one pass: `expectations.run_spark`'s results,
 a fraction of its Spark jobs.
 
-GX's Spark engine runs about one job per expectation (and persists the table): a count,
-then per expectation its unexpected count, then a `limit` for its examples. The types
+GX's Spark engine runs about one job per expectation: a count, then per expectation its
+unexpected count, then a `limit` for its examples. The types
 `podium suggest` writes are checked here instead, with GX's very conditions
 (`great_expectations/expectations/metrics/column_map_metrics/*._spark`) and GX's result
 records: every table's row count, null counts and unexpected counts come from ONE
