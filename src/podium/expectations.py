@@ -191,7 +191,11 @@ def run(suite: Suite, frames: Mapping[str, pd.DataFrame]) -> Report:
 
 def run_spark(suite: Suite, frames: Mapping[str, Any]) -> Report:
     """Validate each named Spark DataFrame on GX's Spark execution engine: the metrics
-    are Spark aggregates and the examples a bounded `limit`, never a collected copy."""
+    are Spark aggregates and the examples a bounded `limit`, never a collected copy.
+
+    Every expectation goes to GX here; `podium validate` runs
+    `podium.engine.spark_expectations.run`, which answers the common types in one pass
+    and hands the rest to GX (its differential tests compare it with this)."""
     report = Report(suite=str(suite.path))
     built = _build(suite)
     for dataset, frame in frames.items():

@@ -84,11 +84,11 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
 
     expectation_report = None
     if suite is not None:
-        from podium import expectations
+        from podium.engine import spark_expectations
 
         _progress(f"expectations: {len(suite.expectations)} on train and eval, in Spark")
         started = time.perf_counter()
-        report = expectations.run_spark(
+        report = spark_expectations.run(
             suite, {"train": train_table.frame, "eval": eval_table.frame}
         )
         expectation_report = Expectations.model_validate(report.to_dict())
