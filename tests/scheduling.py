@@ -32,10 +32,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         _main.__file__ = "<pytest-xdist worker>"
 
 # Node-id prefixes, slowest first (measured with --durations on a 2-core machine): the act
-# registry-branch chain (~130 s, one test), the other act tests (~25 s each), the Spark
-# proofs, then the tests that start many interpreters or a server.
+# registry-branch chain (~165 s, one test), the act two-models chain (~75 s), the other act
+# tests (~20-40 s each), the Spark proofs, then the tests that start many interpreters or a
+# server.
 FIRST = (
     "tests/e2e/test_act_branch.py",
+    "tests/e2e/test_act.py::test_two_models_push_dispatch_rollback",
     "tests/e2e/",
     "tests/engine/test_spark.py",
 )
