@@ -132,6 +132,10 @@ class Act:
             "--env", f"PODIUM_TEST_PYTHONS={self.pythons}",
             # The versions podium is tested with (the uv cache makes the install quick).
             "--env", f"UV_CONSTRAINT={self.podium_source / 'constraints.txt'}",
+            # Every job's setup step reinstalls podium into the prepared Python
+            # (`prepare_python`, which filled uv's cache): offline, uv takes what it needs from
+            # the cache instead of revalidating PyPI's pages first (~1 s a job here).
+            "--env", "UV_OFFLINE=1",
             "--env", "MLFLOW_DISABLE_TELEMETRY=true",
             "--env", "DO_NOT_TRACK=true",
         ]  # fmt: skip
