@@ -32,10 +32,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         _main.__file__ = "<pytest-xdist worker>"
 
 # Node-id prefixes, slowest first (measured with --durations on a 2-core machine): the act
-# registry-branch chain (~130 s, one test), the other act tests (~25 s each), the Spark
-# proofs, then the tests that start many interpreters or a server.
+# registry-branch chain (~165 s, one test), the act two-models chain (~75 s), the other act
+# tests (~20-40 s each), the Spark proofs, then the tests that start many interpreters or a
+# server.
 FIRST = (
     "tests/e2e/test_act_branch.py",
+    "tests/e2e/test_act.py::test_two_models_push_dispatch_rollback",
     "tests/e2e/",
     "tests/engine/test_spark.py",
 )
@@ -59,6 +61,21 @@ def _rank(item: pytest.Item) -> int:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_rank)  # stable: within a rank, collection order (module fixtures stay shared)
+
+
+# Workers per core for `-n auto`. A worker often waits rather than computes (act and the
+# interpreters it starts, an MLflow server, git, sqlite), so one worker per core left the two
+# cores ~40% idle over a `.ci/run`; half as many workers again keeps them busy.
+WORKERS_PER_CORE = 1.5
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: WORKERS_PER_CORE workers per core (PYTEST_XDIST_AUTO_NUM_WORKERS overrides)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist's own hook reads it
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, round((cores or 1) * WORKERS_PER_CORE))
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -41,7 +41,7 @@ def branch_repo(
     make_project: Any,
     github: FakeGitHub,
     podium_source: Path,
-    act_home: Path,
+    act_pythons: Path,
     tmp_path: Path,
 ) -> tuple[Project, Act, Path]:
     """A committed sample project whose registry is the branch of a bare `origin` on disk."""
@@ -66,7 +66,7 @@ def branch_repo(
         podium_source=podium_source,
         tracking_uri=None,  # no MLFLOW_TRACKING_URI secret: the branch is the registry
         home=home,
-        pythons=act_home / "pythons",
+        pythons=act_pythons,
         github_api=github.api_url,
         github_server=github.web_url,
         token=github.token,
