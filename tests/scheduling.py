@@ -63,21 +63,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_rank)  # stable: within a rank, collection order (module fixtures stay shared)
 
 
-# Workers per core for `-n auto`. A worker often waits rather than computes (act and the
-# interpreters it starts, an MLflow server, git, sqlite), so one worker per core left the two
-# cores ~40% idle over a `.ci/run`; half as many workers again keeps them busy.
-WORKERS_PER_CORE = 1.5
-
-
-@pytest.hookimpl(tryfirst=True, optionalhook=True)
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """`-n auto`: WORKERS_PER_CORE workers per core (PYTEST_XDIST_AUTO_NUM_WORKERS overrides)."""
-    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
-        return None  # pytest-xdist's own hook reads it
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, round((cores or 1) * WORKERS_PER_CORE))
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """`--dist loadgroup` with the groups of SAME_WORKER: every other test is its own unit."""
