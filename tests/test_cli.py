@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,27 @@ def test_output_piped_into_a_reader_that_quits_is_no_traceback(project: Project)
     _, err = reader_gone.communicate(timeout=120)
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
     assert reader_gone.returncode == 141  # as a shell reports a program SIGPIPE stopped
+
+
+def test_the_process_s_own_command_leaves_its_objects_to_the_exit_uncollected(
+    tmp_path: Path,
+) -> None:
+    """A command run as the process (argv None) freezes the cyclic collector before the
+    interpreter's exit (its full collections cost seconds with MLflow loaded); a caller
+    passing argv (tests, embedders) keeps collecting."""
+    script = f"""
+import gc, json, sys
+from podium.cli import main
+found = {{}}
+code = main(["validate", "--config", {str(tmp_path / "none.yaml")!r}])
+found["argv"] = [code, gc.isenabled(), gc.get_freeze_count()]
+sys.argv = ["podium", "validate", "--config", {str(tmp_path / "none.yaml")!r}]
+code = main()
+found["process"] = [code, gc.isenabled(), gc.get_freeze_count() > 0]
+print(json.dumps(found))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"argv": [2, True, 0], "process": [2, False, True]}

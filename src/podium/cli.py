@@ -503,6 +503,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    code = _main(argv)
+    if argv is None:  # the process's own command line: the process ends now
+        _skip_final_collection()
+    return code
+
+
+def _skip_final_collection() -> None:
+    """Leave every object to the interpreter's exit untraced by the cyclic collector.
+
+    At exit the interpreter runs full garbage collections over every object left — with
+    MLflow, SQLAlchemy, pandas and scikit-learn loaded, over a second of CPU after the
+    command is done (measured: `podium run` at 200k rows ends 1.3-1.5 s after its last
+    line). Frozen objects are skipped; what the exit must still do runs as before: atexit
+    handlers (temporary folders, logging), flushing stdout/stderr, reference-counted
+    deallocation. Only unreachable cycles are left for the operating system to reclaim.
+    Not for in-process callers (tests pass `argv`): they keep collecting.
+    """
+    import gc
+
+    gc.disable()
+    gc.freeze()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from podium.errors import PodiumError
 
