@@ -2,11 +2,16 @@
 
 Importing MLflow and its sqlalchemy stores is ≈ 1.5 s of pure Python on every stage that
 opens the registry; reading a csv or parquet file is C code that releases the GIL. A stage
-that reads before it opens the registry starts the import here, first, and
-`stages.open_registry` joins it: the two overlap on a 2-core runner instead of following
-each other. Nothing is imported that the stage would not import anyway, and a failed
-import is left for the main thread to raise in its own words when it imports the module
-itself.
+starts the import here, reads its data, and joins it right after reading: the two overlap
+on a 2-core runner instead of following each other. Nothing is imported that the stage
+would not import anyway, and a failed import is left for the main thread to raise in its
+own words when it imports the module itself.
+
+The join comes before anything else the stage does, because two threads importing modules
+that import each other do not wait for each other: CPython hands one of them the other's
+half-initialised module (a branch-kept registry's first copy imports MLflow's store on the
+main thread: "partially initialized module 'mlflow' has no attribute 'version'"). Reading
+a table imports nothing of MLflow's. `stages.open_registry` joins too, for safety.
 """
 
 from __future__ import annotations

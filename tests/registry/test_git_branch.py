@@ -152,6 +152,29 @@ def test_no_branch_yet_is_an_empty_registry(clone: Clone, origin: Path) -> None:
     assert subjects(origin) == []  # reading never creates the branch
 
 
+def test_fresh_processes_validate_train_and_evaluate_before_and_after_the_branch_exists(
+    clone: Clone,
+) -> None:
+    """Each stage as its own process, as in a workflow job: MLflow is imported on a second
+    thread while the data is read (podium.warmup); the branch's first copy then imports
+    MLflow's store on the main thread. Imported from both threads at once, one of them
+    got a half-initialised `mlflow` (act caught it: "partially initialized module 'mlflow'
+    has no attribute 'version'")."""
+    import subprocess
+    import sys
+
+    project = clone()
+    for stage in ("validate", "train", "evaluate", "validate"):
+        done = subprocess.run(
+            [sys.executable, "-m", "podium", stage, "--config", str(project.config_path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, f"{stage}: {done.stderr[-3000:]}"
+        assert "Traceback" not in done.stderr
+
+
 def test_registry_pull_prints_a_uri_mlflow_opens(clone: Clone) -> None:
     first = crowned(clone)
     second = clone()

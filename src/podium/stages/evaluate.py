@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from podium import data, delivery, gha, importance, predictions, resources, results
+from podium import data, delivery, gha, importance, predictions, resources, results, warmup
 from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import on_spark
@@ -72,6 +72,7 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
     if in_memory:  # read first (once per process), with MLflow importing beside it
         warm_up_registry(config)
         data.read_table(config.resolve(spec.eval), label="data.eval")
+        warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
     registry = open_registry(config, writes=True)
     challenger_version = registry.get_version(trained.version)
     if challenger_version.run_id != trained.run_id:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium import __version__, data, drift, gha, modeling, resources, results, slices
+from podium import __version__, data, drift, gha, modeling, resources, results, slices, warmup
 from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import in_database, on_spark
@@ -76,6 +76,7 @@ def train(
         warm_up_registry(config)
         train_table = data.read_table(config.resolve(spec.train), label="data.train")
         eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+        warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
         data.check_excluded(spec.exclude, train_table, eval_table)
         train_set = data.prepare(
             train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude

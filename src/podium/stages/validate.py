@@ -14,7 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from podium import data, gha, results
+from podium import data, gha, results, warmup
 from podium.config import Config
 from podium.engine import in_database, on_spark
 from podium.registry.tags import read_feature_types
@@ -110,6 +110,7 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
     train_table = data.read_table(config.resolve(spec.train), label="data.train")
     _progress(f"reading data.eval ({spec.eval})")
     eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+    warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
     if suite is not None:
         for label, table in (("train", train_table), ("eval", eval_table)):
             expectations.check_columns(
