@@ -400,14 +400,7 @@ class EarlyImportance:
             return
         try:
             table = data.read_table(config.resolve(spec.eval), label="data.eval")
-            prepared = data.prepare(
-                table,
-                target=spec.target,
-                task=config.model.task,
-                features=spec.features,
-                exclude=spec.exclude,
-                expected_types=feature_types,
-            )
+            prepared = _prepared(config, table, feature_types)
         except DataError:
             return
         found: Future[dict[str, Any]] = Future()
@@ -468,16 +461,8 @@ def _score(
     """
     from podium.errors import DataError
 
-    spec = config.data
     try:
-        prepared = data.prepare(
-            table,
-            target=spec.target,
-            task=config.model.task,
-            features=spec.features,
-            exclude=spec.exclude,
-            expected_types=feature_types,
-        )
+        prepared = _prepared(config, table, feature_types)
     except DataError as exc:
         if strict:
             raise
@@ -503,6 +488,21 @@ def _score(
             unavailable=predictions.unavailable(outputs, task),
         ),
         scoring,
+    )
+
+
+def _prepared(
+    config: Config, table: data.Table, feature_types: dict[str, str] | None
+) -> data.Dataset:
+    """The evaluation rows as a model with these feature types is scored on them."""
+    spec = config.data
+    return data.prepare(
+        table,
+        target=spec.target,
+        task=config.model.task,
+        features=spec.features,
+        exclude=spec.exclude,
+        expected_types=feature_types,
     )
 
 
