@@ -71,8 +71,10 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
     in_memory = not on_spark(config) and not streamed
     if in_memory:  # read first (once per process), with MLflow importing beside it
         warm_up_registry(config)
-        data.read_table(config.resolve(spec.eval), label="data.eval")
-        warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
+        try:
+            data.read_table(config.resolve(spec.eval), label="data.eval")
+        finally:  # also on bad input: an in-process caller's next import must not race it
+            warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
     registry = open_registry(config, writes=True)
     challenger_version = registry.get_version(trained.version)
     if challenger_version.run_id != trained.run_id:

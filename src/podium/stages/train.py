@@ -74,9 +74,11 @@ def train(
         train_table, eval_table, train_set, profile = sql_stages.train_inputs(config)
     else:
         warm_up_registry(config)
-        train_table = data.read_table(config.resolve(spec.train), label="data.train")
-        eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
-        warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
+        try:
+            train_table = data.read_table(config.resolve(spec.train), label="data.train")
+            eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+        finally:  # also on bad input: an in-process caller's next import must not race it
+            warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
         data.check_excluded(spec.exclude, train_table, eval_table)
         train_set = data.prepare(
             train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude

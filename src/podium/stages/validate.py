@@ -106,11 +106,13 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         suite = expectations.load_suite(config.resolve(spec.expectations))
     if use_registry:
         warm_up_registry(config)
-    _progress(f"reading data.train ({spec.train})")
-    train_table = data.read_table(config.resolve(spec.train), label="data.train")
-    _progress(f"reading data.eval ({spec.eval})")
-    eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
-    warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
+    try:
+        _progress(f"reading data.train ({spec.train})")
+        train_table = data.read_table(config.resolve(spec.train), label="data.train")
+        _progress(f"reading data.eval ({spec.eval})")
+        eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+    finally:  # also on bad input: an in-process caller's next import must not race it
+        warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
     if suite is not None:
         for label, table in (("train", train_table), ("eval", eval_table)):
             expectations.check_columns(
