@@ -94,6 +94,49 @@ def test_each_resample_equals_sklearn_with_the_same_row_weights(
         np.testing.assert_allclose(got[metric], expected, atol=tolerance, err_msg=metric)
 
 
+@pytest.mark.parametrize("decimals", [1, 3, None], ids=["few-groups", "many-ties", "no-ties"])
+@pytest.mark.parametrize("positives", [0.3, 0.7], ids=["rare-positives", "rare-negatives"])
+def test_resampled_auc_equals_sklearn_however_the_scores_tie(
+    decimals: int | None, positives: float
+) -> None:
+    # Coarse scores sum each tie group; finer ones look up each row's group: both exact.
+    rng = np.random.default_rng(3)
+    n = 4000
+    positive = rng.random(n) < positives
+    scores = rng.random(n) + 0.3 * positive
+    if decimals is not None:
+        scores = np.round(scores, decimals)
+    auc = significance._BinaryAuc(positive, scores)
+    assert auc.by_group == (decimals == 1) and auc.ties == (decimals is not None)
+    weights = significance._poisson(rng, 5, n)
+    expected = [
+        skm.roc_auc_score(positive[w > 0], scores[w > 0], sample_weight=w[w > 0]) for w in weights
+    ]
+    np.testing.assert_allclose(auc(weights), expected, rtol=0, atol=1e-12)
+
+
+def test_chunks_summed_on_threads_give_the_same_draws(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 2, 12_000)  # above EXACT_MAX_ROWS: Poisson weights, 333 resamples a chunk
+    a, b = _classifier(rng, y, 1.0, ties=True), _classifier(rng, y, 0.8)
+
+    def drawn() -> dict[str, np.ndarray]:
+        found = significance.resampled_deltas(
+            CLASSIFICATION, task="classification", target=y, challenger=a, champion=b
+        )
+        return found.deltas
+
+    monkeypatch.setattr(significance, "PARALLEL_CELLS", 10**12)
+    alone = drawn()
+    monkeypatch.setattr(significance, "PARALLEL_CELLS", 0)
+    monkeypatch.setattr(significance, "MAX_WORKERS", 3)
+    assert significance._workers(1) >= 2
+    threaded = drawn()
+    assert set(threaded) == set(CLASSIFICATION)
+    for metric, values in alone.items():
+        np.testing.assert_array_equal(threaded[metric], values, err_msg=metric)
+
+
 def test_many_classes_are_counted_without_dense_indicators(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(significance, "DENSE_MAX_CELLS", 0)
     rng = np.random.default_rng(5)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,10 @@ SEED = 0
 EXACT_MAX_ROWS = 10_000
 # Rows × resamples held in memory at once (a chunk of resamples), ~4 MB of counts.
 CHUNK_CELLS = 4_000_000
+# From this many row-weights on (rows × resamples), chunks are summed on several threads
+# (one per core, at most MAX_WORKERS): 50k evaluation rows × 1,000 resamples and up.
+PARALLEL_CELLS = 50_000_000
+MAX_WORKERS = 4
 # Macro precision/recall/F1 use dense per-class indicator columns up to this many cells
 # (rows × 5 × classes); beyond it, weighted counting (slower, little memory).
 DENSE_MAX_CELLS = 20_000_000
@@ -151,13 +155,65 @@ def resampled_deltas(
     rng = np.random.default_rng(seed)
     chunk = max(1, min(resamples, CHUNK_CELLS // n))
     deltas = {m: np.empty(resamples) for m in resampler.statistics}
-    with _one_blas_thread():
+
+    def draw() -> Iterator[tuple[int, np.ndarray]]:
+        # Always drawn here, chunk after chunk: the same weights whoever sums them.
         for start in range(0, resamples, chunk):
             size = min(chunk, resamples - start)
-            weights = _multinomial(rng, size, n) if exact else _poisson(rng, size, n)
-            for metric, values in resampler.deltas(weights).items():
-                deltas[metric][start : start + size] = values
+            yield start, _multinomial(rng, size, n) if exact else _poisson(rng, size, n)
+
+    def keep(start: int, found: dict[str, np.ndarray]) -> None:
+        for metric, values in found.items():
+            deltas[metric][start : start + len(values)] = values
+
+    with _one_blas_thread():
+        workers = _workers(n * resamples)
+        if workers == 1:
+            for start, weights in draw():
+                keep(start, resampler.deltas(weights))
+        else:
+            _in_threads(draw(), resampler.deltas, keep, workers)
     return Resampled(deltas, skipped, method)
+
+
+def _workers(cells: int) -> int:
+    """Threads for `cells` row-weights: one below PARALLEL_CELLS (a thread costs more than
+    it saves), else one per core, at least two (the draws overlap the sums), at most
+    MAX_WORKERS."""
+    import os
+
+    if cells < PARALLEL_CELLS:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(2, min(MAX_WORKERS, cores or 1))
+
+
+def _in_threads(
+    drawn: Iterator[tuple[int, np.ndarray]],
+    work: Callable[[np.ndarray], dict[str, np.ndarray]],
+    keep: Callable[[int, dict[str, np.ndarray]], None],
+    workers: int,
+) -> None:
+    """`keep(start, work(weights))` for each drawn chunk, `workers` chunks at a time.
+
+    numpy releases the GIL in the gathers, cumulative sums and products that make up the
+    work, so chunks run side by side; the draws stay in this thread, in order, and each
+    chunk's result lands in its own rows: the same numbers as one thread. At most
+    `workers` + 1 chunks of weights are alive at once.
+    """
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    pending: deque[tuple[int, Future[dict[str, np.ndarray]]]] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="podium-bootstrap") as pool:
+        for start, weights in drawn:
+            pending.append((start, pool.submit(work, weights)))
+            while len(pending) > workers:
+                done_start, done = pending.popleft()
+                keep(done_start, done.result())
+        while pending:
+            done_start, done = pending.popleft()
+            keep(done_start, done.result())
 
 
 def percentile_interval(
@@ -529,10 +585,19 @@ class _BinaryAuc:
         counted = ~positive[self.order] if self.flip else positive[self.order]
         self.counted = np.flatnonzero(counted)
         self.other = ~counted
+        # Tie groups (rows of equal score) as positions in the padded cumulative sums
+        # below: a group starts after `starts` rows and ends after `ends` rows.
         last_of_group = np.r_[ordered[1:] != ordered[:-1], True]
-        self.ends = np.flatnonzero(last_of_group)
-        self.starts = np.r_[0, self.ends[:-1] + 1]
+        self.ends = np.flatnonzero(last_of_group) + 1
+        self.starts = np.r_[0, self.ends[:-1]]
         self.ties = len(self.ends) < len(ordered)
+        # Few groups (coarse scores): sum the counted weights per group, then one product
+        # per group. Many: look up each counted row's group bounds (cheaper than summing
+        # every group). The same integers either way.
+        self.by_group = len(self.ends) * 4 <= len(self.counted)
+        if not self.by_group:
+            group = np.searchsorted(self.ends, self.counted, side="right")
+            self.first, self.last = self.starts[group], self.ends[group]
         # Cumulative weights stay far below 2³¹ unless there are tens of millions of rows.
         self.cumulative = np.int32 if len(ordered) < 10_000_000 else np.int64
 
@@ -540,18 +605,21 @@ class _BinaryAuc:
         import numpy as np
 
         w = np.take(weights, self.order, axis=1)
-        other = w * self.other
-        below = np.cumsum(other, axis=1, dtype=self.cumulative)
-        if self.ties:
-            counted = w - other
-            at_end = below[:, self.ends]
-            before = np.hstack([np.zeros((len(w), 1), dtype=below.dtype), at_end[:, :-1]])
-            group = np.add.reduceat(counted, self.starts, axis=1, dtype=np.int64)
-            wins = _row_dot(group, before + at_end) / 2
-            mine = group.sum(axis=1)
+        # below[:, k]: the weight of the other class among the first k rows in score order.
+        below = np.zeros((len(w), w.shape[1] + 1), dtype=self.cumulative)
+        np.cumsum(w * self.other, axis=1, dtype=self.cumulative, out=below[:, 1:])
+        # Each counted row wins over the other class strictly below its group, plus half of
+        # those tied with it: (below at the group's start + below at its end) / 2.
+        if self.by_group:
+            groups = np.add.reduceat(w * ~self.other, self.starts, axis=1, dtype=np.int64)
+            wins = _row_dot(groups, below[:, self.starts] + below[:, self.ends]) / 2
+            mine = groups.sum(axis=1)
         else:
             counted = w[:, self.counted]
-            wins = _row_dot(counted, below[:, self.counted])
+            if self.ties:
+                wins = _row_dot(counted, below[:, self.first] + below[:, self.last]) / 2
+            else:  # a group of one: below at its end counts no row of its own class
+                wins = _row_dot(counted, below[:, self.last])
             mine = counted.sum(axis=1, dtype=np.int64)
         pairs = mine.astype(np.float64) * below[:, -1]
         with np.errstate(divide="ignore", invalid="ignore"):
