@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
+from podium import scoring
 from podium.report.sections import higher_is_better, metric_title
 from podium.resources import RESOURCES
 from podium.scoring import (
@@ -155,3 +158,60 @@ def test_a_label_the_model_never_learned_leaves_probability_metrics_undefined(
     )
     assert np.isnan(scores["roc_auc"]) and np.isnan(scores["log_loss"])
     assert scores["accuracy"] == 1 / len(target)  # the label metrics still count every row
+
+
+def _sklearn_labels(y: Any, p: Any) -> dict[str, float]:
+    from sklearn import metrics as skm
+
+    macro = {"average": "macro", "zero_division": 0}
+    return {
+        "accuracy": float(skm.accuracy_score(y, p)),
+        "f1": float(skm.f1_score(y, p, **macro)),
+        "precision": float(skm.precision_score(y, p, **macro)),
+        "recall": float(skm.recall_score(y, p, **macro)),
+    }
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_label_metrics_are_sklearns_to_the_last_bit(seed: int) -> None:
+    # Counted once per label instead of scikit-learn's passes: the very same floats.
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    k = int(rng.integers(1, 9))
+    low = int(rng.integers(-3, 3))
+    y = rng.integers(low, low + k, n)
+    p = np.where(rng.random(n) < rng.random(), y, rng.integers(low, low + k + 2, n))  # + unseen
+    dtype = [np.int64, np.int32, np.int8][seed % 3]
+    if k <= 2 and low == 0 and seed % 2:
+        y, p = y.astype(bool), p.clip(0, 1).astype(bool)
+    else:
+        y, p = y.astype(dtype), p.astype(dtype)
+    counted = scoring._label_metrics(pd.Series(y), p)
+    assert counted is not None
+    assert counted == _sklearn_labels(y, p)
+
+
+@pytest.mark.parametrize(
+    ("y", "p"),
+    [
+        ([1, 1, 1], [1, 1, 1]),  # one label, all right
+        ([0, 0, 0], [1, 1, 1]),  # all wrong, two labels
+        ([2, 2], [5, 7]),  # predicted labels the truth never has
+        ([3], [3]),
+    ],
+)
+def test_label_metrics_agree_on_degenerate_labels(y: list[int], p: list[int]) -> None:
+    counted = scoring._label_metrics(np.array(y), np.array(p))
+    assert counted == _sklearn_labels(np.array(y), np.array(p))
+
+
+def test_labels_that_are_not_integers_are_left_to_sklearn() -> None:
+    text = pd.Series(["no", "yes", "yes"])
+    assert scoring._label_metrics(text, np.array(["no", "no", "yes"])) is None
+    assert scoring._label_metrics(np.array([0.5, 1.0]), np.array([0, 1])) is None
+    assert scoring._label_metrics(np.array([0, 10**7]), np.array([0, 0])) is None  # too wide
+    outputs = Outputs(predicted=np.array(["no", "no", "yes"]))
+    assert {k: v for k, v in score_outputs(outputs, text, "classification").items()
+            if k in {"accuracy", "f1", "precision", "recall"}} == _sklearn_labels(
+        text, outputs.predicted
+    )  # fmt: skip
