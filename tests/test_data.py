@@ -580,3 +580,46 @@ def test_a_date_column_that_was_text_for_the_champion_stays_text() -> None:
     frame = pd.DataFrame({"when": ["2024-01-01", "2024-01-02"], "y": [0, 1]})
     dataset = prepared(frame, expected_types={"when": "categorical"})
     assert dataset.features["when"].tolist() == ["2024-01-01", "2024-01-02"]
+
+
+def test_both_files_are_read_side_by_side_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from podium import data
+
+    train, evaluation = tmp_path / "train.csv", tmp_path / "eval.csv"
+    pd.DataFrame({"x": range(50), "y": [0, 1] * 25}).to_csv(train, index=False)
+    pd.DataFrame({"x": range(9), "y": [0, 1, 0] * 3}).to_csv(evaluation, index=False)
+    monkeypatch.setattr(data, "_CACHE", {})
+    readers: dict[str, str] = {}
+    parse = data._read_table
+
+    def noted(path: Path, *, label: str) -> Table:
+        readers[label] = threading.current_thread().name
+        return parse(path, label=label)
+
+    monkeypatch.setattr(data, "_read_table", noted)
+    first, second = data.read_both(train, evaluation)
+    assert readers["data.eval"] != readers["data.train"] == threading.current_thread().name
+    assert (first.rows, second.rows) == (50, 9)
+    assert first.sha256 == hashlib.sha256(train.read_bytes()).hexdigest()
+    assert second.sha256 == hashlib.sha256(evaluation.read_bytes()).hexdigest()
+    # kept: the next stage of the same process reads neither again
+    assert read_table(train, label="data.train") is first
+    assert read_table(evaluation, label="data.eval") is second
+
+
+def test_reading_both_reports_the_training_files_problem_first(tmp_path: Path) -> None:
+    from podium import data
+
+    good, empty = tmp_path / "good.csv", tmp_path / "empty.csv"
+    good.write_text("x,y\n1,0\n2,1\n")
+    empty.write_text("")
+    with pytest.raises(DataError, match=r"missing\.csv: file not found \(data\.train\)"):
+        data.read_both(tmp_path / "missing.csv", empty)
+    with pytest.raises(DataError, match=r"empty\.csv: file is empty \(data\.eval\)"):
+        data.read_both(good, empty)
+    with pytest.raises(DataError, match=r"empty\.csv: file is empty \(data\.train\)"):
+        data.read_both(empty, good)

@@ -7,11 +7,13 @@ sha256 of the bytes on disk (cheap next to parsing, and exact).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.errors import DataError, closest
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from podium.config import TableSource
 
 _DELIMITERS = (",", ";", "\t", "|")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ def fingerprint(path: Path) -> str:
 
 
 _CACHE: dict[tuple[str, int, int], Table] = {}
+_CACHE_LOCK = threading.Lock()
 
 
 def read_table(path: Path | TableSource, *, label: str) -> Table:
@@ -77,10 +81,32 @@ def read_table(path: Path | TableSource, *, label: str) -> Table:
     return table
 
 
+def read_both(train: Path | TableSource, evaluation: Path | TableSource) -> tuple[Table, Table]:
+    """data.train and data.eval, as `read_table` reads them — two files side by side: the
+    evaluation file is parsed on a second thread while the training file is (the csv and
+    parquet readers release the GIL). A problem is reported as reading one after the
+    other would: the training file's first."""
+    if not (
+        isinstance(train, Path)
+        and isinstance(evaluation, Path)
+        and _cache_key(train) != _cache_key(evaluation)  # not one file twice (or none)
+    ):
+        return read_table(train, label="data.train"), read_table(evaluation, label="data.eval")
+    later = _beside(lambda: read_table(evaluation, label="data.eval"), name="podium-read-eval")
+    try:
+        first = read_table(train, label="data.train")
+    except BaseException:
+        with contextlib.suppress(BaseException):  # not the problem to report first
+            later()
+        raise
+    return first, later()
+
+
 def _remember(key: tuple[str, int, int], table: Table) -> None:
-    while len(_CACHE) >= 4:  # train + eval (+ a changed copy of each), no more
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = table
+    with _CACHE_LOCK:  # two files may be read side by side (read_both)
+        while len(_CACHE) >= 4:  # train + eval (+ a changed copy of each), no more
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = table
 
 
 def _read_source(source: TableSource, *, label: str) -> Table:
@@ -298,11 +324,11 @@ def _read_table(path: Path, *, label: str) -> Table:
     return Table(path=path, frame=frame, sha256=digest)
 
 
-def _beside(work: Callable[[], str]) -> Callable[[], str]:
+def _beside(work: Callable[[], T], name: str = "podium-fingerprint") -> Callable[[], T]:
     """Start `work()` on a thread; the returned function waits for its result (or error)."""
     import threading
 
-    found: list[str] = []
+    found: list[T] = []
     failed: list[BaseException] = []
 
     def run() -> None:
@@ -311,10 +337,10 @@ def _beside(work: Callable[[], str]) -> Callable[[], str]:
         except BaseException as exc:  # raised again in the caller's thread
             failed.append(exc)
 
-    thread = threading.Thread(target=run, name="podium-fingerprint", daemon=True)
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
 
-    def result() -> str:
+    def result() -> T:
         thread.join()
         if failed:
             raise failed[0]

@@ -64,3 +64,44 @@ def test_training_again_invalidates_the_previous_evaluation(project: Project) ->
     assert project.cli("train").code == 0
     assert not (project.state / "evaluation.json").exists()
     assert project.cli("promote").code == 2
+
+
+def test_a_profile_begun_during_validate_is_the_one_logged(
+    project: Project, registry_of: Callable[[Project], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`podium run` profiles the training rows beside validate's work; train logs that
+    profile instead of computing it again — the very profile it would have computed."""
+    import threading
+
+    from podium import data, drift
+    from podium.config import load
+    from podium.stages.train import EarlyProfile, train
+    from podium.stages.validate import validate
+
+    config = load(project.config_path)
+    profiling_threads: list[str] = []
+    real = drift.profile
+
+    def noted(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        profiling_threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(drift, "profile", noted)
+    profiled = EarlyProfile()
+    assert validate(config=config, on_prepared=profiled.begin).passed
+    trained = train(config=config, profiled=profiled)
+    assert profiling_threads == ["podium-profile-early"]  # once, beside validate
+
+    logged = registry_of(project).run_json(trained.run_id, drift.PROFILE_ARTIFACT)
+    table = data.read_table(config.resolve(config.data.train), label="data.train")
+    rows = data.prepare(
+        table,
+        target=config.data.target,
+        task=config.model.task,
+        features=config.data.features,
+        exclude=config.data.exclude,
+    )
+    assert logged == json.loads(json.dumps(real(rows.features, rows.feature_types)))
+    # another table's rows: not taken
+    other = data.Table(path=table.path, frame=table.frame, sha256="0" * 64)
+    assert profiled.take(other, rows) is None

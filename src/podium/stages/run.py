@@ -44,11 +44,14 @@ def run(
     from podium.stages.evaluate import EarlyImportance, evaluate
     from podium.stages.promote import promote_evaluated
     from podium.stages.report import StageResults, build_report
-    from podium.stages.train import train
+    from podium.stages.train import EarlyProfile, train
     from podium.stages.validate import validate
 
     say("validate: checking the data")
-    validated = validate(config=config)
+    # The training data's profile (for later drift checks) begins as soon as validate has
+    # prepared the rows, beside its registry and drift work; train takes it.
+    profiled = EarlyProfile()
+    validated = validate(config=config, on_prepared=profiled.begin)
     if validated.failure:  # a failed data check stops here: nothing is trained, but say why
         rendered = build_report(config=config, found=StageResults(validation=validated))
         return RunResult(
@@ -64,7 +67,7 @@ def run(
     say("train: fitting the challenger")
     # The challenger's importance starts as soon as it is fitted, beside its logging.
     early = EarlyImportance(config)
-    trained = train(config=config, on_fitted=early.begin)
+    trained = train(config=config, on_fitted=early.begin, profiled=profiled)
     say(f"train: registered {config.model.name} v{trained.version} (run {trained.run_id[:8]})")
     say("evaluate: scoring challenger and champion on the same evaluation data")
     evaluated = evaluate(config=config, early=early)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,13 +50,59 @@ if TYPE_CHECKING:
     from podium.engine.sql import SqlTable
 
 
+class EarlyProfile:
+    """The training data's drift profile, begun by `podium run` as soon as validate has
+    prepared the training rows: on a second thread while validate opens the registry and
+    measures drift (numpy beside MLflow's Python). Train takes it instead of profiling
+    the same rows again — the same function of the same rows, so the same profile."""
+
+    def __init__(self) -> None:
+        self._begun: tuple[tuple[Any, ...], Future[dict[str, Any]]] | None = None
+
+    def begin(self, table: data.Table, train_set: data.Dataset) -> None:
+        """Start profiling `train_set`, the prepared rows of `table`."""
+        import threading
+
+        found: Future[dict[str, Any]] = Future()
+
+        def work() -> None:
+            try:
+                found.set_result(drift.profile(train_set.features, train_set.feature_types))
+            except BaseException as exc:  # raised in train, as if profiled there
+                found.set_exception(exc)
+
+        # A daemon thread: a run whose data fail validation exits without waiting for it.
+        threading.Thread(target=work, name="podium-profile-early", daemon=True).start()
+        self._begun = (_profiled(table, train_set), found)
+
+    def take(self, table: data.Table, train_set: data.Dataset) -> dict[str, Any] | None:
+        """The profile begun on these very rows, if one was."""
+        if self._begun is None or self._begun[0] != _profiled(table, train_set):
+            return None
+        return self._begun[1].result()
+
+
+def _profiled(table: data.Table, train_set: data.Dataset) -> tuple[Any, ...]:
+    """What a profile is a function of: the file's content and the rows prepared from it."""
+    return (
+        str(table.path),
+        table.sha256,
+        len(train_set.target),
+        tuple(train_set.feature_types.items()),
+    )
+
+
 def train(
-    *, config: Config, on_fitted: Callable[[Any, dict[str, str]], None] | None = None
+    *,
+    config: Config,
+    on_fitted: Callable[[Any, dict[str, str]], None] | None = None,
+    profiled: EarlyProfile | None = None,
 ) -> Training:
     """Fit on data.train, log the run and register a new model version.
 
     `on_fitted(model, feature_types)`: called once an in-process fit has succeeded, before
     the model is logged (`podium run` begins the challenger's importance there).
+    `profiled`: the training data's profile begun during validate (`podium run`).
     """
     results.invalidate(config.state_dir, results.TRAINING)
     spec = config.data
@@ -75,8 +122,9 @@ def train(
     else:
         warm_up_registry(config)
         try:
-            train_table = data.read_table(config.resolve(spec.train), label="data.train")
-            eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+            train_table, eval_table = data.read_both(
+                config.resolve(spec.train), config.resolve(spec.eval)
+            )
         finally:  # also on bad input: an in-process caller's next import must not race it
             warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
         data.check_excluded(spec.exclude, train_table, eval_table)
@@ -154,11 +202,15 @@ def train(
         **provenance_tags,
         "mlflow.runName": f"train {'command' if fitted is None else source.split('.')[-1]}",
     }
+    early_profile = None  # profiled from a file's rows during `podium run`'s validate
+    if profiled is not None and isinstance(train_table, data.Table):
+        early_profile = profiled.take(train_table, train_set)
     artifacts = {
         "podium/features.json": train_set.feature_types,
         "podium/data.json": {"train": train_table.describe(), "eval": eval_table.describe()},
         # what `podium validate` needs for drift later, without the raw training data
         drift.PROFILE_ARTIFACT: profile
+        or early_profile
         or drift.profile(train_set.features, train_set.feature_types),
     }
 

@@ -87,8 +87,17 @@ def input_checks(
     return checks, notes
 
 
-def validate(*, config: Config, use_registry: bool = True) -> Validation:
-    """Check train/eval data and write `.podium/validation.json`; `passed` says if it is fit."""
+def validate(
+    *,
+    config: Config,
+    use_registry: bool = True,
+    on_prepared: Callable[[data.Table, data.Dataset], None] | None = None,
+) -> Validation:
+    """Check train/eval data and write `.podium/validation.json`; `passed` says if it is fit.
+
+    `on_prepared(table, train_set)`: called with the training rows as soon as they are
+    prepared from a file (`podium run` begins their drift profile there).
+    """
     if on_spark(config):  # issue 14: checked inside Spark, nothing collected
         from podium.engine import spark_stages
 
@@ -107,10 +116,10 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
     if use_registry:
         warm_up_registry(config)
     try:
-        _progress(f"reading data.train ({spec.train})")
-        train_table = data.read_table(config.resolve(spec.train), label="data.train")
-        _progress(f"reading data.eval ({spec.eval})")
-        eval_table = data.read_table(config.resolve(spec.eval), label="data.eval")
+        _progress(f"reading data.train ({spec.train}) and data.eval ({spec.eval})")
+        train_table, eval_table = data.read_both(
+            config.resolve(spec.train), config.resolve(spec.eval)
+        )
     finally:  # also on bad input: an in-process caller's next import must not race it
         warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
     if suite is not None:
@@ -126,6 +135,8 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         features=spec.features,
         exclude=spec.exclude,
     )
+    if on_prepared is not None:
+        on_prepared(train_table, train_set)
     eval_set = data.prepare(
         eval_table,
         target=spec.target,
