@@ -9,6 +9,9 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+from podium.config import Config, load
 
 
 def _fresh(code: str) -> dict[str, object]:
@@ -87,3 +90,33 @@ def test_a_module_that_fails_to_import_is_left_for_the_main_thread_to_report() -
         """
     )
     assert found == {"raised": "ModuleNotFoundError", "left": False}
+
+
+def test_the_modules_a_stage_imports_next_are_imported_after_mlflow_s() -> None:
+    found = _fresh(
+        """
+        import json, sys
+        from podium import warmup
+        warmup.start("http://127.0.0.1:5000", also=("scipy.stats", "sklearn.compose"))
+        warmup.join()
+        print(json.dumps({m: m in sys.modules for m in ("mlflow", "scipy.stats", "sklearn.compose")}))
+        """
+    )
+    assert found == {"mlflow": True, "scipy.stats": True, "sklearn.compose": True}
+
+
+def test_a_projects_own_estimator_module_is_left_to_the_main_thread(tmp_path: Path) -> None:
+    from podium.stages import fitting_modules
+
+    def config(estimator_class: str) -> Config:
+        (tmp_path / "podium.yaml").write_text(
+            "model:\n  name: m\n  task: classification\n"
+            f"  estimator: {{class: {estimator_class}}}\n"
+            "data: {train: train.csv, eval: eval.csv, target: y}\n"
+        )
+        return load(tmp_path / "podium.yaml")
+
+    library = fitting_modules(config("sklearn.ensemble.HistGradientBoostingClassifier"))
+    assert library[-1] == "sklearn.ensemble" and "sklearn.compose" in library
+    own = fitting_modules(config("mypackage.models.Tuned"))
+    assert "mypackage.models" not in own and "sklearn.pipeline" in own

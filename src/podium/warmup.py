@@ -27,14 +27,16 @@ _MLFLOW = ("mlflow", "mlflow.tracking", "mlflow.exceptions")
 _SQLITE = ("mlflow.store.tracking.sqlalchemy_store", "mlflow.store.model_registry.sqlalchemy_store")
 
 
-def start(tracking_uri: str) -> None:
-    """Begin importing what opening `tracking_uri` needs, unless already done or begun."""
+def start(tracking_uri: str, also: tuple[str, ...] = ()) -> None:
+    """Begin importing what opening `tracking_uri` needs, then `also` (what the stage
+    imports next anyway: on a large file the reading outlasts MLflow's import), unless
+    already done or begun."""
     global _thread
     import sys
 
     if _thread is not None or "mlflow.tracking" in sys.modules:
         return
-    names = _MLFLOW + (_SQLITE if tracking_uri.startswith("sqlite:") else ())
+    names = _MLFLOW + (_SQLITE if tracking_uri.startswith("sqlite:") else ()) + also
     # What both threads use is imported here first, so that the two never wait on each
     # other's half-imported modules (the data reading needs pandas and pyarrow itself).
     import pandas  # noqa: F401

@@ -32,9 +32,10 @@ def open_registry(config: Config, *, writes: bool = False) -> Registry:
     return registry
 
 
-def warm_up_registry(config: Config) -> None:
+def warm_up_registry(config: Config, also: tuple[str, ...] = ()) -> None:
     """Start importing MLflow beside the stage's data reading (`podium.warmup`), when the
-    stage will open a registry that exists (a missing local store is not opened)."""
+    stage will open a registry that exists (a missing local store is not opened); then
+    `also` (modules the stage imports after reading anyway)."""
     from pathlib import Path
 
     from podium import warmup
@@ -43,7 +44,27 @@ def warm_up_registry(config: Config) -> None:
     local = not config.registry_branch and uri.startswith("sqlite:///")
     if local and not Path(uri.removeprefix("sqlite:///")).exists():
         return
-    warmup.start(uri)
+    warmup.start(uri, also=also)
+
+
+def fitting_modules(config: Config) -> tuple[str, ...]:
+    """What fitting `model.estimator` imports (`modeling.build`): the preprocessing podium
+    wraps it in and its class's module — when that is a library's (a project's own module
+    is imported on the main thread, where it may do anything a main thread may)."""
+    estimator = config.model.estimator
+    if estimator is None or config.model.entrypoint is not None:
+        return ()
+    module = estimator.class_.rpartition(".")[0]
+    known = module.split(".")[0] in _LIBRARIES
+    preprocessing = ("sklearn.pipeline", "sklearn.compose", "sklearn.impute")
+    return (*preprocessing, "sklearn.preprocessing", *((module,) if known else ()))
+
+
+_LIBRARIES = frozenset({"sklearn", "lightgbm", "xgboost"})
+
+
+# What measuring drift imports (`drift.numeric_drift`, `drift.categorical_drift`).
+DRIFT_MODULES = ("scipy.stats",)
 
 
 def refuse_throwaway(config: Config) -> None:

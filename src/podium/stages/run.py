@@ -41,6 +41,7 @@ def run(
     say: Callable[[str], None] = lambda _: None,
 ) -> RunResult:
     """The whole loop; a failed check or gate stops promotion (`passed=False`)."""
+    from podium.stages import fitting_modules
     from podium.stages.evaluate import EarlyImportance, evaluate
     from podium.stages.promote import promote_evaluated
     from podium.stages.report import StageResults, build_report
@@ -51,7 +52,9 @@ def run(
     # The training data's profile (for later drift checks) begins as soon as validate has
     # prepared the rows, beside its registry and drift work; train takes it.
     profiled = EarlyProfile()
-    validated = validate(config=config, on_prepared=profiled.begin)
+    validated = validate(
+        config=config, on_prepared=profiled.begin, then_import=fitting_modules(config)
+    )
     if validated.failure:  # a failed data check stops here: nothing is trained, but say why
         rendered = build_report(config=config, found=StageResults(validation=validated))
         return RunResult(

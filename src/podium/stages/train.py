@@ -16,7 +16,13 @@ from podium.registry import Registry, Version, tags
 from podium.registry.git_branch import change_message
 from podium.results import DataSummary, Training
 from podium.scoring import score
-from podium.stages import artifact_root, open_registry, train_command, warm_up_registry
+from podium.stages import (
+    artifact_root,
+    fitting_modules,
+    open_registry,
+    train_command,
+    warm_up_registry,
+)
 
 
 def on_training_data(
@@ -101,7 +107,8 @@ def train(
     """Fit on data.train, log the run and register a new model version.
 
     `on_fitted(model, feature_types)`: called once an in-process fit has succeeded, before
-    the model is logged (`podium run` begins the challenger's importance there).
+    the model scores its training rows and is logged (`podium run` begins the challenger's
+    importance there).
     `profiled`: the training data's profile begun during validate (`podium run`).
     """
     results.invalidate(config.state_dir, results.TRAINING)
@@ -120,7 +127,7 @@ def train(
 
         train_table, eval_table, train_set, profile = sql_stages.train_inputs(config)
     else:
-        warm_up_registry(config)
+        warm_up_registry(config, also=fitting_modules(config))
         try:
             train_table, eval_table = data.read_both(
                 config.resolve(spec.train), config.resolve(spec.eval)
@@ -164,9 +171,9 @@ def train(
                 source=source,
                 path=train_table.path,
             )
-        train_metrics = on_training_data(fitted, train_set, task, source=source)
-        if on_fitted is not None:
+        if on_fitted is not None:  # first: what it begins runs beside the scoring below
             on_fitted(fitted, train_set.feature_types)
+        train_metrics = on_training_data(fitted, train_set, task, source=source)
     provenance = gha.provenance(config.root)
     root = artifact_root(config)
     params: dict[str, object] = {

@@ -19,7 +19,7 @@ from podium.config import Config
 from podium.engine import in_database, on_spark
 from podium.registry.tags import read_feature_types
 from podium.results import DataCheck, DataSummary, Drift, Expectations, Validation
-from podium.stages import open_registry, store_missing, warm_up_registry
+from podium.stages import DRIFT_MODULES, open_registry, store_missing, warm_up_registry
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -92,11 +92,14 @@ def validate(
     config: Config,
     use_registry: bool = True,
     on_prepared: Callable[[data.Table, data.Dataset], None] | None = None,
+    then_import: tuple[str, ...] = (),
 ) -> Validation:
     """Check train/eval data and write `.podium/validation.json`; `passed` says if it is fit.
 
     `on_prepared(table, train_set)`: called with the training rows as soon as they are
     prepared from a file (`podium run` begins their drift profile there).
+    `then_import`: modules the caller imports next (`podium run`: training's), imported
+    beside the reading with MLflow's.
     """
     if on_spark(config):  # issue 14: checked inside Spark, nothing collected
         from podium.engine import spark_stages
@@ -114,7 +117,8 @@ def validate(
 
         suite = expectations.load_suite(config.resolve(spec.expectations))
     if use_registry:
-        warm_up_registry(config)
+        drift_modules = DRIFT_MODULES if config.drift.enabled else ()
+        warm_up_registry(config, also=drift_modules + then_import)
     try:
         _progress(f"reading data.train ({spec.train}) and data.eval ({spec.eval})")
         train_table, eval_table = data.read_both(
