@@ -179,3 +179,58 @@ def test_a_logged_ranking_is_reused_only_when_computed_as_it_would_be_now() -> N
     other = frame.rename(columns={"noise_b": "noise_c"})
     assert importance.logged_ranking(logged, other, metric="accuracy") is None
     assert importance.logged_ranking(None, frame, metric="accuracy") is None
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_a_pipeline_that_passes_columns_through_is_shuffled_after_it_with_the_same_result(
+    task: str,
+) -> None:
+    """Numeric features and an estimator that takes missing values: podium's pipeline only
+    passes the columns through, so the estimator's own input is shuffled — the same
+    importances as shuffling the raw columns (compared with scikit-learn on the whole)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.inspection import permutation_importance
+    from sklearn.pipeline import Pipeline
+
+    frame = _frame(1500, seed=4).drop(columns="colour")
+    frame["unused"] = np.arange(len(frame), dtype=float)  # the pipeline drops it
+    frame.loc[::7, "noise_b"] = np.nan
+    target = frame["signal"] + 0.3 * frame["noise_a"]
+    if task == "classification":
+        target = (target > 0).astype(int)
+    final = (
+        HistGradientBoostingClassifier(max_iter=30, random_state=0)
+        if task == "classification"
+        else HistGradientBoostingRegressor(max_iter=30, random_state=0)
+    )
+    # columns in another order than the frame's, as a ColumnTransformer may list them
+    kept = ["signal", "noise_b", "noise_a"]
+    model = Pipeline(
+        [("preprocess", ColumnTransformer([("numeric", "passthrough", kept)])), ("model", final)]
+    ).fit(frame, target)
+    assert importance._passed_through(model, frame) is not None
+    metric = "roc_auc" if task == "classification" else "rmse"
+    ranking = importance.permutation(model, frame, target, task=task, metric=metric)
+    whole = permutation_importance(
+        model,
+        frame,
+        target,
+        scoring="roc_auc" if task == "classification" else "neg_root_mean_squared_error",
+        n_repeats=importance.REPEATS,
+        random_state=importance.SEED,
+    )
+    found = {f["feature"]: (f["importance"], f["std"]) for f in ranking.features}
+    for i, name in enumerate(frame.columns):
+        assert found[name] == (whole.importances_mean[i], whole.importances_std[i]), name
+    assert found["unused"] == (0.0, 0.0)
+    assert ranking.features[0]["feature"] == "signal"
+
+
+def test_a_pipeline_that_transforms_columns_is_shuffled_as_a_whole() -> None:
+    scaled = _podium_pipeline("classification", "sklearn.linear_model.LogisticRegression")
+    frame = _frame(300)
+    target = (frame["signal"] > 0).astype(int)
+    fitted = fit(scaled, frame, target, source="LogisticRegression", path="t.csv")
+    assert importance._passed_through(fitted, frame) is None  # scaled and one-hot encoded
+    assert importance._passed_through(LogisticRegression(), frame) is None
