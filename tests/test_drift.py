@@ -205,3 +205,15 @@ def test_any_feature_above_max_psi_fails_and_the_worst_is_named() -> None:
     assert verdict.worst is not None and verdict.worst.feature == "age"
     assert drift.judge(found, max_drifted_share=None, max_psi=0.9).passed  # at the bound
     assert drift.judge(found, max_drifted_share=None, max_psi=None).passed
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bin_counts_by_comparison_equal_a_binary_search_per_value(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = np.round(rng.normal(size=int(rng.integers(0, 5000))), int(rng.integers(0, 3)))
+    edges = np.unique(np.round(rng.normal(size=int(rng.integers(0, 24))), 1))  # values on edges
+    searched = np.bincount(
+        np.searchsorted(edges, values, side="left"), minlength=len(edges) + 1
+    ).astype(float)
+    counted = drift._bin_counts(values, edges)
+    assert counted.dtype == searched.dtype and np.array_equal(counted, searched)

@@ -418,12 +418,20 @@ def _edges(values: np.ndarray, bins: int) -> np.ndarray:
 
 
 def _bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts in (-inf, e0], (e0, e1], …, (ek, inf)."""
+    """Counts in (-inf, e0], (e0, e1], …, (ek, inf) of finite `values`."""
     import numpy as np
 
-    index = np.searchsorted(edges, values, side="left")
-    counts: np.ndarray = np.bincount(index, minlength=len(edges) + 1).astype(float)
-    return counts
+    if len(edges) > _FEW_EDGES:
+        index = np.searchsorted(edges, values, side="left")
+        counts: np.ndarray = np.bincount(index, minlength=len(edges) + 1).astype(float)
+        return counts
+    # A few edges: one vectorised comparison per edge is ~10x faster than a binary search
+    # per value (the same counts: a value is in the first bin whose edge it does not exceed).
+    at_most = [np.count_nonzero(values <= edge) for edge in edges]
+    return np.diff(np.array([*at_most, len(values)], dtype=float), prepend=0.0)
+
+
+_FEW_EDGES = 16
 
 
 def _scaled(counts: np.ndarray, size: int) -> np.ndarray:
