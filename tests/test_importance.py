@@ -234,3 +234,81 @@ def test_a_pipeline_that_transforms_columns_is_shuffled_as_a_whole() -> None:
     fitted = fit(scaled, frame, target, source="LogisticRegression", path="t.csv")
     assert importance._passed_through(fitted, frame) is None  # scaled and one-hot encoded
     assert importance._passed_through(LogisticRegression(), frame) is None
+
+
+def test_importance_of_a_passed_through_pipeline_leaves_the_warning_filters_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """scikit-learn's joblib task wrapper resets the process-wide warning filters; on a
+    thread beside other work that can empty them for everyone. podium's importance runs
+    beside the main thread, so for the common pipeline (columns passed through) it runs
+    one such task (the sample's one pass through the pipeline), not one per prediction."""
+    import threading
+    import warnings
+
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+
+    frame = _frame(400, seed=2).drop(columns="colour")
+    target = (frame["signal"] > 0).astype(int)
+    model = Pipeline(
+        [
+            ("preprocess", ColumnTransformer([("numeric", "passthrough", list(frame.columns))])),
+            ("model", HistGradientBoostingClassifier(max_iter=20, random_state=0)),
+        ]
+    ).fit(frame, target)
+    resets: list[str] = []
+    monkeypatch.setattr(warnings, "resetwarnings", lambda: resets.append("reset"))
+    before = list(warnings.filters)
+    found: list[importance.Ranking] = []
+    worker = threading.Thread(
+        target=lambda: found.append(
+            importance.permutation(model, frame, target, task="classification", metric="f1")
+        )
+    )
+    worker.start()
+    worker.join()
+    assert len(resets) == 1 and list(warnings.filters) == before  # joblib's way: dozens
+    assert found[0].features[0]["feature"] == "signal"
+
+
+@pytest.mark.parametrize("metric", ["f1", "precision", "recall", "accuracy", "log_loss"])
+def test_each_scorer_gives_scikit_learns_importances(metric: str) -> None:
+    from sklearn.inspection import permutation_importance
+
+    frame = _frame(600, seed=6)
+    target = pd.Series(np.where(frame["signal"] > 0.8, 2, (frame["signal"] > -0.5).astype(int)))
+    model = fit(
+        _podium_pipeline("classification", "sklearn.linear_model.LogisticRegression"),
+        frame,
+        target,
+        source="LogisticRegression",
+        path="t.csv",
+    )
+    ranking = importance.permutation(model, frame, target, task="classification", metric=metric)
+    whole = permutation_importance(
+        model,
+        frame,
+        target,
+        scoring=importance._SCORERS[metric],
+        n_repeats=importance.REPEATS,
+        random_state=importance.SEED,
+    )
+    found = {f["feature"]: (f["importance"], f["std"]) for f in ranking.features}
+    for i, name in enumerate(frame.columns):
+        assert found[name] == (whole.importances_mean[i], whole.importances_std[i]), name
+
+
+def test_scikit_learns_lost_filters_warning_is_silenced_before_threads_start() -> None:
+    import warnings
+
+    from sklearn.utils.parallel import delayed
+
+    importance.before_threads()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", UserWarning)  # what a user's setting may add later
+        importance.before_threads()
+        func, args, _ = delayed(abs)(-3)
+        assert func(*args) == 3  # called without Parallel: scikit-learn's warning
+    assert [str(w.message) for w in seen] == []

@@ -17,8 +17,10 @@ instead of recomputing it (same model, rows, seed and settings: the same numbers
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,9 +85,6 @@ def permutation(
     (threadpoolctl's `user_api`; None: all) — "openmp" alone leaves the process-wide BLAS
     setting to whoever else is running.
     """
-    import warnings
-
-    from sklearn.inspection import permutation_importance
     from threadpoolctl import threadpool_limits
 
     if max_rows is None:
@@ -104,17 +103,10 @@ def permutation(
             # OpenMP fork/join costs more than it saves — and on a busy machine (a shared
             # CI runner) each of those parallel regions waits for a descheduled thread
             # (measured: 8-15x the wall time on 2 loaded cores). Same numbers either way.
-            with warnings.catch_warnings(), threadpool_limits(limits=1, user_api=limit_api):
-                warnings.simplefilter("ignore")  # zero-division and convergence chatter
+            with _quiet(), threadpool_limits(limits=1, user_api=limit_api):
                 estimator, shuffled = direct[:2] if direct else (model, features)
-                found = permutation_importance(
-                    estimator,
-                    shuffled,
-                    target,
-                    scoring=scorer,
-                    n_repeats=repeats,
-                    random_state=seed,
-                    n_jobs=None,
+                found = _permutation_importance(
+                    estimator, shuffled, target, scoring=scorer, repeats=repeats, seed=seed
                 )
         except (ValueError, AttributeError, TypeError) as exc:
             if attempt == attempts[-1]:
@@ -139,6 +131,91 @@ def permutation(
         ]
         return Ranking(metric=attempt, rows=len(features), repeats=repeats, features=ranked)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _permutation_importance(
+    estimator: Any, features: Any, target: Any, *, scoring: str, repeats: int, seed: int
+) -> Any:
+    """scikit-learn's `permutation_importance` (sequential), its own steps one after the
+    other rather than through joblib: scikit-learn's task wrapper resets the warning
+    filters, which Python 3.11 keeps in one list for all threads — beside another thread
+    entering and leaving `warnings.catch_warnings`, that can empty the list for the whole
+    process. The same numbers (tests/test_importance.py compares); the public function
+    when the steps are not where they were."""
+    from sklearn.inspection import permutation_importance
+
+    try:
+        from sklearn.inspection._permutation_importance import (
+            _calculate_permutation_scores,
+            _create_importances_bunch,
+        )
+        from sklearn.metrics import check_scoring
+        from sklearn.utils import check_array, check_random_state
+    except ImportError:  # pragma: no cover - a scikit-learn that moved them
+        return permutation_importance(
+            estimator, features, target, scoring=scoring, n_repeats=repeats, random_state=seed
+        )
+    import numpy as np
+
+    if not hasattr(features, "iloc"):
+        features = check_array(features, ensure_all_finite="allow-nan", dtype=None)
+    random_seed = check_random_state(seed).randint(np.iinfo(np.int32).max + 1)
+    scorer = _silent_scorers().get(scoring) or check_scoring(estimator, scoring=scoring)
+    baseline = scorer(estimator, features, target)
+    rows = features.shape[0]
+    scores = [
+        _calculate_permutation_scores(
+            estimator, features, target, None, column, random_seed, repeats, scorer, rows
+        )
+        for column in range(features.shape[1])
+    ]
+    return _create_importances_bunch(baseline, np.array(scores))
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """No warning chatter from the shuffled predictions — on the main thread only: Python
+    3.11's `warnings.catch_warnings` swaps one process-wide list, and a thread entering
+    and leaving it beside another can leave either's filters in place for everyone. On
+    a thread, the macro scorers say nothing anyway (`_silent_scorers`)."""
+    import threading
+    import warnings
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zero-division and convergence chatter
+        yield
+
+
+def before_threads() -> None:
+    """Call on the main thread before ranking on another: scikit-learn warns that its
+    task wrapper lost its warning filters when another thread's `catch_warnings` swapped
+    the process-wide list under it (a pipeline predicting on two threads at once) —
+    harmless for the numbers, noise for the user. Filters added now are in every copy
+    (and adding one again only moves it to the front)."""
+    import warnings
+
+    warnings.filterwarnings(
+        "ignore",
+        message=r"`sklearn\.utils\.parallel\.delayed` should be used",
+        category=UserWarning,
+    )
+
+
+@functools.cache
+def _silent_scorers() -> dict[str, Any]:
+    """The macro scorers with `zero_division=0`: the value scikit-learn's named scorers
+    give a class never predicted (0), without their warning."""
+    from sklearn.metrics import f1_score, make_scorer, precision_score, recall_score
+
+    macro = {"average": "macro", "zero_division": 0}
+    return {
+        "f1_macro": make_scorer(f1_score, **macro),
+        "precision_macro": make_scorer(precision_score, **macro),
+        "recall_macro": make_scorer(recall_score, **macro),
+    }
 
 
 def _passed_through(model: Any, features: pd.DataFrame) -> tuple[Any, Any, list[str]] | None:

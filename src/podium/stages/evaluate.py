@@ -250,6 +250,7 @@ def _beside(work: Callable[[], T]) -> Iterator[Future[T]]:
 
     from threadpoolctl import threadpool_limits
 
+    importance.before_threads()
     with (
         threadpool_limits(limits=1, user_api="blas"),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="podium-importance") as pool,
@@ -424,6 +425,7 @@ class EarlyImportance:
                 found.set_exception(exc)
 
         # A daemon thread: a run that fails before evaluate exits without waiting for it.
+        importance.before_threads()
         threading.Thread(target=work, name="podium-importance-early", daemon=True).start()
         self._begun = (table.sha256, found)
 
