@@ -120,3 +120,39 @@ def test_a_projects_own_estimator_module_is_left_to_the_main_thread(tmp_path: Pa
     assert library[-1] == "sklearn.ensemble" and "sklearn.compose" in library
     own = fitting_modules(config("mypackage.models.Tuned"))
     assert "mypackage.models" not in own and "sklearn.pipeline" in own
+
+
+def test_a_one_command_process_imports_without_collections_then_freezes_what_it_imported() -> None:
+    found = _fresh(
+        """
+        import gc, json
+        from podium import warmup
+        warmup.freeze_imports = True  # what cli.main sets for the process's own command
+        warmup.start("sqlite:///nowhere.db")
+        off_while_importing = not gc.isenabled()
+        warmup.join()
+        frozen = gc.get_freeze_count()
+        warmup.join()  # joining again changes nothing
+        print(json.dumps({
+            "off_while_importing": off_while_importing,
+            "on_after": gc.isenabled(),
+            "frozen": frozen > 100_000,
+            "once": gc.get_freeze_count() == frozen,
+        }))
+        """
+    )
+    assert found == {"off_while_importing": True, "on_after": True, "frozen": True, "once": True}
+
+
+def test_in_process_callers_keep_collecting_as_usual() -> None:
+    found = _fresh(
+        """
+        import gc, json
+        from podium import warmup
+        warmup.start("sqlite:///nowhere.db")
+        on = gc.isenabled()
+        warmup.join()
+        print(json.dumps({"on": on and gc.isenabled(), "frozen": gc.get_freeze_count()}))
+        """
+    )
+    assert found == {"on": True, "frozen": 0}

@@ -503,6 +503,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    if argv is None:  # the process runs one command: what it imports stays to the end
+        from podium import warmup
+
+        warmup.freeze_imports = True
     code = _main(argv)
     if argv is None:  # the process's own command line: the process ends now
         _skip_final_collection()
