@@ -156,3 +156,23 @@ def test_in_process_callers_keep_collecting_as_usual() -> None:
         """
     )
     assert found == {"on": True, "frozen": 0}
+
+
+def test_a_heavy_import_on_the_main_thread_runs_without_collections_in_a_one_command_process() -> (
+    None
+):
+    found = _fresh(
+        """
+        import gc, json
+        from podium import warmup
+        with warmup.importing():
+            untouched = gc.isenabled() and gc.get_freeze_count() == 0  # in-process caller
+        warmup.freeze_imports = True
+        with warmup.importing():
+            off = not gc.isenabled()
+            import decimal, email.parser  # noqa
+        print(json.dumps({"untouched": untouched, "off": off, "on": gc.isenabled(),
+                          "frozen": gc.get_freeze_count() > 0}))
+        """
+    )
+    assert found == {"untouched": True, "off": True, "on": True, "frozen": True}

@@ -554,7 +554,9 @@ def _gx() -> Any:
     import logging
     import warnings
 
-    with warnings.catch_warnings():
+    from podium import warmup
+
+    with warnings.catch_warnings(), warmup.importing():
         # GX imports pyspark when it is installed; pyspark warns about pandas 3 on import.
         warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
         import great_expectations as gx

@@ -16,8 +16,10 @@ a table imports nothing of MLflow's. `stages.open_registry` joins too, for safet
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
+from collections.abc import Iterator
 
 _thread: threading.Thread | None = None
 # Set by `cli.main` for a process that runs one command (not for in-process callers).
@@ -73,6 +75,25 @@ def join() -> None:
             gc.freeze()
             gc.enable()
             _frozen = True
+
+
+@contextlib.contextmanager
+def importing() -> Iterator[None]:
+    """Around a heavy import on the calling thread (Great Expectations: ~3 s): in a
+    process running one command, no cyclic collections while it runs and what it
+    created frozen afterwards, as `join` does for MLflow's (measured on GX's import: 3.2-3.5
+    s of CPU with the collector on, 2.2-2.5 s with it off)."""
+    import gc
+
+    if not freeze_imports or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def _import(names: tuple[str, ...]) -> None:
