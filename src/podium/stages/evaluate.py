@@ -38,7 +38,7 @@ from podium.scoring import (
     score_outputs,
 )
 from podium.significance import Bootstrap, paired_bootstrap
-from podium.stages import open_registry, warm_up_registry
+from podium.stages import fitting_modules, open_registry, warm_up_registry
 
 if TYPE_CHECKING:
     from podium.engine.spark import SparkTable
@@ -70,7 +70,7 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
     streamed = getattr(spec.eval, "in_database", False) and not config.raw.slices
     in_memory = not on_spark(config) and not streamed
     if in_memory:  # read first (once per process), with MLflow importing beside it
-        warm_up_registry(config)
+        warm_up_registry(config, also=fitting_modules(config))  # what unpickling imports
         try:
             data.read_table(config.resolve(spec.eval), label="data.eval")
         finally:  # also on bad input: an in-process caller's next import must not race it
