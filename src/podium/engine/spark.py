@@ -142,6 +142,7 @@ def _read_spark(source: TableSource, *, label: str, spark: SparkSession) -> Spar
     from podium import data
 
     where = data.spark_where(source)
+    persisted = None
     try:
         frame = data.spark_frame(source, spark)
         if not frame.columns:
@@ -151,8 +152,14 @@ def _read_spark(source: TableSource, *, label: str, spark: SparkSession) -> Spar
         if duplicated:
             raise DataError(f"{where}: duplicate column name(s) {duplicated} ({label}); alias them")
         frame = frame.toDF(*names)
+        # Every later pass reads the table again (prepare's checks and class counts, the
+        # suite, the drift profile, the training sample, the scoring): the first one, the
+        # fingerprint, fills a cache they all read, as GX's Spark engine did for a suite.
+        persisted = frame.persist()
         rows, sha256 = fingerprint(frame)  # the first action: a failing query fails here
     except PySparkException as exc:
+        if persisted is not None:
+            persisted.unpersist()
         raise DataError(f"{where}: {_first_line(exc)} ({label}); fix {label}") from None
     if rows == 0:
         raise DataError(f"{where}: returned no rows ({label}); check the table or query")
@@ -621,6 +628,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 def forget() -> None:
-    """Drop the tables and prepared datasets remembered in this process (a new snapshot)."""
+    """Drop the tables and prepared datasets remembered in this process (a new snapshot),
+    and the cache of the Spark tables `read` persisted (a re-read sees the new data)."""
+    for table in _TABLES.values():
+        if table.frame.is_cached:
+            with contextlib.suppress(Exception):  # a stopped session has nothing cached
+                table.frame.unpersist()
     _TABLES.clear()
     _PREPARED.clear()
