@@ -58,8 +58,8 @@ def _large(spark: Any, rows: int, *, seed: int, shift: float = 0.0, wide: bool =
     payload = PAYLOAD if wide else []
     return spark.range(rows).selectExpr(
         *[f"xxhash64(id, {seed + 10 + i}) as {name}" for i, name in enumerate(payload)],
-        f"(xxhash64(id, {seed}) % 1000000) / 1000000.0 + {shift} as x1",
-        f"(xxhash64(id, {seed + 1}) % 1000) / 100.0 as x2",
+        f"cast((xxhash64(id, {seed}) % 1000000) / 1000000.0 + {shift} as double) as x1",
+        f"cast((xxhash64(id, {seed + 1}) % 1000) / 100.0 as double) as x2",
         f"case when xxhash64(id, {seed + 2}) % 50 = 0 then null "
         f"else element_at(array('a', 'b', 'c'), cast(pmod(xxhash64(id, {seed + 3}), 3) + 1 as int)) "
         "end as plan",
