@@ -117,7 +117,7 @@ def read(source: Path | TableSource, *, label: str, spark: SparkSession) -> Spar
     else:
         result = _read_spark(source, label=label, spark=spark)
     while len(_TABLES) >= 4:
-        _TABLES.pop(next(iter(_TABLES)))
+        _release(_TABLES.pop(next(iter(_TABLES))))
     _TABLES[key] = result
     return result
 
@@ -577,8 +577,11 @@ def _samples(
         finite.append(F.when(present, value).alias(column))
     chosen = frame.select(*finite)
     if rows > size:  # `rows` is known from `prepare`: counting again is a pass over the table
-        chosen = chosen.sample(fraction=min(1.0, 1.2 * size / rows), seed=seed).limit(size)
-    picked = chosen.collect()
+        chosen = chosen.sample(fraction=min(1.0, 1.2 * size / rows), seed=seed)
+    # The first `size` sampled rows in partition order, as `.limit(size)` takes them — but
+    # in one job: a limit scans a partition, then more in rounds (a second pass at least),
+    # and the whole sample is only ~1.2 × size rows.
+    picked = chosen.collect()[:size]
     return {
         column: np.asarray([r[i] for r in picked if r[i] is not None], dtype=float)
         for i, column in enumerate(columns)
@@ -631,8 +634,13 @@ def forget() -> None:
     """Drop the tables and prepared datasets remembered in this process (a new snapshot),
     and the cache of the Spark tables `read` persisted (a re-read sees the new data)."""
     for table in _TABLES.values():
-        if table.frame.is_cached:
-            with contextlib.suppress(Exception):  # a stopped session has nothing cached
-                table.frame.unpersist()
+        _release(table)
     _TABLES.clear()
     _PREPARED.clear()
+
+
+def _release(table: SparkTable) -> None:
+    """Unpersist a table `read` persisted (a file handed over to Spark was not)."""
+    if table.frame.is_cached:
+        with contextlib.suppress(Exception):  # a stopped session has nothing cached
+            table.frame.unpersist()
