@@ -273,17 +273,15 @@ def _outputs(model: Any, features: pd.DataFrame, task: str, classes: int) -> pd.
 
 
 def _as_text(predicted: Any) -> Any:
-    """`predicted.astype(str)` as a pandas text array, converting each distinct label once
-    (a batch has 50,000 rows and a handful of classes: converting per row and then
-    re-reading the objects as text was a fifth of the scoring UDF's Python time).
+    """`predicted.astype(str).astype(object)`, converting each distinct label once (a
+    batch has 50,000 rows and a handful of classes: converting per row was a fifth of the
+    scoring UDF's Python time).
 
     Only where equal values have one text: integers, booleans and strings (not floats,
     where 0.0 == -0.0, nor mixed objects, where 1 == 1.0 == True)."""
     import numpy as np
     import pandas as pd
 
-    if not len(predicted):
-        return predicted.astype(str).astype(object)
     if predicted.dtype.kind in "biuU":
         distinct, where = np.unique(predicted, return_inverse=True)
     elif (
@@ -292,9 +290,8 @@ def _as_text(predicted: Any) -> Any:
         where, distinct = pd.factorize(predicted)
     else:
         return predicted.astype(str).astype(object)
-    return pd.array(np.asarray(distinct).astype(str).astype(object), dtype="str").take(
-        np.ravel(where)
-    )
+    # the same object array as per row (pandas then types it as before, on any version)
+    return np.asarray(distinct).astype(str).astype(object)[np.ravel(where)]
 
 
 def _sigmoid(decision: Any) -> Any:
