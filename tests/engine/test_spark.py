@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.spark, requires(PYSPARK, JAVA)]
 
 LIMIT = "4m"  # spark.driver.maxResultSize: aggregates and bounded samples fit, a table does not
 # The proof's table: the issue's 20M rows (few columns; 1M rows are already several times
-# LIMIT). ~3.5 min on 2 idle cores (bench/README.md); PODIUM_SPARK_PROOF_ROWS=1000000
+# LIMIT). ~2.3 min on 2 cores at load 4 (bench/README.md); PODIUM_SPARK_PROOF_ROWS=1000000
 # runs the same proof in ~1 min while iterating.
 LARGE_ROWS = int(os.environ.get("PODIUM_SPARK_PROOF_ROWS", "20000000"))
 PAYLOAD = [f"payload_{i}" for i in range(12)]  # wide rows: 100k of them are ~10 MB, over LIMIT
@@ -54,12 +54,14 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def _large(spark: Any, rows: int, *, seed: int, shift: float = 0.0, wide: bool = True) -> Any:
     """`rows` rows made in the engine: two numeric features, one category, a label that
     depends on them (a logistic model learns it), and a few missing values; `wide` adds
-    the PAYLOAD columns."""
+    the PAYLOAD columns. x1 and x2 are doubles: Spark types `x / 100.0` as decimal(38),
+    which every pass over 20M rows would decode and cast (podium's features are the
+    same doubles either way)."""
     payload = PAYLOAD if wide else []
     return spark.range(rows).selectExpr(
         *[f"xxhash64(id, {seed + 10 + i}) as {name}" for i, name in enumerate(payload)],
-        f"(xxhash64(id, {seed}) % 1000000) / 1000000.0 + {shift} as x1",
-        f"(xxhash64(id, {seed + 1}) % 1000) / 100.0 as x2",
+        f"cast((xxhash64(id, {seed}) % 1000000) / 1000000.0 + {shift} as double) as x1",
+        f"cast((xxhash64(id, {seed + 1}) % 1000) / 100.0 as double) as x2",
         f"case when xxhash64(id, {seed + 2}) % 50 = 0 then null "
         f"else element_at(array('a', 'b', 'c'), cast(pmod(xxhash64(id, {seed + 3}), 3) + 1 as int)) "
         "end as plan",

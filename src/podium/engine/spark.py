@@ -117,7 +117,7 @@ def read(source: Path | TableSource, *, label: str, spark: SparkSession) -> Spar
     else:
         result = _read_spark(source, label=label, spark=spark)
     while len(_TABLES) >= 4:
-        _TABLES.pop(next(iter(_TABLES)))
+        _release(_TABLES.pop(next(iter(_TABLES))))
     _TABLES[key] = result
     return result
 
@@ -142,6 +142,7 @@ def _read_spark(source: TableSource, *, label: str, spark: SparkSession) -> Spar
     from podium import data
 
     where = data.spark_where(source)
+    persisted = None
     try:
         frame = data.spark_frame(source, spark)
         if not frame.columns:
@@ -151,8 +152,14 @@ def _read_spark(source: TableSource, *, label: str, spark: SparkSession) -> Spar
         if duplicated:
             raise DataError(f"{where}: duplicate column name(s) {duplicated} ({label}); alias them")
         frame = frame.toDF(*names)
+        # Every later pass reads the table again (prepare's checks and class counts, the
+        # suite, the drift profile, the training sample, the scoring): the first one, the
+        # fingerprint, fills a cache they all read, as GX's Spark engine did for a suite.
+        persisted = frame.persist()
         rows, sha256 = fingerprint(frame)  # the first action: a failing query fails here
     except PySparkException as exc:
+        if persisted is not None:
+            persisted.unpersist()
         raise DataError(f"{where}: {_first_line(exc)} ({label}); fix {label}") from None
     if rows == 0:
         raise DataError(f"{where}: returned no rows ({label}); check the table or query")
@@ -570,8 +577,11 @@ def _samples(
         finite.append(F.when(present, value).alias(column))
     chosen = frame.select(*finite)
     if rows > size:  # `rows` is known from `prepare`: counting again is a pass over the table
-        chosen = chosen.sample(fraction=min(1.0, 1.2 * size / rows), seed=seed).limit(size)
-    picked = chosen.collect()
+        chosen = chosen.sample(fraction=min(1.0, 1.2 * size / rows), seed=seed)
+    # The first `size` sampled rows in partition order, as `.limit(size)` takes them — but
+    # in one job: a limit scans a partition, then more in rounds (a second pass at least),
+    # and the whole sample is only ~1.2 × size rows.
+    picked = chosen.collect()[:size]
     return {
         column: np.asarray([r[i] for r in picked if r[i] is not None], dtype=float)
         for i, column in enumerate(columns)
@@ -621,6 +631,16 @@ def _first_line(exc: BaseException) -> str:
 
 
 def forget() -> None:
-    """Drop the tables and prepared datasets remembered in this process (a new snapshot)."""
+    """Drop the tables and prepared datasets remembered in this process (a new snapshot),
+    and the cache of the Spark tables `read` persisted (a re-read sees the new data)."""
+    for table in _TABLES.values():
+        _release(table)
     _TABLES.clear()
     _PREPARED.clear()
+
+
+def _release(table: SparkTable) -> None:
+    """Unpersist a table `read` persisted (a file handed over to Spark was not)."""
+    if table.frame.is_cached:
+        with contextlib.suppress(Exception):  # a stopped session has nothing cached
+            table.frame.unpersist()

@@ -77,8 +77,10 @@ def run(suite: Suite, frames: Mapping[str, DataFrame]) -> Report:
     for dataset, frame in frames.items():
         # GX's Spark engine persists every table it validates, and since engine: spark
         # began the later passes (drift profile, training sample, scoring) have read the
-        # tables from that cache; keep it so, whoever validates
-        frame.persist()
+        # tables from that cache; keep it so, whoever validates (`spark.read` persists
+        # the tables it reads already: caching them twice only logs a warning)
+        if not frame.is_cached:
+            frame.persist()
         checks = {
             index: check
             for index, item in enumerate(suite.expectations)
