@@ -324,6 +324,96 @@ def project(make_project: Callable[..., Project]) -> Project:
     return make_project()
 
 
+# -- a crowned project: built once per session, copied per test --------------------------------
+#
+# Many tests need "a project whose v1 is champion" before the part they are about; a
+# `podium run` costs seconds, a copy milliseconds. Two things make a plain copy wrong:
+# MLflow and podium write the project's ABSOLUTE path (the store's artifact locations,
+# MLmodel files, the stage results), and MLflow caches per process by run and model id
+# (an artifact repository per run id: a copy's write would land in the template). So
+# `copy_project` moves the paths and gives every run and logged model a new id, in the
+# store, in the text files and in the folder names: the copy is what `podium run` would
+# have left in its own folder (only the timestamps are the template's).
+
+
+@pytest.fixture(scope="session")
+def champion_template(
+    tmp_path_factory: pytest.TempPathFactory, sample_tables: tuple[Any, Any], store_template: Path
+) -> Project:
+    """`make_project()` after `podium run`: v1 trained, evaluated, promoted. Copy, never edit."""
+    project = write_sample_project(
+        tmp_path_factory.mktemp("champion-template") / "project",
+        sample_tables,
+        tracking_uri="sqlite:///.podium/mlflow.db",
+        store_template=store_template,
+    )
+    with pytest.MonkeyPatch.context() as patch:  # the function-scoped env cleaner is not active
+        for key in _ACTIONS_VARS:
+            patch.delenv(key, raising=False)
+        result = project.cli("run")
+    assert result.code == 0, result.err
+    return project
+
+
+@pytest.fixture
+def champion_project(champion_template: Project, tmp_path: Path) -> Project:
+    """A project whose v1 is champion (trained, evaluated and promoted by `podium run`)."""
+    return copy_project(champion_template, tmp_path / "champion")
+
+
+def copy_project(source: Project, root: Path) -> Project:
+    """A copy of `source` at `root`: its paths moved, new run and logged-model ids."""
+    import shutil
+    import sqlite3
+    import uuid
+    from contextlib import closing
+
+    db = sqlite_path(source.config()["registry"]["tracking_uri"], source.root)
+    moved = {str(source.root): str(root)}
+    if db is not None and db.exists():
+        with closing(sqlite3.connect(db)) as connection:
+            runs = [row[0] for row in connection.execute("SELECT run_uuid FROM runs")]
+            models = [row[0] for row in connection.execute("SELECT model_id FROM logged_models")]
+        moved |= {run: uuid.uuid4().hex for run in runs}
+        moved |= {model: f"m-{uuid.uuid4().hex}" for model in models}
+
+    def renamed(text: str) -> str:
+        for old, new in moved.items():
+            text = text.replace(old, new)
+        return text
+
+    shutil.copytree(source.root, root)
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):  # deepest first
+        if path.is_file() and path.suffix != ".db":
+            data = path.read_bytes()
+            if any(old.encode() in data for old in moved):
+                # A text file; a binary one (a pickle) holding a path or an id fails here.
+                path.write_text(renamed(data.decode("utf-8")))
+        if renamed(path.name) != path.name:  # an artifact folder named by its run or model
+            path.rename(path.with_name(renamed(path.name)))
+    copied = sqlite_path(source.config()["registry"]["tracking_uri"], root)
+    if copied is not None and copied.exists():
+        # Foreign keys are not enforced (sqlite's default): every column is updated alike.
+        with closing(sqlite3.connect(copied)) as connection, connection:
+            tables = [
+                row[0]
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+            for table in tables:
+                for column in list(connection.execute(f'PRAGMA table_info("{table}")')):
+                    for old, new in moved.items():
+                        connection.execute(
+                            f'UPDATE "{table}" SET "{column[1]}" = replace("{column[1]}", ?, ?) '
+                            f'WHERE instr("{column[1]}", ?) > 0',
+                            (old, new, old),
+                        )
+        with closing(sqlite3.connect(copied)) as connection:
+            connection.execute("VACUUM")  # no old value left in a free page
+        left = [old for old in moved if old.encode() in copied.read_bytes()]
+        assert not left, f"the copy's store still holds {left}"
+    return Project(root)
+
+
 @pytest.fixture
 def registry_of() -> Iterator[Callable[[Project], Any]]:
     """Open the project's registry the way podium does, for assertions."""

@@ -9,7 +9,6 @@ as it was (versions and their tags, runs, @champion, audit trail) and that no
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import WEAK, Project, Result, run_subprocess, write_sample_project
+from tests.conftest import WEAK, Project, Result, copy_project, run_subprocess
 
 EVERYTHING = {"validation.json", "train.json", "evaluation.json", "promotion.json"}
 TRAINED = {"train.json", "evaluation.json", "promotion.json"}  # what `train` clears first
@@ -26,20 +25,11 @@ EVALUATED = {"evaluation.json", "promotion.json"}  # what `evaluate` clears firs
 UNCHANGED: set[str] = set()  # failed before any stage started: results stay as they were
 
 
-@pytest.fixture(scope="module")
-def seeded(
-    tmp_path_factory: pytest.TempPathFactory, sample_tables: tuple[Any, Any], store_template: Path
-) -> Project:
-    """A churn project whose registry has champion v1 and one audit event."""
-    project = write_sample_project(
-        tmp_path_factory.mktemp("bad-input") / "seed", sample_tables, store_template=store_template
-    )
-    with pytest.MonkeyPatch.context() as patch:  # the function-scoped env cleaner is not active yet
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
-        first = project.cli("run")
-    assert first.code == 0, first.err
-    assert {p.name for p in project.state.glob("*.json")} >= EVERYTHING
-    return project
+@pytest.fixture
+def seeded(champion_template: Project) -> Project:
+    """A churn project whose registry has champion v1 and one audit event (never edited)."""
+    assert {p.name for p in champion_template.state.glob("*.json")} >= EVERYTHING
+    return champion_template
 
 
 @dataclass(frozen=True)
@@ -75,9 +65,7 @@ def snapshot(project: Project) -> Snapshot:
 @pytest.fixture
 def fresh(seeded: Project, tmp_path: Path) -> Iterator[Callable[[], Project]]:
     def copy() -> Project:
-        root = tmp_path / "project"
-        shutil.copytree(seeded.root, root)
-        return Project(root)
+        return copy_project(seeded, tmp_path / "project")
 
     yield copy
 

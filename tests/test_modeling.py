@@ -530,12 +530,11 @@ def test_classes_without_kwargs_keep_the_typo_check(tmp_path: Path) -> None:
 
 
 def test_a_lightgbm_estimator_is_trained_registered_loaded_and_judged(
-    make_project: Any, registry_of: Any
+    champion_project: Project, registry_of: Any
 ) -> None:
     """Through `podium run`: logged with its library as a requirement, loaded back, scored
     with probabilities against a scikit-learn champion on the same rows."""
-    project: Project = make_project()
-    assert project.cli("run").code == 0  # a scikit-learn champion
+    project = champion_project  # a scikit-learn champion
     project.set_estimator("lightgbm.LGBMClassifier", verbose=-1, n_estimators=30, num_leaves=7)
     result = project.cli("run")
     assert result.code == 0, result.err

@@ -1,4 +1,5 @@
-"""The migrated store template of tests/conftest.py: a copy opens as a new store would."""
+"""The templates of tests/conftest.py: a copy of the migrated store opens as a new store
+would, and a copy of the crowned project is a project of its own."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import logging
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import seed_store
+from tests.conftest import Project, copy_project, seed_store, state_json
 
 
 def _rows(db: Path, query: str) -> list[tuple[object, ...]]:
@@ -65,3 +67,29 @@ def test_a_seeded_store_opens_without_migrations_as_a_new_store_would(
     assert _rows(seeded, version) == _rows(fresh, version) == _rows(store_template, version)
     location = "SELECT artifact_location FROM experiments"
     assert _rows(seeded, location) == _rows(fresh, location)  # written on opening, not copied
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_copy_of_the_crowned_project_is_a_project_of_its_own(
+    champion_template: Project, tmp_path: Path, registry_of: Any
+) -> None:
+    template = _files(champion_template.root)
+    copy = copy_project(champion_template, tmp_path / "copy")
+    for name, data in _files(copy.root).items():
+        assert str(champion_template.root).encode() not in data, name
+    # New run ids (MLflow caches an artifact repository per run id for the whole process):
+    # writing to the copy's champion run leaves the template alone.
+    run_id = state_json(copy, "evaluation.json")["challenger"]["run_id"]
+    assert run_id != state_json(champion_template, "evaluation.json")["challenger"]["run_id"]
+    registry = registry_of(copy)
+    assert registry.champion().run_id == run_id
+    registry.log_json(run_id, {"written": "to the copy"}, "podium/extra.json")
+    assert registry.run_json(run_id, "podium/extra.json") == {"written": "to the copy"}
+    assert list(copy.state.rglob("extra.json"))
+    assert _files(champion_template.root) == template
+    # …and the copy works on: a run against its champion.
+    assert copy.cli("run", "--no-promote").code == 0
+    assert state_json(copy, "evaluation.json")["champion"]["version"] == "1"

@@ -8,6 +8,8 @@ with uv into the Python the stand-in setup-python provides.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -193,14 +195,56 @@ def prepare_python(home: Path, version: str, source: Path) -> Path:
     return home
 
 
+def cached_python(cache: Path, version: str, source: Path) -> Path:
+    """A `prepare_python` environment kept in `cache` between test runs, without podium.
+
+    What it holds depends only on podium's dependencies: keyed by constraints.txt,
+    pyproject.toml, the Python version and uv's, and podium itself is uninstalled again —
+    every job's `setup` step installs it from this run's snapshot, as before. Made once
+    under a lock (runs on the same machine share it) into a temporary folder that is
+    renamed into place, so a half-made environment is never found.
+    """
+    uv = binary("uv") or "uv"
+    key = hashlib.sha256()
+    for part in (
+        (source / "constraints.txt").read_bytes(),
+        (source / "pyproject.toml").read_bytes(),
+        version.encode(),
+        subprocess.run([uv, "--version"], capture_output=True, check=True).stdout,
+    ):
+        key.update(hashlib.sha256(part).digest())
+    kept = cache / "act-python" / f"{version}-{key.hexdigest()[:16]}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    with (kept.parent / f"{kept.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not kept.exists():
+            building = kept.with_name(f"{kept.name}.{os.getpid()}")
+            shutil.rmtree(building, ignore_errors=True)
+            prepare_python(building, version, source)
+            subprocess.run(
+                [uv, "pip", "uninstall", "--quiet", "--python", str(building / "bin" / "python"),
+                 "podium"],
+                env=job_env(), capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            building.rename(kept)
+    return kept
+
+
 def share_python(prepared: Path, home: Path) -> Path:
     """A copy of a `prepare_python` environment at `home`, made of hard links (instant).
 
     Safe to share files: installers and Python replace files (unlink, then write anew)
     and never write into an installed one, so no job changes what another copy holds.
     """
-    shutil.copytree(prepared, home, symlinks=True, copy_function=os.link)
+    shutil.copytree(prepared, home, symlinks=True, copy_function=_link_or_copy)
     return home
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system (a cache elsewhere): a copy
+        shutil.copy2(source, target)
 
 
 def _summaries(log: str) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.act import prepare_python, share_python, snapshot
+from tests.e2e.act import cached_python, prepare_python, share_python, snapshot
 from tests.github_fake import FakeGitHub, serve
 
 
@@ -25,18 +25,25 @@ def podium_source(act_home: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def act_pythons(act_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def act_pythons(
+    act_home: Path, podium_source: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The stand-in setup-python's tool cache (PODIUM_TEST_PYTHONS) for this worker's jobs.
 
     Its Python comes with podium and its dependencies installed, bytecode compiled: what the
     first job would install otherwise (~30 s of CPU, mostly compiling), once per xdist
     worker. It is prepared once for the whole run, under a lock in the folder the workers
     share, and each worker gets its own copy, because every job's `setup` step reinstalls
-    podium into it and two workers' jobs run at once.
+    podium into it and two workers' jobs run at once. With PODIUM_TEST_CACHE set, it is
+    prepared once for every run with the same dependencies (`cached_python`).
     """
     from podium.config import CISection
 
     version = CISection().python  # the python-version the generated workflows ask for
+    pythons = act_home / "pythons"
+    if cache := os.environ.get("PODIUM_TEST_CACHE"):  # .ci/run sets it: kept between runs
+        share_python(cached_python(Path(cache), version, podium_source), pythons / version)
+        return pythons
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent  # the run's base folder, above each worker's own
@@ -48,7 +55,6 @@ def act_pythons(act_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
             shutil.rmtree(prepared, ignore_errors=True)  # a failed attempt's leftovers
             prepare_python(prepared, version, snapshot(shared / "act-python-source"))
             done.touch()
-    pythons = act_home / "pythons"
     share_python(prepared, pythons / version)
     return pythons
 

@@ -114,27 +114,28 @@ def test_importance_of_both_models_is_logged_and_reported_for_a_user_entrypoint(
 
 
 def test_the_champion_s_importance_is_reused_on_the_same_evaluation_data_only(
-    project: Project, registry_of: Callable[[Project], Any]
+    champion_project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
     import mlflow
     import pandas as pd
 
-    assert project.cli("run").code == 0
-    run_id = _evaluation(project)["challenger"]["run_id"]
-    registry = registry_of(project)  # points MLflow at the project's store
+    run_id = _evaluation(champion_project)["challenger"]["run_id"]
+    registry = registry_of(champion_project)  # points MLflow at the champion_project's store
     logged = mlflow.artifacts.load_dict(f"runs:/{run_id}/podium/importance.json")
     marked = logged["challenger"]
     for feature in marked["features"]:
         feature["importance"] = 0.125  # what recomputing could never give
     registry.log_json(run_id, {"challenger": marked, "champion": None}, "podium/importance.json")
 
-    assert project.cli("run", "--no-promote").code == 0
-    assert _evaluation(project)["importance"]["champion"] == marked  # reused, not recomputed
+    assert champion_project.cli("run", "--no-promote").code == 0
+    assert (
+        _evaluation(champion_project)["importance"]["champion"] == marked
+    )  # reused, not recomputed
 
-    held_out = project.root / "data" / "eval.csv"
+    held_out = champion_project.root / "data" / "eval.csv"
     pd.read_csv(held_out).iloc[:-1].to_csv(held_out, index=False)  # new evaluation data
-    assert project.cli("run", "--no-promote").code == 0
-    recomputed = _evaluation(project)["importance"]["champion"]
+    assert champion_project.cli("run", "--no-promote").code == 0
+    recomputed = _evaluation(champion_project)["importance"]["champion"]
     assert recomputed["rows"] == 599
     assert {f["importance"] for f in recomputed["features"]} != {0.125}
 
@@ -166,21 +167,23 @@ def test_resource_use_is_recorded_per_version_shown_and_gateable(
 
 
 def test_evaluate_re_run_after_a_promotion_says_the_challenger_is_the_champion(
-    project: Project, registry_of: Callable[[Project], Any]
+    champion_project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
     # A user re-ran `podium evaluate` after `podium run` promoted v1: it scored v1 against
     # itself, printed "challenger v1 would replace champion v1" and overwrote the verdict
     # v1 was promoted on with one against itself.
-    assert project.cli("run").code == 0
-    promoted_on = registry_of(project).get_version("1").tags
-    again = project.cli("evaluate")
+    promoted_on = registry_of(champion_project).get_version("1").tags
+    again = champion_project.cli("evaluate")
     assert again.code == 0, again.err
     assert "challenger v1 is already the champion" in again.out + again.err
     assert "would replace" not in again.out + again.err
-    assert "v1 is already the champion: compared with itself" in _evaluation(project)["summary"]
-    assert registry_of(project).get_version("1").tags == promoted_on
-    assert project.cli("report").code == 0
-    report = (project.state / "report.md").read_text()
+    assert (
+        "v1 is already the champion: compared with itself"
+        in _evaluation(champion_project)["summary"]
+    )
+    assert registry_of(champion_project).get_version("1").tags == promoted_on
+    assert champion_project.cli("report").code == 0
+    report = (champion_project.state / "report.md").read_text()
     assert "challenger **v1** is already the champion" in report
     assert "**Nothing to promote** — v1 was compared with itself" in report
 

@@ -16,13 +16,12 @@ def test_no_moves_yet_is_said_and_is_an_empty_json_array(project: Project) -> No
     assert json.loads(listed.out) == []
 
 
-def test_one_line_per_move_oldest_first(project: Project) -> None:
-    assert project.cli("run").code == 0  # v1: the first champion
-    project.set_estimator(STRONG, **STRONG_PARAMS)
-    assert project.cli("run").code == 0  # v2 replaces it
-    assert project.cli("rollback", "--reason", "v2 misbehaves").code == 0
+def test_one_line_per_move_oldest_first(champion_project: Project) -> None:
+    champion_project.set_estimator(STRONG, **STRONG_PARAMS)
+    assert champion_project.cli("run").code == 0  # v2 replaces it
+    assert champion_project.cli("rollback", "--reason", "v2 misbehaves").code == 0
 
-    text = project.cli("history")
+    text = champion_project.cli("history")
     assert text.code == 0, text.err
     lines = text.out.strip().splitlines()
     assert [line.split()[1:5] for line in lines] == [
@@ -31,5 +30,5 @@ def test_one_line_per_move_oldest_first(project: Project) -> None:
         ["rollback", "v1", "(was", "v2"],
     ]
     assert lines[-1].endswith(": v2 misbehaves")
-    events = json.loads(project.cli("history", "--json").out)
+    events = json.loads(champion_project.cli("history", "--json").out)
     assert [e["at"] for e in events] == [line.split()[0] for line in lines]

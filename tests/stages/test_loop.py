@@ -55,29 +55,28 @@ def test_first_run_crowns_a_champion_then_a_better_challenger_replaces_it(
 
 
 def test_a_challenger_that_fails_a_gate_is_reported_and_not_promoted(
-    project: Project, registry_of: Callable[[Project], Any]
+    champion_project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
-    assert project.cli("run").code == 0
-    project.set_estimator(USELESS)
-    result = project.cli("run")
+    champion_project.set_estimator(USELESS)
+    result = champion_project.cli("run")
     assert result.code == 1
     assert "roc_auc" in result.err and "nothing was promoted" in result.err
     assert len(result.err.strip().splitlines()) == 1
-    registry = registry_of(project)
+    registry = registry_of(champion_project)
     assert registry.champion().version == "1"
     assert len(registry.history()) == 1
-    report = (project.state / "report.md").read_text()
+    report = (champion_project.state / "report.md").read_text()
     assert "does not beat champion **v1**" in report and "❌" in report
-    assert not (project.state / "promotion.json").exists()
+    assert not (champion_project.state / "promotion.json").exists()
     # And promote on its own refuses the failed verdict, moving nothing.
-    refused = project.cli("promote")
+    refused = champion_project.cli("promote")
     assert refused.code == 1
     assert "failed its gates" in refused.err
     assert registry.champion().version == "1"
-    assert state_json(project, "promotion.json")["promoted"] is False
+    assert state_json(champion_project, "promotion.json")["promoted"] is False
 
 
-def test_failed_gates_are_returned_values_not_exceptions(project: Project) -> None:
+def test_failed_gates_are_returned_values_not_exceptions(champion_project: Project) -> None:
     """Outcomes are values: the stages return their result with `passed=False` (the CLI
     maps it to exit 1), and what they return is what they wrote."""
     from podium.config import load
@@ -85,18 +84,20 @@ def test_failed_gates_are_returned_values_not_exceptions(project: Project) -> No
     from podium.stages.evaluate import evaluate
     from podium.stages.promote import promote
 
-    assert project.cli("run").code == 0
-    project.set_estimator(USELESS)
-    assert project.cli("train").code == 0
-    config = load(str(project.config_path))
+    champion_project.set_estimator(USELESS)
+    assert champion_project.cli("train").code == 0
+    config = load(str(champion_project.config_path))
     evaluated = evaluate(config=config)
     assert evaluated.passed is False
     assert evaluated.failure == f"gates failed: {evaluated.summary}"
-    assert Evaluation.load(project.state, needed_by="test", model="churn") == evaluated
+    assert Evaluation.load(champion_project.state, needed_by="test", model="churn") == evaluated
     refused = promote(config=config)
     assert not refused.passed and not refused.promoted
     assert refused.failure == f"not promoted: v2 failed its gates: {evaluated.summary}"
-    assert Promotion.load(project.state, needed_by="test").model_dump() == refused.model_dump()
+    assert (
+        Promotion.load(champion_project.state, needed_by="test").model_dump()
+        == refused.model_dump()
+    )
 
 
 def test_no_promote_stops_before_promotion(

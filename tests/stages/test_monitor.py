@@ -20,15 +20,6 @@ def github() -> Iterator[FakeGitHub]:
     yield from serve()
 
 
-@pytest.fixture
-def champion_project(make_project: Callable[..., Project]) -> Project:
-    """A project whose v1 is champion (trained, evaluated and promoted by `podium run`)."""
-    project = make_project()
-    result = project.cli("run")
-    assert result.code == 0, result.err
-    return project
-
-
 def _production(
     project: Project, name: str, *, drift: bool = False, outcomes: str = "keep"
 ) -> Path:

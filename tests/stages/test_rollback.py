@@ -10,27 +10,26 @@ from tests.conftest import STRONG, STRONG_PARAMS, Project
 
 
 def test_rollback_to_previous_and_named_versions_is_audited(
-    project: Project, registry_of: Callable[[Project], Any]
+    champion_project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
-    assert project.cli("run").code == 0  # v1 champion
-    project.set_estimator(STRONG, **STRONG_PARAMS)
-    assert project.cli("run").code == 0  # v2 champion
-    project.set_estimator(STRONG, max_depth=4)
-    assert project.cli("run").code == 0  # v3 champion (delta tolerance allows it)
-    registry = registry_of(project)
+    champion_project.set_estimator(STRONG, **STRONG_PARAMS)
+    assert champion_project.cli("run").code == 0  # v2 champion
+    champion_project.set_estimator(STRONG, max_depth=4)
+    assert champion_project.cli("run").code == 0  # v3 champion (delta tolerance allows it)
+    registry = registry_of(champion_project)
     assert registry.champion().version == "3"
 
-    back = project.cli("rollback", "--reason", "v3 misbehaves in production")
+    back = champion_project.cli("rollback", "--reason", "v3 misbehaves in production")
     assert back.code == 0, back.err
     assert registry.champion().version == "2"
-    again = project.cli("rollback", "--reason", "v2 too")
+    again = champion_project.cli("rollback", "--reason", "v2 too")
     assert again.code == 0, again.err
     assert registry.champion().version == "1"  # walks back, does not flip-flop to v3
-    named = project.cli("rollback", "--to", "3", "--reason", "fixed upstream")
+    named = champion_project.cli("rollback", "--to", "3", "--reason", "fixed upstream")
     assert named.code == 0
     assert registry.champion().version == "3"
 
-    listing = project.cli("history", "--json")
+    listing = champion_project.cli("history", "--json")
     events = json.loads(listing.out)
     assert [(e["action"], e["version"], e["previous"]) for e in events] == [
         ("promote", "1", None),
@@ -42,7 +41,7 @@ def test_rollback_to_previous_and_named_versions_is_audited(
     ]
     assert events[3]["reason"] == "v3 misbehaves in production"
     assert all(e["actor"] and e["at"].endswith("Z") for e in events)
-    text = project.cli("history")
+    text = champion_project.cli("history")
     assert text.code == 0 and "rollback" in text.out and "fixed upstream" in text.out
     assert registry.get_version("2").tags["podium.champion_action"] == "rollback"
 

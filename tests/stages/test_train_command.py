@@ -169,16 +169,15 @@ def test_the_readme_script_scores_evaluation_rows_missing_an_integer_column(
 
 
 def test_a_sklearn_champion_is_replaced_by_a_pyfunc_challenger_and_rolled_back(
-    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+    champion_project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
-    project = make_project(
+    project = champion_project  # v1: scikit-learn, the champion
+    project.update(
         gates=[
             {"metric": "roc_auc", "min": 0.6, "min_delta": -0.2},
             {"metric": "f1", "min_delta": -0.2},
         ]
     )
-    first = project.cli("run")
-    assert first.code == 0, first.err  # v1: scikit-learn, the champion
     # As a version registered before any-framework support: no podium.classes tag.
     registry_of(project).client.delete_model_version_tag("churn", "1", "podium.classes")
 
@@ -277,15 +276,14 @@ BAD_SCRIPTS = {
 
 @pytest.mark.parametrize("case", list(BAD_SCRIPTS))
 def test_a_bad_script_is_exit_2_on_one_line_and_leaves_the_registry_unchanged(
-    case: str, project: Project, registry_of: Callable[[Project], Any]
+    case: str, champion_project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
-    assert project.cli("run").code == 0  # a scikit-learn champion, v1
-    before = registry_state(registry_of(project))
+    before = registry_state(registry_of(champion_project))
     script, fragments = BAD_SCRIPTS[case]
-    use_command(project, script, timeout_minutes=0.05 if case == "times out" else None)
+    use_command(champion_project, script, timeout_minutes=0.05 if case == "times out" else None)
 
     started = time.perf_counter()
-    result = project.cli("train")
+    result = champion_project.cli("train")
     assert result.code == 2, result.err
     complaint = [line for line in result.err.splitlines() if line.startswith("podium:")]
     assert len(complaint) == 1, result.err
@@ -294,8 +292,8 @@ def test_a_bad_script_is_exit_2_on_one_line_and_leaves_the_registry_unchanged(
     assert "nothing was registered" in complaint[0]
     if case == "times out":
         assert time.perf_counter() - started < 30  # killed, not waited for
-    assert registry_state(registry_of(project)) == before
-    assert not (project.state / "train.json").exists()
+    assert registry_state(registry_of(champion_project)) == before
+    assert not (champion_project.state / "train.json").exists()
 
 
 SELF_REGISTERING = """\
@@ -309,23 +307,22 @@ with mlflow.start_run():
 
 
 def test_a_script_that_registers_its_model_itself_is_exit_2_naming_the_version(
-    project: Project, registry_of: Callable[[Project], Any]
+    champion_project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
     # It used to pass: the script's untagged version and podium's own, two versions per run.
-    assert project.cli("run").code == 0  # a scikit-learn champion, v1
-    use_command(project, SELF_REGISTERING)
+    use_command(champion_project, SELF_REGISTERING)
 
-    result = project.cli("train")
+    result = champion_project.cli("train")
     assert result.code == 2, result.err
     complaint = [line for line in result.err.splitlines() if line.startswith("podium:")]
     assert len(complaint) == 1, result.err
     assert "registered version 2 of 'churn' itself" in complaint[0]
     assert "remove registered_model_name" in complaint[0]
-    registry = registry_of(project)
+    registry = registry_of(champion_project)
     assert [v.version for v in registry.versions()] == ["1", "2"]  # the script's, not podium's
     assert "podium.candidate" not in registry.get_version("2").tags
     assert registry.champion().version == "1"
-    assert not (project.state / "train.json").exists()
+    assert not (champion_project.state / "train.json").exists()
 
 
 def test_a_signature_that_rejects_the_evaluation_columns_is_exit_2_naming_them(

@@ -248,12 +248,6 @@ def test_a_missing_suite_file_is_exit_2(project: Project) -> None:
 # -- drift -----------------------------------------------------------------------------
 
 
-def _crown(project: Project) -> None:
-    """A first champion, trained on the fixture data (its profile is recorded)."""
-    result = project.cli("run")
-    assert result.code == 0, result.err
-
-
 def _shift_training_data(project: Project) -> None:
     path = project.root / "data" / "train.csv"
     train = pd.read_csv(path)
@@ -284,11 +278,10 @@ def test_a_store_not_created_yet_is_not_created_by_validate(
     assert not (project.state / "mlflow.db").exists()  # nothing to read: nothing created
 
 
-def test_unchanged_data_shows_no_drift_against_the_champion(project: Project) -> None:
-    _crown(project)
-    result = project.cli("validate")
+def test_unchanged_data_shows_no_drift_against_the_champion(champion_project: Project) -> None:
+    result = champion_project.cli("validate")
     assert result.code == 0, result.err
-    report = _validation(project)["drift"]
+    report = _validation(champion_project)["drift"]
     assert report["reference_version"] == "1"
     assert report["passed"] is True
     assert report["drifted_share"] == 0.0
@@ -307,58 +300,56 @@ def test_unchanged_data_shows_no_drift_against_the_champion(project: Project) ->
 
 
 def test_shifted_training_data_is_reported_and_gated_by_max_drifted_share(
-    project: Project,
+    champion_project: Project,
 ) -> None:
-    _crown(project)
-    _shift_training_data(project)
-    result = project.cli("validate")
+    _shift_training_data(champion_project)
+    result = champion_project.cli("validate")
     assert result.code == 0, result.err  # reported, not gated by default
-    report = _validation(project)["drift"]
+    report = _validation(champion_project)["drift"]
     drifted = {f["feature"]: f for f in report["features"] if f["drifted"]}
     assert set(drifted) == {"tenure_months", "plan"}
     assert drifted["tenure_months"]["test"] == "KS"
     assert drifted["plan"]["test"] == "chi2"
     assert report["drifted_share"] == pytest.approx(2 / 7)
 
-    project.update(drift={"max_drifted_share": 0.2})
-    gated = project.cli("validate")
+    champion_project.update(drift={"max_drifted_share": 0.2})
+    gated = champion_project.cli("validate")
     assert gated.code == 1
     assert "2 of 7 features drifted vs v1" in gated.err
     assert "above drift.max_drifted_share 0.2" in gated.err
-    written = _validation(project)
+    written = _validation(champion_project)
     assert written["drift"]["passed"] is False
     assert written["drift"]["max_drifted_share"] == 0.2
     assert written["passed"] is False
 
 
-def test_a_per_feature_psi_bound_gates_drift(project: Project) -> None:
-    _crown(project)
-    _shift_training_data(project)
-    project.update(drift={"max_psi": 50})
-    assert project.cli("validate").code == 0
-    project.update(drift={"max_psi": 0.5})
-    result = project.cli("validate")
+def test_a_per_feature_psi_bound_gates_drift(champion_project: Project) -> None:
+    _shift_training_data(champion_project)
+    champion_project.update(drift={"max_psi": 50})
+    assert champion_project.cli("validate").code == 0
+    champion_project.update(drift={"max_psi": 0.5})
+    result = champion_project.cli("validate")
     assert result.code == 1
     assert "is above drift.max_psi 0.5" in result.err
 
 
-def test_drift_can_be_switched_off(project: Project) -> None:
-    _crown(project)
-    _shift_training_data(project)
-    project.update(drift={"enabled": False, "max_drifted_share": 0.0})
-    result = project.cli("validate")
+def test_drift_can_be_switched_off(champion_project: Project) -> None:
+    _shift_training_data(champion_project)
+    champion_project.update(drift={"enabled": False, "max_drifted_share": 0.0})
+    result = champion_project.cli("validate")
     assert result.code == 0, result.err
-    assert _validation(project)["drift"] is None
+    assert _validation(champion_project)["drift"] is None
 
 
-def test_a_champion_without_a_recorded_profile_skips_drift_with_a_note(project: Project) -> None:
-    _crown(project)
-    profiles = list((project.state / "artifacts").rglob("podium/profile.json"))
+def test_a_champion_without_a_recorded_profile_skips_drift_with_a_note(
+    champion_project: Project,
+) -> None:
+    profiles = list((champion_project.state / "artifacts").rglob("podium/profile.json"))
     assert len(profiles) == 1
     profiles[0].unlink()  # as if trained by a podium that did not record one
-    result = project.cli("validate")
+    result = champion_project.cli("validate")
     assert result.code == 0, result.err
-    written = _validation(project)
+    written = _validation(champion_project)
     assert written["drift"] is None
     assert any("champion v1 has no recorded data profile" in n for n in written["notes"])
 
@@ -444,24 +435,27 @@ def test_text_in_a_numeric_training_column_fails_the_suites_type_check(project: 
     )
 
 
-def test_a_challenger_that_leaves_out_a_champion_feature_still_passes(project: Project) -> None:
+def test_a_challenger_that_leaves_out_a_champion_feature_still_passes(
+    champion_project: Project,
+) -> None:
     # A user narrowed data.features for the challenger; the data still had every column,
     # yet validate failed: "columns champion v1 was trained on are missing: age".
-    _crown(project)
-    data = project.config()["data"]
+    data = champion_project.config()["data"]
     del data["exclude"]
-    project.update(data={**data, "features": ["tenure_months", "monthly_charges", "plan"]})
-    result = project.cli("validate")
+    champion_project.update(data={**data, "features": ["tenure_months", "monthly_charges", "plan"]})
+    result = champion_project.cli("validate")
     assert result.code == 0, result.err
-    check = next(c for c in _validation(project)["checks"] if c["name"] == "champion columns")
+    check = next(
+        c for c in _validation(champion_project)["checks"] if c["name"] == "champion columns"
+    )
     assert check == {
         "name": "champion columns",
         "passed": True,
         "detail": "all 7 columns champion v1 uses are present",
     }
     # A column the data really lost still fails, naming it.
-    evaluation = pd.read_csv(project.root / "data" / "eval.csv").drop(columns=["age"])
-    evaluation.to_csv(project.root / "data" / "eval.csv", index=False)
-    lost = project.cli("validate")
+    evaluation = pd.read_csv(champion_project.root / "data" / "eval.csv").drop(columns=["age"])
+    evaluation.to_csv(champion_project.root / "data" / "eval.csv", index=False)
+    lost = champion_project.cli("validate")
     assert lost.code == 1
     assert "columns champion v1 was trained on are missing: age" in lost.err
