@@ -43,8 +43,17 @@ FIRST = (
 )
 
 
-# Modules whose tests run together on one worker (they share a module-scoped fixture).
-SAME_WORKER = ("tests/engine/test_spark.py",)
+# Modules whose tests run together on one worker (they share a module-scoped fixture: a
+# Spark session per module, ~10 s to start; split over both workers, each would start one).
+SAME_WORKER = (
+    "tests/engine/test_spark.py",
+    "tests/engine/test_spark_checks.py",
+    "tests/engine/test_spark_evaluate.py",
+    "tests/engine/test_spark_expectations.py",
+    "tests/engine/test_spark_monitor.py",
+    "tests/engine/test_spark_slices.py",
+    "tests/engine/test_spark_suggest.py",
+)
 
 
 def _rank(item: pytest.Item) -> int:
