@@ -92,7 +92,7 @@ def read_both(train: Path | TableSource, evaluation: Path | TableSource) -> tupl
         and _cache_key(train) != _cache_key(evaluation)  # not one file twice (or none)
     ):
         return read_table(train, label="data.train"), read_table(evaluation, label="data.eval")
-    later = _beside(lambda: read_table(evaluation, label="data.eval"), name="podium-read-eval")
+    later = beside(lambda: read_table(evaluation, label="data.eval"), name="podium-read-eval")
     try:
         first = read_table(train, label="data.train")
     except BaseException:
@@ -286,7 +286,7 @@ def _read_table(path: Path, *, label: str) -> Table:
     suffix = "".join(path.suffixes[-2:]).lower()
     # The file's digest on a second thread while pandas parses it: hashlib and the csv and
     # parquet readers all release the GIL, so on two cores the hashing costs no time.
-    digesting = _beside(lambda: fingerprint(path) if path.is_file() else _folder_fingerprint(path))
+    digesting = beside(lambda: fingerprint(path) if path.is_file() else _folder_fingerprint(path))
     try:
         if suffix.endswith((".parquet", ".pq")):
             frame = pd.read_parquet(path)
@@ -324,8 +324,9 @@ def _read_table(path: Path, *, label: str) -> Table:
     return Table(path=path, frame=frame, sha256=digest)
 
 
-def _beside(work: Callable[[], T], name: str = "podium-fingerprint") -> Callable[[], T]:
-    """Start `work()` on a thread; the returned function waits for its result (or error)."""
+def beside(work: Callable[[], T], name: str = "podium-fingerprint") -> Callable[[], T]:
+    """Start `work()` on a daemon thread; the returned function waits for its result (or
+    raises its error)."""
     import threading
 
     found: list[T] = []

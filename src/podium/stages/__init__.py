@@ -56,11 +56,12 @@ def fitting_modules(config: Config) -> tuple[str, ...]:
         return ()
     module = estimator.class_.rpartition(".")[0]
     known = module.split(".")[0] in _LIBRARIES
-    preprocessing = ("sklearn.pipeline", "sklearn.compose", "sklearn.impute")
-    return (*preprocessing, "sklearn.preprocessing", *((module,) if known else ()))
+    return _PREPROCESSING + ((module,) if known else ())
 
 
 _LIBRARIES = frozenset({"sklearn", "lightgbm", "xgboost"})
+# What `modeling._with_preprocessing` imports.
+_PREPROCESSING = ("sklearn.pipeline", "sklearn.compose", "sklearn.impute", "sklearn.preprocessing")
 
 
 # What measuring drift imports (`drift.numeric_drift`, `drift.categorical_drift`).

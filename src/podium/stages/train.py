@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,29 +62,23 @@ class EarlyProfile:
     the same rows again — the same function of the same rows, so the same profile."""
 
     def __init__(self) -> None:
-        self._begun: tuple[tuple[Any, ...], Future[dict[str, Any]]] | None = None
+        self._begun: tuple[tuple[Any, ...], Callable[[], dict[str, Any]]] | None = None
 
     def begin(self, table: data.Table, train_set: data.Dataset) -> None:
-        """Start profiling `train_set`, the prepared rows of `table`."""
-        import threading
-
-        found: Future[dict[str, Any]] = Future()
-
-        def work() -> None:
-            try:
-                found.set_result(drift.profile(train_set.features, train_set.feature_types))
-            except BaseException as exc:  # raised in train, as if profiled there
-                found.set_exception(exc)
-
-        # A daemon thread: a run whose data fail validation exits without waiting for it.
-        threading.Thread(target=work, name="podium-profile-early", daemon=True).start()
-        self._begun = (_profiled(table, train_set), found)
+        """Start profiling `train_set`, the prepared rows of `table` (a daemon thread: a run
+        whose data fail validation exits without waiting for it; an error is raised in
+        train, as if profiled there)."""
+        profiling = data.beside(
+            lambda: drift.profile(train_set.features, train_set.feature_types),
+            name="podium-profile-early",
+        )
+        self._begun = (_profiled(table, train_set), profiling)
 
     def take(self, table: data.Table, train_set: data.Dataset) -> dict[str, Any] | None:
         """The profile begun on these very rows, if one was."""
         if self._begun is None or self._begun[0] != _profiled(table, train_set):
             return None
-        return self._begun[1].result()
+        return self._begun[1]()
 
 
 def _profiled(table: data.Table, train_set: data.Dataset) -> tuple[Any, ...]:
