@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import check_scoring
 from sklearn.svm import LinearSVC
 
 from podium import importance
 from podium.config import Config, PodiumConfig
-from podium.modeling import build, fit
+from podium.modeling import build, fit, takes_missing_values
 
 
 def _frame(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -312,3 +313,82 @@ def test_scikit_learns_lost_filters_warning_is_silenced_before_threads_start() -
         func, args, _ = delayed(abs)(-3)
         assert func(*args) == 3  # called without Parallel: scikit-learn's warning
     assert [str(w.message) for w in seen] == []
+
+
+class _OwnPredict(RandomForestRegressor):
+    """A subclass with its own `predict`: not taken for the tree model it derives from."""
+
+    def predict(self, X: object) -> np.ndarray:
+        return np.asarray(super().predict(X)) + 0.0
+
+
+@pytest.mark.parametrize(
+    ("estimator", "task", "scoring"),
+    [
+        ("sklearn.ensemble.HistGradientBoostingClassifier", "binary", "roc_auc"),
+        ("sklearn.ensemble.HistGradientBoostingClassifier", "binary", "neg_log_loss"),
+        ("sklearn.ensemble.HistGradientBoostingClassifier", "multiclass", "roc_auc_ovr"),
+        ("sklearn.ensemble.HistGradientBoostingClassifier", "multiclass", "f1_macro"),
+        ("sklearn.ensemble.HistGradientBoostingRegressor", "regression", "r2"),
+        ("sklearn.ensemble.RandomForestClassifier", "binary", "accuracy"),
+        ("sklearn.ensemble.ExtraTreesRegressor", "regression", "neg_mean_absolute_error"),
+        ("sklearn.ensemble.GradientBoostingClassifier", "multiclass", "neg_log_loss"),
+        ("sklearn.tree.DecisionTreeRegressor", "regression", "neg_root_mean_squared_error"),
+        ("lightgbm.LGBMClassifier", "binary", "roc_auc"),
+        ("lightgbm.LGBMRegressor", "regression", "r2"),
+    ],
+)
+def test_tree_models_predict_every_shuffle_of_a_column_at_once_with_scikit_learns_result(
+    estimator: str, task: str, scoring: str
+) -> None:
+    """One prediction of the five shuffled copies of a column instead of five: the same
+    shuffles and, row by row, the same predictions, so exactly scikit-learn's numbers
+    (missing values included, for the models that take them)."""
+    import importlib
+
+    from sklearn.inspection import permutation_importance
+
+    module, _, name = estimator.rpartition(".")
+    params = {"verbose": -1, "n_estimators": 20} if module == "lightgbm" else {}
+    if name.startswith(("RandomForest", "ExtraTrees", "GradientBoosting")):
+        params = {"n_estimators": 20}
+    model = getattr(importlib.import_module(module), name)(random_state=0, **params)
+    rng = np.random.default_rng(11)
+    rows = 400
+    features = rng.normal(size=(rows, 4))
+    if takes_missing_values(model):
+        features[rng.random(size=features.shape) < 0.05] = np.nan
+    signal = np.nan_to_num(features[:, 1]) + 0.5 * np.nan_to_num(features[:, 2])
+    if task == "regression":
+        target = signal + rng.normal(scale=0.3, size=rows)
+    elif task == "binary":
+        target = (signal + rng.normal(scale=0.5, size=rows) > 0).astype(int)
+    else:
+        target = np.digitize(signal + rng.normal(scale=0.5, size=rows), [-0.5, 0.5])
+    model.fit(features, target)
+    scorer = importance._silent_scorers().get(scoring) or check_scoring(model, scoring=scoring)
+    assert importance._predicts_row_by_row(model, features, scorer)  # the batched path
+    found = importance._permutation_importance(
+        model, features, target, scoring=scoring, repeats=importance.REPEATS, seed=7
+    )
+    expected = permutation_importance(
+        model, features, target, scoring=scoring, n_repeats=importance.REPEATS, random_state=7
+    )
+    assert np.array_equal(found.importances, expected.importances)
+    assert np.any(found.importances != 0)  # a shuffle that changed nothing would prove little
+
+
+def test_models_that_may_not_predict_row_by_row_are_predicted_a_shuffle_at_a_time() -> None:
+    features = np.random.default_rng(3).normal(size=(60, 3))
+    target = (features[:, 0] > 0).astype(int)
+    linear = LogisticRegression().fit(features, target)
+    scorer = check_scoring(linear, scoring="roc_auc")
+    assert not importance._predicts_row_by_row(linear, features, scorer)  # a BLAS product
+    regressor = _OwnPredict(n_estimators=5, random_state=0).fit(features, features[:, 0])
+    assert not importance._predicts_row_by_row(
+        regressor, features, check_scoring(regressor, scoring="r2")
+    )
+    forest = RandomForestRegressor(n_estimators=5, random_state=0).fit(features, features[:, 0])
+    assert not importance._predicts_row_by_row(  # a frame goes through scikit-learn's steps
+        forest, pd.DataFrame(features), check_scoring(forest, scoring="r2")
+    )

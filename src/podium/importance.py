@@ -163,13 +163,103 @@ def _permutation_importance(
     scorer = _silent_scorers().get(scoring) or check_scoring(estimator, scoring=scoring)
     baseline = scorer(estimator, features, target)
     rows = features.shape[0]
+    batched = _batched_scores if _predicts_row_by_row(estimator, features, scorer) else None
     scores = [
-        _calculate_permutation_scores(
+        batched(estimator, features, target, column, random_seed, repeats, scorer)
+        if batched is not None
+        else _calculate_permutation_scores(
             estimator, features, target, None, column, random_seed, repeats, scorer, rows
         )
         for column in range(features.shape[1])
     ]
     return _create_importances_bunch(baseline, np.array(scores))
+
+
+# Models whose prediction of a row is a function of that row alone, computed the same way
+# whatever else is in the batch: trees and sums of trees (a fixed sequence of comparisons
+# and additions per row). Linear models are not here: a BLAS product may sum a row's
+# terms in a different order depending on the batch's shape (a last-bit difference).
+_ROW_BY_ROW = frozenset(
+    {
+        "sklearn.ensemble.HistGradientBoostingClassifier",
+        "sklearn.ensemble.HistGradientBoostingRegressor",
+        "sklearn.ensemble.RandomForestClassifier",
+        "sklearn.ensemble.RandomForestRegressor",
+        "sklearn.ensemble.ExtraTreesClassifier",
+        "sklearn.ensemble.ExtraTreesRegressor",
+        "sklearn.ensemble.GradientBoostingClassifier",
+        "sklearn.ensemble.GradientBoostingRegressor",
+        "sklearn.tree.DecisionTreeClassifier",
+        "sklearn.tree.DecisionTreeRegressor",
+        "sklearn.tree.ExtraTreeClassifier",
+        "sklearn.tree.ExtraTreeRegressor",
+        "lightgbm.LGBMClassifier",
+        "lightgbm.LGBMRegressor",
+        "xgboost.XGBClassifier",
+        "xgboost.XGBRegressor",
+    }
+)
+
+
+def _predicts_row_by_row(estimator: Any, features: Any, scorer: Any) -> bool:
+    """Whether `_batched_scores` gives scikit-learn's numbers for this model: a tree model
+    (its public class, so a subclass with its own `predict` is not taken for one) given an
+    array, scored by a scikit-learn scorer."""
+    import importlib.util
+
+    import numpy as np
+
+    if importlib.util.find_spec("sklearn.utils._response") is None:  # pragma: no cover
+        return False  # a scikit-learn that moved it: predicted block by block
+    kind = type(estimator)
+    package = kind.__module__.split(".")
+    # scikit-learn's classes live in private modules (sklearn.ensemble._forest): name them
+    # by the public one.
+    public = ".".join(package[:2] if package[0] == "sklearn" else package[:1])
+    return (
+        f"{public}.{kind.__name__}" in _ROW_BY_ROW
+        and isinstance(features, np.ndarray)
+        and callable(getattr(scorer, "_score", None))
+    )
+
+
+def _batched_scores(
+    estimator: Any, features: Any, target: Any, column: int, seed: int, repeats: int, scorer: Any
+) -> Any:
+    """scikit-learn's `_calculate_permutation_scores` for one column, its `repeats`
+    predictions made in one call: the same shuffles (the same seed, the same in-place
+    shuffle of the same index, each repeat shuffling the previous one's column), stacked,
+    predicted at once and scored a block at a time. A call costs a tree model ~6 ms
+    before the first row (100 trees walked from Python), so one call instead of five saves
+    ~40% of the predictions' time; row by row (`_ROW_BY_ROW`), the numbers are the same."""
+    import numpy as np
+    from sklearn.utils import check_random_state
+    from sklearn.utils._response import _get_response_values
+
+    random_state = check_random_state(seed)
+    rows = features.shape[0]
+    permuted = features.copy()
+    stacked = np.empty((repeats * rows, features.shape[1]), dtype=features.dtype)
+    shuffling = np.arange(rows)
+    for repeat in range(repeats):
+        random_state.shuffle(shuffling)
+        permuted[:, column] = permuted[shuffling, column]
+        stacked[repeat * rows : (repeat + 1) * rows] = permuted
+    answered: dict[tuple[str, Any], Any] = {}
+
+    def scored(block: int) -> float:
+        def respond(model: Any, method: str, _rows: Any, pos_label: Any = None) -> Any:
+            # The scorer's own call, answered from the one prediction of every block.
+            if (method, pos_label) not in answered:
+                answered[(method, pos_label)] = _get_response_values(
+                    model, stacked, response_method=method, pos_label=pos_label
+                )[0]
+            return answered[(method, pos_label)][block * rows : (block + 1) * rows]
+
+        start = block * rows
+        return float(scorer._score(respond, estimator, stacked[start : start + rows], target))
+
+    return np.array([scored(block) for block in range(repeats)])
 
 
 @contextlib.contextmanager
