@@ -392,3 +392,61 @@ def test_models_that_may_not_predict_row_by_row_are_predicted_a_shuffle_at_a_tim
     assert not importance._predicts_row_by_row(  # a frame goes through scikit-learn's steps
         forest, pd.DataFrame(features), check_scoring(forest, scoring="r2")
     )
+
+
+@pytest.mark.parametrize(
+    ("task", "estimator"),
+    [
+        ("classification", "sklearn.ensemble.HistGradientBoostingClassifier"),
+        ("classification", "sklearn.ensemble.GradientBoostingClassifier"),  # imputed
+        ("classification", "lightgbm.LGBMClassifier"),
+        ("regression", "sklearn.ensemble.RandomForestRegressor"),
+    ],
+)
+def test_podiums_pipelines_of_tree_models_predict_every_shuffle_at_once_on_frames(
+    task: str, estimator: str
+) -> None:
+    """A pipeline that one-hot encodes (and, for a model that needs it, imputes) before a
+    tree model: its shuffled frames stacked and predicted at once, scikit-learn's numbers."""
+    from sklearn.inspection import permutation_importance
+
+    frame = _frame(500, seed=4)
+    frame.loc[frame.sample(frac=0.05, random_state=1).index, "noise_a"] = np.nan
+    frame.loc[frame.sample(frac=0.05, random_state=2).index, "colour"] = None
+    signal = frame["signal"] + (frame["colour"] == "red")
+    target = (signal > 0.3).astype(int) if task == "classification" else signal
+    model = fit(_podium_pipeline(task, estimator), frame, target, source=estimator, path="t.csv")
+    assert importance._passed_through(model, frame) is None  # shuffled as a whole
+    scoring = "roc_auc" if task == "classification" else "neg_root_mean_squared_error"
+    assert importance._predicts_row_by_row(model, frame, check_scoring(model, scoring=scoring))
+    found = importance._permutation_importance(
+        model, frame, target, scoring=scoring, repeats=importance.REPEATS, seed=5
+    )
+    expected = permutation_importance(
+        model, frame, target, scoring=scoring, n_repeats=importance.REPEATS, random_state=5
+    )
+    assert np.array_equal(found.importances, expected.importances)
+    assert np.any(found.importances != 0)
+
+
+def test_a_pipeline_with_a_step_podium_does_not_build_is_predicted_a_shuffle_at_a_time() -> None:
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import PolynomialFeatures
+
+    frame = _frame(80).drop(columns="colour")
+    target = (frame["signal"] > 0).astype(int)
+    tree = "sklearn.tree.DecisionTreeClassifier"
+    podiums = fit(
+        _podium_pipeline("classification", tree), _frame(80), target, source=tree, path="t.csv"
+    )
+    assert importance._predicts_row_by_row(
+        podiums, _frame(80), check_scoring(podiums, scoring="accuracy")
+    )
+    from sklearn.tree import DecisionTreeClassifier
+
+    other = Pipeline(
+        [("expand", PolynomialFeatures()), ("model", DecisionTreeClassifier(random_state=0))]
+    ).fit(frame, target)
+    assert not importance._predicts_row_by_row(
+        other, frame, check_scoring(other, scoring="accuracy")
+    )
