@@ -158,6 +158,19 @@ def test_resampled_auc_equals_sklearn_however_the_scores_tie(
     assert np.array_equal(auc(classic), _auc_over_every_row(positive, scores, classic))
 
 
+def test_poisson_weights_are_one_table_lookup_of_16_bit_draws() -> None:
+    # Looked up a piece at a time (cheaper): the same counts as one lookup of every draw,
+    # including a last piece shorter than the others.
+    size, n = 3, 50_001
+    found = significance._poisson(np.random.default_rng(9), size, n)
+    raw = np.random.default_rng(9).bit_generator.random_raw((size * n + 3) // 4)
+    table = significance._POISSON_TABLE[0]
+    expected = np.take(table, raw.view(np.uint16)[: size * n]).reshape(size, n)
+    assert found.dtype == np.uint8
+    assert np.array_equal(found, expected)
+    assert size * n % significance._LOOKUP_PIECE != 0
+
+
 def test_chunks_summed_on_threads_give_the_same_draws(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(11)
     y = rng.integers(0, 2, 12_000)  # above EXACT_MAX_ROWS: Poisson weights, 333 resamples a chunk
