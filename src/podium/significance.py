@@ -278,7 +278,10 @@ class Resampler:
 
         # Weights are small integers, so float32 holds them (and indicator sums) exactly.
         dense = weights.astype(np.float32)
-        total = weights.sum(axis=1, dtype=np.float64)
+        # Poisson counts (uint8) sum exactly, and ~3x faster, in 32-bit integers.
+        exact_in_32_bits = weights.dtype == np.uint8 and weights.shape[1] < 2**24
+        total = weights.sum(axis=1, dtype=np.uint32 if exact_in_32_bits else np.float64)
+        total = total.astype(np.float64)
         sums = (dense @ self.columns).astype(np.float64) + total[:, None] * self.centre
         return {m: statistic(weights, sums, total) for m, statistic in self.statistics.items()}
 
