@@ -171,6 +171,18 @@ def test_poisson_weights_are_one_table_lookup_of_16_bit_draws() -> None:
     assert size * n % significance._LOOKUP_PIECE != 0
 
 
+def test_poisson_counts_give_what_the_same_counts_as_wider_integers_give() -> None:
+    # Small counts take cheaper paths (a total in 32-bit integers): the same floats.
+    rng = np.random.default_rng(10)
+    y = rng.integers(0, 3, 2_000)
+    a, b = _classifier(rng, y, 1.0, 3), _classifier(rng, y, 0.7, 3, ties=True)
+    resampler = Resampler(CLASSIFICATION, task="classification", target=y, challenger=a, champion=b)
+    weights = significance._poisson(rng, 7, len(y))
+    narrow, wide = resampler.deltas(weights), resampler.deltas(weights.astype(np.int64))
+    for metric in CLASSIFICATION:
+        assert np.array_equal(narrow[metric], wide[metric], equal_nan=True), metric
+
+
 def test_chunks_summed_on_threads_give_the_same_draws(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(11)
     y = rng.integers(0, 2, 12_000)  # above EXACT_MAX_ROWS: Poisson weights, 333 resamples a chunk
