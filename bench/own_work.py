@@ -2,10 +2,11 @@
 
     python bench/own_work.py [--rows 250000] [--drift-rows 1000000] [--rounds 3]
                              [--baseline OTHER/src] [--cases binary,drift-profile,...]
+                             [--threads]
 
 Each case runs in a fresh process and reports the CPU seconds (time.process_time) of the
-call alone: the paired bootstrap of 1,000 resamples on one thread (what `podium run`
-evaluates at 1M rows: 250,000 evaluation rows), and drift's `profile` of a 1M-row ×
+call alone: the paired bootstrap of 1,000 resamples on one thread, or with `--threads` on
+as many as podium gives it (250,000 rows: what `podium run` evaluates at 1M), and drift's `profile` of a 1M-row ×
 20-feature table and `compare` of a shifted one against that profile. With `--baseline`
 (another checkout's src directory) the same cases run alternately under both sources,
 round after round, and the line shows both medians, their ratio and whether the results
@@ -51,11 +52,12 @@ def _outputs(rng: np.random.Generator, y: np.ndarray, k: int, signal: float, dec
     return Outputs(predicted=proba.argmax(axis=1), proba=proba, classes=list(range(k)))
 
 
-def _bootstrap(name: str, rows: int) -> tuple[float, str]:
+def _bootstrap(name: str, rows: int, threads: bool) -> tuple[float, str]:
     from podium import significance
     from podium.scoring import Outputs
 
-    significance.PARALLEL_CELLS = 10**15  # one thread: CPU seconds comparable across loads
+    if not threads:  # one thread: CPU seconds comparable across loads
+        significance.PARALLEL_CELLS = 10**15
     task, metrics, k, decimals = CASES[name]
     rng = np.random.default_rng(0)
     if task == "regression":
@@ -98,15 +100,19 @@ def _drift(name: str, rows: int) -> tuple[float, str]:
     return cpu, hashlib.sha256(text).hexdigest()[:12]
 
 
-def _child(name: str, rows: int, drift_rows: int) -> None:
-    cpu, digest = _drift(name, drift_rows) if name in DRIFT_CASES else _bootstrap(name, rows)
+def _child(name: str, rows: int, drift_rows: int, threads: bool) -> None:
+    if name in DRIFT_CASES:
+        cpu, digest = _drift(name, drift_rows)
+    else:
+        cpu, digest = _bootstrap(name, rows, threads)
     print(json.dumps({"cpu": cpu, "digest": digest}))
 
 
-def _run(src: Path, name: str, rows: int, drift_rows: int) -> dict[str, Any]:
+def _run(src: Path, name: str, args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(src)}
     command = [sys.executable, __file__, "--child", name]
-    command += ["--rows", str(rows), "--drift-rows", str(drift_rows)]
+    command += ["--rows", str(args.rows), "--drift-rows", str(args.drift_rows)]
+    command += ["--threads"] if args.threads else []
     done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
@@ -119,15 +125,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="another checkout's src directory")
     parser.add_argument("--cases", default=",".join([*CASES, *DRIFT_CASES]))
+    parser.add_argument(
+        "--threads", action="store_true", help="the bootstrap on its threads, as podium runs it"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.rows, args.drift_rows)
+        _child(args.child, args.rows, args.drift_rows, args.threads)
         return
     here = Path(__file__).resolve().parents[1] / "src"
     sources = {"this": here} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+    threads = "its threads" if args.threads else "one thread"
     print(
-        f"podium's own statistics: bootstrap {args.rows:,} rows × 1,000 resamples (one thread),"
+        f"podium's own statistics: bootstrap {args.rows:,} rows × 1,000 resamples ({threads}),"
         f" drift {args.drift_rows:,} rows × {FEATURES} features; CPU s, median of {args.rounds}"
     )
     print(f"  load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -137,7 +147,7 @@ def main() -> None:
         for round_ in range(args.rounds):
             labels = list(sources) if round_ % 2 == 0 else list(sources)[::-1]
             for label in labels:
-                found = _run(sources[label], name, args.rows, args.drift_rows)
+                found = _run(sources[label], name, args)
                 cpu[label].append(found["cpu"])
                 digests[label].add(found["digest"])
         medians = {label: statistics.median(values) for label, values in cpu.items()}
