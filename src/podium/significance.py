@@ -278,7 +278,7 @@ class Resampler:
 
         # Weights are small integers, so float32 holds them (and indicator sums) exactly.
         dense = weights.astype(np.float32)
-        # Poisson counts (uint8) sum exactly, and ~3x faster, in 32-bit integers.
+        # Poisson counts (uint8) sum exactly in 32-bit integers (255 × 2²⁴ < 2³²), ~3x faster.
         exact_in_32_bits = weights.dtype == np.uint8 and weights.shape[1] < 2**24
         total = weights.sum(axis=1, dtype=np.uint32 if exact_in_32_bits else np.float64)
         total = total.astype(np.float64)
