@@ -217,3 +217,29 @@ def test_bin_counts_by_comparison_equal_a_binary_search_per_value(seed: int) -> 
     ).astype(float)
     counted = drift._bin_counts(values, edges)
     assert counted.dtype == searched.dtype and np.array_equal(counted, searched)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series([0.5, -1.0, 2.0, 3.5]),  # all finite: the values themselves, not a copy
+        pd.Series([0.5, np.nan, np.inf, -np.inf, 2.0]),
+        pd.Series([1, None, 3], dtype="Int64"),
+        pd.Series([1.5, None, 3.0], dtype="Float64"),
+    ],
+    ids=["finite", "nan-and-infinities", "nullable-int", "nullable-float"],
+)
+def test_finite_values_are_the_values_without_missing_or_infinite_ones(column: pd.Series) -> None:
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    expected = values[np.isfinite(values)]
+    found = drift._finite(column)
+    assert found.dtype == expected.dtype and np.array_equal(found, expected)
+
+
+def test_profiling_and_comparing_leave_the_data_as_it_was() -> None:
+    # The finite values of a column without missing ones may be the column's own memory.
+    reference, current = _frame(1, 5000), _frame(2, 5000, mean=0.3)
+    before = reference.copy(), current.copy()
+    drift.compare(drift.profile(reference, TYPES), current, TYPES)
+    pd.testing.assert_frame_equal(reference, before[0])
+    pd.testing.assert_frame_equal(current, before[1])

@@ -94,25 +94,93 @@ def test_each_resample_equals_sklearn_with_the_same_row_weights(
         np.testing.assert_allclose(got[metric], expected, atol=tolerance, err_msg=metric)
 
 
-@pytest.mark.parametrize("decimals", [1, 3, None], ids=["few-groups", "many-ties", "no-ties"])
+def _auc_over_every_row(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> Any:
+    """The resampled AUC as podium computed it up to the sixth session, float for float:
+    every row's weight in score order, the cumulative weight of the other class over all
+    of them, then (below at the tie group's start + below at its end) / 2 per counted row
+    when any two scores tie, below at its end when none do."""
+    n = len(scores)
+    order = np.argsort(scores, kind="stable")
+    ordered = scores[order]
+    flip = positive.mean() > 0.5
+    counted = ~positive[order] if flip else positive[order]
+    w = weights[:, order].astype(np.int64)
+    below = np.zeros((len(w), n + 1), dtype=np.int64)
+    below[:, 1:] = np.cumsum(w * ~counted, axis=1)
+    ends = np.flatnonzero(np.r_[ordered[1:] != ordered[:-1], True]) + 1
+    starts = np.r_[0, ends[:-1]]
+    group = np.repeat(np.arange(len(ends)), ends - starts)
+    rows = np.flatnonzero(counted)
+    mine = w[:, rows]
+    if len(ends) < n:
+        wins = (mine * (below[:, starts[group[rows]]] + below[:, ends[group[rows]]])).sum(1) / 2
+    else:
+        wins = (mine * below[:, ends[group[rows]]]).sum(axis=1)
+    pairs = mine.sum(axis=1).astype(np.float64) * below[:, -1].astype(np.int32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auc = np.where(pairs > 0, wins / pairs, np.nan)
+    return 1.0 - auc if flip else auc
+
+
+@pytest.mark.parametrize(
+    ("decimals", "separation", "ties", "by_run"),
+    [
+        (1, 0.3, True, True),  # few distinct scores
+        (3, 0.3, True, False),  # many, tied across the classes
+        (3, 0.9, True, True),  # the same, in long runs of one class
+        (None, 0.3, False, False),  # no ties: one lookup per counted row
+        (None, 0.9, False, True),
+    ],
+)
 @pytest.mark.parametrize("positives", [0.3, 0.7], ids=["rare-positives", "rare-negatives"])
 def test_resampled_auc_equals_sklearn_however_the_scores_tie(
-    decimals: int | None, positives: float
+    decimals: int | None, separation: float, ties: bool, by_run: bool, positives: float
 ) -> None:
-    # Coarse scores sum each tie group; finer ones look up each row's group: both exact.
+    # Counted rows tied with the other class need two lookups, and runs of counted rows
+    # are summed first when they are few: every way gives the same numbers.
     rng = np.random.default_rng(3)
     n = 4000
     positive = rng.random(n) < positives
-    scores = rng.random(n) + 0.3 * positive
+    scores = rng.random(n) + separation * positive
     if decimals is not None:
         scores = np.round(scores, decimals)
     auc = significance._BinaryAuc(positive, scores)
-    assert auc.by_group == (decimals == 1) and auc.ties == (decimals is not None)
+    assert (auc.ties, auc.by_run) == (ties, by_run)
     weights = significance._poisson(rng, 5, n)
+    found = auc(weights)
     expected = [
         skm.roc_auc_score(positive[w > 0], scores[w > 0], sample_weight=w[w > 0]) for w in weights
     ]
-    np.testing.assert_allclose(auc(weights), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)
+    # Bit for bit what the bootstrap gave before (its intervals stay the same for a seed).
+    assert np.array_equal(found, _auc_over_every_row(positive, scores, weights))
+    classic = significance._multinomial(rng, 5, n)  # int32 weights, as below EXACT_MAX_ROWS
+    assert np.array_equal(auc(classic), _auc_over_every_row(positive, scores, classic))
+
+
+def test_poisson_weights_are_one_table_lookup_of_16_bit_draws() -> None:
+    # Looked up a piece at a time (cheaper): the same counts as one lookup of every draw,
+    # including a last piece shorter than the others.
+    size, n = 3, 50_001
+    found = significance._poisson(np.random.default_rng(9), size, n)
+    raw = np.random.default_rng(9).bit_generator.random_raw((size * n + 3) // 4)
+    table = significance._POISSON_TABLE[0]
+    expected = np.take(table, raw.view(np.uint16)[: size * n]).reshape(size, n)
+    assert found.dtype == np.uint8
+    assert np.array_equal(found, expected)
+    assert size * n % significance._LOOKUP_PIECE != 0
+
+
+def test_poisson_counts_give_what_the_same_counts_as_wider_integers_give() -> None:
+    # Small counts take cheaper paths (a total in 32-bit integers): the same floats.
+    rng = np.random.default_rng(10)
+    y = rng.integers(0, 3, 2_000)
+    a, b = _classifier(rng, y, 1.0, 3), _classifier(rng, y, 0.7, 3, ties=True)
+    resampler = Resampler(CLASSIFICATION, task="classification", target=y, challenger=a, champion=b)
+    weights = significance._poisson(rng, 7, len(y))
+    narrow, wide = resampler.deltas(weights), resampler.deltas(weights.astype(np.int64))
+    for metric in CLASSIFICATION:
+        assert np.array_equal(narrow[metric], wide[metric], equal_nan=True), metric
 
 
 def test_chunks_summed_on_threads_give_the_same_draws(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -403,7 +403,10 @@ def _finite(series: pd.Series) -> np.ndarray:
     import numpy as np
 
     values: np.ndarray = series.to_numpy(dtype=float, na_value=np.nan)
-    finite: np.ndarray = values[np.isfinite(values)]
+    kept = np.isfinite(values)
+    if kept.all():  # the usual case: no copy of a million values (nothing writes to them)
+        return values
+    finite: np.ndarray = values[kept]
     return finite
 
 

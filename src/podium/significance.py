@@ -278,7 +278,10 @@ class Resampler:
 
         # Weights are small integers, so float32 holds them (and indicator sums) exactly.
         dense = weights.astype(np.float32)
-        total = weights.sum(axis=1, dtype=np.float64)
+        # Poisson counts (uint8) sum exactly in 32-bit integers (255 × 2²⁴ < 2³²), ~3x faster.
+        exact_in_32_bits = weights.dtype == np.uint8 and weights.shape[1] < 2**24
+        total = weights.sum(axis=1, dtype=np.uint32 if exact_in_32_bits else np.float64)
+        total = total.astype(np.float64)
         sums = (dense @ self.columns).astype(np.float64) + total[:, None] * self.centre
         return {m: statistic(weights, sums, total) for m, statistic in self.statistics.items()}
 
@@ -321,8 +324,16 @@ def _poisson(rng: np.random.Generator, size: int, n: int) -> np.ndarray:
     cells = size * n
     raw = rng.bit_generator.random_raw((cells + 3) // 4)  # four 16-bit draws per word
     bits = raw.view(np.uint16)[:cells]
-    counts: np.ndarray = np.take(_POISSON_TABLE[0], bits).reshape(size, n)
-    return counts
+    # np.take turns 16-bit indices into a machine-word copy first (8 bytes a cell); a
+    # piece at a time, that copy stays in the cache: ~1.5x faster, the same lookups.
+    counts = np.empty(cells, dtype=np.uint8)
+    for start in range(0, cells, _LOOKUP_PIECE):
+        piece = slice(start, start + _LOOKUP_PIECE)
+        np.take(_POISSON_TABLE[0], bits[piece], out=counts[piece])
+    return counts.reshape(size, n)
+
+
+_LOOKUP_PIECE = 65_536
 
 
 # -------------------------------------------------------------------------- statistics
@@ -568,63 +579,82 @@ def _macro_value(
 class _BinaryAuc:
     """AUC of `scores` for `positive` rows under integer row weights (Mann–Whitney).
 
-    Rows are sorted by score once. For a resample, `below` = cumulative weight of the
-    negatives in that order; each positive contributes its weight times the negatives
-    below it, plus half of those tied with it. The sum runs over the rarer class (with
-    the labels and the result flipped when positives are the majority): AUC of the
-    negatives as the positive class is 1 − AUC.
+    The sum runs over the rarer class, the *counted* rows (with the labels and the result
+    flipped when positives are the majority: AUC of the negatives as the positive class is
+    1 − AUC). Each counted row contributes its weight times the weight of the other class
+    strictly below its score, plus half of the other class tied with it.
+
+    What depends on the scores only is found once: both classes' rows in score order and,
+    for each counted row, how many rows of the other class score below it (`low`) and at
+    most as high (`high`). A resample then needs the cumulative weight of the other class
+    in score order (`below`) at those positions — integers throughout, exact in any order
+    of summing. Gathering each class on its own costs n row-weights per resample, as
+    gathering every row in score order did, without a cumulative sum over the counted rows.
     """
 
     def __init__(self, positive: np.ndarray, scores: Any) -> None:
         import numpy as np
 
-        self.order = np.argsort(scores, kind="stable")
-        ordered = np.asarray(scores)[self.order]
+        order = np.argsort(scores, kind="stable")
+        ordered = np.asarray(scores)[order]
         self.undefined = bool(positive.all() or not positive.any())
         self.flip = bool(positive.mean() > 0.5)
-        counted = ~positive[self.order] if self.flip else positive[self.order]
-        self.counted = np.flatnonzero(counted)
-        self.other = ~counted
-        # Tie groups (rows of equal score) as positions in the padded cumulative sums
-        # below: a group starts after `starts` rows and ends after `ends` rows.
+        counted = ~positive[order] if self.flip else positive[order]
+        self.counted, self.other = order[counted], order[~counted]
+        # Tie groups: runs of equal score in score order (NaN != NaN: each NaN on its own).
+        # `other_before[k]`: rows of the other class among the first k in score order.
         last_of_group = np.r_[ordered[1:] != ordered[:-1], True]
-        self.ends = np.flatnonzero(last_of_group) + 1
-        self.starts = np.r_[0, self.ends[:-1]]
-        self.ties = len(self.ends) < len(ordered)
-        # Few groups (coarse scores): sum the counted weights per group, then one product
-        # per group. Many: look up each counted row's group bounds (cheaper than summing
-        # every group). The same integers either way.
-        self.by_group = len(self.ends) * 4 <= len(self.counted)
-        if not self.by_group:
-            group = np.searchsorted(self.ends, self.counted, side="right")
-            self.first, self.last = self.starts[group], self.ends[group]
+        ends = np.flatnonzero(last_of_group) + 1
+        starts = np.r_[0, ends[:-1]]
+        group = np.repeat(np.arange(len(ends)), ends - starts)[counted]
+        other_before = np.r_[0, np.cumsum(~counted)]
+        low, high = other_before[starts[group]], other_before[ends[group]]
+        # A counted row tied with none of the other class has low == high: one lookup.
+        self.ties = bool((low != high).any())
+        # Runs of counted rows with no row of the other class between them share low and
+        # high. Few runs (coarse scores, or a rare other class): sum the weights per run
+        # (a cumulative sum, then differences), then one product per run. Many: one per
+        # row. The same integers either way.
+        run_starts = np.flatnonzero(np.r_[True, (low[1:] != low[:-1]) | (high[1:] != high[:-1])])
+        self.by_run = len(run_starts) * 4 <= len(low)
+        if self.by_run:
+            self.bounds = np.r_[run_starts, len(low)]
+            low, high = low[run_starts], high[run_starts]
+        self.low, self.high = low, high
         # Cumulative weights stay far below 2³¹ unless there are tens of millions of rows.
-        self.cumulative = np.int32 if len(ordered) < 10_000_000 else np.int64
+        self.cumulative = np.int32 if len(order) < 10_000_000 else np.int64
 
     def __call__(self, weights: np.ndarray) -> np.ndarray:
         import numpy as np
 
-        w = np.take(weights, self.order, axis=1)
-        # below[:, k]: the weight of the other class among the first k rows in score order.
-        below = np.zeros((len(w), w.shape[1] + 1), dtype=self.cumulative)
-        np.cumsum(w * self.other, axis=1, dtype=self.cumulative, out=below[:, 1:])
-        # Each counted row wins over the other class strictly below its group, plus half of
-        # those tied with it: (below at the group's start + below at its end) / 2.
-        if self.by_group:
-            groups = np.add.reduceat(w * ~self.other, self.starts, axis=1, dtype=np.int64)
-            wins = _row_dot(groups, below[:, self.starts] + below[:, self.ends]) / 2
-            mine = groups.sum(axis=1)
+        # below[:, j]: the weight of the first j rows of the other class in score order.
+        below = self._cumulative(np.take(weights, self.other, axis=1))
+        counted = np.take(weights, self.counted, axis=1)
+        if self.by_run:
+            up_to = self._cumulative(counted)
+            counted = np.diff(np.take(up_to, self.bounds, axis=1), axis=1)
+            mine = up_to[:, -1].astype(np.int64)
         else:
-            counted = w[:, self.counted]
-            if self.ties:
-                wins = _row_dot(counted, below[:, self.first] + below[:, self.last]) / 2
-            else:  # a group of one: below at its end counts no row of its own class
-                wins = _row_dot(counted, below[:, self.last])
             mine = counted.sum(axis=1, dtype=np.int64)
+        at_low = np.take(below, self.low, axis=1)
+        if self.ties:
+            wins = _row_dot(counted, at_low + np.take(below, self.high, axis=1)) / 2
+        else:
+            # The integer W itself, where ties give (2·W) / 2 in floating point: the same
+            # float, as doubling and halving are exact.
+            wins = _row_dot(counted, at_low)
         pairs = mine.astype(np.float64) * below[:, -1]
         with np.errstate(divide="ignore", invalid="ignore"):
             auc: np.ndarray = np.where(pairs > 0, wins / pairs, np.nan)
         return 1.0 - auc if self.flip else auc
+
+    def _cumulative(self, weights: np.ndarray) -> np.ndarray:
+        """Cumulative sums along each resample, with a leading 0 column."""
+        import numpy as np
+
+        found = np.zeros((len(weights), weights.shape[1] + 1), dtype=self.cumulative)
+        np.cumsum(weights, axis=1, dtype=self.cumulative, out=found[:, 1:])
+        return found
 
 
 def _row_dot(left: np.ndarray, right: np.ndarray) -> np.ndarray:
