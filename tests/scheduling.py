@@ -31,29 +31,34 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
         _main.__file__ = "<pytest-xdist worker>"
 
-# Node-id prefixes, slowest first (measured with --durations on a 2-core machine): the act
-# registry-branch chain (~165 s, one test), the act two-models chain (~75 s), the other act
-# tests (~20-40 s each), the Spark proofs, then the tests that start many interpreters or a
-# server.
+# Node-id prefixes, slowest first (measured with --durations on a 2-core machine): the Spark
+# proof's module (~190 s for the 20M-row proof alone), the other Spark modules (one unit,
+# below), the act registry-branch chain (~135 s, one test), the act two-models chain
+# (~75 s), the other act tests (~20-40 s each), then the tests that start many
+# interpreters or a server.
 FIRST = (
+    "tests/engine/test_spark.py",
+    "tests/engine/test_spark_",
     "tests/e2e/test_act_branch.py",
     "tests/e2e/test_act.py::test_two_models_push_dispatch_rollback",
     "tests/e2e/",
-    "tests/engine/test_spark.py",
 )
 
 
-# Modules whose tests run together on one worker (they share a module-scoped fixture: a
-# Spark session per module, ~10 s to start; split over both workers, each would start one).
-SAME_WORKER = (
-    "tests/engine/test_spark.py",
-    "tests/engine/test_spark_checks.py",
-    "tests/engine/test_spark_evaluate.py",
-    "tests/engine/test_spark_expectations.py",
-    "tests/engine/test_spark_monitor.py",
-    "tests/engine/test_spark_slices.py",
-    "tests/engine/test_spark_suggest.py",
-)
+# Tests that run together on one worker, as one unit: a Spark module's tests share its
+# module-scoped session, and the engine tests' modules share one JVM, launched with the
+# small tables' JIT (tests/engine/conftest.py), so they are one unit, beside the proof's
+# module, whose JVM keeps the default JIT. Split over both workers, each would start its
+# own JVM and warm its JIT up.
+SAME_WORKER = {
+    "tests/engine/test_spark.py": "spark proof",
+    "tests/engine/test_spark_checks.py": "spark",
+    "tests/engine/test_spark_evaluate.py": "spark",
+    "tests/engine/test_spark_expectations.py": "spark",
+    "tests/engine/test_spark_monitor.py": "spark",
+    "tests/engine/test_spark_slices.py": "spark",
+    "tests/engine/test_spark_suggest.py": "spark",
+}
 
 
 def _rank(item: pytest.Item) -> int:
@@ -74,14 +79,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`--dist loadgroup` with the groups of SAME_WORKER: every other test is its own unit."""
+    """`--dist loadgroup` with the groups of SAME_WORKER: every other test is its own unit.
+
+    Units are handed out in collection order (the order above): xdist's own reordering,
+    largest unit first, is turned off — it put every multi-test Spark module before the
+    act tests whatever their cost.
+    """
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
+    config.option.loadscopereorder = False
+
     class Grouped(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return module if module in SAME_WORKER else nodeid
+            return SAME_WORKER.get(nodeid.split("::", 1)[0], nodeid)
 
     return Grouped(config, log)

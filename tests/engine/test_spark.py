@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import Project, state_json
+from tests.engine.conftest import local_spark
 from tests.tools import JAVA, PYSPARK, requires
 
 # One worker runs them all (SAME_WORKER in tests/scheduling.py): one Spark session.
@@ -33,22 +34,15 @@ WIDE = LARGE_ROWS < 1_000_000  # fewer rows than that need the payload to exceed
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from pyspark.sql import SparkSession
-
-    warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("podium-engine-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "50000")  # podium's default
-        .config("spark.driver.maxResultSize", LIMIT)
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .getOrCreate()
+    # The default JIT (no SMALL_TABLES_JAVA): the proof computes for minutes, C2 pays off.
+    yield from local_spark(
+        tmp_path_factory,
+        java_options="",
+        **{
+            "spark.sql.execution.arrow.maxRecordsPerBatch": "50000",  # podium's default
+            "spark.driver.maxResultSize": LIMIT,
+        },
     )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _large(spark: Any, rows: int, *, seed: int, shift: float = 0.0, wide: bool = True) -> Any:
