@@ -432,21 +432,21 @@ def test_podiums_pipelines_of_tree_models_predict_every_shuffle_at_once_on_frame
 def test_a_pipeline_with_a_step_podium_does_not_build_is_predicted_a_shuffle_at_a_time() -> None:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import PolynomialFeatures
+    from sklearn.tree import DecisionTreeClassifier
 
-    frame = _frame(80).drop(columns="colour")
+    frame = _frame(80)
     target = (frame["signal"] > 0).astype(int)
     tree = "sklearn.tree.DecisionTreeClassifier"
     podiums = fit(
-        _podium_pipeline("classification", tree), _frame(80), target, source=tree, path="t.csv"
+        _podium_pipeline("classification", tree), frame, target, source=tree, path="t.csv"
     )
     assert importance._predicts_row_by_row(
-        podiums, _frame(80), check_scoring(podiums, scoring="accuracy")
+        podiums, frame, check_scoring(podiums, scoring="accuracy")
     )
-    from sklearn.tree import DecisionTreeClassifier
-
+    numeric = frame.drop(columns="colour")
     other = Pipeline(
         [("expand", PolynomialFeatures()), ("model", DecisionTreeClassifier(random_state=0))]
-    ).fit(frame, target)
+    ).fit(numeric, target)
     assert not importance._predicts_row_by_row(
-        other, frame, check_scoring(other, scoring="accuracy")
+        other, numeric, check_scoring(other, scoring="accuracy")
     )
