@@ -317,3 +317,18 @@ def test_a_bad_file_another_stage_reads_is_refused_the_same_way(reported: Projec
 def test_an_unreadable_file_is_refused(reported: Project) -> None:
     (reported.state / "evaluation.json").write_bytes(b'{"model_name": "\xff"}')
     refused(reported, *EVALUATION_FIX, "is not valid JSON")
+
+
+def test_state_folder_is_created_git_ignored_and_an_existing_one_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "project" / ".podium"
+    written = results.write_state(state, "validation.json", "{}\n")
+    assert written.read_text() == "{}\n"
+    assert (state / ".gitignore").read_text() == results.STATE_GITIGNORE
+    assert "*" in results.STATE_GITIGNORE.splitlines()  # everything inside, itself included
+
+    mine = tmp_path / "mine" / ".podium"
+    mine.mkdir(parents=True)  # made by the user (or an older podium): not podium's to change
+    results.write_state(mine, "report.md", "# r\n")
+    assert sorted(p.name for p in mine.iterdir()) == ["report.md"]

@@ -150,7 +150,7 @@ class _Result(_Record):
     def save(self, state_dir: Path) -> Path:
         """Write the file atomically (null for numbers that could not be computed)."""
         payload = self.model_dump(mode="json", by_alias=True)
-        return write_text(state_dir, self.FILE, json.dumps(payload, indent=2) + "\n")
+        return write_state(state_dir, self.FILE, json.dumps(payload, indent=2) + "\n")
 
     @classmethod
     def load(cls, state_dir: Path, *, needed_by: str, model: str | None = None) -> Self:
@@ -653,6 +653,27 @@ def write_text(state_dir: Path, name: str, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+STATE_GITIGNORE = (
+    "# podium's working state (stage results, reports, the local registry): not for commits.\n"
+    "# Written by podium when it creates the folder; delete this file to commit some of it.\n"
+    "*\n"
+)
+
+
+def state_folder(state_dir: Path) -> Path:
+    """`.podium/`, created with a .gitignore of its own when new (as pytest's and mypy's
+    caches are), so that `git add .` never commits a run's results or the local registry."""
+    if not state_dir.is_dir():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        write_text(state_dir, ".gitignore", STATE_GITIGNORE)
+    return state_dir
+
+
+def write_state(state_dir: Path, name: str, text: str) -> Path:
+    """`write_text` into `.podium/` (see `state_folder`)."""
+    return write_text(state_folder(state_dir), name, text)
 
 
 def invalidate(state_dir: Path, stage_file: str) -> None:

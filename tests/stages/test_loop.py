@@ -275,3 +275,27 @@ def test_run_with_data_that_fails_an_expectation_trains_nothing_and_reports_why(
     report = (project.state / "report.md").read_text()
     assert "the data did not pass validation" in report and "tenure_months" in report
     assert not (project.state / "train.json").exists()
+
+
+def test_a_new_state_folder_is_kept_out_of_git_and_a_users_choice_is_kept(
+    make_project: Callable[..., Project],
+) -> None:
+    import subprocess
+
+    project = make_project(seeded=False)  # a new project: podium makes `.podium/` itself
+    git = ["git", "-C", str(project.root)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    done = project.cli("run")
+    assert done.code == 0, done.err
+    assert (project.state / "mlflow.db").is_file() and (project.state / "report.md").is_file()
+    untracked = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=all"],
+        check=True, capture_output=True, text=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert untracked  # the project's own files are there to commit
+    assert not [line for line in untracked if ".podium/" in line], untracked
+
+    # A user who deletes the .gitignore to commit results is not overruled.
+    (project.state / ".gitignore").unlink()
+    assert project.cli("run").code in (0, 1)
+    assert not (project.state / ".gitignore").exists()

@@ -16,12 +16,14 @@ def open_registry(config: Config, *, writes: bool = False) -> Registry:
     `registry.git_branch` (fetched into `.podium/registry/`), then `registry.tracking_uri`.
     `writes`: the stage changes the registry (refused on a runner-local file in Actions).
     """
-    from podium import warmup
+    from podium import results, warmup
     from podium.registry import Registry
 
     warmup.join()  # MLflow imported beside the data reading (warmup.start)
     if writes:
         refuse_throwaway(config)
+    if config.registry_branch or _in_state_folder(config):
+        results.state_folder(config.state_dir)  # the store is made there: git-ignored first
     if config.registry_branch:
         from podium.registry.git_branch import BranchRegistry, BranchStore
 
@@ -30,6 +32,17 @@ def open_registry(config: Config, *, writes: bool = False) -> Registry:
         registry = Registry(config.tracking_uri, config.model.name)
     registry.check_reachable()
     return registry
+
+
+def _in_state_folder(config: Config) -> bool:
+    """Whether the tracking URI is a sqlite file inside `.podium/` (the default)."""
+    from pathlib import Path
+
+    uri = config.tracking_uri
+    if not uri.startswith("sqlite:///"):
+        return False
+    where = Path(uri.removeprefix("sqlite:///").split("?")[0]).resolve().parent
+    return where == config.state_dir.resolve()
 
 
 def warm_up_registry(config: Config, also: tuple[str, ...] = ()) -> None:

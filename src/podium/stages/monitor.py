@@ -267,7 +267,7 @@ def _context(config: Config, env: gha.GitHubEnv) -> dict[str, Any]:
 def _write(config: Config, outcome: Monitor, env: gha.GitHubEnv) -> tuple[str, Path]:
     outcome.save(config.state_dir)
     markdown = monitoring_report.render(outcome, _context(config, env))
-    return markdown, results.write_text(config.state_dir, MONITOR_REPORT, markdown)
+    return markdown, results.write_state(config.state_dir, MONITOR_REPORT, markdown)
 
 
 def _alert(

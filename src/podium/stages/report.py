@@ -20,7 +20,7 @@ from podium import __version__, gha, report
 from podium.config import Config
 from podium.errors import InputError, PodiumError, ServiceError
 from podium.report.markdown import one_line, version_label
-from podium.results import REPORT, Evaluation, Promotion, Training, Validation, write_text
+from podium.results import REPORT, Evaluation, Promotion, Training, Validation, write_state
 
 
 @dataclass
@@ -133,7 +133,7 @@ def _render(config: Config, inputs: dict[str, Any], limit: int | None = None) ->
 
 def _build(config: Config, inputs: dict[str, Any]) -> ReportResult:
     markdown = _render(config, inputs)
-    path = write_text(config.state_dir, REPORT, markdown)
+    path = write_state(config.state_dir, REPORT, markdown)
     in_summary = gha.summary(markdown, full=path)
     return ReportResult(markdown=markdown, path=path, in_summary=in_summary)
 
