@@ -42,6 +42,27 @@ def _no_github_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(defaults, "retry_delays", (0.0,) * len(defaults["retry_delays"]))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sqlite_without_fsync() -> None:
+    """sqlite stores opened in the test process write without fsync (PRAGMA synchronous=OFF).
+
+    Every MLflow call is its own transaction (~28 commits a `podium run`), and each commit's
+    fsync waited ~17 ms on this machine's disk (4 ms without): seconds of a worker's wall
+    time per module, for a durability no test can observe — it matters only when the machine
+    loses power. Reads, writes, locking and transactions are sqlite's as before; podium
+    commands in subprocesses (the races, the act jobs) keep sqlite's defaults.
+    """
+    import sqlite3
+
+    import sqlalchemy.event
+    from sqlalchemy.engine import Engine
+
+    @sqlalchemy.event.listens_for(Engine, "connect")
+    def _no_sync(connection: Any, _record: Any) -> None:
+        if isinstance(connection, sqlite3.Connection):
+            connection.execute("PRAGMA synchronous=OFF")
+
+
 @dataclass
 class Result:
     code: int
