@@ -17,6 +17,12 @@ pytest_plugins = ["pytester", "tests.mlflow_server", "tests.scheduling", "tests.
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
+# OpenMP threads (HistGradientBoosting, LightGBM) that wait at a barrier sleep instead of
+# spinning: set before any OpenMP runtime loads, inherited by the xdist workers and every
+# subprocess. The same threads and the same numbers; on two cores shared by two workers,
+# their JVMs and subprocesses, a spinning thread burns the core the one it waits for needs
+# (test_importance's HistGradientBoosting tests: 56 → 13 s of CPU, bench/README.md).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # GitHub Actions variables of the machine running the tests must not leak into podium.
 _ACTIONS_VARS = [k for k in os.environ if k.startswith("GITHUB_")] + ["MLFLOW_TRACKING_URI"]
@@ -40,6 +46,27 @@ def _no_github_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     defaults = GitHub.__init__.__kwdefaults__
     assert defaults is not None and "retry_delays" in defaults, "GitHub(retry_delays=) renamed?"
     monkeypatch.setitem(defaults, "retry_delays", (0.0,) * len(defaults["retry_delays"]))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sqlite_without_fsync() -> None:
+    """sqlite stores opened in the test process write without fsync (PRAGMA synchronous=OFF).
+
+    Every MLflow call is its own transaction (~28 commits a `podium run`), and each commit's
+    fsync waited ~17 ms on this machine's disk (4 ms without): seconds of a worker's wall
+    time per module, for a durability no test can observe — it matters only when the machine
+    loses power. Reads, writes, locking and transactions are sqlite's as before; podium
+    commands in subprocesses (the races, the act jobs) keep sqlite's defaults.
+    """
+    import sqlite3
+
+    import sqlalchemy.event
+    from sqlalchemy.engine import Engine
+
+    @sqlalchemy.event.listens_for(Engine, "connect")
+    def _no_sync(connection: Any, _record: Any) -> None:
+        if isinstance(connection, sqlite3.Connection):
+            connection.execute("PRAGMA synchronous=OFF")
 
 
 @dataclass

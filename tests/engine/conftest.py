@@ -19,7 +19,19 @@ import pytest
 # expectation), and C2 recompiling that code costs more CPU than it saves
 # (tests/engine/test_spark_expectations.py: 149 → 100 s of CPU, bench/README.md). The 20M-row
 # proof (test_spark.py) computes for minutes and keeps the default JIT: C1 alone doubles it.
-SMALL_TABLES_JAVA = "-XX:TieredStopAtLevel=1"
+# The serial collector: a heap of small tables needs no concurrent GC threads.
+SMALL_TABLES_JAVA = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# Spark's settings for the same tables: expressions interpreted instead of compiled to Java
+# (Janino's compiling is most of a tiny job's CPU), and no adaptive re-planning (each query
+# is one or two tasks). Both are how Spark runs, not what it computes: Spark's own test
+# suites run every expression both ways. The partitions stay two (`local[2]`), so the merging
+# of partial results is still exercised. The spark group's modules, `-n 0`, back to back:
+# 179 → 142 s of CPU, JVM included (bench/README.md, seventh session).
+SMALL_TABLES_CONF = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.sql.adaptive.enabled": "false",
+}
 
 _launched_with: dict[int, str] = {}  # id of the gateway this module launched -> its Java options
 
@@ -75,5 +87,8 @@ def _stop_jvm() -> None:
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     yield from local_spark(
-        tmp_path_factory, java_options=SMALL_TABLES_JAVA, **{"spark.driver.maxResultSize": "4m"}
+        tmp_path_factory,
+        java_options=SMALL_TABLES_JAVA,
+        **SMALL_TABLES_CONF,
+        **{"spark.driver.maxResultSize": "4m"},
     )

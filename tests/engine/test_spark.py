@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import Project, state_json
-from tests.engine.conftest import local_spark
+from tests.engine.conftest import SMALL_TABLES_CONF, local_spark
 from tests.tools import JAVA, PYSPARK, requires
 
 # One worker runs them all (SAME_WORKER in tests/scheduling.py): one Spark session.
@@ -43,6 +43,23 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             "spark.driver.maxResultSize": LIMIT,
         },
     )
+
+
+@pytest.fixture(autouse=True)
+def _small_tables(request: pytest.FixtureRequest, spark: Any) -> Iterator[None]:
+    """Every test but the proof runs small tables: Spark's settings for them
+    (SMALL_TABLES_CONF, set on the session for the test); the proof keeps Spark's defaults."""
+    if (
+        request.function
+        is test_a_table_too_large_to_collect_is_validated_drift_checked_and_evaluated
+    ):
+        yield
+        return
+    for key, value in SMALL_TABLES_CONF.items():
+        spark.conf.set(key, value)
+    yield
+    for key in SMALL_TABLES_CONF:
+        spark.conf.unset(key)
 
 
 def _large(spark: Any, rows: int, *, seed: int, shift: float = 0.0, wide: bool = True) -> Any:

@@ -239,3 +239,35 @@ def test_log_candidate_writes_what_log_model_writes_without_its_silent_self_chec
     ours, theirs = files(version.source), files(plain.model_uri)
     assert list(ours) == list(theirs)
     assert ours == theirs
+
+
+def test_version_tags_are_all_written_and_a_prompt_s_name_is_refused_before_any(
+    tmp_path: Any, store_template: Any
+) -> None:
+    """set_version_tags checks once that the name is a model, not a prompt (MLflow's
+    set_model_version_tag checks before every tag): every tag still lands, and a prompt's
+    name is still refused with nothing written."""
+    from mlflow.prompt.constants import IS_PROMPT_TAG_KEY
+
+    from podium.errors import PodiumError
+    from podium.registry import Registry
+    from tests.conftest import seed_store
+
+    db = tmp_path / "mlflow.db"
+    seed_store(db, store_template)
+    registry = Registry(f"sqlite:///{db}", "tagged")
+    client = registry.client
+    client.create_registered_model("tagged")
+    client.create_model_version("tagged", source=str(tmp_path / "model"))
+    tags = {f"podium.k{i}": f"v{i}" for i in range(4)}
+    registry.set_version_tags("1", tags)
+    assert client.get_model_version("tagged", "1").tags == tags
+
+    client.create_registered_model("prompt")
+    client.create_model_version("prompt", source=str(tmp_path / "model"))
+    # made a prompt as MLflow marks one (its public API refuses to register a prompt)
+    client._get_registry_client().set_registered_model_tag("prompt", IS_PROMPT_TAG_KEY, "true")
+    with pytest.raises(PodiumError):
+        Registry(f"sqlite:///{db}", "prompt").set_version_tags("1", tags)
+    written = client._get_registry_client().get_model_version("prompt", "1").tags
+    assert not set(written) & set(tags)

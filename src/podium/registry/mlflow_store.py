@@ -389,11 +389,20 @@ class Registry:
         )
 
     def set_version_tags(self, version: str, tags: dict[str, str]) -> None:
-        for key, value in tags.items():
+        """Tag a version, one tag at a time (MLflow has no batch of version tags).
+
+        MlflowClient.set_model_version_tag reads the registered model before every tag, to
+        refuse a prompt's name: the first tag goes through it, the others straight to the
+        registry client it wraps — the same writes, one check (≈ 5 ms of CPU a tag on
+        sqlite, a round trip on a server; `podium run` sets up to 12).
+        """
+        registry = getattr(self.client, "_get_registry_client", None)
+        for done, (key, value) in enumerate(tags.items()):
+            setter = registry().set_model_version_tag if done and registry else None
             self.call(
                 "tagging the model version",
                 functools.partial(
-                    self.client.set_model_version_tag, self.name, version, key, value
+                    setter or self.client.set_model_version_tag, self.name, version, key, value
                 ),
             )
 
