@@ -17,12 +17,6 @@ pytest_plugins = ["pytester", "tests.mlflow_server", "tests.scheduling", "tests.
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
-# OpenMP threads (HistGradientBoosting, LightGBM) that wait at a barrier sleep instead of
-# spinning: set before any OpenMP runtime loads, inherited by the xdist workers and every
-# subprocess. The same threads and the same numbers; on two cores shared by two workers,
-# their JVMs and subprocesses, a spinning thread burns the core the one it waits for needs
-# (test_importance's HistGradientBoosting tests: 56 → 13 s of CPU, bench/README.md).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # GitHub Actions variables of the machine running the tests must not leak into podium.
 _ACTIONS_VARS = [k for k in os.environ if k.startswith("GITHUB_")] + ["MLFLOW_TRACKING_URI"]

@@ -343,15 +343,19 @@ def test_tree_models_predict_every_shuffle_of_a_column_at_once_with_scikit_learn
 ) -> None:
     """One prediction of the five shuffled copies of a column instead of five: the same
     shuffles and, row by row, the same predictions, so exactly scikit-learn's numbers
-    (missing values included, for the models that take them)."""
+    (missing values included, for the models that take them). On one thread: the numbers
+    do not depend on it, and OpenMP's threads spinning at each of HistGradientBoosting's
+    barriers on two busy cores cost 56 s of CPU instead of 5 (bench/README.md)."""
     import importlib
 
     from sklearn.inspection import permutation_importance
+    from threadpoolctl import threadpool_limits
 
     module, _, name = estimator.rpartition(".")
     params = {"verbose": -1, "n_estimators": 20} if module == "lightgbm" else {}
     if name.startswith(("RandomForest", "ExtraTrees", "GradientBoosting")):
         params = {"n_estimators": 20}
+    one_thread = threadpool_limits(limits=1)
     model = getattr(importlib.import_module(module), name)(random_state=0, **params)
     rng = np.random.default_rng(11)
     rows = 400
@@ -374,6 +378,7 @@ def test_tree_models_predict_every_shuffle_of_a_column_at_once_with_scikit_learn
     expected = permutation_importance(
         model, features, target, scoring=scoring, n_repeats=importance.REPEATS, random_state=7
     )
+    one_thread.restore_original_limits()
     assert np.array_equal(found.importances, expected.importances)
     assert np.any(found.importances != 0)  # a shuffle that changed nothing would prove little
 
