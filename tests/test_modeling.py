@@ -493,6 +493,25 @@ def test_only_pipelines_podium_built_are_fitted_split_first(tmp_path: Path) -> N
     assert clone(built) not in modeling._BUILT
 
 
+def test_an_unhashable_estimator_of_a_user_is_fitted_as_given(tmp_path: Path) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Majority:  # a dataclass defines __eq__, so it has no hash
+        label: int = -1
+
+        def fit(self, features: Any, target: Any) -> Majority:
+            self.label = int(pd.Series(target).mode()[0])
+            return self
+
+        def predict(self, features: Any) -> Any:
+            return np.full(len(features), self.label)
+
+    frame, target = table()
+    fitted = fit(Majority(), frame, target, source="m", path=tmp_path / "t.csv")
+    assert fitted.label == int(target.mode()[0])
+
+
 # -- entrypoints ----------------------------------------------------------------------------
 
 WORKING_ENTRYPOINT = """

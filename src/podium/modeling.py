@@ -295,7 +295,7 @@ def fit(estimator: Any, features: Any, target: Any, *, source: str, path: Path |
             from sklearn.exceptions import ConvergenceWarning
 
             warnings.simplefilter("ignore", category=ConvergenceWarning)
-            if estimator in _BUILT and _fit_split_first(estimator, features, target):
+            if _podium_built(estimator) and _fit_split_first(estimator, features, target):
                 return estimator
             return estimator.fit(features, target)
     except (ValueError, TypeError) as exc:
@@ -379,6 +379,26 @@ def _fit_split_first(pipeline: Any, features: Any, target: Any) -> bool:
         del matrix  # freed before the binning and the trees, unlike inside Pipeline.fit
     model.fit(x_train, y_train, X_val=x_val, y_val=y_val)
     return True
+
+
+def _podium_built(estimator: Any) -> bool:
+    try:
+        return estimator in _BUILT
+    except TypeError:  # unhashable (a user's object defining __eq__): not podium's
+        return False
+
+
+def predicts_row_by_row(model: Any) -> bool:
+    """Whether a fitted model is a pipeline podium built ending in HistGradientBoosting:
+    its output for a row is a function of that row alone (fitted statistics and category
+    lookups applied element by element, then each row's path down each tree), the same in
+    any batch of rows."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    return _podium_built(model) and type(model.steps[-1][1]) in (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
 
 
 def _passed_through(preprocess: Any, features: Any) -> list[Any] | None:
