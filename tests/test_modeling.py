@@ -470,6 +470,20 @@ def test_a_class_too_rare_to_stratify_fails_as_pipeline_fit_does(tmp_path: Path)
     assert str(caught.value).endswith(f"could not be fitted on this data: {first}")
 
 
+def test_a_missing_column_fails_as_pipeline_fit_says(tmp_path: Path) -> None:
+    frame, types = early_stopping_table()
+    y = targets(frame)["binary"]
+    with pytest.raises(DataError) as caught:
+        fit(
+            build(hgb_config(tmp_path, "binary"), types),
+            frame.drop(columns="x3"),
+            y,
+            source="hgb",
+            path=tmp_path / "t.csv",
+        )
+    assert "x3" in str(caught.value)
+
+
 def test_only_pipelines_podium_built_are_fitted_split_first(tmp_path: Path) -> None:
     """A user's pipeline of the very same steps, or a clone of podium's, is fitted by
     scikit-learn as given."""

@@ -22,8 +22,8 @@ from podium.errors import ConfigError, DataError, closest
 
 _TREE_MODULES = ("sklearn.ensemble", "sklearn.tree", "xgboost", "lightgbm", "catboost")
 
-# The pipelines `_with_preprocessing` built in this process: only these are fitted step by
-# step (`_fit_split_first`); a user's own pipeline is fitted as it is, always.
+# The pipelines `_with_preprocessing` built in this process: only these are fitted split
+# first (`_fit_split_first`) and scored in blocks; a user's own pipeline is fitted as it is.
 _BUILT: weakref.WeakSet[Any] = weakref.WeakSet()
 # Cells per block when gathering rows from columns: a 16 MB buffer, ~as fast as any size.
 _GATHER_CELLS = 1 << 21
@@ -365,16 +365,16 @@ def _fit_split_first(pipeline: Any, features: Any, target: Any) -> bool:
         return False  # given X_val, the model would decide on the training part's rows
     if classifier and len(np.unique(y_train)) != len(np.unique(y)):
         return False  # the model's classes come from the rows it is given as X
-    if model.get_params().get("loss") == "poisson" and not np.sum(y_train) > 0:
+    if params.get("loss") == "poisson" and not np.sum(y_train) > 0:
         return False  # poisson checks the training part only
     pipeline.steps = list(pipeline.steps)  # as Pipeline.fit does
     if columns is not None:
-        preprocess.fit(features.iloc[:2], target.iloc[:2])  # passthrough learns no values
+        preprocess.fit(features.iloc[:2])  # a passthrough learns the columns, not values
         x_train, x_val = _gathered(columns, train_rows), _gathered(columns, val_rows)
     else:
         matrix = preprocess.fit_transform(features, target)
-        if not isinstance(matrix, np.ndarray):
-            raise TypeError("podium's preprocessing returned no array")  # pragma: no cover
+        if not isinstance(matrix, np.ndarray):  # sparse: Pipeline.fit refits it all
+            return False  # pragma: no cover
         x_train, x_val = matrix[train_rows], matrix[val_rows]
         del matrix  # freed before the binning and the trees, unlike inside Pipeline.fit
     model.fit(x_train, y_train, X_val=x_val, y_val=y_val)
@@ -407,13 +407,19 @@ def _passed_through(preprocess: Any, features: Any) -> list[Any] | None:
     import numpy as np
     import pandas as pd
 
-    if not isinstance(features, pd.DataFrame) or preprocess.remainder != "drop":
+    if (
+        not isinstance(features, pd.DataFrame)
+        or not features.columns.is_unique
+        or preprocess.remainder != "drop"
+    ):
         return None
     names: list[str] = []
     for _, transformer, selected in preprocess.transformers:
         if not (isinstance(transformer, str) and transformer == "passthrough"):
             return None
         names.extend(selected)
+    if not set(names) <= set(features.columns):  # Pipeline.fit says which is missing
+        return None
     columns = [features[name].to_numpy() for name in names]
     if not all(isinstance(c, np.ndarray) and c.dtype == np.float64 for c in columns):
         return None
