@@ -327,6 +327,205 @@ def test_fit_failure_is_a_one_line_data_error_naming_the_file(tmp_path: Path) ->
     assert "\n" not in message
 
 
+# -- podium's HistGradientBoosting pipeline fitted split first (memory) -----------------------
+
+HGB = "sklearn.ensemble.HistGradientBoosting"
+
+
+def early_stopping_table(
+    rows: int = 12_000,
+    *,
+    columns: int = 5,
+    categorical: bool = False,
+    missing: bool = False,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Enough rows for HistGradientBoosting's early stopping (> 10,000), as podium prepares
+    them: float64 numerics (with gaps if `missing`), text with gaps if `categorical`."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({f"x{i}": rng.normal(size=rows) for i in range(columns)})
+    if missing:
+        frame.loc[rng.random(rows) < 0.1, "x1"] = np.nan
+    types = dict.fromkeys(frame.columns, "numeric")
+    if categorical:
+        plan = rng.choice(["monthly", "yearly", "weekly", "(none)"], rows).astype(object)
+        plan[::9] = np.nan
+        frame.insert(2, "plan", plan)  # between numeric columns: the pipeline reorders
+        types["plan"] = "categorical"
+    return frame, types
+
+
+def targets(frame: pd.DataFrame, seed: int = 1) -> dict[str, pd.Series]:
+    rng = np.random.default_rng(seed)
+    signal = frame["x0"].fillna(0) + rng.normal(size=len(frame))
+    return {
+        "binary": pd.Series((signal > 0).astype(int)),
+        "3 text classes": pd.Series(np.array(["a", "b", "c"])[np.digitize(signal, [-0.5, 0.5])]),
+        "regression": pd.Series(2 * signal),
+    }
+
+
+def plain_fit(config: Config, types: dict[str, str], frame: pd.DataFrame, y: pd.Series) -> Any:
+    """What podium fitted before: scikit-learn's own `Pipeline.fit` of the same pipeline."""
+    return build(config, types).fit(frame, y)
+
+
+def hgb_config(tmp_path: Path, kind: str, **params: Any) -> Config:
+    task = "regression" if kind == "regression" else "classification"
+    suffix = "Regressor" if task == "regression" else "Classifier"
+    return make_config(
+        tmp_path / kind.replace(" ", "-"),
+        task=task,
+        estimator=f"{HGB}{suffix}",
+        params={"max_iter": 30, **params},
+    )
+
+
+@pytest.mark.parametrize(
+    ("categorical", "missing"),
+    [(False, False), (False, True), (True, True)],
+    ids=["numeric", "numeric-with-gaps", "categorical-and-numeric-with-gaps"],
+)
+def test_podiums_hgb_pipeline_is_fitted_bit_for_bit_as_pipeline_fit_fits_it(
+    tmp_path: Path, categorical: bool, missing: bool
+) -> None:
+    import pickle
+
+    from podium import modeling
+
+    frame, types = early_stopping_table(categorical=categorical, missing=missing)
+    for kind, y in targets(frame).items():
+        config = hgb_config(tmp_path, kind)
+        pipeline = build(config, types)
+        assert modeling._fit_split_first(pipeline, frame, y), kind  # the path under test
+        before = plain_fit(config, types, frame, y)
+        # Every fitted attribute of every step: classes, bins, trees, scores, seeds.
+        assert pickle.dumps(pipeline) == pickle.dumps(before), kind
+        method = "predict" if kind == "regression" else "predict_proba"
+        assert np.array_equal(getattr(pipeline, method)(frame), getattr(before, method)(frame))
+        assert len(pipeline[-1].validation_score_) > 1  # scored on the held-out rows
+
+
+def test_fit_takes_the_split_first_path_and_spares_a_copy_of_the_features(
+    tmp_path: Path,
+) -> None:
+    import tracemalloc
+
+    frame, types = early_stopping_table(30_000, columns=20)
+    y = targets(frame)["binary"]
+    config = hgb_config(tmp_path, "binary", max_iter=3)
+    fit(build(config, types), frame, y, source="hgb", path=tmp_path / "t.csv")  # imports
+    peaks = {}
+    for way in ("plain", "podium"):
+        pipeline = build(config, types)
+        tracemalloc.start()
+        if way == "plain":
+            pipeline.fit(frame, y)
+        else:
+            fit(pipeline, frame, y, source="hgb", path=tmp_path / "t.csv")
+        peaks[way] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    features = frame.to_numpy().nbytes
+    assert peaks["plain"] - peaks["podium"] > 0.8 * features, (peaks, features)
+
+
+@pytest.mark.parametrize(
+    ("rows", "params"),
+    [
+        (10_500, {}),  # early stopping on 10,500 rows, but not on their 9,450 training rows
+        (12_000, {"class_weight": "balanced"}),  # weights from all the rows
+        (12_000, {"early_stopping": False}),  # no split to spare
+        (12_000, {"random_state": None}),  # the global generator: no seed to replay
+        (12_000, {"validation_fraction": None}),
+    ],
+)
+def test_what_the_split_first_fit_could_change_is_fitted_by_pipeline_fit(
+    tmp_path: Path, rows: int, params: dict[str, Any]
+) -> None:
+    import pickle
+
+    from podium import modeling
+
+    frame, types = early_stopping_table(rows)
+    y = targets(frame)["binary"]
+    config = hgb_config(tmp_path, "binary", **params)
+    pipeline = build(config, types)
+    assert not modeling._fit_split_first(pipeline, frame, y)
+    assert not hasattr(pipeline[-1], "n_iter_")  # nothing was fitted
+    if params.get("random_state", 0) is not None:
+        fitted = fit(pipeline, frame, y, source="hgb", path=tmp_path / "t.csv")
+        assert pickle.dumps(fitted) == pickle.dumps(plain_fit(config, types, frame, y))
+
+
+def test_a_class_too_rare_to_stratify_fails_as_pipeline_fit_does(tmp_path: Path) -> None:
+    frame, types = early_stopping_table()
+    y = targets(frame)["binary"].copy()
+    y.iloc[7] = 2  # one row of a third class: HistGradientBoosting's split refuses it
+    config = hgb_config(tmp_path, "3 text classes")
+    with pytest.raises(DataError) as caught:
+        fit(build(config, types), frame, y, source="hgb", path=tmp_path / "t.csv")
+    with pytest.raises(ValueError) as plain:
+        plain_fit(config, types, frame, y)
+    first = str(plain.value).strip().splitlines()[0]
+    assert str(caught.value).endswith(f"could not be fitted on this data: {first}")
+
+
+def test_a_missing_column_fails_as_pipeline_fit_says(tmp_path: Path) -> None:
+    frame, types = early_stopping_table()
+    y = targets(frame)["binary"]
+    with pytest.raises(DataError) as caught:
+        fit(
+            build(hgb_config(tmp_path, "binary"), types),
+            frame.drop(columns="x3"),
+            y,
+            source="hgb",
+            path=tmp_path / "t.csv",
+        )
+    assert "x3" in str(caught.value)
+
+
+def test_only_pipelines_podium_built_are_fitted_split_first(tmp_path: Path) -> None:
+    """A user's pipeline of the very same steps, or a clone of podium's, is fitted by
+    scikit-learn as given."""
+    from sklearn.base import clone
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+
+    from podium import modeling
+
+    frame, types = early_stopping_table()
+    built = build(hgb_config(tmp_path, "binary"), types)
+    users = Pipeline(
+        [
+            ("preprocess", ColumnTransformer([("numeric", "passthrough", list(frame.columns))])),
+            ("model", HistGradientBoostingClassifier(random_state=0)),
+        ]
+    )
+    assert built in modeling._BUILT
+    assert users not in modeling._BUILT
+    assert clone(built) not in modeling._BUILT
+
+
+def test_an_unhashable_estimator_of_a_user_is_fitted_as_given(tmp_path: Path) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Majority:  # a dataclass defines __eq__, so it has no hash
+        label: int = -1
+
+        def fit(self, features: Any, target: Any) -> Majority:
+            self.label = int(pd.Series(target).mode()[0])
+            return self
+
+        def predict(self, features: Any) -> Any:
+            return np.full(len(features), self.label)
+
+    frame, target = table()
+    fitted = fit(Majority(), frame, target, source="m", path=tmp_path / "t.csv")
+    assert fitted.label == int(target.mode()[0])
+
+
 # -- entrypoints ----------------------------------------------------------------------------
 
 WORKING_ENTRYPOINT = """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,3 +106,56 @@ def test_a_profile_begun_during_validate_is_the_one_logged(
     # another table's rows: not taken
     other = data.Table(path=table.path, frame=table.frame, sha256="0" * 64)
     assert profiled.take(other, rows) is None
+
+
+# -- the training rows scored a block at a time (memory) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("categorical", "missing"),
+    [(False, False), (False, True), (True, True)],
+    ids=["numeric", "numeric-with-gaps", "categorical-and-numeric-with-gaps"],
+)
+def test_podiums_pipeline_scores_its_training_rows_in_blocks_as_in_one_call(
+    tmp_path: Path, categorical: bool, missing: bool
+) -> None:
+    import numpy as np
+
+    from podium.modeling import build, fit
+    from podium.scoring import predict, score_outputs
+    from podium.stages.train import _training_outputs
+    from tests.test_modeling import early_stopping_table, hgb_config, targets
+
+    frame, types = early_stopping_table(categorical=categorical, missing=missing)
+    for kind, y in targets(frame).items():
+        config = hgb_config(tmp_path, kind)
+        model = fit(build(config, types), frame, y, source="hgb", path=tmp_path / "t.csv")
+        task = config.model.task
+        whole = predict(model, frame, task)
+        blocks = _training_outputs(model, frame, task, cells=5_000 * len(frame.columns))
+        assert blocks.classes == whole.classes
+        for field in ("predicted", "proba", "decision"):
+            ours, theirs = getattr(blocks, field), getattr(whole, field)
+            assert (ours is None) == (theirs is None), (kind, field)
+            if theirs is not None:
+                assert ours.dtype == theirs.dtype, (kind, field)
+                assert np.array_equal(ours, theirs), (kind, field)
+        assert score_outputs(blocks, y, task) == score_outputs(whole, y, task)
+
+
+def test_other_models_score_their_training_rows_in_one_call(tmp_path: Path) -> None:
+    """A user's pipeline — even of podium's very steps — may see rows together: one call."""
+    from sklearn.base import clone
+
+    from podium.modeling import build, fit, predicts_row_by_row
+    from tests.test_modeling import early_stopping_table, hgb_config, make_config, targets
+
+    frame, types = early_stopping_table()
+    y = targets(frame)["binary"]
+    podiums = fit(
+        build(hgb_config(tmp_path, "binary"), types), frame, y, source="hgb", path=tmp_path
+    )
+    forest = make_config(tmp_path / "rf", estimator="sklearn.ensemble.RandomForestClassifier")
+    assert predicts_row_by_row(podiums)
+    assert not predicts_row_by_row(clone(podiums).fit(frame, y))  # not one podium built
+    assert not predicts_row_by_row(build(forest, types))  # not HistGradientBoosting
