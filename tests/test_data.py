@@ -611,6 +611,35 @@ def test_both_files_are_read_side_by_side_and_kept(
     assert read_table(evaluation, label="data.eval") is second
 
 
+def test_files_too_large_to_parse_at_once_are_read_one_after_the_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from podium import data
+
+    train, evaluation = tmp_path / "train.csv", tmp_path / "eval.csv"
+    pd.DataFrame({"x": range(50), "y": [0, 1] * 25}).to_csv(train, index=False)
+    pd.DataFrame({"x": range(9), "y": [0, 1, 0] * 3}).to_csv(evaluation, index=False)
+    together = train.stat().st_size + evaluation.stat().st_size
+    readers: dict[str, str] = {}
+    parse = data._read_table
+
+    def noted(path: Path, *, label: str) -> Table:
+        readers[label] = threading.current_thread().name
+        return parse(path, label=label)
+
+    monkeypatch.setattr(data, "_read_table", noted)
+    for limit, side_by_side in ((together, True), (together - 1, False)):
+        monkeypatch.setattr(data, "_CACHE", {})
+        monkeypatch.setattr(data, "SIDE_BY_SIDE_BYTES", limit)
+        first, second = data.read_both(train, evaluation)
+        assert (readers["data.eval"] != readers["data.train"]) is side_by_side, limit
+        assert readers["data.train"] == threading.current_thread().name
+        assert (first.rows, second.rows) == (50, 9)
+        assert second.sha256 == hashlib.sha256(evaluation.read_bytes()).hexdigest()
+
+
 def test_reading_both_reports_the_training_files_problem_first(tmp_path: Path) -> None:
     from podium import data
 
