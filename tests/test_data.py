@@ -582,17 +582,21 @@ def test_a_date_column_that_was_text_for_the_champion_stays_text() -> None:
     assert dataset.features["when"].tolist() == ["2024-01-01", "2024-01-02"]
 
 
-def test_both_files_are_read_side_by_side_and_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def two_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A training and an evaluation csv of 50 and 9 rows."""
+    train, evaluation = tmp_path / "train.csv", tmp_path / "eval.csv"
+    pd.DataFrame({"x": range(50), "y": [0, 1] * 25}).to_csv(train, index=False)
+    pd.DataFrame({"x": range(9), "y": [0, 1, 0] * 3}).to_csv(evaluation, index=False)
+    return train, evaluation
+
+
+def _readers(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The name of the thread that parses each file (by label), as files are read."""
     import threading
 
     from podium import data
 
-    train, evaluation = tmp_path / "train.csv", tmp_path / "eval.csv"
-    pd.DataFrame({"x": range(50), "y": [0, 1] * 25}).to_csv(train, index=False)
-    pd.DataFrame({"x": range(9), "y": [0, 1, 0] * 3}).to_csv(evaluation, index=False)
-    monkeypatch.setattr(data, "_CACHE", {})
     readers: dict[str, str] = {}
     parse = data._read_table
 
@@ -601,6 +605,19 @@ def test_both_files_are_read_side_by_side_and_kept(
         return parse(path, label=label)
 
     monkeypatch.setattr(data, "_read_table", noted)
+    return readers
+
+
+def test_both_files_are_read_side_by_side_and_kept(
+    two_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from podium import data
+
+    train, evaluation = two_files
+    monkeypatch.setattr(data, "_CACHE", {})
+    readers = _readers(monkeypatch)
     first, second = data.read_both(train, evaluation)
     assert readers["data.eval"] != readers["data.train"] == threading.current_thread().name
     assert (first.rows, second.rows) == (50, 9)
@@ -612,24 +629,15 @@ def test_both_files_are_read_side_by_side_and_kept(
 
 
 def test_files_too_large_to_parse_at_once_are_read_one_after_the_other(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    two_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
 
     from podium import data
 
-    train, evaluation = tmp_path / "train.csv", tmp_path / "eval.csv"
-    pd.DataFrame({"x": range(50), "y": [0, 1] * 25}).to_csv(train, index=False)
-    pd.DataFrame({"x": range(9), "y": [0, 1, 0] * 3}).to_csv(evaluation, index=False)
+    train, evaluation = two_files
     together = train.stat().st_size + evaluation.stat().st_size
-    readers: dict[str, str] = {}
-    parse = data._read_table
-
-    def noted(path: Path, *, label: str) -> Table:
-        readers[label] = threading.current_thread().name
-        return parse(path, label=label)
-
-    monkeypatch.setattr(data, "_read_table", noted)
+    readers = _readers(monkeypatch)
     for limit, side_by_side in ((together, True), (together - 1, False)):
         monkeypatch.setattr(data, "_CACHE", {})
         monkeypatch.setattr(data, "SIDE_BY_SIDE_BYTES", limit)

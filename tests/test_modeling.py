@@ -381,11 +381,15 @@ def hgb_config(tmp_path: Path, kind: str, **params: Any) -> Config:
     )
 
 
-@pytest.mark.parametrize(
+# The three kinds of table of the split-first tests (tests/stages/test_train.py uses it too).
+TABLE_KINDS = pytest.mark.parametrize(
     ("categorical", "missing"),
     [(False, False), (False, True), (True, True)],
     ids=["numeric", "numeric-with-gaps", "categorical-and-numeric-with-gaps"],
 )
+
+
+@TABLE_KINDS
 def test_podiums_hgb_pipeline_is_fitted_bit_for_bit_as_pipeline_fit_fits_it(
     tmp_path: Path, categorical: bool, missing: bool
 ) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Project, state_json
+from tests.test_modeling import TABLE_KINDS
 
 
 def test_training_records_provenance_fingerprints_and_signature(
@@ -111,11 +112,7 @@ def test_a_profile_begun_during_validate_is_the_one_logged(
 # -- the training rows scored a block at a time (memory) ------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("categorical", "missing"),
-    [(False, False), (False, True), (True, True)],
-    ids=["numeric", "numeric-with-gaps", "categorical-and-numeric-with-gaps"],
-)
+@TABLE_KINDS
 def test_podiums_pipeline_scores_its_training_rows_in_blocks_as_in_one_call(
     tmp_path: Path, categorical: bool, missing: bool
 ) -> None:
