@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from podium.config import Config
     from podium.registry import Registry
 
@@ -36,28 +38,29 @@ def open_registry(config: Config, *, writes: bool = False) -> Registry:
 
 def _in_state_folder(config: Config) -> bool:
     """Whether the tracking URI is a sqlite file inside `.podium/` (the default)."""
+    db = sqlite_file(config)
+    return db is not None and db.resolve().parent == config.state_dir.resolve()
+
+
+def sqlite_file(config: Config) -> Path | None:
+    """The file of a sqlite tracking URI (a branch-kept store's local copy too); else None."""
     from pathlib import Path
 
+    prefix = "sqlite:///"
     uri = config.tracking_uri
-    if not uri.startswith("sqlite:///"):
-        return False
-    where = Path(uri.removeprefix("sqlite:///").split("?")[0]).resolve().parent
-    return where == config.state_dir.resolve()
+    return Path(uri.removeprefix(prefix)) if uri.startswith(prefix) else None
 
 
 def warm_up_registry(config: Config, also: tuple[str, ...] = ()) -> None:
     """Start importing MLflow beside the stage's data reading (`podium.warmup`), when the
     stage will open a registry that exists (a missing local store is not opened); then
     `also` (modules the stage imports after reading anyway)."""
-    from pathlib import Path
-
     from podium import warmup
 
-    uri = config.tracking_uri
-    local = not config.registry_branch and uri.startswith("sqlite:///")
-    if local and not Path(uri.removeprefix("sqlite:///")).exists():
+    db = None if config.registry_branch else sqlite_file(config)
+    if db is not None and not db.exists():
         return
-    warmup.start(uri, also=also)
+    warmup.start(config.tracking_uri, also=also)
 
 
 def fitting_modules(config: Config) -> tuple[str, ...]:
@@ -110,15 +113,13 @@ def store_missing(config: Config) -> bool:
 
     A branch-kept store is fetched first: missing when the branch does not exist yet.
     """
-    from pathlib import Path
 
     if config.registry_branch:
         from podium.registry.git_branch import BranchStore
 
         return BranchStore.of(config).pull() is None
-    prefix = "sqlite:///"
-    uri = config.tracking_uri
-    return uri.startswith(prefix) and not Path(uri.removeprefix(prefix)).exists()
+    db = sqlite_file(config)
+    return db is not None and not db.exists()
 
 
 def artifact_root(config: Config) -> object:
@@ -126,10 +127,11 @@ def artifact_root(config: Config) -> object:
 
     A branch-kept store keeps them beside its database, on the branch.
     """
-    from pathlib import Path
 
     if config.registry_branch:
-        return Path(config.tracking_uri.removeprefix("sqlite:///")).parent / "artifacts"
+        db = sqlite_file(config)
+        assert db is not None  # a branch-kept store is a local sqlite copy
+        return db.parent / "artifacts"
     if config.tracking_uri.startswith("sqlite:"):
         return config.state_dir / "artifacts"
     return None
