@@ -281,12 +281,18 @@ class RegistrySection(_Strict):
     experiment: str | None = None
     # The registry (MLflow's sqlite store and its artifacts) kept on this branch of origin.
     git_branch: str | None = None
+    # Branch registry: the artifacts of this many newest versions stay on the tip (with the
+    # champion's and those live in an environment); older ones keep metadata and audit only.
+    keep_versions: int = Field(default=50, ge=1)
 
     @field_validator("git_branch")
     @classmethod
     def _git_branch(cls, value: str | None) -> str | None:
-        if value is not None and (not _BRANCH.match(value) or value.startswith("-")):
-            raise ValueError(f"'{value}' is not a branch name; write e.g. podium-registry")
+        if value is not None and not _git_branch_name(value):
+            raise ValueError(
+                f"'{value}' is not a name git accepts for a branch (git check-ref-format "
+                "--branch); write e.g. podium-registry"
+            )
         return value
 
     @model_validator(mode="after")
@@ -297,6 +303,29 @@ class RegistrySection(_Strict):
                 "server: MLFLOW_TRACKING_URI or tracking_uri; GitHub only: git_branch)"
             )
         return self
+
+
+def _git_branch_name(name: str) -> bool:
+    """Whether git itself accepts `name` as a branch (`git check-ref-format --branch`).
+
+    `HEAD` and `@` (HEAD's other name) are refused, and `@{…}` before git sees it (git
+    would expand `@{-1}` to the previous branch). Without git on PATH, the plain rules.
+    """
+    import subprocess
+
+    if not _BRANCH.match(name) or name.startswith("-") or name in {"HEAD", "@"} or "@{" in name:
+        return False
+    try:
+        proc = subprocess.run(
+            ["git", "check-ref-format", "--branch", name],
+            capture_output=True,
+            env={**os.environ, "GIT_DIR": os.devnull},  # never a repository's @{-N}
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return not name.endswith(".lock") and "/." not in name and not name.startswith(".")
+    return proc.returncode == 0
 
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -646,6 +675,13 @@ def _check_cross_fields(config: Config) -> None:
                 f"use one of {', '.join(sorted(allowed & BOOTSTRAPPED))}"
             )
     _check_slices(config)
+    branch = config.raw.registry.git_branch
+    if branch is not None and branch == config.ci.main_branch:
+        raise ConfigError(
+            f"{config.path}: registry.git_branch '{branch}' is ci.main_branch, your code's "
+            "branch; podium would overwrite it with the registry: name a branch of its own "
+            "(e.g. podium-registry)"
+        )
     data = config.data
     if data.target in data.exclude:
         raise ConfigError(

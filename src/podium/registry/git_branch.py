@@ -292,6 +292,8 @@ class BranchStore:
             self._relocate()
             return self.git.ref(LOCAL_BRANCH)
         tip = self._fetch()
+        if tip:
+            self._check_tip(tip)
         self._reset(tip)
         if tip:
             self.git.run("update-ref", BASE_REF, tip)
@@ -310,7 +312,12 @@ class BranchStore:
         (holder / ".gitignore").write_text("*\n")
         self.git.run("init", "-q")
         self.git.run("symbolic-ref", "HEAD", LOCAL_BRANCH)
-        for key, value in (("core.autocrlf", "false"), ("core.quotepath", "false")):
+        # No symlinks from the branch: one would let podium's writes land outside the copy.
+        for key, value in (
+            ("core.autocrlf", "false"),
+            ("core.quotepath", "false"),
+            ("core.symlinks", "false"),
+        ):
             self.git.run("config", key, value)
         (self.folder / ".git" / "info").mkdir(exist_ok=True)
         (self.folder / ".git" / "info" / "exclude").write_text("*-journal\n*-wal\n*-shm\n")
@@ -331,6 +338,7 @@ class BranchStore:
                 return self.git.ref(TIP_REF)
             if any(s in proc.stderr for s in _NO_BRANCH):
                 self.git.run("update-ref", "-d", TIP_REF, check=False)
+                self._refuse_code_branch()
                 return None
             if attempt == NETWORK_ATTEMPTS:
                 raise ServiceError(
@@ -339,6 +347,51 @@ class BranchStore:
                 )
             _pause(attempt)
         raise AssertionError("unreachable")
+
+    def _check_tip(self, tip: str) -> None:
+        """Refuse (exit 2) a branch that is not podium's registry, or holds a file that is
+        not a plain file (a symlink, a submodule): podium writes only its own branches."""
+        listed = self.git.out("ls-tree", "-r", "-z", "--full-tree", tip)
+        entries = [e.partition("\t") for e in listed.split("\0") if e]
+        files = {name: info.split()[0] for info, _, name in entries}
+        if not files:
+            return  # an empty branch: podium may take it
+        odd = sorted(n for n, mode in files.items() if mode not in {"100644", "100755"})
+        if odd:
+            raise ConfigError(
+                f"{self.label}: '{odd[0]}' is not a plain file (git mode {files[odd[0]]}: a "
+                "symlink or submodule); podium reads only plain files from its branch: remove "
+                "it from the branch (git rm) and push"
+            )
+        if META not in files:
+            top = sorted({name.split("/")[0] + ("/" if "/" in name else "") for name in files})
+            shown = ", ".join(top[:3]) + (", …" if len(top) > 3 else "")
+            raise ConfigError(
+                f"registry.git_branch: branch '{self.branch}' of {shown_url(self.origin)} "
+                f"exists and is not podium's registry (no {META}; it holds {shown}); podium "
+                "never writes over another branch: name a new or empty branch in podium.yaml"
+            )
+
+    def _refuse_code_branch(self) -> None:
+        """A new registry branch must not be the repository's own: origin's default branch
+        or the branch checked out in the user's clone (refused, exit 2)."""
+        user = Git(self.root)
+        taken = {
+            user.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip(),
+            user.run("symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD", check=False)
+            .stdout.strip()
+            .removeprefix("origin/"),
+        }
+        remote = self.git.run("ls-remote", "--symref", self.origin, "HEAD", check=False)
+        for line in remote.stdout.splitlines():
+            if line.startswith("ref: refs/heads/"):
+                taken.add(line.split()[1].removeprefix("refs/heads/"))
+        if self.branch in taken:
+            raise ConfigError(
+                f"registry.git_branch '{self.branch}' is a branch of your code in "
+                f"{shown_url(self.origin)} (its default or checked-out branch); podium would "
+                "overwrite it with the registry: name a branch of its own (e.g. podium-registry)"
+            )
 
     def _reset(self, commit: str | None) -> None:
         """Make the work tree exactly `commit` (None: empty), then fit its paths to here."""
@@ -418,9 +471,12 @@ class BranchStore:
         with closing(sqlite3.connect(self.db)) as connection:
             connection.execute("VACUUM")  # compact and free of deleted pages: smaller blobs
         meta = {"format": 1, "root": str(self.folder), "branch": self.branch}
-        (self.folder / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        (self.folder / README).write_text(BRANCH_README, encoding="utf-8")
+        _write_own(self.folder / META, json.dumps(meta, indent=2) + "\n")
+        _write_own(self.folder / README, BRANCH_README)
         self.git.run("add", "-A")
+        # Forced: no .gitignore (the branch's, the user's global one) may leave the store out.
+        own = [name for name in (DB, META, README, ARTIFACTS) if (self.folder / name).exists()]
+        self.git.run("add", "-f", "-A", "--", *own)
         if self.git.run("diff", "--cached", "--quiet", check=False).returncode == 0:
             return False
         self._check_sizes()
@@ -430,7 +486,20 @@ class BranchStore:
             *identity, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-F", "-",
             stdin=message,
         )  # fmt: skip
+        self._verify_commit(own)
         return True
+
+    def _verify_commit(self, own: list[str]) -> None:
+        """The commit holds the store exactly as written (else nothing is pushed, exit 3)."""
+        left = self.git.out("ls-files", "-z", "--others", "--", *own)
+        differs = self.git.run("diff", "--quiet", "HEAD", "--", *own, check=False).returncode
+        missing = self.git.run("cat-file", "-e", f"HEAD:{DB}", check=False).returncode != 0
+        if left or differs or missing:
+            what = left.split("\0")[0] if left else DB if missing else "a changed file"
+            raise ServiceError(
+                f"{self.label}: the commit podium made does not hold the whole store ({what} "
+                "left out); nothing was pushed: report this at podium's issue tracker"
+            )
 
     def _check_sizes(self) -> None:
         """Refuse a file GitHub would refuse (over 100 MB); warn from 50 MB."""
@@ -486,6 +555,13 @@ class BranchStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_own(path: Path, text: str) -> None:
+    """Write one of podium's files in the copy, never through a link someone put there."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        path.unlink()
+    path.write_text(text, encoding="utf-8")
 
 
 def _warn(message: str) -> None:

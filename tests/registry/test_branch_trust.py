@@ -1,0 +1,214 @@
+"""Trust and robustness of the branch registry (issue 29): podium writes only its own branch,
+every commit holds the whole store, names are git's, faults end in one line.
+
+Real git throughout: a bare repository on disk as origin, commits pushed by "someone else"
+from a plain clone of it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.registry.test_git_branch import (  # noqa: F401  (fixtures)
+    BRANCH,
+    Clone,
+    _no_git_waits,
+    clone,
+    crowned,
+    git,
+    opened,
+    origin,
+    subjects,
+    tip,
+)
+
+IDENTITY = ("-c", "user.name=someone", "-c", "user.email=someone@example.com")
+
+
+def push_to(origin: Path, branch: str, tmp_path: Path, change: dict[str, str | None]) -> str:
+    """Someone else commits `change` (path -> text, None deletes) on `branch` of origin."""
+    work = tmp_path / f"someone-{branch.replace('/', '-')}"
+    if not work.exists():
+        exists = git("--git-dir", str(origin), "branch", "--list", branch)
+        if exists:
+            git("clone", "-q", "-b", branch, str(origin), str(work))
+        else:
+            git("init", "-q", "-b", branch, str(work))
+            git("remote", "add", "origin", str(origin), cwd=work)
+    else:
+        git("pull", "-q", "origin", branch, cwd=work)
+    for name, text in change.items():
+        if text is None:
+            git("rm", "-q", name, cwd=work)
+        else:
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_text(text)
+            git("add", "-f", name, cwd=work)
+    git(*IDENTITY, "commit", "-q", "-m", "someone's change", cwd=work)
+    git("push", "-q", "origin", f"HEAD:refs/heads/{branch}", cwd=work)
+    return git("rev-parse", "HEAD", cwd=work)
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+# -- item 1: podium writes only its own branch ----------------------------------------------
+
+
+def test_the_main_branch_as_registry_is_refused_at_config_time(clone: Clone, origin: Path) -> None:
+    project = clone()
+    project.update(registry={"git_branch": "main"})
+
+    result = project.cli("train")
+
+    assert result.code == 2
+    assert "registry.git_branch 'main' is ci.main_branch" in one_line(result.err)
+    assert git("--git-dir", str(origin), "for-each-ref") == ""
+
+
+def test_a_foreign_branch_is_refused_and_left_as_it_was(
+    clone: Clone, origin: Path, tmp_path: Path
+) -> None:
+    before = push_to(origin, BRANCH, tmp_path, {"notes.txt": "my notes\n"})
+    project = clone()
+
+    for command in ("train", "history"):
+        result = project.cli(command)
+        assert result.code == 2, result.err
+        line = one_line(result.err)
+        assert "is not podium's registry" in line and "notes.txt" in line, line
+    assert tip(origin) == before
+    assert subjects(origin) == ["someone's change"]
+
+
+def test_origins_default_branch_with_code_is_refused(
+    clone: Clone, origin: Path, tmp_path: Path
+) -> None:
+    before = push_to(origin, "trunk", tmp_path, {"README.md": "# my project\n"})
+    git("--git-dir", str(origin), "symbolic-ref", "HEAD", "refs/heads/trunk")
+    project = clone()
+    project.update(registry={"git_branch": "trunk"})  # ci.main_branch is 'main'
+
+    result = project.cli("train")
+
+    assert result.code == 2 and "is not podium's registry" in one_line(result.err)
+    assert git("--git-dir", str(origin), "rev-parse", "trunk") == before
+
+
+def test_the_checked_out_branch_is_refused_even_before_it_is_pushed(
+    clone: Clone, origin: Path
+) -> None:
+    project = clone()
+    git("checkout", "-q", "-b", "work", cwd=project.root)
+    project.update(registry={"git_branch": "work"})
+
+    result = project.cli("train")
+
+    assert result.code == 2, result.err
+    assert "is a branch of your code" in one_line(result.err)
+    assert git("--git-dir", str(origin), "for-each-ref") == ""
+
+
+def test_an_empty_branch_is_taken(clone: Clone, origin: Path, tmp_path: Path) -> None:
+    work = tmp_path / "empty"
+    git("init", "-q", str(work))
+    git(*IDENTITY, "commit", "-q", "--allow-empty", "-m", "empty", cwd=work)
+    git("push", "-q", str(origin), f"HEAD:refs/heads/{BRANCH}", cwd=work)
+    project = clone()
+
+    result = project.cli("train")
+
+    assert result.code == 0, result.err
+    assert subjects(origin)[0].startswith("register churn v1")
+
+
+def test_a_gitignore_on_the_branch_cannot_leave_the_store_out(
+    clone: Clone, origin: Path, tmp_path: Path
+) -> None:
+    crowned(clone)
+    push_to(origin, BRANCH, tmp_path, {".gitignore": "*.db\nartifacts/\n"})
+    second = clone()
+
+    result = second.cli("train")
+
+    assert result.code == 0, result.err
+    assert subjects(origin)[0].startswith("register churn v2")
+    changed = git("--git-dir", str(origin), "show", "--name-only", "--format=", BRANCH)
+    assert "mlflow.db" in changed.splitlines()
+    assert any(n.startswith("artifacts/") and n.endswith("MLmodel") for n in changed.splitlines())
+    third = clone()  # a fresh clone loads v2: its files came along
+    registry = opened(third)
+    assert registry.load_model(registry.get_version("2")) is not None
+
+
+def test_the_users_global_excludes_cannot_leave_the_store_out(
+    clone: Clone, origin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    excludes = tmp_path / "ignore"
+    excludes.write_text("*.db\n*.json\n")
+    config = tmp_path / "gitconfig"
+    config.write_text(f"[core]\n\texcludesFile = {excludes}\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    project = clone()
+
+    result = project.cli("train")
+
+    assert result.code == 0, result.err
+    files = git("--git-dir", str(origin), "ls-tree", "-r", "--name-only", BRANCH).splitlines()
+    assert {"mlflow.db", "podium-registry.json"} <= set(files), files
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL")
+    assert opened(clone()).versions()[0].version == "1"
+
+
+def test_a_symlink_on_the_branch_never_makes_podium_write_outside(
+    clone: Clone, origin: Path, tmp_path: Path
+) -> None:
+    crowned(clone)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious\n")
+    work = tmp_path / "someone"
+    git("clone", "-q", "-b", BRANCH, str(origin), str(work))
+    (work / "podium-registry.json").unlink()
+    (work / "podium-registry.json").symlink_to(outside)
+    git("add", "-A", cwd=work)
+    git(*IDENTITY, "commit", "-q", "-m", "a link", cwd=work)
+    git("push", "-q", "origin", f"HEAD:{BRANCH}", cwd=work)
+    project = clone()
+
+    for command in ("train", "history"):
+        result = project.cli(command)
+        assert result.code == 2, result.err
+        line = one_line(result.err)
+        assert "'podium-registry.json' is not a plain file" in line, line
+    assert outside.read_text() == "precious\n"
+    assert subjects(origin)[0] == "a link"
+    copy = project.state / "registry" / BRANCH
+    assert git("config", "core.symlinks", cwd=copy) == "false"
+
+
+# -- item 8: names are git's ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["a/.b", "x.lock", "HEAD", "@", "@{-1}", "-x", "a..b", "a b"])
+def test_names_git_refuses_are_refused_at_config_time(clone: Clone, name: str) -> None:
+    project = clone()
+    project.update(registry={"git_branch": name})
+
+    result = project.cli("train")
+
+    assert result.code == 2, result.err
+    line = one_line(result.err)
+    assert "registry.git_branch" in line and "check-ref-format" in line, line
+
+
+def test_names_git_accepts_are_accepted() -> None:
+    from podium.config import RegistrySection
+
+    for name in ("podium-registry", "ml/registry", "reg.v2", "a_b"):
+        assert RegistrySection(git_branch=name).git_branch == name
+
