@@ -290,7 +290,7 @@ class RegistrySection(_Strict):
     def _git_branch(cls, value: str | None) -> str | None:
         if value is not None and not _git_branch_name(value):
             raise ValueError(
-                f"'{value}' is not a name git accepts for a branch (git check-ref-format "
+                f"'{value}' is not a branch name git accepts (git check-ref-format "
                 "--branch); write e.g. podium-registry"
             )
         return value
@@ -593,7 +593,11 @@ class Config:
         branch = self.registry_branch
         if branch:
             return f"sqlite:///{self.state_dir / 'registry' / branch / 'mlflow.db'}"
-        uri = os.environ.get("MLFLOW_TRACKING_URI") or self.raw.registry.tracking_uri
+        from_env = os.environ.get("MLFLOW_TRACKING_URI")
+        uri = from_env or self.raw.registry.tracking_uri
+        check_tracking_uri(
+            uri, "MLFLOW_TRACKING_URI" if from_env else f"{self.path}: registry.tracking_uri"
+        )
         prefix = "sqlite:///"
         if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
             return prefix + str(self.resolve(uri[len(prefix) :]))
@@ -610,6 +614,35 @@ class Config:
     @property
     def experiment_name(self) -> str:
         return self.raw.registry.experiment or f"podium/{self.model.name}"
+
+
+# What MLflow's tracking and registry stores open (podium needs both in one store).
+_STORE_SCHEMES = re.compile(
+    r"^(https?|sqlite|file|databricks(-uc)?|uc|(postgresql|mysql|mssql)(\+\w+)?)$"
+)
+
+
+def check_tracking_uri(uri: str, source: str) -> None:
+    """Exit 2 (ConfigError naming `source` and the fix) for a URI MLflow cannot open as a
+    tracking store: an unknown scheme, no scheme at all, an unparsable or host-less URL."""
+    from urllib.parse import urlsplit
+
+    fix = (
+        "use http(s)://HOST[:PORT] for a tracking server, sqlite:///PATH.db for a file, or "
+        "postgresql://… / mysql://… / databricks"
+    )
+    scheme, colon, _ = uri.partition(":")
+    if not colon or not _STORE_SCHEMES.match(scheme.lower()):
+        if uri == "databricks":
+            return
+        raise ConfigError(f"{source} '{uri}' is not an MLflow tracking URI; {fix}")
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018  (parsing it is the check: 'http://h:x' fails here)
+    except ValueError as exc:
+        raise ConfigError(f"{source} '{uri}' is not a valid URL ({exc}); {fix}") from None
+    if scheme.lower() in {"http", "https"} and not parts.hostname:
+        raise ConfigError(f"{source} '{uri}' names no host; {fix}")
 
 
 def load(path: str | Path = "podium.yaml") -> Config:

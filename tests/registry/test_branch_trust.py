@@ -7,10 +7,12 @@ from a plain clone of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import Project
 from tests.registry.test_git_branch import (  # noqa: F401  (fixtures)
     BRANCH,
     Clone,
@@ -212,3 +214,28 @@ def test_names_git_accepts_are_accepted() -> None:
     for name in ("podium-registry", "ml/registry", "reg.v2", "a_b"):
         assert RegistrySection(git_branch=name).git_branch == name
 
+
+
+# -- items 6: bad stores and URIs end in one line, exit 2 or 3 --------------------------------
+
+BAD_URIS = ["ftp://x", "notaurl", "http://[::1"]
+COMMANDS = [
+    ("history",),
+    ("train",),
+    ("run",),
+    ("rollback", "--reason", "test"),
+    ("metrics",),
+    ("registry", "export", "--to", "sqlite:///elsewhere.db"),
+]
+
+
+@pytest.mark.parametrize("uri", BAD_URIS)
+def test_a_bad_tracking_uri_is_one_line_exit_2_on_every_command(
+    make_project: Callable[..., Project], uri: str
+) -> None:
+    project = make_project()
+    for command in COMMANDS:
+        result = project.cli(*command, env={"MLFLOW_TRACKING_URI": uri})
+        assert result.code == 2, (command, result.err)
+        line = one_line(result.err)
+        assert "MLFLOW_TRACKING_URI" in line and uri in line, (command, line)

@@ -28,7 +28,10 @@ def export(*, config: Config, to: str) -> Exported:
     from podium.registry.export import export as copy
     from podium.stages import open_registry
 
+    from podium.config import check_tracking_uri
+
     target = to.strip()
+    check_tracking_uri(target, "--to")
     if not target or target == config.tracking_uri:
         raise ConfigError(
             f"--to '{to}' must name another MLflow store than this registry; "
