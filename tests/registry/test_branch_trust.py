@@ -7,6 +7,7 @@ from a plain clone of it.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -239,3 +240,153 @@ def test_a_bad_tracking_uri_is_one_line_exit_2_on_every_command(
         assert result.code == 2, (command, result.err)
         line = one_line(result.err)
         assert "MLFLOW_TRACKING_URI" in line and uri in line, (command, line)
+
+
+def rewrite_branch(origin: Path, tmp_path: Path, change: Callable[[Path], None]) -> Path:
+    """Someone else changes the branch's files with `change(work tree)` and pushes."""
+    work = tmp_path / "someone"
+    if work.exists():
+        git("pull", "-q", "origin", BRANCH, cwd=work)
+    else:
+        git("clone", "-q", "-b", BRANCH, str(origin), str(work))
+    change(work)
+    git("add", "-A", "-f", cwd=work)
+    git(*IDENTITY, "commit", "-q", "-m", "someone's store", cwd=work)
+    git("push", "-q", "origin", f"HEAD:{BRANCH}", cwd=work)
+    return work
+
+
+def garbage(work: Path) -> None:
+    (work / "mlflow.db").write_bytes(bytes(range(256)) * 4)
+
+
+def folder(work: Path) -> None:
+    (work / "mlflow.db").unlink()
+    (work / "mlflow.db").mkdir()
+    (work / "mlflow.db" / "x").write_text("x")
+
+
+def foreign(work: Path) -> None:
+    import sqlite3
+
+    (work / "mlflow.db").unlink()
+    with sqlite3.connect(work / "mlflow.db") as connection:
+        connection.execute("CREATE TABLE customers (id INTEGER, name TEXT)")
+    connection.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (garbage, "is not a sqlite database"),
+        (folder, "is not a file"),
+        (foreign, "is a sqlite database but not an MLflow store (tables: customers)"),
+    ],
+)
+def test_a_broken_store_on_the_branch_is_one_line_exit_2(
+    clone: Clone, origin: Path, tmp_path: Path, change: Callable[[Path], None], expected: str
+) -> None:
+    crowned(clone)
+    rewrite_branch(origin, tmp_path, change)
+    before = tip(origin)
+    project = clone()
+
+    for command in ("history", "train", "rollback"):
+        result = project.cli(command, *(["--reason", "x"] if command == "rollback" else []))
+        assert result.code == 2, (command, result.err)
+        line = one_line(result.err)
+        assert expected in line and f"registry branch '{BRANCH}'" in line, line
+    assert tip(origin) == before
+
+
+def test_a_broken_local_store_is_one_line_exit_2(make_project: Callable[..., Project]) -> None:
+    project = make_project()
+    (project.state / "mlflow.db").write_bytes(b"not a database at all" * 50)
+
+    result = project.cli("history")
+
+    assert result.code == 2 and "is not a sqlite database" in one_line(result.err)
+
+
+def downgrade(db: Path) -> str:
+    """Make `db` what the MLflow before the last schema migration wrote; its revision."""
+    import sqlalchemy
+    from alembic import command
+    from mlflow.store.db.utils import _get_alembic_config, _get_schema_version
+
+    url = f"sqlite:///{db}"
+    config = _get_alembic_config(url)
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "-1")
+        return str(_get_schema_version(engine))
+    finally:
+        engine.dispose()
+
+
+def revision(origin: Path, tmp_path: Path) -> str:
+    import sqlite3
+
+    db = tmp_path / "look.db"
+    db.write_bytes(
+        subprocess.run(
+            ["git", "--git-dir", str(origin), "show", f"{BRANCH}:mlflow.db"],
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
+    with sqlite3.connect(db) as connection:
+        found = connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    connection.close()
+    return str(found)
+
+
+def test_an_older_mlflows_store_is_upgraded_once_and_pushed(
+    clone: Clone, origin: Path, tmp_path: Path
+) -> None:
+    from podium.registry import sqlite_schema
+
+    crowned(clone)
+    old: list[str] = []
+    rewrite_branch(origin, tmp_path, lambda work: old.append(downgrade(work / "mlflow.db")))
+    assert old[0] != sqlite_schema.head_revision()
+    first, second = clone(), clone()
+
+    result = first.cli("history")
+
+    assert result.code == 0, result.err
+    log = subjects(origin)
+    assert log[0].startswith("upgrade the store to MLflow") and log[1] == "someone's store"
+    assert revision(origin, tmp_path) == sqlite_schema.head_revision()
+    assert second.cli("history").code == 0
+    assert second.cli("train").code == 0
+    log = subjects(origin)
+    assert [s for s in log if s.startswith("upgrade the store")] == [log[1]], log
+
+
+def test_a_newer_mlflows_store_is_refused_naming_the_version_to_install(
+    clone: Clone, origin: Path, tmp_path: Path
+) -> None:
+    import json
+    import sqlite3
+
+    crowned(clone)
+
+    def newer(work: Path) -> None:
+        with sqlite3.connect(work / "mlflow.db") as connection:
+            connection.execute("UPDATE alembic_version SET version_num = 'ffffffffffff'")
+        connection.close()
+        meta = json.loads((work / "podium-registry.json").read_text())
+        (work / "podium-registry.json").write_text(json.dumps({**meta, "mlflow": "9.1.0"}))
+
+    rewrite_branch(origin, tmp_path, newer)
+    before = tip(origin)
+
+    result = clone().cli("train")
+
+    assert result.code == 2, result.err
+    line = one_line(result.err)
+    assert "written by MLflow 9.1.0" in line and "install mlflow>=9.1.0" in line, line
+    assert tip(origin) == before

@@ -245,6 +245,7 @@ class BranchStore:
         self.read_only = read_only
         self.root = root  # the user's project, for their git identity
         self.git = Git(folder, extra_env=auth_env(origin))
+        self.upgraded = False  # the fetched store was an older MLflow's: upgraded here
 
     @classmethod
     def of(cls, config: Config) -> BranchStore:
@@ -284,7 +285,17 @@ class BranchStore:
         Returns the commit the copy stands on (None: no branch yet, an empty registry).
         """
         with self._locked():
-            return self._materialise()
+            tip = self._materialise()
+        if self.upgraded and not self.read_only:  # pushed once, with compare-and-set
+            from importlib.metadata import version
+
+            self.transaction(
+                lambda: None,
+                lambda _: f"upgrade the store to MLflow {version('mlflow')}'s schema\n",
+            )
+            self.upgraded = False
+            tip = self.git.ref(BASE_REF)
+        return tip
 
     def _materialise(self) -> str | None:
         self._init()
@@ -401,18 +412,40 @@ class BranchStore:
             self.git.run("update-ref", "-d", LOCAL_BRANCH, check=False)
             self.git.run("read-tree", "--empty")
         self.git.run("clean", "-q", "-f", "-d", "-x")
+        if commit and (self.db.exists() or self.db.is_symlink()):
+            self._check_store()
         self._relocate()
         if not self.db.exists():
             self._seed_empty()
 
-    def _relocate(self) -> None:
+    def _check_store(self) -> None:
+        """The fetched store opens with this MLflow (garbage, a foreign or a newer schema:
+        exit 2, one line); an older MLflow's store is upgraded here, once."""
+        from podium.registry import sqlite_schema
+
+        written_by = self._meta().get("mlflow")
+        state = sqlite_schema.store_state(
+            self.db,
+            f"{self.label}: {DB}",
+            written_by=written_by if isinstance(written_by, str) else None,
+        )
+        if state == sqlite_schema.OLDER:
+            sqlite_schema.upgrade(self.db)
+            self.upgraded = True
+
+    def _meta(self) -> dict[str, object]:
+        """podium-registry.json of the copy ({} when absent or unreadable)."""
         meta = self.folder / META
-        if not (meta.exists() and self.db.exists()):
-            return
         try:
-            written_at = json.loads(meta.read_text(encoding="utf-8")).get("root")
-        except ValueError:
-            written_at = None
+            loaded = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def _relocate(self) -> None:
+        if not self.db.is_file():
+            return
+        written_at = self._meta().get("root")
         if isinstance(written_at, str) and written_at and written_at != str(self.folder):
             relocate(self.db, Path(written_at), self.folder)
 
@@ -470,7 +503,14 @@ class BranchStore:
 
         with closing(sqlite3.connect(self.db)) as connection:
             connection.execute("VACUUM")  # compact and free of deleted pages: smaller blobs
-        meta = {"format": 1, "root": str(self.folder), "branch": self.branch}
+        from importlib.metadata import version
+
+        meta = {
+            "format": 1,
+            "root": str(self.folder),
+            "branch": self.branch,
+            "mlflow": version("mlflow"),  # a newer store names the version to install
+        }
         _write_own(self.folder / META, json.dumps(meta, indent=2) + "\n")
         _write_own(self.folder / README, BRANCH_README)
         self.git.run("add", "-A")

@@ -84,6 +84,13 @@ class Registry:
             if "?" not in tracking_uri and db.name != ":memory:":
                 from podium.registry import sqlite_schema
 
+                if (db.exists() or db.is_symlink()) and sqlite_schema.store_state(
+                    db, str(db)
+                ) == sqlite_schema.OLDER:
+                    raise ConfigError(
+                        f"{db} was written by an older MLflow; back it up, then upgrade it "
+                        f"once with: mlflow db upgrade {tracking_uri}"
+                    )
                 sqlite_schema.create(db)  # a new store without MLflow's seconds of migrations
         from mlflow.tracking import MlflowClient
 

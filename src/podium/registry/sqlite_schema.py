@@ -74,6 +74,101 @@ def create(db: Path, *, of: dict[str, str] | None = None) -> bool:
     return True
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+CURRENT, OLDER = "current", "older"
+
+
+def store_state(db: Path, where: str, *, written_by: str | None = None) -> str:
+    """Whether the MLflow sqlite store at `db` opens with the installed MLflow: CURRENT, or
+    OLDER (an older MLflow wrote it: upgradable). Anything else is DataError (exit 2), one
+    line naming `where`: not a file, not sqlite, not MLflow's schema, or a schema from a
+    newer MLflow (`written_by`, when known, is the version to install)."""
+    from podium.errors import DataError
+
+    if not db.is_file():
+        raise DataError(f"{where} is not a file (a folder?); it must be MLflow's sqlite store")
+    with db.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER and db.stat().st_size > 0:
+        raise DataError(
+            f"{where} is not a sqlite database (its first bytes are {header[:8]!r}); it must "
+            "be MLflow's store: restore it from an earlier commit or remove it"
+        )
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+            tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
+            rows = (
+                connection.execute("SELECT version_num FROM alembic_version").fetchall()
+                if "alembic_version" in tables
+                else []
+            )
+    except sqlite3.Error as exc:
+        raise DataError(f"{where} cannot be read as sqlite ({exc}); restore it") from None
+    if not tables:
+        return CURRENT  # an empty file: MLflow creates its tables in it
+    if not rows or "experiments" not in tables:
+        shown = ", ".join(sorted(tables)[:4])
+        raise DataError(
+            f"{where} is a sqlite database but not an MLflow store (tables: {shown}); "
+            "point podium at MLflow's store, or remove this file"
+        )
+    revision = str(rows[0][0])
+    if revision == head_revision():
+        return CURRENT
+    if known_revision(revision):
+        return OLDER
+    from importlib.metadata import version
+
+    by = f"MLflow {written_by}" if written_by else "a newer MLflow"
+    install = f"mlflow>={written_by}" if written_by else "a newer mlflow (pip install -U mlflow)"
+    raise DataError(
+        f"{where} was written by {by} (schema revision {revision}, unknown to the installed "
+        f"MLflow {version('mlflow')}); install {install} and run this again"
+    )
+
+
+def head_revision() -> str:
+    """The schema revision the installed MLflow writes (from the recorded schema: fast)."""
+    import re
+
+    recorded = schema_file(versions())
+    if recorded.is_file():
+        found = re.search(
+            r"INSERT INTO \"?alembic_version\"? VALUES\('(\w+)'\)",
+            recorded.read_text(encoding="utf-8"),
+        )
+        if found:
+            return found.group(1)
+    from mlflow.store.db.utils import _get_latest_schema_revision
+
+    return str(_get_latest_schema_revision())  # type: ignore[no-untyped-call]
+
+
+def known_revision(revision: str) -> bool:
+    """Whether the installed MLflow's migrations know `revision` (an older schema)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+    from mlflow.store.db.utils import _get_alembic_config
+
+    script = ScriptDirectory.from_config(_get_alembic_config(db_url=""))  # type: ignore[no-untyped-call]
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def upgrade(db: Path) -> None:
+    """Run MLflow's own migrations on an older store (`mlflow db upgrade`)."""
+    import sqlalchemy
+    from mlflow.store.db.utils import _upgrade_db
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{db}")
+    try:
+        _upgrade_db(engine)  # type: ignore[no-untyped-call]
+    finally:
+        engine.dispose()
+
+
 def record(folder: Path = SCHEMAS) -> Path:
     """Let MLflow create an empty store and keep its schema for the installed versions."""
     import tempfile
