@@ -390,3 +390,55 @@ def test_a_newer_mlflows_store_is_refused_naming_the_version_to_install(
     line = one_line(result.err)
     assert "written by MLflow 9.1.0" in line and "install mlflow>=9.1.0" in line, line
     assert tip(origin) == before
+
+
+# -- item 7: git locks left by a killed git child -----------------------------------------------
+
+
+def killed_holding(copy: Path, args: list[str], lock: Path, stdin: bytes = b"") -> None:
+    """Start git in the copy, wait until it holds `lock`, SIGKILL it: the lock stays."""
+    import os
+    import signal
+    import time
+
+    env = {**os.environ, "GIT_EDITOR": "sleep 60"}
+    proc = subprocess.Popen(
+        ["git", *args], cwd=copy, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write(stdin)
+    proc.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not lock.exists():
+        assert time.monotonic() < deadline and proc.poll() is None, f"{lock} never taken"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert lock.exists()
+
+
+@pytest.mark.parametrize("which", ["index", "ref", "shallow"])
+def test_a_lock_left_by_a_killed_git_is_removed_and_named(
+    clone: Clone, origin: Path, which: str
+) -> None:
+    project = crowned(clone)
+    copy = project.state / "registry" / BRANCH
+    head = git("rev-parse", "HEAD", cwd=copy)
+    if which == "index":
+        lock = copy / ".git" / "index.lock"
+        killed_holding(copy, [*IDENTITY, "commit", "-a", "--allow-empty"], lock)
+    elif which == "ref":
+        lock = copy / ".git" / "refs" / "podium" / "tip.lock"
+        script = f"start\nupdate refs/podium/tip {head}\nprepare\n".encode()
+        killed_holding(copy, ["update-ref", "--stdin"], lock, stdin=script)
+    else:  # a fetch killed mid-way leaves shallow.lock; git writes it the same way
+        lock = copy / ".git" / "shallow.lock"
+        lock.write_text(head + "\n")
+
+    result = project.cli("train")
+
+    assert result.code == 0, result.err
+    assert f"removed {lock}, a stale git lock" in result.err, result.err
+    assert not lock.exists()
+    assert subjects(origin)[0].startswith("register churn v2")

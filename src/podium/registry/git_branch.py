@@ -163,7 +163,9 @@ def git_message(proc: subprocess.CompletedProcess[str]) -> str:
     """git's own words, on one line (its last meaningful lines)."""
     lines = [x.strip() for x in (proc.stderr + "\n" + proc.stdout).splitlines() if x.strip()]
     useful = [x for x in lines if not x.startswith(("hint:", "To "))] or lines
-    text = "; ".join(useful[-3:]) or f"exit {proc.returncode}"
+    # A lock git could not take: its own line names the file (the rest is advice).
+    locked = [x for x in useful if "Unable to create" in x and ".lock'" in x]
+    text = "; ".join(locked or useful[-3:]) or f"exit {proc.returncode}"
     return text[:400]
 
 
@@ -580,6 +582,13 @@ class BranchStore:
             _pause(attempt)
         raise AssertionError("unreachable")
 
+    def _clear_stale_locks(self) -> None:
+        """Remove git locks a killed git child left in the copy. Called holding podium's
+        own lock on it: no git command of podium's can be running there, so they are stale."""
+        for path in _stale_locks(self.folder / ".git"):
+            path.unlink(missing_ok=True)
+            _warn(f"removed {path}, a stale git lock left by a git command that was killed")
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """One podium process at a time on this copy (others on this machine wait)."""
@@ -592,9 +601,22 @@ class BranchStore:
         with (self.folder.parent / f".{self.folder.name}.lock").open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
+                self._clear_stale_locks()
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+GIT_LOCKS = ("index.lock", "shallow.lock", "HEAD.lock", "config.lock", "packed-refs.lock")
+
+
+def _stale_locks(git_dir: Path) -> list[Path]:
+    """git's lock files in a private copy (only git commands podium ran make them)."""
+    if not git_dir.is_dir():
+        return []
+    found = [git_dir / name for name in GIT_LOCKS]
+    found += sorted((git_dir / "refs").rglob("*.lock"))
+    return [path for path in found if path.is_file()]
 
 
 def _write_own(path: Path, text: str) -> None:
