@@ -143,3 +143,59 @@ def test_threads_contending_on_sqlite_never_overlap(registry_client: Callable[[]
     ordered = sorted(spans)
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(ordered))
     assert lock_models(registries[0]) == {}
+
+
+HOLD_AND_SLEEP = """
+import sys, time
+from podium.registry import Registry, lock
+registry = Registry(sys.argv[1], sys.argv[2])
+with lock.hold(registry, "victim"):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_lease_of_a_killed_holder_on_this_host_is_broken_at_once(
+    registry_client: Callable[[], Any],
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    registry = registry_client()
+    victim = subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_SLEEP, registry.tracking_uri, registry.name],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert victim.stdout is not None and victim.stdout.readline().strip() == "held"
+    held = lock_models(registry)[registry.name + LOCK_SUFFIX]
+    assert held["podium.lock.pid"].startswith(f"{victim.pid}:")
+    with pytest.raises(ServiceError), lock.hold(registry, "me", timeout=0.5):
+        pytest.fail("broke the lease of a live holder")
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+
+    started = time.monotonic()
+    with lock.hold(registry, "me", timeout=30):
+        assert lock_models(registry)[registry.name + LOCK_SUFFIX]["podium.lock.holder"] == "me"
+    assert time.monotonic() - started < 10  # not the 10-minute lease
+    assert lock_models(registry) == {}
+
+
+def test_a_lease_of_a_holder_elsewhere_is_kept_until_it_expires(
+    registry_client: Callable[[], Any],
+) -> None:
+    registry = registry_client()
+    registry.client.create_registered_model(
+        registry.name + LOCK_SUFFIX,
+        tags={
+            "podium.lock.holder": "elsewhere",
+            "podium.lock.since": str(time.time()),
+            "podium.lock.host": "another-runner|boot|pid:[1]",
+            "podium.lock.pid": "999999999:1",  # no such process here: it is not ours to judge
+        },
+    )
+    with pytest.raises(ServiceError), lock.hold(registry, "me", timeout=0.5):
+        pytest.fail("broke the lease of another host's holder")
+    assert lock_models(registry)[registry.name + LOCK_SUFFIX]["podium.lock.holder"] == "elsewhere"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -69,17 +70,72 @@ def hold(registry: Registry, holder: str, timeout: float = 120.0) -> Iterator[No
 
 def holder_of(registry: Registry, name: str) -> tuple[str, float] | None:
     """Who holds the lock `name` and since when (epoch seconds); None when it is free."""
+    found = _lease(registry, name)
+    return None if found is None else found[:2]
+
+
+def _lease(registry: Registry, name: str) -> tuple[str, float, bool] | None:
+    """holder_of, and whether that holder is a process of this machine that is gone."""
     try:
         held = registry.registered_model(name, "reading the promotion lock")
     except Busy:
-        return ("", time.time())  # unknown: treat as held, fresh
+        return ("", time.time(), False)  # unknown: treat as held, fresh
     if held is None:
         return None
     try:
         since = float(held.tags.get(tags.LOCK_SINCE, "0"))
     except ValueError:
         since = 0.0
-    return held.tags.get(tags.LOCK_HOLDER, ""), since
+    pid = held.tags.get(tags.LOCK_PID, "")
+    dead = held.tags.get(tags.LOCK_HOST) == this_host() and not _alive(pid)
+    return held.tags.get(tags.LOCK_HOLDER, ""), since, dead
+
+
+def this_host() -> str:
+    """This machine as a lock holder records it: host name, boot and (Linux) pid namespace,
+    so that a container's pid is never looked up in another's namespace."""
+    import socket
+
+    from pathlib import Path
+
+    parts = [socket.gethostname()]
+    with contextlib.suppress(OSError):
+        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip())
+    with contextlib.suppress(OSError):
+        parts.append(os.readlink("/proc/self/ns/pid"))
+    return "|".join(parts)
+
+
+def this_process() -> str:
+    """This process as a lock holder records it: its pid and (Linux) start time, so that a
+    later process reusing the pid does not pass for the holder."""
+    return f"{os.getpid()}:{_started(os.getpid())}"
+
+
+def _started(pid: int) -> str:
+    """A process's start time in clock ticks since boot ('' where /proc is not there)."""
+    from pathlib import Path
+
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rpartition(")")[2].split()[19]  # field 22, after the command's name
+
+
+def _alive(recorded: str) -> bool:
+    """Whether the process recorded as `pid:start` still runs (unknown: assumed alive)."""
+    pid_text, _, start = recorded.partition(":")
+    if not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process: it exists
+    return not start or _started(pid) in {start, ""}
 
 
 def break_token(lock_name: str, holder: str, since: float) -> str:
@@ -94,18 +150,24 @@ def _try_lock(registry: Registry, name: str, holder: str) -> bool:
         if registry.create_model(
             name,
             "taking the promotion lock",
-            tags={tags.LOCK_HOLDER: holder, tags.LOCK_SINCE: str(time.time())},
+            tags={
+                tags.LOCK_HOLDER: holder,
+                tags.LOCK_SINCE: str(time.time()),
+                tags.LOCK_HOST: this_host(),
+                tags.LOCK_PID: this_process(),
+            },
             description=f"podium promotion lock for '{registry.name}' (held by {holder}); "
             "deleted automatically when the move completes",
         ):
             return True
-    found = holder_of(registry, name)
+    found = _lease(registry, name)
     if found is None:
         return False  # released meanwhile: try again
-    if found[0] == holder:
+    held_by, since, dead = found
+    if held_by == holder:
         return True  # our create went through but its answer was lost (retried request)
-    if time.time() - found[1] > LOCK_STALE_SECONDS:
-        _break_stale_lock(registry, name, found)
+    if dead or time.time() - since > LOCK_STALE_SECONDS:
+        _break_stale_lock(registry, name, (held_by, since))
     return False
 
 

@@ -20,6 +20,8 @@ AUDIT_PREFIX = "podium.audit."  # + 6-digit seq = one champion move, as JSON (au
 MONITOR_PREFIX = "podium.monitor."
 LOCK_HOLDER = "podium.lock.holder"  # on the lock model (lock.py)
 LOCK_SINCE = "podium.lock.since"
+LOCK_HOST = "podium.lock.host"  # the holder's machine (and pid namespace) …
+LOCK_PID = "podium.lock.pid"  # … and process there: a dead holder's lease is broken at once
 
 # -- model-version tags written by train -----------------------------------------------
 CANDIDATE = "podium.candidate"
