@@ -442,3 +442,43 @@ def test_a_lock_left_by_a_killed_git_is_removed_and_named(
     assert f"removed {lock}, a stale git lock" in result.err, result.err
     assert not lock.exists()
     assert subjects(origin)[0].startswith("register churn v2")
+
+
+# -- item 11: the state folder is ignored, export writes where it is told ------------------------
+
+
+@pytest.mark.parametrize("first", ["validate", "run"])
+def test_the_state_folder_is_ignored_whatever_the_first_command(
+    clone: Clone, first: str
+) -> None:
+    project = clone()
+    assert not project.state.exists()
+
+    result = project.cli(first)
+
+    assert result.code == 0, result.err
+    assert (project.state / ".gitignore").read_text().splitlines()[-1] == "*"
+    untracked = git("status", "--porcelain", "--untracked-files=all", cwd=project.root)
+    assert ".podium" not in untracked, untracked
+
+
+def test_export_to_sqlite_writes_beside_the_file_never_into_mlruns(
+    clone: Clone, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = crowned(clone)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    target = tmp_path / "exported" / "mlflow.db"
+    target.parent.mkdir()
+
+    result = project.cli("registry", "export", "--to", f"sqlite:///{target}")
+
+    assert result.code == 0, result.err
+    assert list(elsewhere.iterdir()) == []  # no ./mlruns
+    models = list((target.parent / "artifacts").rglob("MLmodel"))
+    assert models, list(target.parent.rglob("*"))
+    from podium.registry import Registry
+
+    copied = Registry(f"sqlite:///{target}", "churn")
+    assert copied.load_model(copied.versions()[0]) is not None

@@ -130,8 +130,16 @@ def _experiment(
     found = source.call(
         "reading the experiment", lambda: source.client.get_experiment(experiment_id)
     )
-    cache[experiment_id] = target.experiment_id(found.name, None)
+    cache[experiment_id] = target.experiment_id(found.name, _artifact_root(target.tracking_uri))
     return cache[experiment_id]
+
+
+def _artifact_root(uri: str) -> Path | None:
+    """A sqlite target keeps artifacts beside its file (as podium's own store does), never
+    in MLflow's default `./mlruns` of whatever folder export runs in; a server decides."""
+    if not uri.startswith("sqlite:///") or "?" in uri:
+        return None
+    return Path(uri.removeprefix("sqlite:///")).resolve().parent / "artifacts"
 
 
 def _copy_run(source: Registry, target: Registry, run_id: str, experiments: dict[str, str]) -> str:

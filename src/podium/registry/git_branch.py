@@ -317,11 +317,9 @@ class BranchStore:
     def _init(self) -> None:
         if (self.folder / ".git").is_dir():
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
         # Ignored by the user's repository: the whole private tree, whatever their .gitignore.
-        holder = self.folder.parent
-        while holder.name != "registry" and holder != holder.parent:
-            holder = holder.parent
+        holder = self._registries()
+        self.folder.mkdir(parents=True, exist_ok=True)
         (holder / ".gitignore").write_text("*\n")
         self.git.run("init", "-q")
         self.git.run("symbolic-ref", "HEAD", LOCAL_BRANCH)
@@ -334,6 +332,18 @@ class BranchStore:
             self.git.run("config", key, value)
         (self.folder / ".git" / "info").mkdir(exist_ok=True)
         (self.folder / ".git" / "info" / "exclude").write_text("*-journal\n*-wal\n*-shm\n")
+
+    def _registries(self) -> Path:
+        """`.podium/registry/`, made inside a `.podium/` that has its own .gitignore (made
+        here when this is the first thing podium writes in a fresh clone)."""
+        from podium import results
+
+        holder = self.folder.parent
+        while holder.name != "registry" and holder != holder.parent:
+            holder = holder.parent
+        results.state_folder(holder.parent)
+        holder.mkdir(exist_ok=True)
+        return holder
 
     def _has_local_commits(self) -> bool:
         """Commits made here and never pushed (a pull request's registrations)."""
@@ -597,6 +607,7 @@ class BranchStore:
         except ImportError:  # Windows: no advisory locks; one process at a time, please
             yield
             return
+        self._registries()
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         with (self.folder.parent / f".{self.folder.name}.lock").open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
