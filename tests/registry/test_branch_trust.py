@@ -7,6 +7,7 @@ from a plain clone of it.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -482,3 +483,61 @@ def test_export_to_sqlite_writes_beside_the_file_never_into_mlruns(
 
     copied = Registry(f"sqlite:///{target}", "churn")
     assert copied.load_model(copied.versions()[0]) is not None
+
+
+# -- item 4: a lost push race never trains again --------------------------------------------------
+
+# Before training, the command (as a colleague's job would, meanwhile) pushes a commit
+# onto the registry branch: podium's push after it loses the race.
+RACING_COMMAND = """
+import os, subprocess, time
+from pathlib import Path
+
+runs = Path(os.environ["RUNS_FILE"])
+runs.write_text(runs.read_text() + "ran\\n" if runs.exists() else "ran\\n")
+other = os.environ["OTHER_CLONE"]
+subprocess.run(["git", "-C", other, "pull", "-q", "origin", os.environ["BRANCH"]], check=True)
+subprocess.run(
+    ["git", "-C", other, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q",
+     "--allow-empty", "-m", "a colleague's change"],
+    check=True,
+)
+subprocess.run(["git", "-C", other, "push", "-q", "origin", "HEAD:" + os.environ["BRANCH"]], check=True)
+time.sleep(float(os.environ.get("TRAIN_SECONDS", "0")))
+"""
+
+
+def test_a_registration_that_loses_the_race_is_carried_over_without_training_again(
+    clone: Clone, origin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.stages.test_train_command import NUMPY_SCRIPT, use_command
+
+    crowned(clone)
+    other = tmp_path / "colleague"
+    git("clone", "-q", "-b", BRANCH, str(origin), str(other))
+    runs = tmp_path / "runs.txt"
+    monkeypatch.setenv("RUNS_FILE", str(runs))
+    monkeypatch.setenv("OTHER_CLONE", str(other))
+    monkeypatch.setenv("BRANCH", BRANCH)
+    monkeypatch.setenv("TRAIN_SECONDS", "8")
+    project = clone()
+    use_command(project, RACING_COMMAND + NUMPY_SCRIPT)
+
+    result = project.cli("train")
+
+    assert result.code == 0, result.err
+    assert runs.read_text() == "ran\n"  # the command ran once
+    log = subjects(origin)
+    assert log[0].startswith("register churn v2") and log[1] == "a colleague's change", log
+    registry = opened(clone())
+    version = registry.get_version("2")
+    assert version.tags["podium.task"] == "classification"
+    run = registry.client.get_run(version.run_id)
+    assert run.data.params["podium.estimator"].endswith("train.py")
+    assert any(k.startswith("train") for k in run.data.metrics), run.data.metrics
+    artifacts = {a.path for a in registry.client.list_artifacts(version.run_id, "podium")}
+    assert "podium/features.json" in artifacts, artifacts
+    assert registry.load_model(version) is not None
+    trained = json.loads((project.state / "train.json").read_text())
+    assert trained["version"] == "2" and trained["run_id"] == version.run_id
+    assert project.cli("evaluate").code in (0, 1)  # judged like any version

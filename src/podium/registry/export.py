@@ -142,17 +142,44 @@ def _artifact_root(uri: str) -> Path | None:
     return Path(uri.removeprefix("sqlite:///")).resolve().parent / "artifacts"
 
 
-def _copy_run(source: Registry, target: Registry, run_id: str, experiments: dict[str, str]) -> str:
-    """The run on the target (copied now, or by an earlier export)."""
+def carry(source: Registry, target: Registry, version: Version) -> Version:
+    """Make `version` of `source` (its run, its files, its tags) again on `target`, as if
+    made there: a registration re-applied on another copy of the store (the branch's new
+    tip after a lost push race) without running the training again."""
+    if target.registered_model(target.name, "reading the registered model") is None:
+        target.create_model(
+            target.name,
+            "registering the model",
+            description="Managed by podium: champion = @champion alias.",
+        )
+    run_id = _copy_run(source, target, version.run_id, {}, marks=False) if version.run_id else None
+    number = _copy_version(source, target, version, run_id, marks=False)
+    return target.get_version(number)
+
+
+def _copy_run(
+    source: Registry,
+    target: Registry,
+    run_id: str,
+    experiments: dict[str, str],
+    *,
+    marks: bool = True,
+) -> str:
+    """The run on the target (copied now, or by an earlier export). Without `marks`: a
+    plain copy, not tagged with where it came from."""
     from mlflow.entities import Metric, Param
 
     run = source.call(f"reading run {run_id}", lambda: source.client.get_run(run_id))
     experiment_id = _experiment(source, target, run.info.experiment_id, experiments)
-    existing = target.call(
-        "looking for the copied run",
-        lambda: target.client.search_runs(
-            [experiment_id], filter_string=f"tags.`{SOURCE_RUN}` = '{run_id}'", max_results=1
-        ),
+    existing = (
+        target.call(
+            "looking for the copied run",
+            lambda: target.client.search_runs(
+                [experiment_id], filter_string=f"tags.`{SOURCE_RUN}` = '{run_id}'", max_results=1
+            ),
+        )
+        if marks
+        else []
     )
     if existing:
         return str(existing[0].info.run_id)
@@ -161,7 +188,7 @@ def _copy_run(source: Registry, target: Registry, run_id: str, experiments: dict
         lambda: target.client.create_run(
             experiment_id,
             start_time=run.info.start_time,
-            tags={**run.data.tags, SOURCE_RUN: run_id},
+            tags={**run.data.tags, **({SOURCE_RUN: run_id} if marks else {})},
             run_name=run.info.run_name,
         ),
     )
@@ -201,7 +228,9 @@ def _copy_run(source: Registry, target: Registry, run_id: str, experiments: dict
     return str(new_id)
 
 
-def _copy_version(source: Registry, target: Registry, version: Version, run_id: str | None) -> str:
+def _copy_version(
+    source: Registry, target: Registry, version: Version, run_id: str | None, *, marks: bool = True
+) -> str:
     """Copy one model version (its files as logged) and return its number on the target."""
     import mlflow.artifacts
 
@@ -251,7 +280,7 @@ def _copy_version(source: Registry, target: Registry, version: Version, run_id: 
             source.name,
             source=f"models:/{model.model_id}",
             run_id=run_id,
-            tags={**version.tags, SOURCE_VERSION: version.version},
+            tags={**version.tags, **({SOURCE_VERSION: version.version} if marks else {})},
             model_id=model.model_id,
         ),
     )

@@ -480,33 +480,73 @@ class BranchStore:
         shutil.copyfile(template, self.db)
 
     # -- writing -------------------------------------------------------------------
-    def transaction(self, apply: Callable[[], T], message: Callable[[T], str]) -> T:
+    def transaction(
+        self,
+        apply: Callable[[], T],
+        message: Callable[[T], str],
+        again: Callable[[Path, T], T] | None = None,
+    ) -> T:
         """Fetch the tip, apply one change, commit it and push it with compare-and-set.
 
-        A lost race re-runs `apply` on the new tip; after RACE_ATTEMPTS, or when a push
-        keeps failing for another reason, ServiceError (exit 3). In a pull request the
-        commit stays local. Whatever fails leaves the copy as it was before.
+        A lost race re-runs `apply` on the new tip — or, given `again`, calls
+        `again(store of the lost attempt, its result)` there instead, which carries that
+        attempt's change over (a registration, without training again). After
+        RACE_ATTEMPTS, or when a push keeps failing for another reason, ServiceError (exit
+        3). In a pull request the commit stays local. Whatever fails leaves the copy as it
+        was before.
         """
-        for attempt in range(1, RACE_ATTEMPTS + 1):
-            with self._locked():
-                base = self._materialise()
-                start = self.git.ref(LOCAL_BRANCH)
-                try:
-                    result = apply()
-                    if not self._commit(message(result)) or self.read_only:
-                        return result
-                    if self._push(base):
-                        self.git.run("update-ref", BASE_REF, self.git.out("rev-parse", "HEAD"))
-                        return result
-                except BaseException:
-                    self._reset(start)
-                    raise
-                self._reset(start)  # lost the race: drop this attempt, re-apply on the new tip
-            _pause(attempt)
+        import shutil
+
+        lost: tuple[Path, T] | None = None
+        scratch = self.folder.parent / f".{self.folder.name}.lost"
+        try:
+            for attempt in range(1, RACE_ATTEMPTS + 1):
+                with self._locked():
+                    base = self._materialise()
+                    start = self.git.ref(LOCAL_BRANCH)
+                    try:
+                        result = apply() if lost is None or again is None else again(*lost)
+                        if not self._commit(message(result)) or self.read_only:
+                            return result
+                        if self._push(base):
+                            head = self.git.out("rev-parse", "HEAD")
+                            self.git.run("update-ref", BASE_REF, head)
+                            return result
+                        if again is not None:  # keep what this attempt made, to carry over
+                            lost = (self._keep(scratch), result)
+                    except BaseException:
+                        self._reset(start)
+                        raise
+                    self._reset(start)  # lost the race: drop this attempt, redo on the new tip
+                _pause(attempt)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         raise ServiceError(
             f"{self.label}: lost the push race {RACE_ATTEMPTS} times in a row (others keep "
             "writing to it); run this again"
         )
+
+    def _keep(self, scratch: Path) -> Path:
+        """A copy of the store as this attempt left it, at `scratch`, its paths fitted there
+        (the artifacts hard-linked where the file system can: no data is copied)."""
+        import os
+        import shutil
+
+        kept = scratch / "store"
+        shutil.rmtree(kept, ignore_errors=True)
+        kept.mkdir(parents=True)
+        shutil.copyfile(self.db, kept / DB)
+        if self.artifacts.is_dir():
+
+            def link(source: str, target: str) -> None:
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copy2(source, target)
+
+            shutil.copytree(self.artifacts, kept / ARTIFACTS, copy_function=link)
+        relocate(kept / DB, self.folder, kept)
+        return kept
 
     def _commit(self, message: str) -> bool:
         """Stage and commit everything; False when the change left nothing to commit."""
@@ -708,9 +748,24 @@ class BranchRegistry(Registry):
         store.pull()
         super().__init__(store.tracking_uri, model_name)
 
-    def change(self, apply: Callable[[Registry], T], message: Callable[[T], str]) -> T:
-        """Apply one change on the branch's tip, as one commit, pushed (retried on races)."""
-        return self.store.transaction(lambda: apply(self), message)
+    def change(
+        self,
+        apply: Callable[[Registry], T],
+        message: Callable[[T], str],
+        again: Callable[[Registry, Registry, T], T] | None = None,
+    ) -> T:
+        """Apply one change on the branch's tip, as one commit, pushed. A lost push race
+        applies it again on the new tip — or, given `again`, calls `again(self, the lost
+        attempt's store, its result)` to carry that attempt's change over."""
+        if again is None:
+            return self.store.transaction(lambda: apply(self), message)
+
+        def carried(kept: Path, result: T) -> T:
+            lost = Registry(f"sqlite:///{kept / DB}", self.name)
+            self._activate()  # MLflow's fluent API (models:/ URIs) back on this store
+            return again(self, lost, result)
+
+        return self.store.transaction(lambda: apply(self), message, carried)
 
     def move_champion(
         self,

@@ -539,13 +539,19 @@ class Registry:
         self.call(what, lambda: self.client.set_registered_model_tag(self.name, key, value))
 
     # -- changes ----------------------------------------------------------------------
-    def change(self, apply: Callable[[Registry], T], message: Callable[[T], str]) -> T:
+    def change(
+        self,
+        apply: Callable[[Registry], T],
+        message: Callable[[T], str],
+        again: Callable[[Registry, Registry, T], T] | None = None,
+    ) -> T:
         """Apply one change (a few writes that belong together) and return its result.
 
         Here the writes happen as they are made; a store kept on a git branch makes the
-        change one commit, pushed (`message(result)` is its message), see git_branch.py.
+        change one commit, pushed (`message(result)` is its message), and after a lost
+        push race carries it over with `again` when given, see git_branch.py.
         """
-        del message  # a server keeps no log of changes
+        del message, again  # a server keeps no log of changes and loses no race
         return apply(self)
 
     # -- champion moves (implemented in audit.py and champion.py) ----------------------

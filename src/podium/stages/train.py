@@ -255,8 +255,8 @@ def train(
     def register(
         store: Registry,
     ) -> tuple[str, str, Version, dict[str, float], resources.Usage]:
-        # On a branch-kept store this runs again on the new tip after a lost push race
-        # (a model.command is then run again: its run and model must land on that tip).
+        # On a branch-kept store this runs again on the new tip after a lost push race,
+        # except for a model.command, whose run and model are carried over (`carry`).
         experiment_id = store.experiment_id(
             config.experiment_name, root if isinstance(root, Path) else None
         )
@@ -287,6 +287,21 @@ def train(
         )
         return experiment_id, run_id, version, train_metrics, used
 
+    def carry(
+        store: Registry,
+        lost: Registry,
+        done: tuple[str, str, Version, dict[str, float], resources.Usage],
+    ) -> tuple[str, str, Version, dict[str, float], resources.Usage]:
+        # A registration that lost the branch's push race, carried onto the new tip: the
+        # command's run and model are copied from the lost attempt, never trained again.
+        from podium.registry.export import carry as copy_version
+
+        version = copy_version(lost, store, done[2])
+        experiment_id = store.experiment_id(
+            config.experiment_name, root if isinstance(root, Path) else None
+        )
+        return experiment_id, version.run_id or done[1], version, done[3], done[4]
+
     experiment_id, run_id, version, train_metrics, used = registry.change(
         register,
         lambda done: change_message(
@@ -294,6 +309,7 @@ def train(
             commit=provenance.get("git_commit"),
             run_url=provenance.get("workflow_run"),
         ),
+        carry if fitted is None else None,  # a fit in-process is cheap to log again
     )
     fit_seconds = used.wall_seconds
     outcome = Training(
