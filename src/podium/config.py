@@ -190,6 +190,9 @@ class DataSection(_Strict):
     expectations: str | None = None
     features: list[str] | None = None
     exclude: list[str] = Field(default_factory=list)
+    # Numeric columns whose stray non-numeric values ('unknown', 'n/a') are read as missing;
+    # without it such a column is refused, naming the values and rows.
+    coerce_numeric: list[str] = Field(default_factory=list)
     # engine: spark (stratified) or SQL in_database: an estimator trains on a seeded sample this big
     train_sample: int = Field(default=1_000_000, ge=100)
 

@@ -507,6 +507,7 @@ def _prepared(
         features=spec.features,
         exclude=spec.exclude,
         expected_types=feature_types,
+        coerce=spec.coerce_numeric,
     )
 
 

@@ -83,7 +83,9 @@ def monitor(
         has_outcomes = production.labelled is not None
     else:
         table = data.read_table(source, label=label)
-        features = data.features_like(table, types, label=label)
+        features = data.features_like(
+            table, types, label=label, coerce=config.data.coerce_numeric
+        )
         target = config.data.target
         has_outcomes = target in table.frame.columns and bool(table.frame[target].notna().any())
     if has_outcomes and production is None:  # bad outcomes are bad input: fail now
@@ -94,6 +96,7 @@ def monitor(
             features=None,
             exclude=[],
             expected_types=types,
+            coerce=config.data.coerce_numeric,
         )
 
     notes: list[str] = []

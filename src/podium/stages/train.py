@@ -164,7 +164,12 @@ def train(
             warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
         data.check_excluded(spec.exclude, train_table, eval_table)
         train_set = data.prepare(
-            train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude
+            train_table,
+            target=spec.target,
+            task=task,
+            features=spec.features,
+            exclude=spec.exclude,
+            coerce=spec.coerce_numeric,
         )
         # Fail on unusable evaluation data now, not after a long fit.
         eval_set = data.prepare(
@@ -174,6 +179,7 @@ def train(
             features=None,
             exclude=[],
             expected_types=train_set.feature_types,
+            coerce=spec.coerce_numeric,
         )
         if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
             slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))

@@ -138,6 +138,7 @@ def validate(
         task=config.model.task,
         features=spec.features,
         exclude=spec.exclude,
+        coerce=spec.coerce_numeric,
     )
     if on_prepared is not None:
         on_prepared(train_table, train_set)
@@ -148,6 +149,7 @@ def validate(
         features=None,
         exclude=[],
         expected_types=train_set.feature_types,
+        coerce=spec.coerce_numeric,
     )
     classes = train_set.target.nunique() if config.model.task == "classification" else 0
     checks, notes = input_checks(
@@ -317,7 +319,13 @@ def _champion_columns(
             passed=False,
             detail=f"columns champion v{version} was trained on are missing: {', '.join(missing)}",
         )
+    if changed:  # the challenger would learn another column than the champion's
+        shown = ", ".join(f"'{c}' {needed[c]} → {types[c]}" for c in changed[:5])
+        return DataCheck(
+            name="champion columns",
+            passed=False,
+            detail=f"column type changed against champion v{version}'s training data: "
+            f"{shown}; fix the data (a stray value?) or use data.coerce_numeric",
+        )
     detail = f"all {len(needed)} columns champion v{version} uses are present"
-    if changed:
-        detail += f" (type changed: {', '.join(changed)})"
     return DataCheck(name="champion columns", passed=True, detail=detail)
