@@ -245,7 +245,7 @@ def test_monitor_and_validate_judge_a_drifted_share_at_its_bound_alike(
                 .assign(age="old")
                 .to_csv(p.root / "data" / "prod.csv", index=False)
             ),
-            "column 'age' is numeric in the training data but has non-numeric value 'old'",
+            "column 'age' is numeric in the training data but has 600 non-numeric values 'old'",
         ),
     ],
     ids=["empty-file", "missing-column", "wrong-type"],

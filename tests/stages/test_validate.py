@@ -401,7 +401,7 @@ def _write(project: Project, name: str, text: str) -> None:
                 .to_csv(p.root / "data" / "eval.csv", index=False)
             ),
             "column 'tenure_months' is numeric in the training data "
-            "but has non-numeric value 'unknown'",
+            "but has 1 non-numeric value 'unknown' (row 4)",
         ),
     ],
     ids=["empty", "header-only", "wrong-delimiter", "target-missing", "all-nan", "text-in-number"],
@@ -414,7 +414,11 @@ def test_bad_data_is_a_clear_exit_2(project: Project, make: Any, fragment: str) 
     assert fragment in result.err
 
 
-def test_text_in_a_numeric_training_column_fails_the_suites_type_check(project: Project) -> None:
+def test_text_in_a_numeric_training_column_is_named_before_the_suite_runs(
+    project: Project,
+) -> None:
+    # issue 31: it was a GX type error (or, with a bounded column, "min_value and max_value
+    # must be of the same type"); the column, the value and its row say what to fix.
     path = project.root / "data" / "train.csv"
     train = pd.read_csv(path).astype({"monthly_charges": object})
     train.loc[10, "monthly_charges"] = "twelve"
@@ -429,10 +433,12 @@ def test_text_in_a_numeric_training_column_fails_the_suites_type_check(project: 
         ],
     )
     result = project.cli("validate")
-    assert result.code == 1
-    assert "expect_column_values_to_be_in_type_list on 'monthly_charges' failed on train" in (
+    assert result.code == 2
+    _no_traceback(result.err)
+    assert "column 'monthly_charges' is numeric in 1,199 rows but has 1 non-numeric value " in (
         result.err
     )
+    assert "'twelve' (row 11)" in result.err
 
 
 def test_a_challenger_that_leaves_out_a_champion_feature_still_passes(
