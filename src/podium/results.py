@@ -482,6 +482,8 @@ class Evaluation(_Result):
     delivery: DeliveryMetrics | None = None
     computed: Computation | None = None  # engine: spark — exact, approximate, sampled
     slices: Slices | None = None
+    # A rollback paused automatic promotion of the model: why, and what lifts it.
+    paused: Text | None = None
 
     @property
     def failure(self) -> str | None:
@@ -499,6 +501,7 @@ class Promotion(_Result):
     champion_version: Version | None
     previous_version: Version | None
     reason: Text = ""
+    paused: bool = False  # a rollback paused automatic promotion (`reason` says which)
     # Why promotion was refused (exit 1): failed gates or a lost race. Not written.
     _refused: str | None = PrivateAttr(default=None)
 

@@ -582,6 +582,8 @@ def _sections(
     if context.get("fork"):
         top += [*unverified_note(context["fork"]), ""]
     top.append(verdict)
+    if evaluation.paused:  # a rollback holds: say so, and what lifts it
+        top += ["", f"⏸️ **Paused** — {text(evaluation.paused)}."]
     status = status_line(validation)
     if status:
         top += ["", status]
