@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.errors import DataError, closest
+from podium.raw_rows import ISO_DATE as _ISO_DATE
+from podium.raw_rows import as_text as _as_text
+from podium.raw_rows import epoch_seconds as _epoch_seconds
+from podium.raw_rows import iso_dates as _iso_dates
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -610,41 +614,6 @@ def _row_number(index: Any) -> Any:
     return int(index) + 1 if isinstance(index, numbers.Integral) else index
 
 
-_ISO_DATE = (
-    r"\d{4}-\d{2}-\d{2}"
-    r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-)
-
-
-def _iso_dates(series: pd.Series) -> pd.Series | None:
-    """Text that is entirely ISO 8601 dates/timestamps, as UTC datetimes; else None."""
-    import pandas as pd
-
-    present = series.dropna()
-    first = present.head(100)
-    # the first values decide most columns, before any pass over every row
-    if present.empty or not all(isinstance(v, str) for v in first):
-        return None
-    if not first.astype(str).str.fullmatch(_ISO_DATE).all():
-        return None
-    if not present.astype(str).str.fullmatch(_ISO_DATE).all():
-        return None
-    try:
-        return pd.to_datetime(series, utc=True, format="ISO8601")
-    except (ValueError, OverflowError):
-        return None  # e.g. 2024-13-45: not a date after all, keep it as text
-
-
-def _epoch_seconds(series: pd.Series) -> pd.Series:
-    """Seconds since the epoch (UTC) whatever the unit: pandas 3 reads text as µs and
-    parquet may hold ns or ms, yet train and eval must agree on the scale."""
-    import pandas as pd
-
-    naive = series.dt.tz_convert(None) if series.dt.tz is not None else series
-    seconds = (naive - pd.Timestamp(0)) / pd.Timedelta(seconds=1)
-    return seconds.astype("float64")
-
-
 def _finite(values: pd.Series, column: str, path: Path | str) -> pd.Series:
     """±inf is neither a measurement nor 'missing': name it instead of failing in the fit."""
     import numpy as np
@@ -657,39 +626,6 @@ def _finite(values: pd.Series, column: str, path: Path | str) -> pd.Series:
             "replace it with a number or leave the cell empty"
         )
     return values
-
-
-def _as_text(series: pd.Series) -> pd.Series:
-    """Text categories as Python str, missing as NaN; integral numbers print without '.0'."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(series.dtype, pd.StringDtype) or _plain_text(series):
-        # Each distinct value made a Python str once, then spread by its codes: millions of
-        # rows hold a few categories, and a str object per row is most of the cost.
-        codes, uniques = pd.factorize(series)
-        distinct = np.append(np.asarray(uniques.astype(object), dtype=object), np.nan)
-        return pd.Series(distinct.take(codes), index=series.index, name=series.name, dtype=object)
-
-    def text(value: Any) -> Any:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return np.nan
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-
-    return series.astype(object).map(text).astype(object)
-
-
-def _plain_text(series: pd.Series) -> bool:
-    """Object values that are all str, missing only as None or NaN (what `text` maps to
-    NaN): factorizing them is exact (a str equals only the same str)."""
-    import pandas as pd
-
-    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) != "string":
-        return False
-    missing = series[series.isna()]
-    return all(v is None or isinstance(v, float) for v in missing)
 
 
 def feature_columns(

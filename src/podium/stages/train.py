@@ -6,7 +6,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium import __version__, data, drift, gha, modeling, resources, results, slices, warmup
+from podium import (
+    __version__,
+    data,
+    drift,
+    gha,
+    modeling,
+    raw_model,
+    resources,
+    results,
+    slices,
+    warmup,
+)
 from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import in_database, on_spark
@@ -280,10 +291,13 @@ def train(
                 artifacts=artifacts,
             )
             return experiment_id, run_id, version, metrics, usage
+        # Logged behind RawRows, with rows as the training file reads (issue 31): the
+        # registered model takes raw rows, whatever the ints, dates and text in them.
+        raw = train_table.frame if isinstance(train_table, data.Table) else train_set.features
         run_id, version = store.log_candidate(
             experiment_id=experiment_id,
-            model=fitted,
-            example=train_set.features.head(5),
+            model=raw_model.wrap(fitted, train_set.feature_types),
+            example=raw.loc[train_set.features.index[:5], list(train_set.feature_types)],
             params=params,
             metrics={**train_metrics, **usage_metrics(used)},
             run_tags=run_tags,
