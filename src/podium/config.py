@@ -341,6 +341,7 @@ class CISection(_Strict):
 
     python: str = "3.11"
     runs_on: list[str] = Field(default_factory=lambda: ["ubuntu-latest"])
+_REQUIREMENTS = re.compile(r"^(?!/)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$")
     main_branch: str = "main"
     retrain_cron: str | None = "0 4 * * 1"
     monitor_cron: str | None = "0 6 * * *"  # `podium monitor` (when monitor.data is set)
@@ -379,6 +380,19 @@ class CISection(_Strict):
         return labels
 
     @field_validator("main_branch")
+    # The project's own dependencies (LightGBM, torch, …), a requirements file relative to
+    # podium.yaml: installed (uv, cached) in every generated job that runs the user's code.
+    requirements: str | None = None
+
+    @field_validator("requirements")
+    @classmethod
+    def _requirements(cls, value: str | None) -> str | None:
+        if value is not None and not _REQUIREMENTS.match(value):
+            raise ValueError(
+                f"'{value}' is not a file path relative to podium.yaml; write e.g. "
+                "requirements.txt (letters, digits, '.', '_', '-', '/'; no leading '/', no '..')"
+            )
+        return value
     @classmethod
     def _branch(cls, value: str) -> str:
         if not _BRANCH.match(value):
@@ -441,7 +455,9 @@ class MonitorSection(_Strict):
     psi_threshold: float = Field(default=0.1, gt=0)
     p_value: float = Field(default=0.05, gt=0, lt=1)
     # With outcomes (the target column): an alert when a metric is worse than the
-    # champion's evaluation by more than this (in the metric's better direction).
+    # champion's evaluation by more than this (in the metric's better direction) —
+    # relative (0.05: 5% of the champion's value, meaningful for rmse in dollars and
+    # roc_auc alike) unless metric_drop: absolute.
     max_metric_drop: float = Field(default=0.05, ge=0)
     metrics: list[str] | None = None  # default: the gated metrics computed per row
     min_labelled_rows: int = Field(default=30, ge=1)  # fewer outcomes: no metric verdict
@@ -472,6 +488,7 @@ class PodiumConfig(_Strict):
     model: ModelSection
     data: DataSection
     gates: list[Gate] | None = None
+    metric_drop: Literal["relative", "absolute"] = "relative"
     registry: RegistrySection = Field(default_factory=RegistrySection)
     drift: DriftSection = Field(default_factory=DriftSection)
     ci: CISection = Field(default_factory=CISection)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.errors import DataError, closest
-from podium.raw_rows import ISO_DATE as _ISO_DATE
 from podium.raw_rows import as_text as _as_text
 from podium.raw_rows import epoch_seconds as _epoch_seconds
 from podium.raw_rows import iso_dates as _iso_dates

@@ -99,4 +99,3 @@ def plain_text(series: pd.Series) -> bool:
         return False
     missing = series[series.isna()]
     return all(v is None or isinstance(v, float) for v in missing)
-

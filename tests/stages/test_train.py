@@ -263,3 +263,31 @@ def test_the_raw_rows_model_loads_where_podium_is_not_installed(champion_project
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "600"
+
+
+def test_a_dirty_working_tree_is_recorded_on_the_version(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=project.root,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    git("add", "podium.yaml", "data")
+    git("commit", "-qm", "model")
+    project.update(gates=[{"metric": "roc_auc", "min": 0.5}])  # not committed
+    assert project.cli("run").code == 0
+    tags = registry_of(project).get_version("1").tags
+    assert tags["podium.dirty"] == "true"
+    assert tags["podium.dirty_files"] == "podium.yaml"
+    assert "+ uncommitted changes (podium.yaml)" in (project.state / "report.md").read_text()
+    git("commit", "-qam", "gates")
+    assert project.cli("train").code == 0
+    clean = registry_of(project).get_version("2").tags
+    assert clean["podium.dirty"] == "false" and "podium.dirty_files" not in clean

@@ -474,7 +474,9 @@ def test_a_challenger_that_leaves_out_a_champion_feature_still_passes(
 def credit(tmp_path: Path, store_template: Path) -> Project:
     from tests.shaped import write_project
 
-    return Project(write_project(tmp_path / "credit", "credit", store_template=store_template).parent)
+    return Project(
+        write_project(tmp_path / "credit", "credit", store_template=store_template).parent
+    )
 
 
 def _stray_age(project: Project, row: int = 1202, value: str = "unknown") -> None:

@@ -72,8 +72,12 @@ def move(
         registry.set_champion(version)
         if action == "rollback":  # the rolled-back model must not come back by itself
             pause = Pause(
-                version=version, rolled_back=current_version, at=event.at, by=actor,
-                reason=reason, commit=commit or "",
+                version=version,
+                rolled_back=current_version,
+                at=event.at,
+                by=actor,
+                reason=reason,
+                commit=commit or "",
             )
             registry.set_model_tag(tags.PAUSED, json.dumps(asdict(pause)), "pausing promotion")
     moved = {

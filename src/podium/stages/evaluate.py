@@ -66,7 +66,6 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
     `early`: the challenger's importance begun right after its fit (`podium run`).
     """
     trained = Training.load(config.state_dir, needed_by="evaluate", model=config.model.name)
-    results.invalidate(config.state_dir, results.EVALUATION)
     spec = config.data
     streamed = getattr(spec.eval, "in_database", False) and not config.raw.slices
     in_memory = not on_spark(config) and not streamed

@@ -30,7 +30,6 @@ def promote_evaluated(
             f"{config.state_dir / results.EVALUATION}: was made against "
             f"{evaluation.tracking_uri}, not {config.registry_label}; re-run evaluate"
         )
-    results.invalidate(config.state_dir, results.PROMOTION)
     challenger = evaluation.challenger.version
     expected = evaluation.champion.version if evaluation.champion else None
     if not evaluation.passed:
@@ -87,7 +86,7 @@ def promote_evaluated(
     # The evaluation's delivery line was measured before this move: measured again, the
     # report's footer counts this promotion and names the new champion.
     evaluation.delivery = DeliveryMetrics.model_validate(delivery.of_registry(registry).to_dict())
-    evaluation.save(config.state_dir)
+    evaluation.save(config.state_dir, replaces_downstream=False)
     return _finish(config, moved)
 
 

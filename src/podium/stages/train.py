@@ -14,7 +14,6 @@ from podium import (
     modeling,
     raw_model,
     resources,
-    results,
     slices,
     warmup,
 )
@@ -150,7 +149,6 @@ def train(
     challenger's importance there).
     `profiled`: the training data's profile begun during validate (`podium run`).
     """
-    results.invalidate(config.state_dir, results.TRAINING)
     spec = config.data
     task = config.model.task
     profile = None

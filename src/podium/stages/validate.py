@@ -14,7 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from podium import data, gha, results, warmup
+from podium import data, gha, warmup
 from podium.config import Config
 from podium.engine import in_database, on_spark
 from podium.registry.tags import read_feature_types
@@ -109,7 +109,6 @@ def validate(
         from podium.engine import sql_stages
 
         return sql_stages.validate(config=config, use_registry=use_registry)
-    results.invalidate(config.state_dir, results.VALIDATION)
     spec = config.data
     suite = None
     if spec.expectations:  # a broken suite is exit 2 before any data is read
@@ -132,6 +131,10 @@ def validate(
                 suite, list(table.frame.columns), dataset=label, source=str(table.path)
             )
     data.check_excluded(spec.exclude, train_table, eval_table)
+    if config.raw.slices:  # a bad `slices:` is bad input before anything is trained
+        from podium import slices
+
+        slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
     train_set = data.prepare(
         train_table,
         target=spec.target,
