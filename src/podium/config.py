@@ -312,6 +312,7 @@ _ACTIONS = re.compile(
 _CRON_FIELD = re.compile(r"^[A-Za-z0-9*/,-]+$")
 # A GitHub `paths:` pattern from the repository root: path characters and glob wildcards.
 _PATH_PATTERN = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/*?+-]{1,300}$")
+_REQUIREMENTS = re.compile(r"^(?!/)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$")
 
 
 class SecretNames(_Strict):
@@ -341,7 +342,6 @@ class CISection(_Strict):
 
     python: str = "3.11"
     runs_on: list[str] = Field(default_factory=lambda: ["ubuntu-latest"])
-_REQUIREMENTS = re.compile(r"^(?!/)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$")
     main_branch: str = "main"
     retrain_cron: str | None = "0 4 * * 1"
     monitor_cron: str | None = "0 6 * * *"  # `podium monitor` (when monitor.data is set)
@@ -351,6 +351,19 @@ _REQUIREMENTS = re.compile(r"^(?!/)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$")
     # More path patterns (from the repository root, as in GitHub's `paths:`) whose changes
     # run this model's PR and push pipelines: shared code the model imports.
     paths: list[str] = Field(default_factory=list)
+    # The project's own dependencies (LightGBM, torch, …), a requirements file relative to
+    # podium.yaml: installed (uv, cached) in every generated job that runs the user's code.
+    requirements: str | None = None
+
+    @field_validator("requirements")
+    @classmethod
+    def _requirements(cls, value: str | None) -> str | None:
+        if value is not None and not _REQUIREMENTS.match(value):
+            raise ValueError(
+                f"'{value}' is not a file path relative to podium.yaml; write e.g. "
+                "requirements.txt (letters, digits, '.', '_', '-', '/'; no leading '/', no '..')"
+            )
+        return value
 
     @field_validator("python", mode="before")
     @classmethod
@@ -380,19 +393,6 @@ _REQUIREMENTS = re.compile(r"^(?!/)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$")
         return labels
 
     @field_validator("main_branch")
-    # The project's own dependencies (LightGBM, torch, …), a requirements file relative to
-    # podium.yaml: installed (uv, cached) in every generated job that runs the user's code.
-    requirements: str | None = None
-
-    @field_validator("requirements")
-    @classmethod
-    def _requirements(cls, value: str | None) -> str | None:
-        if value is not None and not _REQUIREMENTS.match(value):
-            raise ValueError(
-                f"'{value}' is not a file path relative to podium.yaml; write e.g. "
-                "requirements.txt (letters, digits, '.', '_', '-', '/'; no leading '/', no '..')"
-            )
-        return value
     @classmethod
     def _branch(cls, value: str) -> str:
         if not _BRANCH.match(value):
@@ -459,6 +459,7 @@ class MonitorSection(_Strict):
     # relative (0.05: 5% of the champion's value, meaningful for rmse in dollars and
     # roc_auc alike) unless metric_drop: absolute.
     max_metric_drop: float = Field(default=0.05, ge=0)
+    metric_drop: Literal["relative", "absolute"] = "relative"
     metrics: list[str] | None = None  # default: the gated metrics computed per row
     min_labelled_rows: int = Field(default=30, ge=1)  # fewer outcomes: no metric verdict
     issue: bool = True  # open/update one issue per model in Actions
@@ -488,7 +489,6 @@ class PodiumConfig(_Strict):
     model: ModelSection
     data: DataSection
     gates: list[Gate] | None = None
-    metric_drop: Literal["relative", "absolute"] = "relative"
     registry: RegistrySection = Field(default_factory=RegistrySection)
     drift: DriftSection = Field(default_factory=DriftSection)
     ci: CISection = Field(default_factory=CISection)
