@@ -19,16 +19,15 @@ import pytest
 
 from tests.conftest import WEAK, Project, Result, copy_project, run_subprocess
 
-EVERYTHING = {"validation.json", "train.json", "evaluation.json", "promotion.json"}
-TRAINED = {"train.json", "evaluation.json", "promotion.json"}  # what `train` clears first
-EVALUATED = {"evaluation.json", "promotion.json"}  # what `evaluate` clears first
-UNCHANGED: set[str] = set()  # failed before any stage started: results stay as they were
+# Every result a project has after `podium run`: a refused command leaves each as it was
+# (issue 31: every exit 2 used to delete the previous report.md, train.json, …).
+EVERYTHING = {"validation.json", "train.json", "evaluation.json", "promotion.json", "report.md"}
 
 
 @pytest.fixture
 def seeded(champion_template: Project) -> Project:
     """A churn project whose registry has champion v1 and one audit event (never edited)."""
-    assert {p.name for p in champion_template.state.glob("*.json")} >= EVERYTHING
+    assert {p.name for p in champion_template.state.iterdir()} >= EVERYTHING
     return champion_template
 
 
@@ -81,26 +80,23 @@ def assert_refused(result: Result, *fragments: str) -> str:
     return lines[0]
 
 
-def assert_nothing_half_done(project: Project, before: Snapshot, cleared: set[str]) -> None:
-    """Registry exactly as before; the failed stage's results (and downstream) are gone,
-    or, when it failed before any stage started, every result is untouched."""
+def assert_nothing_half_done(project: Project, before: Snapshot) -> None:
+    """Registry exactly as before, and every previous result untouched: results are only
+    replaced by a stage that gets as far as writing new ones."""
     after = snapshot(project)
     assert after.versions == before.versions  # no new version, no tag changed
     assert after.runs == before.runs  # no MLflow run left behind
     assert after.champion == before.champion == "1"
     assert after.audit == before.audit  # no audit event
     assert not [name for name in after.state if name.endswith(".tmp")]  # no partial file
-    if cleared:
-        stale = cleared & set(after.state)
-        assert not stale, f"results a later stage would trust survived: {stale}"
-    else:
-        assert after.state == before.state
+    assert set(before.state) >= EVERYTHING
+    assert after.state == before.state
 
 
-def refuse(project: Project, command: list[str], *fragments: str, cleared: set[str]) -> str:
+def refuse(project: Project, command: list[str], *fragments: str) -> str:
     before = snapshot(project)
     line = assert_refused(project.cli(*command), *fragments)
-    assert_nothing_half_done(project, before, cleared)
+    assert_nothing_half_done(project, before)
     return line
 
 
@@ -126,22 +122,22 @@ def rewrite(project: Project, which: str, change: Callable[[pd.DataFrame], pd.Da
 def test_missing_data_file(fresh: Callable[[], Project], which: str) -> None:
     project = fresh()
     data_file(project, which).unlink()
-    refuse(project, ["run"], f"{which}.csv", "file not found", f"data.{which}", cleared=EVERYTHING)
+    refuse(project, ["run"], f"{which}.csv", "file not found", f"data.{which}")
 
 
 @pytest.mark.parametrize("which", ["train", "eval"])
 def test_empty_data_file(fresh: Callable[[], Project], which: str) -> None:
     project = fresh()
     data_file(project, which).write_text("")
-    refuse(project, ["run"], f"{which}.csv", "file is empty", cleared=EVERYTHING)
+    refuse(project, ["run"], f"{which}.csv", "file is empty")
 
 
-@pytest.mark.parametrize(("command", "cleared"), [("run", EVERYTHING), ("train", TRAINED)])
-def test_header_only_csv(fresh: Callable[[], Project], command: str, cleared: set[str]) -> None:
+@pytest.mark.parametrize("command", ["run", "train"])
+def test_header_only_csv(fresh: Callable[[], Project], command: str) -> None:
     project = fresh()
     path = data_file(project, "eval")
     path.write_text(path.read_text().splitlines()[0] + "\n")
-    refuse(project, [command], "eval.csv", "no data rows", cleared=cleared)
+    refuse(project, [command], "eval.csv", "no data rows")
 
 
 def test_missing_target(fresh: Callable[[], Project]) -> None:
@@ -153,21 +149,20 @@ def test_missing_target(fresh: Callable[[], Project]) -> None:
         "train.csv",
         "target column 'churn'",
         "did you mean 'churned'?",
-        cleared=EVERYTHING,
     )
 
 
 def test_target_missing_from_eval_only(fresh: Callable[[], Project]) -> None:
     project = fresh()
     rewrite(project, "eval", lambda f: f.drop(columns=["churned"]))
-    refuse(project, ["run"], "eval.csv", "target column 'churned' not found", cleared=EVERYTHING)
+    refuse(project, ["run"], "eval.csv", "target column 'churned' not found")
 
 
 def test_wrong_delimiter(fresh: Callable[[], Project]) -> None:
     project = fresh()
     path = data_file(project, "eval")
     pd.read_csv(path).to_csv(path, index=False, sep=" ")
-    refuse(project, ["run"], "eval.csv", "single column", "tab", cleared=EVERYTHING)
+    refuse(project, ["run"], "eval.csv", "single column", "tab")
 
 
 def test_non_numeric_strings_in_a_numeric_eval_column(fresh: Callable[[], Project]) -> None:
@@ -179,7 +174,7 @@ def test_non_numeric_strings_in_a_numeric_eval_column(fresh: Callable[[], Projec
         return frame
 
     rewrite(project, "eval", spoil)
-    refuse(project, ["run"], "eval.csv", "column 'tenure_months'", "'twelve'", cleared=EVERYTHING)
+    refuse(project, ["run"], "eval.csv", "column 'tenure_months'", "'twelve'")
 
 
 @pytest.mark.parametrize(
@@ -196,7 +191,7 @@ def test_eval_data_the_challenger_cannot_use_is_bad_input_for_evaluate(
 ) -> None:
     project = fresh()  # train.json of the seed names v1, trained on the good data
     rewrite(project, "eval", spoil)
-    refuse(project, ["evaluate"], "eval.csv", fragment, cleared=EVALUATED)
+    refuse(project, ["evaluate"], "eval.csv", fragment)
 
 
 @pytest.mark.parametrize("which", ["train", "eval"])
@@ -209,7 +204,6 @@ def test_all_nan_column(fresh: Callable[[], Project], which: str) -> None:
         f"{which}.csv",
         "column 'age' has no values",
         "data.exclude",
-        cleared=EVERYTHING,
     )
 
 
@@ -219,20 +213,20 @@ def test_duplicate_column_names(fresh: Callable[[], Project]) -> None:
     lines = path.read_text().splitlines()
     lines[0] = lines[0].replace("region", "plan")
     path.write_text("\n".join(lines) + "\n")
-    refuse(project, ["run"], "train.csv", "duplicate column", "'plan'", cleared=EVERYTHING)
+    refuse(project, ["run"], "train.csv", "duplicate column", "'plan'")
 
 
 def test_data_path_is_a_folder(fresh: Callable[[], Project]) -> None:
     project = fresh()
     data_file(project, "train").unlink()
     data_file(project, "train").mkdir()
-    refuse(project, ["run"], "train.csv", "is a folder", cleared=EVERYTHING)
+    refuse(project, ["run"], "train.csv", "is a folder")
 
 
 def test_binary_data_file(fresh: Callable[[], Project]) -> None:
     project = fresh()
     data_file(project, "train").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16)
-    refuse(project, ["run"], "train.csv", "not UTF-8", cleared=EVERYTHING)
+    refuse(project, ["run"], "train.csv", "not UTF-8")
 
 
 def test_single_class_target(fresh: Callable[[], Project]) -> None:
@@ -241,7 +235,7 @@ def test_single_class_target(fresh: Callable[[], Project]) -> None:
     before = snapshot(project)
     result = project.cli("train")
     assert_refused(result, "train.csv", "single class")
-    assert_nothing_half_done(project, before, TRAINED)
+    assert_nothing_half_done(project, before)
 
 
 # -- config and model -----------------------------------------------------------------------
@@ -250,7 +244,7 @@ def test_single_class_target(fresh: Callable[[], Project]) -> None:
 def test_unknown_config_key(fresh: Callable[[], Project]) -> None:
     project = fresh()
     edit_config(project, lambda d: d["gates"][0].update(mn=0.9))
-    refuse(project, ["run"], "podium.yaml", "gates[0].mn", "did you mean 'min'?", cleared=UNCHANGED)
+    refuse(project, ["run"], "podium.yaml", "gates[0].mn", "did you mean 'min'?")
 
 
 def test_missing_config_file(fresh: Callable[[], Project]) -> None:
@@ -271,7 +265,6 @@ def test_unknown_estimator_class(fresh: Callable[[], Project], command: str) -> 
         "model.estimator.class",
         "DecisionTreeClassifer",
         "did you mean 'sklearn.tree.DecisionTreeClassifier'?",
-        cleared=TRAINED,
     )
 
 
@@ -283,22 +276,19 @@ def test_unknown_estimator_param(fresh: Callable[[], Project]) -> None:
         ["train"],
         "model.estimator.params.max_dept",
         "did you mean 'max_depth'?",
-        cleared=TRAINED,
     )
 
 
 def test_invalid_estimator_param_value(fresh: Callable[[], Project]) -> None:
     project = fresh()
     project.set_estimator(WEAK, max_depth="deep")
-    refuse(
-        project, ["train"], "podium.yaml", "model.estimator.params", "'max_depth'", cleared=TRAINED
-    )
+    refuse(project, ["train"], "podium.yaml", "model.estimator.params", "'max_depth'")
 
 
 def test_regressor_for_a_classification_task(fresh: Callable[[], Project]) -> None:
     project = fresh()
     project.set_estimator("sklearn.tree.DecisionTreeRegressor", max_depth=2)
-    refuse(project, ["run"], "model.task is classification", "is a regressor", cleared=TRAINED)
+    refuse(project, ["run"], "model.task is classification", "is a regressor")
 
 
 def test_entrypoint_that_raises(fresh: Callable[[], Project]) -> None:
@@ -310,7 +300,7 @@ def test_entrypoint_that_raises(fresh: Callable[[], Project]) -> None:
             model={"name": "churn", "task": "classification", "entrypoint": "train.py:build"}
         ),
     )
-    refuse(project, ["train"], "model.entrypoint", "RuntimeError: boom", cleared=TRAINED)
+    refuse(project, ["train"], "model.entrypoint", "RuntimeError: boom")
 
 
 # -- stage order and registry arguments -----------------------------------------------------
@@ -319,13 +309,13 @@ def test_entrypoint_that_raises(fresh: Callable[[], Project]) -> None:
 def test_evaluate_before_train(fresh: Callable[[], Project]) -> None:
     project = fresh()
     (project.state / "train.json").unlink()
-    refuse(project, ["evaluate"], "train.json", "podium train", cleared=UNCHANGED)
+    refuse(project, ["evaluate"], "train.json", "podium train")
 
 
 def test_promote_before_evaluate(fresh: Callable[[], Project]) -> None:
     project = fresh()
     (project.state / "evaluation.json").unlink()
-    refuse(project, ["promote"], "evaluation.json", "podium evaluate", cleared=UNCHANGED)
+    refuse(project, ["promote"], "evaluation.json", "podium evaluate")
 
 
 @pytest.mark.parametrize("version", ["99", "v99"])
@@ -336,7 +326,6 @@ def test_rollback_to_an_unknown_version(fresh: Callable[[], Project], version: s
         ["rollback", "--to", version, "--reason", "bad model"],
         "no version '99'",
         "known: 1",
-        cleared=UNCHANGED,
     )
 
 
@@ -346,18 +335,17 @@ def test_rollback_to_something_that_is_not_a_version(fresh: Callable[[], Project
         project,
         ["rollback", "--to", "latest", "--reason", "bad model"],
         "--to 'latest'",
-        cleared=UNCHANGED,
     )
 
 
 def test_rollback_without_reason(fresh: Callable[[], Project]) -> None:
     project = fresh()
-    refuse(project, ["rollback", "--to", "1"], "--reason", cleared=UNCHANGED)
+    refuse(project, ["rollback", "--to", "1"], "--reason")
 
 
 def test_rollback_with_a_blank_reason(fresh: Callable[[], Project]) -> None:
     project = fresh()
-    refuse(project, ["rollback", "--to", "1", "--reason", "  "], "--reason", cleared=UNCHANGED)
+    refuse(project, ["rollback", "--to", "1", "--reason", "  "], "--reason")
 
 
 def test_rollback_without_a_previous_champion(fresh: Callable[[], Project]) -> None:
@@ -367,7 +355,6 @@ def test_rollback_without_a_previous_champion(fresh: Callable[[], Project]) -> N
         ["rollback", "--reason", "bad model"],
         "no previous champion",
         "--to",
-        cleared=UNCHANGED,
     )
 
 
@@ -388,7 +375,7 @@ def test_subprocess_missing_target(fresh: Callable[[], Project]) -> None:
     result = run_subprocess(["validate", "--config", "podium.yaml"], cwd=project.root)
     assert_refused(result, "target column 'churn'", "did you mean 'churned'?")
     assert result.out == ""
-    assert_nothing_half_done(project, before, EVERYTHING)
+    assert_nothing_half_done(project, before)
 
 
 def test_subprocess_unknown_config_key(fresh: Callable[[], Project]) -> None:
@@ -397,7 +384,7 @@ def test_subprocess_unknown_config_key(fresh: Callable[[], Project]) -> None:
     before = snapshot(project)
     result = run_subprocess(["train"], cwd=project.root)  # default --config podium.yaml
     assert_refused(result, "podium.yaml", "unknown key 'registy'", "did you mean 'registry'?")
-    assert_nothing_half_done(project, before, UNCHANGED)
+    assert_nothing_half_done(project, before)
 
 
 def test_subprocess_empty_eval_file_in_actions_also_annotates(fresh: Callable[[], Project]) -> None:
@@ -413,7 +400,7 @@ def test_subprocess_empty_eval_file_in_actions_also_annotates(fresh: Callable[[]
     annotation = [x for x in result.out.splitlines() if x.startswith("::error")]
     assert len(annotation) == 1
     assert line.removeprefix("podium: ") in annotation[0]
-    assert_nothing_half_done(project, before, EVERYTHING)
+    assert_nothing_half_done(project, before)
 
 
 def test_seeded_results_are_what_later_stages_read(seeded: Project) -> None:

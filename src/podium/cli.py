@@ -146,6 +146,8 @@ def _cmd_promote(args: argparse.Namespace) -> int:
     outcome = promote(config=_config(args), reason=args.reason)
     if outcome.failure:  # refused: the message says why
         return _outcome(outcome, [])
+    if outcome.paused:
+        return _outcome(outcome, [f"not promoted: {outcome.reason}"])
     if outcome.promoted:
         was = f"v{outcome.previous_version}" if outcome.previous_version else "none"
         return _outcome(
@@ -157,9 +159,18 @@ def _cmd_promote(args: argparse.Namespace) -> int:
 def _cmd_rollback(args: argparse.Namespace) -> int:
     from podium.stages.rollback import rollback
 
-    event = rollback(config=_config(args), reason=args.reason, to=args.to)
+    event = rollback(config=_config(args), reason=args.reason, to=args.to, force=args.force)
     was = f"v{event.previous}" if event.previous else "none"
     _say(f"rolled back: champion is now v{event.version} (was {was}) — {event.reason}")
+    _say("automatic promotion is paused until a new commit or `podium resume`")
+    return EXIT_OK
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from podium.stages.resume import resume
+
+    event = resume(config=_config(args), reason=args.reason)
+    _say(f"resumed: promotions may move @champion (v{event.version}) again — {event.reason}")
     return EXIT_OK
 
 
@@ -420,6 +431,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rollback.add_argument("--to", metavar="VERSION", help="version to restore (default: previous)")
     rollback.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
+    rollback.add_argument(
+        "--force",
+        action="store_true",
+        help="allow a version that was never champion (e.g. failed its gates); recorded",
+    )
+    resume = add(
+        "resume", _cmd_resume, "let promotions move @champion again after a rollback paused them"
+    )
+    resume.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
     history = add("history", _cmd_history, "the audit trail of champion moves, oldest first")
     history.add_argument("--json", action="store_true", help="print a JSON array of events")
     monitor = add(

@@ -190,6 +190,9 @@ class DataSection(_Strict):
     expectations: str | None = None
     features: list[str] | None = None
     exclude: list[str] = Field(default_factory=list)
+    # Numeric columns whose stray non-numeric values ('unknown', 'n/a') are read as missing;
+    # without it such a column is refused, naming the values and rows.
+    coerce_numeric: list[str] = Field(default_factory=list)
     # engine: spark (stratified) or SQL in_database: an estimator trains on a seeded sample this big
     train_sample: int = Field(default=1_000_000, ge=100)
 
@@ -338,6 +341,7 @@ _ACTIONS = re.compile(
 _CRON_FIELD = re.compile(r"^[A-Za-z0-9*/,-]+$")
 # A GitHub `paths:` pattern from the repository root: path characters and glob wildcards.
 _PATH_PATTERN = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/*?+-]{1,300}$")
+_REQUIREMENTS = re.compile(r"^(?!/)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$")
 
 
 class SecretNames(_Strict):
@@ -376,6 +380,19 @@ class CISection(_Strict):
     # More path patterns (from the repository root, as in GitHub's `paths:`) whose changes
     # run this model's PR and push pipelines: shared code the model imports.
     paths: list[str] = Field(default_factory=list)
+    # The project's own dependencies (LightGBM, torch, …), a requirements file relative to
+    # podium.yaml: installed (uv, cached) in every generated job that runs the user's code.
+    requirements: str | None = None
+
+    @field_validator("requirements")
+    @classmethod
+    def _requirements(cls, value: str | None) -> str | None:
+        if value is not None and not _REQUIREMENTS.match(value):
+            raise ValueError(
+                f"'{value}' is not a file path relative to podium.yaml; write e.g. "
+                "requirements.txt (letters, digits, '.', '_', '-', '/'; no leading '/', no '..')"
+            )
+        return value
 
     @field_validator("python", mode="before")
     @classmethod
@@ -467,8 +484,11 @@ class MonitorSection(_Strict):
     psi_threshold: float = Field(default=0.1, gt=0)
     p_value: float = Field(default=0.05, gt=0, lt=1)
     # With outcomes (the target column): an alert when a metric is worse than the
-    # champion's evaluation by more than this (in the metric's better direction).
+    # champion's evaluation by more than this (in the metric's better direction) —
+    # relative (0.05: 5% of the champion's value, meaningful for rmse in dollars and
+    # roc_auc alike) unless metric_drop: absolute.
     max_metric_drop: float = Field(default=0.05, ge=0)
+    metric_drop: Literal["relative", "absolute"] = "relative"
     metrics: list[str] | None = None  # default: the gated metrics computed per row
     min_labelled_rows: int = Field(default=30, ge=1)  # fewer outcomes: no metric verdict
     issue: bool = True  # open/update one issue per model in Actions

@@ -10,12 +10,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.errors import DataError, closest
+from podium.raw_rows import as_text as _as_text
+from podium.raw_rows import epoch_seconds as _epoch_seconds
+from podium.raw_rows import iso_dates as _iso_dates
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -413,11 +416,14 @@ def prepare(
     features: list[str] | None,
     exclude: list[str],
     expected_types: dict[str, str] | None = None,
+    coerce: Collection[str] = (),
 ) -> Dataset:
     """Select and normalise feature columns; check the target.
 
     `expected_types` (from the training data) makes the evaluation data conform: same
     columns, and a numeric column must stay numeric.
+    `coerce` (data.coerce_numeric): columns whose values that are not numbers are read as
+    missing; any other column numeric but for a few values is a DataError naming them.
     """
     import pandas as pd
 
@@ -457,7 +463,9 @@ def prepare(
     for column in wanted:
         series = frame[column]
         kind = expected_types.get(column) if expected_types else None
-        x[column], types[column] = _normalise_column(series, column, path, kind)
+        x[column], types[column] = _normalise_column(
+            series, column, path, kind, coerce=column in coerce
+        )
     return Dataset(features=x, target=y, feature_types=types, dropped_unlabelled=dropped)
 
 
@@ -514,10 +522,20 @@ def _normalise_labels(y: pd.Series) -> pd.Series:
 
 
 def _normalise_column(
-    series: pd.Series, column: str, path: Path | str, expected: str | None
+    series: pd.Series,
+    column: str,
+    path: Path | str,
+    expected: str | None,
+    *,
+    coerce: bool = False,
 ) -> tuple[pd.Series, str]:
     """Numeric columns become float64 (so missing values survive the model signature);
-    text columns become str with missing values kept as NaN."""
+    text columns become str with missing values kept as NaN.
+
+    Text that is numbers but for a few values (a stray 'unknown' among ages) is refused,
+    naming the values and rows, rather than turned into a category per number; with
+    `coerce` (data.coerce_numeric) those values are read as missing instead.
+    """
     import pandas as pd
 
     if series.isna().all():
@@ -535,51 +553,64 @@ def _normalise_column(
     dates = _iso_dates(series)
     if dates is not None:  # csv has no date type: ISO dates in text are still dates
         return _epoch_seconds(dates), "numeric"
-    if expected == "numeric":
+    if expected == "numeric" or coerce or (expected is None and _mostly_numbers(series)):
         converted = pd.to_numeric(series, errors="coerce")
         bad = series[converted.isna() & series.notna()]
-        if len(bad):
+        if len(bad) and not coerce:
+            where = (
+                "is numeric in the training data but has"
+                if expected == "numeric"
+                else f"is numeric in {len(series) - len(bad):,} rows but has"
+            )
             raise DataError(
-                f"{path}: column '{column}' is numeric in the training data but has "
-                f"non-numeric value {bad.iloc[0]!r} here; fix the value or the export"
+                f"{path}: column '{column}' {where} {_stray(bad)}; fix the data, or list "
+                f"'{column}' in data.coerce_numeric to read such values as missing"
             )
         return _finite(converted.astype("float64"), column, path), "numeric"
     return _as_text(series), "categorical"
 
 
-_ISO_DATE = (
-    r"\d{4}-\d{2}-\d{2}"
-    r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-)
+# A text column is "numbers but for a few values" when at most this share of its present
+# values (and at most _STRAY_DISTINCT distinct ones) are not numbers: a stray 'unknown' or
+# 'n/a', not a category such as '4+' on a tenth of the rows.
+_STRAY_SHARE = 0.02
+_STRAY_DISTINCT = 5
 
 
-def _iso_dates(series: pd.Series) -> pd.Series | None:
-    """Text that is entirely ISO 8601 dates/timestamps, as UTC datetimes; else None."""
+def _mostly_numbers(series: pd.Series) -> bool:
+    """Whether text is numbers but for a few stray values (decided on distinct values:
+    a category column has few, so this costs next to nothing there)."""
     import pandas as pd
 
     present = series.dropna()
-    first = present.head(100)
-    # the first values decide most columns, before any pass over every row
-    if present.empty or not all(isinstance(v, str) for v in first):
-        return None
-    if not first.astype(str).str.fullmatch(_ISO_DATE).all():
-        return None
-    if not present.astype(str).str.fullmatch(_ISO_DATE).all():
-        return None
-    try:
-        return pd.to_datetime(series, utc=True, format="ISO8601")
-    except (ValueError, OverflowError):
-        return None  # e.g. 2024-13-45: not a date after all, keep it as text
+    if present.empty:
+        return False
+    distinct = pd.Series(pd.unique(present))
+    numbers = pd.to_numeric(distinct, errors="coerce")
+    strays = distinct[numbers.isna()]
+    if strays.empty or len(strays) > _STRAY_DISTINCT or numbers.notna().sum() < 2:
+        return False
+    stray_rows = int(present.isin(strays).sum())
+    return stray_rows <= _STRAY_SHARE * len(present)
 
 
-def _epoch_seconds(series: pd.Series) -> pd.Series:
-    """Seconds since the epoch (UTC) whatever the unit: pandas 3 reads text as µs and
-    parquet may hold ns or ms, yet train and eval must agree on the scale."""
-    import pandas as pd
+def _stray(bad: pd.Series) -> str:
+    """'1 non-numeric value 'unknown' (row 1,203)', or the count, the first values and rows
+    (rows counted from 1, the first data row under the header)."""
+    values = list(dict.fromkeys(str(v) for v in bad))
+    shown = ", ".join(repr(v) for v in values[:3]) + (", …" if len(values) > 3 else "")
+    rows = [_row_number(i) for i in bad.index[:3]]
+    at = ", ".join(f"{r:,}" for r in rows) + (", …" if len(bad) > 3 else "")
+    count = len(bad)
+    plural = "s" if count > 1 else ""
+    return f"{count:,} non-numeric value{plural} {shown} (row{plural} {at})"
 
-    naive = series.dt.tz_convert(None) if series.dt.tz is not None else series
-    seconds = (naive - pd.Timestamp(0)) / pd.Timedelta(seconds=1)
-    return seconds.astype("float64")
+
+def _row_number(index: Any) -> Any:
+    """A frame's row label as the data row a person counts (1 = first row under the header)."""
+    import numbers
+
+    return int(index) + 1 if isinstance(index, numbers.Integral) else index
 
 
 def _finite(values: pd.Series, column: str, path: Path | str) -> pd.Series:
@@ -594,39 +625,6 @@ def _finite(values: pd.Series, column: str, path: Path | str) -> pd.Series:
             "replace it with a number or leave the cell empty"
         )
     return values
-
-
-def _as_text(series: pd.Series) -> pd.Series:
-    """Text categories as Python str, missing as NaN; integral numbers print without '.0'."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(series.dtype, pd.StringDtype) or _plain_text(series):
-        # Each distinct value made a Python str once, then spread by its codes: millions of
-        # rows hold a few categories, and a str object per row is most of the cost.
-        codes, uniques = pd.factorize(series)
-        distinct = np.append(np.asarray(uniques.astype(object), dtype=object), np.nan)
-        return pd.Series(distinct.take(codes), index=series.index, name=series.name, dtype=object)
-
-    def text(value: Any) -> Any:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return np.nan
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-
-    return series.astype(object).map(text).astype(object)
-
-
-def _plain_text(series: pd.Series) -> bool:
-    """Object values that are all str, missing only as None or NaN (what `text` maps to
-    NaN): factorizing them is exact (a str equals only the same str)."""
-    import pandas as pd
-
-    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) != "string":
-        return False
-    missing = series[series.isna()]
-    return all(v is None or isinstance(v, float) for v in missing)
 
 
 def feature_columns(
@@ -668,7 +666,9 @@ def _close(name: str, candidates: Any) -> str:
     return f" (did you mean '{hint}'?)" if hint else ""
 
 
-def features_like(table: Table, expected_types: dict[str, str], *, label: str) -> pd.DataFrame:
+def features_like(
+    table: Table, expected_types: dict[str, str], *, label: str, coerce: Collection[str] = ()
+) -> pd.DataFrame:
     """Every row's feature columns, normalised as at training time (no target needed).
 
     For production inputs (`podium monitor`): a missing column is a DataError naming it.
@@ -688,5 +688,7 @@ def features_like(table: Table, expected_types: dict[str, str], *, label: str) -
         if frame[column].isna().all():  # all missing is drift to report, not bad input
             out[column] = frame[column].astype("float64" if kind == "numeric" else object)
             continue
-        out[column], _ = _normalise_column(frame[column], column, table.path, kind)
+        out[column], _ = _normalise_column(
+            frame[column], column, table.path, kind, coerce=column in coerce
+        )
     return out

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from podium.registry import tags
+from podium.registry.audit import MOVES
 
 if TYPE_CHECKING:
     from podium.registry import Event, Version
@@ -121,7 +122,11 @@ def compute(
     )
     since = None
     if champion is not None:
-        moves = [at for e, at in dated if e.version == champion.version and at is not None]
+        moves = [
+            at
+            for e, at in dated
+            if e.version == champion.version and at is not None and e.action in MOVES
+        ]
         since = max(moves, default=None)
     registered = _from_ms(champion.created_ms) if champion is not None else None
     return Delivery(

@@ -16,7 +16,8 @@ def closest(name: str, candidates: Iterable[object]) -> str | None:
     by_lower = {str(c).lower(): str(c) for c in candidates}
     if name.lower() in by_lower:
         return by_lower[name.lower()]
-    found = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+    # 0.75, not difflib's 0.6: 'Income' must not suggest 'Time' (they share only "ime")
+    found = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
     return by_lower[found[0]] if found else None
 
 

@@ -278,10 +278,51 @@ def git_commit(cwd: Path, env: GitHubEnv | None = None) -> str | None:
     return sha if result.returncode == 0 and sha else None
 
 
-def provenance(cwd: Path, env: GitHubEnv | None = None) -> dict[str, str]:
-    """Where a model version came from, as registry tags (only the keys that are known)."""
+def uncommitted(cwd: Path, env: GitHubEnv | None = None) -> list[str] | None:
+    """The repository's files that differ from its commit (`git status`), None outside git.
+
+    Untracked files count on a laptop (a new train.py not added yet); in Actions only
+    tracked ones (a runner leaves caches and virtualenvs in the checkout)."""
+    import subprocess
+
     env = env or github_env()
+    untracked = "--untracked-files=no" if env.in_actions else "--untracked-files=normal"
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain", "-z", untracked],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    entries = [e for e in result.stdout.split("\0") if e]
+    # "XY path" per entry; a rename is followed by its old path as one more entry
+    files = [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
+    return sorted(f for f in files if not f.rstrip("/").endswith(".podium"))
+
+
+def provenance(cwd: Path, env: GitHubEnv | None = None) -> dict[str, str]:
+    """Where a model version came from, as registry tags (only the keys that are known).
+
+    `dirty` ("true"/"false") and `dirty_files`: whether the working tree had changes the
+    commit does not hold, and which (issue 31: a version tagged with a commit was trained
+    from an uncommitted podium.yaml)."""
+    env = env or github_env()
+    changed = uncommitted(cwd, env)
+    shown = (
+        ", ".join(changed[:20])
+        + (f", … (+{len(changed) - 20})" if changed and len(changed) > 20 else "")
+        if changed
+        else None
+    )
     found = {
+        "dirty": None if changed is None else str(bool(changed)).lower(),
+        "dirty_files": shown,
         "git_commit": git_commit(cwd, env),
         "pr": str(env.pr_number) if env.pr_number is not None else None,
         "workflow_run": env.run_url,

@@ -29,8 +29,12 @@ def assess(
     max_psi: float | None,
     max_metric_drop: float,
     min_labelled_rows: int,
+    relative: bool = True,
 ) -> tuple[list[str], list[MetricComparison], list[str]]:
-    """(alerts, metric comparisons, notes): an empty alert list means healthy."""
+    """(alerts, metric comparisons, notes): an empty alert list means healthy.
+
+    `relative`: `max_metric_drop` is a share of the champion's value (0.05 = 5% worse),
+    else an amount in the metric's own unit."""
     from podium.results import MetricComparison
 
     alerts: list[str] = []
@@ -68,15 +72,21 @@ def assess(
             continue
         drop = -improvement(name, value, before)  # positive: worse than at evaluation
         judged = labelled_rows >= min_labelled_rows
-        alert = judged and drop > max_metric_drop + TOLERANCE
+        share = drop / abs(before) if before else (0.0 if drop <= 0 else float("inf"))
+        alert = judged and (share if relative else drop) > max_metric_drop + TOLERANCE
         comparisons.append(
             MetricComparison(metric=name, live=value, champion=before, drop=drop, alert=alert)
         )
         if alert:
             better = METRICS[name].direction
+            bound = (
+                f"monitor.max_metric_drop {max_metric_drop:g} relative, {max_metric_drop:.0%}"
+                if relative
+                else f"monitor.max_metric_drop {max_metric_drop:g} absolute"
+            )
             alerts.append(
                 f"{name} {value:.4g} on {labelled_rows:,} labelled production rows is "
-                f"{drop:.4g} worse than at the champion's evaluation ({before:.4g}; {better} is "
-                f"better; monitor.max_metric_drop {max_metric_drop:g})"
+                f"{drop:.4g} ({share:.1%}) worse than at the champion's evaluation "
+                f"({before:.4g}; {better} is better; {bound})"
             )
     return alerts, comparisons, notes

@@ -25,7 +25,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -46,7 +46,7 @@ PROMOTION = "promotion.json"
 MONITOR = "monitor.json"
 REPORT = "report.md"
 
-# What each stage invalidates when it starts (its own result and everything after it).
+# What a stage's new result replaces (its own and everything after it), when it is written.
 DOWNSTREAM = {
     VALIDATION: (VALIDATION, TRAINING, EVALUATION, PROMOTION, REPORT),
     TRAINING: (TRAINING, EVALUATION, PROMOTION, REPORT),
@@ -147,9 +147,16 @@ class _Result(_Record):
 
     schema_version: int = Field(default=SCHEMA, alias="schema")
 
-    def save(self, state_dir: Path) -> Path:
-        """Write the file atomically (null for numbers that could not be computed)."""
+    def save(self, state_dir: Path, *, replaces_downstream: bool = True) -> Path:
+        """Write the file atomically (null for numbers that could not be computed).
+
+        The results that followed from the previous one go (`invalidate`): only a stage that
+        gets as far as writing its result replaces anything — a failed one leaves them all.
+        `replaces_downstream=False`: the same result, amended (promote's delivery line).
+        """
         payload = self.model_dump(mode="json", by_alias=True)
+        if replaces_downstream:
+            invalidate(state_dir, self.FILE)
         return write_state(state_dir, self.FILE, json.dumps(payload, indent=2) + "\n")
 
     @classmethod
@@ -482,6 +489,8 @@ class Evaluation(_Result):
     delivery: DeliveryMetrics | None = None
     computed: Computation | None = None  # engine: spark — exact, approximate, sampled
     slices: Slices | None = None
+    # A rollback paused automatic promotion of the model: why, and what lifts it.
+    paused: Text | None = None
 
     @property
     def failure(self) -> str | None:
@@ -499,6 +508,7 @@ class Promotion(_Result):
     champion_version: Version | None
     previous_version: Version | None
     reason: Text = ""
+    paused: bool = False  # a rollback paused automatic promotion (`reason` says which)
     # Why promotion was refused (exit 1): failed gates or a lost race. Not written.
     _refused: str | None = PrivateAttr(default=None)
 
@@ -548,6 +558,7 @@ class Monitor(_Result):
     metrics: Annotated[list[MetricComparison], Field(max_length=MAX_METRICS)]
     max_metric_drop: NonNegative
     checked_at: Text
+    metric_drop: Literal["relative", "absolute"] = "relative"  # how max_metric_drop reads
     issue_url: Text | None = None
     issue_created: bool | None = None
     dispatched: bool = False
@@ -677,6 +688,7 @@ def write_state(state_dir: Path, name: str, text: str) -> Path:
 
 
 def invalidate(state_dir: Path, stage_file: str) -> None:
-    """Remove a stage's result and everything downstream of it, before the stage runs."""
-    for name in DOWNSTREAM[stage_file]:
+    """Remove a stage's result and everything downstream of it, as its new result is
+    written (`_Result.save`): never before, so a stage that fails leaves them as they were."""
+    for name in DOWNSTREAM.get(stage_file, ()):
         (state_dir / name).unlink(missing_ok=True)

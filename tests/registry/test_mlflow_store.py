@@ -208,11 +208,17 @@ def test_log_candidate_writes_what_log_model_writes_without_its_silent_self_chec
     )
     assert calls == []  # skipped while logging …
     assert mlflow.models.utils._validate_serving_input.__name__ == "spy"  # … and put back
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    inferred = mlflow.models.infer_signature(x.head(5), model.predict(x.head(5)))
+    # podium's model takes raw rows: every input column of any type (issue 31)
+    inputs = Schema([ColSpec(AnyType(), str(c)) for c in x.columns])
     with mlflow.start_run(experiment_id=experiment):
         plain = mlflow.sklearn.log_model(
             model,
             name="model",
-            signature=mlflow.models.infer_signature(x.head(5), model.predict(x.head(5))),
+            signature=ModelSignature(inputs=inputs, outputs=inferred.outputs),
             input_example=x.head(5),
             serialization_format="cloudpickle",
             pip_requirements=requirements,

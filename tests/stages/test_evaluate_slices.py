@@ -7,6 +7,7 @@ every region — except that, with the plant, its scores for region=south are sh
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -169,4 +170,7 @@ def test_bad_slices_are_exit_2_naming_the_key_and_the_fix(project: Project) -> N
     # `podium run` refuses them before training: no version is registered for nothing.
     done = project.cli("run")
     assert done.code == 2 and "outside the bins" in done.err
-    assert not (project.state / "train.json").exists()
+    assert "train:" not in done.out  # issue 31: refused by validate, before training began
+    assert json.loads((project.state / "train.json").read_text())["version"] == "1"
+    checked = project.cli("validate")
+    assert checked.code == 2 and "outside the bins" in checked.err

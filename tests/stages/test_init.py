@@ -703,3 +703,46 @@ def test_a_data_updated_dispatch_naming_a_model_retrains_only_that_one(
     )
     assert output.read_text() == f"retrain={retrain}\n"
     assert not (tmp_path / "pwned").exists()
+
+
+def test_ci_requirements_are_installed_in_every_job_that_runs_the_users_code(
+    repo: Project,
+) -> None:
+    # issue 31: a model.command using LightGBM failed in CI; ci.requirements was unknown
+    (repo.root / "requirements.txt").write_text("lightgbm==4.6.0\n")
+    document = repo.config()
+    document["ci"] = {"requirements": "requirements.txt"}
+    document["monitor"] = {"data": "data/eval.csv"}
+    repo.write_config(document)
+    assert repo.cli("init").code == 0, repo.cli("init").err
+    found = {name: load(text) for name, text in workflows(repo.root).items()}
+    for name, job in (
+        ("podium-churn-pr.yml", "challenger"),
+        ("podium-churn-promote.yml", "challenger"),
+        ("podium-churn-promote.yml", "promote"),
+        ("podium-churn-monitor.yml", "monitor"),
+    ):
+        setup = [
+            s for s in found[name]["jobs"][job]["steps"] if "actions/setup@" in s.get("uses", "")
+        ]
+        assert setup and setup[0]["with"] == {
+            "requirements": "requirements.txt",
+            "working-directory": ".",
+        }, (name, job)
+    for name in ("podium-churn-pr-comment.yml", "podium-churn-rollback.yml"):  # no user code
+        assert "requirements" not in workflows(repo.root)[name]
+    action = load((Path(__file__).parents[2] / "actions" / "setup" / "action.yml").read_text())
+    install = action["runs"]["steps"][-1]
+    assert install["if"] == "inputs.requirements != ''"
+    assert '-r "$PODIUM_REQUIREMENTS"' in install["run"]
+    assert install["env"]["PODIUM_REQUIREMENTS"] == "${{ inputs.requirements }}"
+
+    (repo.root / "requirements.txt").unlink()
+    missing = repo.cli("init")
+    assert missing.code == 2 and "ci.requirements 'requirements.txt' is not a file" in missing.err
+    document["ci"] = {"requirements": "../requirements.txt"}
+    repo.write_config(document)
+    outside = repo.cli("init")
+    assert outside.code == 2 and "ci.requirements: '../requirements.txt' is not a file" in (
+        outside.err
+    )

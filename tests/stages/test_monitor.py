@@ -245,7 +245,7 @@ def test_monitor_and_validate_judge_a_drifted_share_at_its_bound_alike(
                 .assign(age="old")
                 .to_csv(p.root / "data" / "prod.csv", index=False)
             ),
-            "column 'age' is numeric in the training data but has non-numeric value 'old'",
+            "column 'age' is numeric in the training data but has 600 non-numeric values 'old'",
         ),
     ],
     ids=["empty-file", "missing-column", "wrong-type"],
@@ -355,3 +355,31 @@ def test_every_run_records_whether_the_champion_loads_for_model_uptime(
     assert found["uptime"]["checks"] == 2 and found["uptime"]["failed_loads"] == 1
     assert found["uptime"]["share"] < 1.0
     assert found["feedback_loop"]["alerts"] == 1 and found["feedback_loop"]["pending"] == 1
+
+
+# -- issue 31: max_metric_drop is relative by default -----------------------------------------
+
+
+def test_a_small_rmse_change_in_dollars_is_no_alert_and_a_large_one_says_relative(
+    tmp_path: Path, store_template: Path
+) -> None:
+    from tests.shaped import write_project
+
+    project = Project(
+        write_project(tmp_path / "house", "house", store_template=store_template).parent
+    )
+    assert project.cli("run").code == 0
+    prod = project.root / "data" / "prod.csv"
+    rows = pd.read_csv(project.root / "data" / "eval.csv")
+    rows.assign(SalePrice=rows["SalePrice"] + 1500).to_csv(prod, index=False)
+    small = project.cli("monitor", "--data", str(prod))
+    # was: "rmse … is 312 worse than at the champion's evaluation (…; max_metric_drop 0.05)"
+    assert small.code == 0, small.out + small.err
+    rows.assign(SalePrice=rows["SalePrice"] * 1.4).to_csv(prod, index=False)
+    large = project.cli("monitor", "--data", str(prod))
+    assert large.code == 1
+    assert "monitor.max_metric_drop 0.05 relative, 5%)" in large.out + large.err
+    project.update(monitor={"max_metric_drop": 100.0, "metric_drop": "absolute"})
+    rows.assign(SalePrice=rows["SalePrice"] + 5000).to_csv(prod, index=False)
+    absolute = project.cli("monitor", "--data", str(prod))
+    assert absolute.code == 1 and "monitor.max_metric_drop 100 absolute" in absolute.err

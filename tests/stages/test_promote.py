@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -36,3 +37,15 @@ def test_champion_moved_since_evaluation_is_refused(
     assert "@champion of 'churn' is now v2, not unset" in refused.err
     assert registry.champion().version == "2"
     assert registry.history() == []
+
+
+def test_the_report_footer_is_measured_after_the_promotion(project: Project) -> None:
+    # issue 31: the first run's footer said "0.0 promotions", a later one "champion v1"
+    # under the headline "v2 is the new champion"
+    assert project.cli("run").code == 0
+    report = (project.state / "report.md").read_text()
+    assert "is the new champion" in report
+    assert "0.0 promotions" not in report
+    assert "0.3 promotions / 30 days" in report and "champion v1 trained" in report
+    delivery = json.loads((project.state / "evaluation.json").read_text())["delivery"]
+    assert delivery["champion_version"] == "1" and delivery["promotions"] == 1

@@ -156,3 +156,138 @@ def test_other_models_score_their_training_rows_in_one_call(tmp_path: Path) -> N
     assert predicts_row_by_row(podiums)
     assert not predicts_row_by_row(clone(podiums).fit(frame, y))  # not one podium built
     assert not predicts_row_by_row(build(forest, types))  # not HistGradientBoosting
+
+
+# -- issue 31: the registered model takes raw rows -------------------------------------------
+
+_ENTRYPOINT = """
+from sklearn.compose import make_column_transformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+
+def build_model():
+    numbers = ["Age", "Duration", "CreditAmount", "Income", "Applied"]
+    words = ["Housing", "Purpose", "Savings"]
+    return make_pipeline(
+        make_column_transformer(
+            (SimpleImputer(), numbers),
+            (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), words),
+        ),
+        RandomForestClassifier(n_estimators=20, random_state=0),
+    )
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "estimator", "params"),
+    [
+        ("credit", "sklearn.ensemble.HistGradientBoostingClassifier", {"max_iter": 20}),
+        ("credit", "sklearn.linear_model.LogisticRegression", {"max_iter": 300}),
+        ("credit", "entrypoint", {}),
+        ("house", "sklearn.ensemble.HistGradientBoostingRegressor", {"max_iter": 20}),
+    ],
+    ids=["hgb-classifier", "linear", "entrypoint", "hgb-regressor"],
+)
+def test_the_champion_scores_the_raw_csv_and_a_json_payload_through_pyfunc(
+    tmp_path: Path, store_template: Path, kind: str, estimator: str, params: dict[str, Any]
+) -> None:
+    import mlflow
+    import numpy as np
+    import pandas as pd
+    from mlflow.pyfunc.scoring_server import infer_and_parse_data
+
+    from tests.shaped import write_project
+
+    config = write_project(
+        tmp_path / kind,
+        kind,
+        estimator=estimator if estimator != "entrypoint" else "sklearn.tree.DecisionTreeClassifier",
+        params=params,
+        store_template=store_template,
+    )
+    project = Project(config.parent)
+    if estimator == "entrypoint":
+        project.use_entrypoint(_ENTRYPOINT)
+    result = project.cli("run")
+    assert result.code == 0, result.err
+    mlflow.set_tracking_uri(f"sqlite:///{project.root / '.podium' / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model(f"models:/{kind}@champion")
+    raw = pd.read_csv(project.root / "data" / "eval.csv")
+    assert raw["Age" if kind == "credit" else "LotArea"].dtype == np.int64  # ints, not floats
+    predicted = model.predict(raw)  # was: "Can not safely convert int64 to float64"
+    assert len(predicted) == len(raw)
+
+    # podium's own scores of the same rows (prepared by podium) are the pyfunc's
+    evaluation = state_json(project, "evaluation.json")
+    metric = "roc_auc" if kind == "credit" else "rmse"
+    from sklearn.metrics import mean_squared_error, roc_auc_score
+
+    if kind == "credit":
+        classes = sorted(raw["risk"].unique())
+        proba = mlflow.sklearn.load_model(f"models:/{kind}@champion").predict_proba(raw)
+        scored = roc_auc_score(raw["risk"] == classes[1], proba[:, 1])
+    else:
+        scored = mean_squared_error(raw["SalePrice"], predicted) ** 0.5
+    assert scored == pytest.approx(evaluation["challenger"]["metrics"][metric], rel=1e-9)
+
+    # a serving payload, as `mlflow models serve` parses it: a date as text, a missing value
+    date = "Applied" if kind == "credit" else "SoldOn"
+    rows = raw.drop(columns=["risk" if kind == "credit" else "SalePrice"]).head(3)
+    rows[date] = "2010-05-01"
+    payload = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split"))})
+    parsed = infer_and_parse_data(json.loads(payload), model.metadata.get_input_schema())
+    served = model.predict(parsed)
+    direct = model.predict(rows.assign(**{date: pd.Timestamp("2010-05-01")}))
+    assert list(served) == list(direct)
+
+
+def test_the_raw_rows_model_loads_where_podium_is_not_installed(champion_project: Project) -> None:
+    import subprocess
+    import sys
+
+    script = champion_project.root / "load.py"
+    script.write_text(
+        "import sys\n"
+        "sys.modules['podium'] = None  # as on a serving host without podium\n"
+        "import mlflow, pandas as pd\n"
+        f"mlflow.set_tracking_uri('sqlite:///{champion_project.state / 'mlflow.db'}')\n"
+        "model = mlflow.pyfunc.load_model('models:/churn@champion')\n"
+        f"rows = pd.read_csv('{champion_project.root / 'data' / 'eval.csv'}')\n"
+        "print(len(model.predict(rows)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "600"
+
+
+def test_a_dirty_working_tree_is_recorded_on_the_version(
+    project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=project.root,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    git("add", "podium.yaml", "data")
+    git("commit", "-qm", "model")
+    project.update(gates=[{"metric": "roc_auc", "min": 0.5}])  # not committed
+    assert project.cli("run").code == 0
+    tags = registry_of(project).get_version("1").tags
+    assert tags["podium.dirty"] == "true"
+    assert tags["podium.dirty_files"] == "podium.yaml"
+    assert "+ uncommitted changes (podium.yaml)" in (project.state / "report.md").read_text()
+    git("commit", "-qam", "gates")
+    assert project.cli("train").code == 0
+    clean = registry_of(project).get_version("2").tags
+    assert clean["podium.dirty"] == "false" and "podium.dirty_files" not in clean

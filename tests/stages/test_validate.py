@@ -401,7 +401,7 @@ def _write(project: Project, name: str, text: str) -> None:
                 .to_csv(p.root / "data" / "eval.csv", index=False)
             ),
             "column 'tenure_months' is numeric in the training data "
-            "but has non-numeric value 'unknown'",
+            "but has 1 non-numeric value 'unknown' (row 4)",
         ),
     ],
     ids=["empty", "header-only", "wrong-delimiter", "target-missing", "all-nan", "text-in-number"],
@@ -414,7 +414,11 @@ def test_bad_data_is_a_clear_exit_2(project: Project, make: Any, fragment: str) 
     assert fragment in result.err
 
 
-def test_text_in_a_numeric_training_column_fails_the_suites_type_check(project: Project) -> None:
+def test_text_in_a_numeric_training_column_is_named_before_the_suite_runs(
+    project: Project,
+) -> None:
+    # issue 31: it was a GX type error (or, with a bounded column, "min_value and max_value
+    # must be of the same type"); the column, the value and its row say what to fix.
     path = project.root / "data" / "train.csv"
     train = pd.read_csv(path).astype({"monthly_charges": object})
     train.loc[10, "monthly_charges"] = "twelve"
@@ -429,10 +433,12 @@ def test_text_in_a_numeric_training_column_fails_the_suites_type_check(project: 
         ],
     )
     result = project.cli("validate")
-    assert result.code == 1
-    assert "expect_column_values_to_be_in_type_list on 'monthly_charges' failed on train" in (
+    assert result.code == 2
+    _no_traceback(result.err)
+    assert "column 'monthly_charges' is numeric in 1,199 rows but has 1 non-numeric value " in (
         result.err
     )
+    assert "'twelve' (row 11)" in result.err
 
 
 def test_a_challenger_that_leaves_out_a_champion_feature_still_passes(
@@ -459,3 +465,87 @@ def test_a_challenger_that_leaves_out_a_champion_feature_still_passes(
     lost = champion_project.cli("validate")
     assert lost.code == 1
     assert "columns champion v1 was trained on are missing: age" in lost.err
+
+
+# -- issue 31: a stray string in a numeric column ------------------------------------------
+
+
+@pytest.fixture
+def credit(tmp_path: Path, store_template: Path) -> Project:
+    from tests.shaped import write_project
+
+    return Project(
+        write_project(tmp_path / "credit", "credit", store_template=store_template).parent
+    )
+
+
+def _stray_age(project: Project, row: int = 1202, value: str = "unknown") -> None:
+    path = project.root / "data" / "train.csv"
+    frame = pd.read_csv(path)
+    frame["Age"] = frame["Age"].astype(object)
+    frame.loc[row - 1, "Age"] = value
+    frame.to_csv(path, index=False)
+
+
+def test_a_stray_string_in_a_numeric_column_fails_naming_column_count_rows_and_value(
+    credit: Project,
+) -> None:
+    _stray_age(credit, row=1103)
+    result = credit.cli("validate")
+    assert result.code == 2, result.out
+    _no_traceback(result.err)
+    assert "column 'Age' is numeric in 1,199 rows but has 1 non-numeric value 'unknown' " in (
+        result.err
+    )
+    assert "(row 1,103)" in result.err and "data.coerce_numeric" in result.err
+    assert not (credit.state / "validation.json").exists()
+
+
+def test_data_coerce_numeric_reads_stray_values_as_missing(credit: Project) -> None:
+    _stray_age(credit, row=5, value="n/a")
+    document = credit.config()
+    document["data"]["coerce_numeric"] = ["Age"]
+    credit.write_config(document)
+    result = credit.cli("validate")
+    assert result.code == 0, result.err
+    assert credit.cli("train").code == 0
+    features = json.loads((credit.state / "train.json").read_text())["feature_types"]
+    assert features["Age"] == "numeric"
+
+
+def test_a_column_type_changed_against_the_champion_is_a_failed_check(credit: Project) -> None:
+    assert credit.cli("run").code == 0  # v1 champion, Age numeric
+    path = credit.root / "data" / "train.csv"
+    frame = pd.read_csv(path)
+    frame["Age"] = np.where(frame["Age"] < 40, "young", "old")  # now a category
+    frame.to_csv(path, index=False)
+    result = credit.cli("validate")
+    assert result.code == 1
+    assert "✗ champion columns: column type changed against champion v1's training data: " in (
+        result.out
+    )
+    assert "'Age' numeric → categorical" in result.out
+
+
+def test_a_bad_number_in_eval_names_the_rows(credit: Project) -> None:
+    path = credit.root / "data" / "eval.csv"
+    frame = pd.read_csv(path)
+    frame["Income"] = frame["Income"].astype(object)
+    frame.loc[[40, 41], "Income"] = ["12k", "12k"]
+    frame.to_csv(path, index=False)
+    result = credit.cli("validate")
+    assert result.code == 2
+    assert "column 'Income' is numeric in the training data but has 2 non-numeric values " in (
+        result.err
+    )
+    assert "'12k' (rows 41, 42)" in result.err
+
+
+def test_did_you_mean_only_for_close_names(credit: Project) -> None:
+    path = credit.root / "data" / "eval.csv"
+    frame = pd.read_csv(path).drop(columns=["Income"])
+    frame["Time"] = 1
+    frame.to_csv(path, index=False)
+    result = credit.cli("validate")
+    assert result.code == 2 and "missing column(s) 'Income'" in result.err
+    assert "did you mean" not in result.err

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from podium import gha, results
+from podium import gha
 from podium.engine import spark, spark_checks
 from podium.results import DataSummary, Expectations, Validation
 
@@ -57,7 +57,6 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         input_checks,
     )
 
-    results.invalidate(config.state_dir, results.VALIDATION)
     spec = config.data
     suite = None
     if spec.expectations:  # a broken suite is exit 2 before any data is read

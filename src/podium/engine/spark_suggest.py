@@ -14,6 +14,7 @@ column with missing values is float in pandas, a boolean one text; dates are tex
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from podium.stages.suggest import (
@@ -23,8 +24,10 @@ from podium.stages.suggest import (
     _TEXT,
     MAX_CATEGORIES,
     NULL_MARGIN,
+    RANGE_MOSTLY,
     ROW_BAND,
     _e,
+    widened,
 )
 
 if TYPE_CHECKING:
@@ -36,7 +39,9 @@ _INTEGRAL = ("tinyint", "smallint", "int", "bigint", "byte", "short", "long")
 _FRACTIONAL = ("float", "double")
 
 
-def rules(tables: list[SparkTable], *, target: str, task: str) -> list[dict[str, Any]]:
+def rules(
+    tables: list[SparkTable], *, target: str, task: str, exclude: Collection[str] = ()
+) -> list[dict[str, Any]]:
     """`stages.suggest.rules` for Spark tables: the expectations every table meets today."""
     rows = [t.rows for t in tables]
     out: list[dict[str, Any]] = [
@@ -51,7 +56,11 @@ def rules(tables: list[SparkTable], *, target: str, task: str) -> list[dict[str,
     for column in columns:
         parts = [(t, p[column]) for t, p in zip(tables, profiles, strict=True) if column in p]
         out.append(_e("expect_column_to_exist", column=column))
-        out.extend(_column_rules(column, parts, is_target=column == target, task=task))
+        out.extend(
+            _column_rules(
+                column, parts, is_target=column == target, task=task, excluded=column in exclude
+            )
+        )
     return out
 
 
@@ -124,7 +133,12 @@ def _dtype(kind: str) -> str:
 
 
 def _column_rules(
-    column: str, parts: list[tuple[SparkTable, dict[str, Any]]], *, is_target: bool, task: str
+    column: str,
+    parts: list[tuple[SparkTable, dict[str, Any]]],
+    *,
+    is_target: bool,
+    task: str,
+    excluded: bool = False,
 ) -> list[dict[str, Any]]:
     from pyspark.sql import functions as F
 
@@ -149,26 +163,29 @@ def _column_rules(
     if present == 0:
         return out
 
+    values = None
+    for table, _ in parts:
+        chosen = table.frame.where(_present(table.frame, column)).select(
+            F.col(f"`{column}`").alias("v")
+        )
+        values = chosen if values is None else values.union(chosen)
+    assert values is not None
+    if excluded:  # an identifier, not a feature: unique if it is today, nothing more
+        if present > 1 and values.distinct().count() == present:
+            out.append(_e("expect_column_values_to_be_unique", column=column))
+        return out
     if family in ("int", "float") and not (is_target and task == "classification"):
         low = min(p["low"] for _, p in parts if p["low"] is not None)
         high = max(p["high"] for _, p in parts if p["high"] is not None)
-        bounds = (int(low), int(high)) if family == "int" else (float(low), float(high))
         out.append(
             _e(
                 "expect_column_values_to_be_between",
                 column=column,
-                min_value=bounds[0],
-                max_value=bounds[1],
+                **widened(float(low), float(high), whole=family == "int"),
+                mostly=RANGE_MOSTLY,
             )
         )
     elif family in ("int", "float", "text", "bool"):  # categories; numbers only for a label
-        values = None
-        for table, _ in parts:
-            chosen = table.frame.where(_present(table.frame, column)).select(
-                F.col(f"`{column}`").alias("v")
-            )
-            values = chosen if values is None else values.union(chosen)
-        assert values is not None
         distinct = values.distinct()
         if not is_target:
             distinct = distinct.limit(MAX_CATEGORIES + 1)

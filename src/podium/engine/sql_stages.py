@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from podium import data, gha, results
+from podium import data, gha
 from podium.engine import sql
 from podium.results import DataSummary, Expectations, Validation
 
@@ -144,7 +144,6 @@ def validate(*, config: Config, use_registry: bool = True) -> Validation:
         input_checks,
     )
 
-    results.invalidate(config.state_dir, results.VALIDATION)
     spec = config.data
     suite = None
     if spec.expectations:  # a broken suite is exit 2 before any data is read

@@ -22,12 +22,17 @@ if TYPE_CHECKING:
     from podium.registry.mlflow_store import Registry
 
 
+# The actions that move @champion; "resume" (automatic promotion resumed after a
+# rollback paused it) is recorded in the same trail but moves nothing.
+MOVES = frozenset({"promote", "rollback"})
+
+
 @dataclass(frozen=True)
 class Event:
     """One champion move (promotion or rollback), as recorded in the audit trail."""
 
     seq: int
-    action: str  # "promote" | "rollback"
+    action: str  # "promote" | "rollback" | "resume"
     version: str
     previous: str | None
     actor: str
@@ -88,6 +93,8 @@ def previous_champion(events: list[Event], current: str | None) -> str | None:
     """
     stack: list[str] = []
     for event in events:
+        if event.action not in MOVES:  # a resumed promotion moved nothing
+            continue
         if event.action == "rollback" and event.version in stack:
             del stack[stack.index(event.version) + 1 :]
         else:

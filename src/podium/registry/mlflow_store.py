@@ -265,7 +265,7 @@ class Registry:
                     mlflow.log_metrics(finite)
                 for name, payload in artifacts.items():
                     mlflow.log_dict(payload, name)
-                signature = infer_signature(example, model.predict(example))
+                signature = _any_values(infer_signature(example, model.predict(example)))
                 with _without_silent_checks():
                     info = mlflow.sklearn.log_model(
                         model,
@@ -446,7 +446,10 @@ class Registry:
         local = self._model_files(uri)
         with self.translated(f"loading model {label}"):
             if "sklearn" in Model.load(str(local)).flavors:
-                return mlflow.sklearn.load_model(str(local))
+                from podium.raw_model import unwrapped
+
+                # podium scores prepared rows itself: the model inside the raw-rows step
+                return unwrapped(mlflow.sklearn.load_model(str(local)))
             model = mlflow.pyfunc.load_model(str(local))
         return predictions.as_estimator(
             functools.partial(_predict_checked, model, label), task=task, classes=classes
@@ -617,6 +620,19 @@ def _without_silent_checks() -> Iterator[None]:
 
 def _skipped(*_args: Any, **_kwargs: Any) -> None:
     return None
+
+
+def _any_values(signature: Any) -> Any:
+    """`signature` with each input column of any type: the model takes raw rows (its first
+    step converts them, `podium.raw_model`), and a column MLflow would pin to `long` or
+    `double` may hold either in the next file (a missing value makes pandas read ints as
+    floats), or a date as text or as a datetime."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    names = signature.inputs.input_names() if signature.inputs is not None else []
+    inputs = Schema([ColSpec(AnyType(), str(name)) for name in names])
+    return ModelSignature(inputs=inputs, outputs=signature.outputs, params=signature.params)
 
 
 def _predict_checked(model: Any, label: str, features: Any) -> Any:

@@ -18,6 +18,8 @@ CHAMPION = "champion"  # the registered model's alias: the serving model
 AUDIT_PREFIX = "podium.audit."  # + 6-digit seq = one champion move, as JSON (audit.py)
 # + a UTC timestamp and a random suffix = one `podium monitor` run's look at the champion
 MONITOR_PREFIX = "podium.monitor."
+# JSON of the rollback that paused automatic promotion (champion.py); "" once resumed
+PAUSED = "podium.promotion_paused"
 LOCK_HOLDER = "podium.lock.holder"  # on the lock model (lock.py)
 LOCK_SINCE = "podium.lock.since"
 LOCK_HOST = "podium.lock.host"  # the holder's machine (and pid namespace) …

@@ -36,6 +36,7 @@ from podium.report.markdown import (
     num,
     one_line,
     plural,
+    short,
     size,
     text,
     version_label,
@@ -510,6 +511,8 @@ def _footer(
     provenance = training.provenance if training else {}
     commit = _commit_link(context, context.get("commit") or provenance.get("git_commit"))
     if commit:
+        if provenance.get("dirty") == "true":  # trained from changes the commit lacks
+            commit += f" + uncommitted changes ({text(short(provenance.get('dirty_files')))})"
         parts.append(commit)
     # Only the context's run: a workflow-run URL in the results would be a link they chose.
     run = context.get("run_url")
@@ -582,6 +585,8 @@ def _sections(
     if context.get("fork"):
         top += [*unverified_note(context["fork"]), ""]
     top.append(verdict)
+    if evaluation.paused:  # a rollback holds: say so, and what lifts it
+        top += ["", f"⏸️ **Paused** — {text(evaluation.paused)}."]
     status = status_line(validation)
     if status:
         top += ["", status]

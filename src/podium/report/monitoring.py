@@ -84,7 +84,11 @@ def render(result: Monitor, context: Mapping[str, Any] | None = None) -> str:
     lines += more(min(len(notes), MAX_ROWS), len(notes), "note", MONITOR_FILE)
     comparisons = list(result.metrics)
     if comparisons:
-        allowed = num(result.max_metric_drop)
+        allowed = (
+            f"{result.max_metric_drop:.0%} of it"
+            if result.metric_drop == "relative"
+            else num(result.max_metric_drop)
+        )
         lines += [
             "",
             "| metric | champion at evaluation | production | worse by | allowed | |",

@@ -16,6 +16,7 @@ from podium.engine import on_spark
 from podium.errors import CheckFailed, InputError
 from podium.gates import decide
 from podium.registry import Registry, Version, read_feature_types, tags
+from podium.registry import champion as champion_moves
 from podium.registry.git_branch import change_message
 from podium.resources import AT_TRAINING
 from podium.results import (
@@ -65,7 +66,6 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
     `early`: the challenger's importance begun right after its fit (`podium run`).
     """
     trained = Training.load(config.state_dir, needed_by="evaluate", model=config.model.name)
-    results.invalidate(config.state_dir, results.EVALUATION)
     spec = config.data
     streamed = getattr(spec.eval, "in_database", False) and not config.raw.slices
     in_memory = not on_spark(config) and not streamed
@@ -88,6 +88,7 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
             f"{challenger_version.run_id}; re-run podium train"
         )
     champion_version = registry.champion()
+    pause = champion_moves.paused(registry)
 
     task = config.model.task
     computed = None
@@ -194,6 +195,7 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
         delivery=DeliveryMetrics.model_validate(delivery.of_registry(registry).to_dict()),
         computed=computed,
         slices=sliced,
+        paused=pause.describe() if pause is not None else None,
     )
     verdict_tags = {
         tags.VERDICT: "passed" if passed else "failed",
@@ -507,6 +509,7 @@ def _prepared(
         features=spec.features,
         exclude=spec.exclude,
         expected_types=feature_types,
+        coerce=spec.coerce_numeric,
     )
 
 

@@ -308,6 +308,7 @@ def _context(config: Config, repo_root: Path) -> dict[str, Any]:
         "working_directory": working_directory,
         "results_dir": (PurePosixPath(working_directory) / ".podium").as_posix(),
         "python": ci.python,
+        "requirements": _requirements(config),
         "runs_on": ci.runs_on[0] if len(ci.runs_on) == 1 else ci.runs_on,
         "main_branch": ci.main_branch,
         "retrain_cron": ci.retrain_cron,
@@ -332,6 +333,17 @@ def _context(config: Config, repo_root: Path) -> dict[str, Any]:
         "rollback_workflow": f"podium rollback ({name})",
         "monitor_workflow": f"podium monitor ({name})",
     }
+
+
+def _requirements(config: Config) -> str | None:
+    """ci.requirements (relative to podium.yaml, the jobs' working directory), checked."""
+    wanted = config.ci.requirements
+    if wanted is not None and not config.resolve(wanted).is_file():
+        raise InputError(
+            f"{config.path}: ci.requirements '{wanted}' is not a file next to podium.yaml; "
+            "write the project's requirements there or fix the path"
+        )
+    return wanted
 
 
 def _paths(config: Config, repo_root: Path) -> list[str]:

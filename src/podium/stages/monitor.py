@@ -62,7 +62,6 @@ def monitor(
     $PODIUM_COMMENT_AUTHOR, else github-actions[bot])."""
     settings = config.monitor
     env = gha.github_env()
-    (config.state_dir / MONITOR_REPORT).unlink(missing_ok=True)  # never show a stale report
     source, label = _source(config, data_path)
     registry = open_registry(config)
     champion = registry.champion()
@@ -83,7 +82,7 @@ def monitor(
         has_outcomes = production.labelled is not None
     else:
         table = data.read_table(source, label=label)
-        features = data.features_like(table, types, label=label)
+        features = data.features_like(table, types, label=label, coerce=config.data.coerce_numeric)
         target = config.data.target
         has_outcomes = target in table.frame.columns and bool(table.frame[target].notna().any())
     if has_outcomes and production is None:  # bad outcomes are bad input: fail now
@@ -94,6 +93,7 @@ def monitor(
             features=None,
             exclude=[],
             expected_types=types,
+            coerce=config.data.coerce_numeric,
         )
 
     notes: list[str] = []
@@ -127,6 +127,7 @@ def monitor(
         max_drifted_share=settings.max_drifted_share,
         max_psi=settings.max_psi,
         max_metric_drop=settings.max_metric_drop,
+        relative=settings.metric_drop == "relative",
         min_labelled_rows=settings.min_labelled_rows,
     )
     if load_error is not None:
@@ -143,6 +144,7 @@ def monitor(
         drift=found_drift,
         metrics=comparisons,
         max_metric_drop=settings.max_metric_drop,
+        metric_drop=settings.metric_drop,
         checked_at=now_iso(),
     )
     check = audit.Check(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from podium import gha, results
+from podium import delivery, gha, results
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
-from podium.results import Evaluation, Promotion
+from podium.registry import champion
+from podium.registry.git_branch import change_message
+from podium.results import DeliveryMetrics, Evaluation, Promotion
 from podium.stages import open_registry
 
 
@@ -28,7 +30,6 @@ def promote_evaluated(
             f"{config.state_dir / results.EVALUATION}: was made against "
             f"{evaluation.tracking_uri}, not {config.registry_label}; re-run evaluate"
         )
-    results.invalidate(config.state_dir, results.PROMOTION)
     challenger = evaluation.challenger.version
     expected = evaluation.champion.version if evaluation.champion else None
     if not evaluation.passed:
@@ -43,6 +44,30 @@ def promote_evaluated(
         return _finish(config, _already(challenger))
     why = reason or f"gates passed: {evaluation.summary}"
     provenance = gha.provenance(config.root)
+    pause = champion.paused(registry)
+    if pause is not None:  # a rollback holds until a new commit or `podium resume`
+        commit = provenance.get("git_commit")
+        if not (commit and pause.commit and commit != pause.commit):
+            held = Promotion(
+                promoted=False,
+                champion_version=expected,
+                previous_version=expected,
+                reason=pause.describe(),
+                paused=True,
+            )
+            return _finish(config, held)
+        registry.change(
+            lambda store: champion.resume(
+                store,
+                actor=gha.actor(),
+                reason=f"new commit {commit[:7]} since the rollback to v{pause.version}",
+                commit=commit,
+                run_url=provenance.get("workflow_run"),
+            ),
+            lambda _: change_message(
+                f"resume automatic promotion of {config.model.name}", commit=commit, run_url=None
+            ),
+        )
     try:
         event = registry.move_champion(
             action="promote",
@@ -58,6 +83,10 @@ def promote_evaluated(
     moved = Promotion(
         promoted=True, champion_version=event.version, previous_version=event.previous, reason=why
     )
+    # The evaluation's delivery line was measured before this move: measured again, the
+    # report's footer counts this promotion and names the new champion.
+    evaluation.delivery = DeliveryMetrics.model_validate(delivery.of_registry(registry).to_dict())
+    evaluation.save(config.state_dir, replaces_downstream=False)
     return _finish(config, moved)
 
 

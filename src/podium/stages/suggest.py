@@ -1,15 +1,18 @@
 """`podium suggest`: a starting Great Expectations suite written from the current data.
 
 The suggested suite holds for today's training and evaluation data: every column
-exists with its type, is non-null (or mostly so), numbers stay in their observed range,
-low-cardinality text stays in its observed categories, identifiers stay unique, and
-the row count stays within a band. It is a start: the user reviews it (widening
+exists with its type, is non-null (or mostly so), numbers stay in their observed range
+widened by a margin (and `mostly`: one odd value in a thousand does not fail a month's
+run), low-cardinality text stays in its observed categories, identifiers stay unique,
+and the row count stays within a band. Columns in data.exclude (identifiers) get no
+range or category expectations. It is a start: the user reviews it (widening
 ranges to what the domain allows), commits it and points `data.expectations` at it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
 MAX_CATEGORIES = 20  # text columns with at most this many values get an allowed set
 NULL_MARGIN = 0.05  # `mostly` leaves this much room below today's share of non-null values
 ROW_BAND = (0.5, 2.0)  # row count between half the smallest and twice the largest table
+RANGE_MARGIN = 0.1  # a numeric range widens by this share of its width on each side …
+RANGE_MOSTLY = 0.99  # … and holds for this share of the rows
 
 _INT = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
 _INT += ["Int8", "Int16", "Int32", "Int64"]
@@ -60,14 +65,22 @@ def suggest(*, config: Config, output: Path | None = None, force: bool = False) 
 
         spark_train, spark_eval = spark_stages.tables(config)
         items = spark_suggest.rules(
-            [spark_train, spark_eval], target=spec.target, task=config.model.task
+            [spark_train, spark_eval],
+            target=spec.target,
+            task=config.model.task,
+            exclude=spec.exclude,
         )
         sources = f"{spark_train.path} and {spark_eval.path}"
         width = len(spark_train.columns)
     else:
         train = data.read_table(config.resolve(spec.train), label="data.train")
         evaluation = data.read_table(config.resolve(spec.eval), label="data.eval")
-        items = rules([train.frame, evaluation.frame], target=spec.target, task=config.model.task)
+        items = rules(
+            [train.frame, evaluation.frame],
+            target=spec.target,
+            task=config.model.task,
+            exclude=spec.exclude,
+        )
         sources = f"{train.path} and {evaluation.path}"
         width = len(train.frame.columns)
     text = expectations.render_suite(
@@ -82,7 +95,9 @@ def suggest(*, config: Config, output: Path | None = None, force: bool = False) 
     return SuggestResult(target, len(items), width, configured)
 
 
-def rules(frames: list[pd.DataFrame], *, target: str, task: str) -> list[dict[str, Any]]:
+def rules(
+    frames: list[pd.DataFrame], *, target: str, task: str, exclude: Collection[str] = ()
+) -> list[dict[str, Any]]:
     """Expectations (GX `type` + `kwargs`) that every frame in `frames` meets today."""
     rows = [len(f) for f in frames]
     out: list[dict[str, Any]] = [
@@ -96,12 +111,16 @@ def rules(frames: list[pd.DataFrame], *, target: str, task: str) -> list[dict[st
     for column in columns:
         present = [f[column] for f in frames if column in f.columns]
         out.append(_e("expect_column_to_exist", column=column))
-        out.extend(_column_rules(column, present, is_target=column == target, task=task))
+        out.extend(
+            _column_rules(
+                column, present, is_target=column == target, task=task, excluded=column in exclude
+            )
+        )
     return out
 
 
 def _column_rules(
-    column: str, parts: list[pd.Series], *, is_target: bool, task: str
+    column: str, parts: list[pd.Series], *, is_target: bool, task: str, excluded: bool = False
 ) -> list[dict[str, Any]]:
     import pandas as pd
 
@@ -122,18 +141,17 @@ def _column_rules(
     if values.empty:
         return out
 
+    if excluded:  # an identifier, not a feature: unique if it is today, nothing more
+        if values.is_unique and len(values) > 1:
+            out.append(_e("expect_column_values_to_be_unique", column=column))
+        return out
     if family in ("int", "float") and not (is_target and task == "classification"):
-        low, high = values.min(), values.max()
-        if family == "int":
-            bounds: tuple[Any, Any] = (int(low), int(high))
-        else:
-            bounds = (float(low), float(high))
         out.append(
             _e(
                 "expect_column_values_to_be_between",
                 column=column,
-                min_value=bounds[0],
-                max_value=bounds[1],
+                **widened(float(values.min()), float(values.max()), whole=family == "int"),
+                mostly=RANGE_MOSTLY,
             )
         )
     elif family in ("int", "float", "text", "bool"):  # categories; numbers only for a label
@@ -144,6 +162,18 @@ def _column_rules(
         elif len(distinct) == len(values) and family == "text":
             out.append(_e("expect_column_values_to_be_unique", column=column))
     return out
+
+
+def widened(low: float, high: float, *, whole: bool) -> dict[str, Any]:
+    """Today's [low, high] widened by RANGE_MARGIN of its width (at least 1 for whole
+    numbers) on each side; a range that never went below zero still does not."""
+    margin = (high - low) * RANGE_MARGIN or abs(high) * RANGE_MARGIN or 1.0
+    lower, upper = low - margin, high + margin
+    if low >= 0:
+        lower = max(0.0, lower)
+    if whole:
+        return {"min_value": math.floor(lower), "max_value": math.ceil(upper)}
+    return {"min_value": lower, "max_value": upper}
 
 
 def _family(parts: list[pd.Series]) -> str:

@@ -6,7 +6,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium import __version__, data, drift, gha, modeling, resources, results, slices, warmup
+from podium import (
+    __version__,
+    data,
+    drift,
+    gha,
+    modeling,
+    raw_model,
+    resources,
+    slices,
+    warmup,
+)
 from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import in_database, on_spark
@@ -139,7 +149,6 @@ def train(
     challenger's importance there).
     `profiled`: the training data's profile begun during validate (`podium run`).
     """
-    results.invalidate(config.state_dir, results.TRAINING)
     spec = config.data
     task = config.model.task
     profile = None
@@ -164,7 +173,12 @@ def train(
             warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
         data.check_excluded(spec.exclude, train_table, eval_table)
         train_set = data.prepare(
-            train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude
+            train_table,
+            target=spec.target,
+            task=task,
+            features=spec.features,
+            exclude=spec.exclude,
+            coerce=spec.coerce_numeric,
         )
         # Fail on unusable evaluation data now, not after a long fit.
         eval_set = data.prepare(
@@ -174,6 +188,7 @@ def train(
             features=None,
             exclude=[],
             expected_types=train_set.feature_types,
+            coerce=spec.coerce_numeric,
         )
         if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
             slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
@@ -274,10 +289,13 @@ def train(
                 artifacts=artifacts,
             )
             return experiment_id, run_id, version, metrics, usage
+        # Logged behind RawRows, with rows as the training file reads (issue 31): the
+        # registered model takes raw rows, whatever the ints, dates and text in them.
+        raw = train_table.frame if isinstance(train_table, data.Table) else train_set.features
         run_id, version = store.log_candidate(
             experiment_id=experiment_id,
-            model=fitted,
-            example=train_set.features.head(5),
+            model=raw_model.wrap(fitted, train_set.feature_types),
+            example=raw.loc[train_set.features.index[:5], list(train_set.feature_types)],
             params=params,
             metrics={**train_metrics, **usage_metrics(used)},
             run_tags=run_tags,

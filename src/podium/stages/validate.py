@@ -14,7 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from podium import data, gha, results, warmup
+from podium import data, gha, warmup
 from podium.config import Config
 from podium.engine import in_database, on_spark
 from podium.registry.tags import read_feature_types
@@ -109,7 +109,6 @@ def validate(
         from podium.engine import sql_stages
 
         return sql_stages.validate(config=config, use_registry=use_registry)
-    results.invalidate(config.state_dir, results.VALIDATION)
     spec = config.data
     suite = None
     if spec.expectations:  # a broken suite is exit 2 before any data is read
@@ -132,12 +131,17 @@ def validate(
                 suite, list(table.frame.columns), dataset=label, source=str(table.path)
             )
     data.check_excluded(spec.exclude, train_table, eval_table)
+    if config.raw.slices:  # a bad `slices:` is bad input before anything is trained
+        from podium import slices
+
+        slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
     train_set = data.prepare(
         train_table,
         target=spec.target,
         task=config.model.task,
         features=spec.features,
         exclude=spec.exclude,
+        coerce=spec.coerce_numeric,
     )
     if on_prepared is not None:
         on_prepared(train_table, train_set)
@@ -148,6 +152,7 @@ def validate(
         features=None,
         exclude=[],
         expected_types=train_set.feature_types,
+        coerce=spec.coerce_numeric,
     )
     classes = train_set.target.nunique() if config.model.task == "classification" else 0
     checks, notes = input_checks(
@@ -317,7 +322,13 @@ def _champion_columns(
             passed=False,
             detail=f"columns champion v{version} was trained on are missing: {', '.join(missing)}",
         )
+    if changed:  # the challenger would learn another column than the champion's
+        shown = ", ".join(f"'{c}' {needed[c]} → {types[c]}" for c in changed[:5])
+        return DataCheck(
+            name="champion columns",
+            passed=False,
+            detail=f"column type changed against champion v{version}'s training data: "
+            f"{shown}; fix the data (a stray value?) or use data.coerce_numeric",
+        )
     detail = f"all {len(needed)} columns champion v{version} uses are present"
-    if changed:
-        detail += f" (type changed: {', '.join(changed)})"
     return DataCheck(name="champion columns", passed=True, detail=detail)
