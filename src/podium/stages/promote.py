@@ -55,6 +55,9 @@ def promote_evaluated(
         )
     except CheckFailed as refused:  # lost a race: someone moved @champion meanwhile
         return _finish(config, Promotion.refused(expected, str(refused), str(refused)))
+    from podium.stages.card import write_at_promotion
+
+    write_at_promotion(config, registry, event.version, evaluation)  # model_card.md / .json
     moved = Promotion(
         promoted=True, champion_version=event.version, previous_version=event.previous, reason=why
     )

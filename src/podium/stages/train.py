@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium import __version__, data, drift, gha, modeling, resources, results, slices, warmup
+from podium import __version__, card, data, drift, gha, modeling, resources, results, slices, warmup
 from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import in_database, on_spark
@@ -230,6 +230,7 @@ def train(
         **fingerprints,
         **provenance_tags,
     }
+    version_tags.update(card.training_tags(config, version_tags))  # purpose, dirty tree
     classes = sorted(train_set.target.unique().tolist()) if task == "classification" else None
     if classes is not None:
         version_tags[tags.CLASSES] = tags.classes_tag(classes)
