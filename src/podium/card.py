@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +43,7 @@ PURPOSE = "podium.purpose"  # JSON: description, owners, intended_use, limitatio
 DIRTY = tags.PROVENANCE_PREFIX + "dirty"  # "true" when trained from uncommitted changes
 DIRTY_FILES = "podium.dirty_files"  # JSON list: the first changed paths
 TARGET = "podium.target"
+MODEL_KIND = "podium.model_kind"  # estimator | entrypoint | command
 CARD_WRITTEN = "podium.model_card"  # the card's artifact path, set when it is written
 REPRODUCTION = "podium.reproduction"  # JSON: the last `podium reproduce` (reproduce.py)
 
@@ -54,7 +55,7 @@ class _Card(BaseModel):
 class Identity(_Card):
     name: str
     version: str
-    kind: Literal["estimator", "entrypoint", "command"] | None = None
+    kind: str | None = None  # estimator | entrypoint | command
     source: str | None = None  # class path, entrypoint or command
     flavors: list[str] = Field(default_factory=list)
     task: str | None = None
@@ -254,11 +255,7 @@ def _identity(
     registry: Registry, version: Version, found: Mapping[str, str], params: Mapping[str, str]
 ) -> Identity:
     source = params.get("podium.estimator")
-    kind: Any = None
-    if source:
-        kind = "entrypoint" if ":" in source and " " not in source else None
-        if kind is None:
-            kind = "estimator" if "." in source and " " not in source else "command"
+    kind = found.get(MODEL_KIND)
     own = {k.removeprefix("estimator."): v for k, v in params.items() if k.startswith("estimator.")}
     dirty_files: list[str] = []
     try:
@@ -347,7 +344,8 @@ def training_tags(config: Config, recorded: Mapping[str, str]) -> dict[str, str]
     from podium.config import TableSource
 
     model = config.model
-    found = {TARGET: config.data.target}
+    kind = "command" if model.command else "entrypoint" if model.entrypoint else "estimator"
+    found = {TARGET: config.data.target, MODEL_KIND: kind}
     purpose = purpose_tag(model.description, model.owners, model.intended_use, model.limitations)
     if purpose is not None:
         found[PURPOSE] = purpose
