@@ -49,7 +49,8 @@ def commit_all(root: Path, message: str = "model") -> str:
     """Commit everything in `root` (a new repository the first time); the commit's hash."""
     if not (root / ".git").exists():
         git(root, "init", "-q", "-b", "main")
-        (root / ".gitignore").write_text(".podium/\n")  # as podium's own .gitignore in it
+        if not (root / ".gitignore").exists():  # as podium's own .gitignore inside it does
+            (root / ".gitignore").write_text(".podium/\n")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", message)
     return git(root, "rev-parse", "HEAD")
