@@ -7,8 +7,8 @@ the rebuild goes to a throwaway store and the project's registry only gains the 
 from __future__ import annotations
 
 import json
-import sys
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
