@@ -141,7 +141,7 @@ class Move(_Card):
     previous: str | None = None
     actor: str
     triggering_actor: str | None = None
-    approvers: list[str] = Field(default_factory=list)
+    approvers: list[str] | None = None  # None: not recorded; []: no reviewer
     reason: str
     commit: str | None = None
     run_url: str | None = None
@@ -490,8 +490,8 @@ def _move(event: Event) -> Move:
         version=event.version,
         previous=event.previous,
         actor=event.actor,
-        triggering_actor=getattr(event, "triggering_actor", None),
-        approvers=list(getattr(event, "approvers", None) or []),
+        triggering_actor=event.triggering_actor,
+        approvers=event.approvers,
         reason=event.reason,
         commit=event.commit,
         run_url=event.run_url,
@@ -635,7 +635,7 @@ Feature importance: {{ missing }}
 
 ## Champion moves and deployments
 {% for m in card.moves %}
-- {{ m.at }} {{ m.action }} v{{ m.version }} (was {{ ("v" ~ m.previous) if m.previous else "none" }}) by {{ m.actor | v }}{% if m.triggering_actor and m.triggering_actor != m.actor %}, triggered by {{ m.triggering_actor | v }}{% endif %}; approved by {{ m.approvers | join(", ") | v }}: {{ m.reason | v }}
+- {{ m.at }} {{ m.action }} v{{ m.version }} (was {{ ("v" ~ m.previous) if m.previous else "none" }}) by {{ m.actor | v }}{% if m.triggering_actor and m.triggering_actor != m.actor %}, triggered by {{ m.triggering_actor | v }}{% endif %}; approved by {{ (m.approvers | join(", ") or "no reviewer") if m.approvers is not none else missing }}: {{ m.reason | v }}
 {% else %}
 {{ missing }}
 {% endfor %}
@@ -710,7 +710,7 @@ _HTML = """\
 <h2>Champion moves and deployments</h2>
 <ul>
 {% for m in card.moves %}
-<li>{{ m.at }} {{ m.action }} v{{ m.version }} by {{ m.actor }}; approved by {{ m.approvers | join(", ") | v }}: {{ m.reason }}</li>
+<li>{{ m.at }} {{ m.action }} v{{ m.version }} by {{ m.actor }}; approved by {{ (m.approvers | join(", ") or "no reviewer") if m.approvers is not none else missing }}: {{ m.reason }}</li>
 {% else %}
 <li>{{ missing }}</li>
 {% endfor %}

@@ -176,6 +176,10 @@ def _cmd_history(args: argparse.Namespace) -> int:
     for e in events:
         was = f"v{e.previous}" if e.previous else "—"
         commit = f" @{e.commit[:7]}" if e.commit else ""
+        if e.triggering_actor and e.triggering_actor != e.actor:
+            commit += f", triggered by {e.triggering_actor}"
+        if e.approvers is not None:
+            commit += f", approved by {', '.join(e.approvers) or 'no reviewer'}"
         _say(
             f"{e.at}  {e.action:<8} v{e.version:<4} (was {was:<4}) by {e.actor}{commit}: {e.reason}"
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podium import gha, results
+from podium import approvals, gha, results
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
 from podium.results import Evaluation, Promotion
@@ -52,6 +52,7 @@ def promote_evaluated(
             reason=why,
             commit=provenance.get("git_commit"),
             run_url=provenance.get("workflow_run"),
+            approval=approvals.of_this_run(),
         )
     except CheckFailed as refused:  # lost a race: someone moved @champion meanwhile
         return _finish(config, Promotion.refused(expected, str(refused), str(refused)))
