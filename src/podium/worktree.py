@@ -39,11 +39,13 @@ def top_level(path: Path) -> Path | None:
     return Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else None
 
 
-def changed_files(root: Path, *, ignore: Iterable[Path] = ()) -> list[str] | None:
+def changed_files(
+    root: Path, *, ignore: Iterable[Path] = (), top: Path | None = None
+) -> list[str] | None:
     """Tracked files changed and untracked files not ignored, relative to the repository
     (None outside a git repository). `ignore`: files that do not count (data files,
-    which are fingerprinted on their own)."""
-    top = top_level(root)
+    which are fingerprinted on their own). `top`: the repository's root, when known."""
+    top = top or top_level(root)
     if top is None:
         return None
     found = _git(root, "status", "--porcelain", "-z", "--untracked-files=normal")

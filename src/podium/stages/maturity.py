@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -61,9 +62,10 @@ class Maturity(BaseModel):
 def maturity(*, config: Config) -> Maturity:
     """Every check, the level reached (all checks of it and below pass) and three next steps."""
     recorded = _recorded(config)
+    top = worktree.top_level(config.root)
     checks = [
         _workflows(config),
-        _expectations(config),
+        _expectations(config, top),
         _drift(config),
         _durable(config),
         _triggers(config),
@@ -71,7 +73,7 @@ def maturity(*, config: Config) -> Maturity:
         _significance(config),
         _slices(config),
         _deployment(config),
-        _rollback(config),
+        _rollback(config, top),
         _reproduced(recorded),
         _cards(recorded),
     ]
@@ -104,7 +106,7 @@ def _workflows(config: Config) -> Check:
     )
 
 
-def _expectations(config: Config) -> Check:
+def _expectations(config: Config, top: Path | None) -> Check:
     name = "committed expectation suite"
     fix = "run `podium suggest`, review the suite, commit it and set data.expectations"
     suite = config.data.expectations
@@ -113,8 +115,7 @@ def _expectations(config: Config) -> Check:
     path = config.resolve(suite)
     if not path.is_file():
         return Check(name=name, level=1, passed=False, why=f"{suite} does not exist", fix=fix)
-    changed = worktree.changed_files(config.root)
-    top = worktree.top_level(config.root)
+    changed = worktree.changed_files(config.root, top=top) if top else None
     if changed is None or top is None:
         return Check(name=name, level=1, passed=False, why="not in a git repository", fix=fix)
     relative = path.resolve().relative_to(top.resolve()).as_posix()
@@ -239,12 +240,11 @@ def _raw(config: Config) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _rollback(config: Config) -> Check:
+def _rollback(config: Config, top: Path | None) -> Check:
     from podium.stages.init import WORKFLOWS_DIR, file_name
 
     name = "rollback"
     fix = "run `podium init` (a rollback workflow) and keep ci.environment protected"
-    top = worktree.top_level(config.root)
     workflow = file_name(config.model.name, "rollback")
     there = top is not None and (top / WORKFLOWS_DIR / workflow).is_file()
     if not there:
