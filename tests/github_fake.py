@@ -97,6 +97,13 @@ _ROUTES = [
         ),
     ),
     (
+        "GET",
+        "run_approvals",
+        re.compile(
+            r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/actions/runs/(?P<run_id>\d+)/approvals$"
+        ),
+    ),
+    (
         "POST",
         "create_status",
         re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/statuses/(?P<sha>[0-9a-fA-F]+)$"),
@@ -211,6 +218,8 @@ class FakeGitHub:
         self.issues: dict[int, dict[str, Any]] = {}  # number -> issue, as GitHub returns it
         # workflow_dispatch requests received: {"workflow": file name, "ref": …, "inputs": …}
         self.dispatches: list[dict[str, Any]] = []
+        # run id -> the review history of its protected environments, as GitHub returns it
+        self.approvals: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[Seen] = []
         self.violations: list[str] = []
         self._faults: list[Fault] = []
@@ -271,6 +280,29 @@ class FakeGitHub:
         token = f"ghp_{len(self.users):04d}" + "x" * 32
         self.users[token] = login
         return token
+
+    def review(
+        self,
+        run_id: str,
+        login: str,
+        environment: str = "production",
+        state: str = "approved",
+        comment: str = "",
+    ) -> None:
+        """`login` approved (or rejected) the run's deployment to `environment`."""
+        example = copy.deepcopy(
+            _spec()["components"]["examples"]["environment-approvals-items"]["value"][0]
+        )
+        place = dict(example["environments"][0], name=environment)
+        place["url"] = f"{self.api_url}/repos/{self.repository}/environments/{environment}"
+        entry = {
+            "state": state,
+            "comment": comment,
+            "environments": [place],
+            "user": self._user(example["user"], login),
+        }
+        with self._lock:
+            self.approvals.setdefault(str(run_id), []).append(entry)
 
     def add_comment(self, number: int, body: str, login: str = "someone") -> dict[str, Any]:
         """A comment already on the PR, written by `login`."""
@@ -580,6 +612,8 @@ class FakeGitHub:
         if operation == "start_workflow":
             self.dispatches.append({"workflow": params["workflow"], **json.loads(body)})
             return 204, {}, b"", "application/json; charset=utf-8"
+        if operation == "run_approvals":
+            return self._json(200, self.approvals.get(params["run_id"], []))
         if operation == "create_status":
             payload = json.loads(body)
             status = self._status(params["sha"], payload)

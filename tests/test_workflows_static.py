@@ -296,9 +296,10 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
         "podium-churn-promote.yml": {
             "scope": {},
             "challenger": {"contents": writes, "statuses": "write"},
-            "promote": {"contents": writes},
+            # actions: read — who approved the protected environment (the audit trail)
+            "promote": {"contents": writes, "actions": "read"},
         },
-        "podium-churn-rollback.yml": {"rollback": {"contents": writes}},
+        "podium-churn-rollback.yml": {"rollback": {"contents": writes, "actions": "read"}},
         "podium-churn-monitor.yml": {
             # monitor records its health check of the champion (model uptime) on the branch
             "monitor": {"contents": writes, "issues": "write", "actions": "write"}
@@ -335,14 +336,15 @@ def test_secrets_and_the_token_reach_podium_steps_only(generated: Path) -> None:
 
 def test_the_registry_branch_token_goes_to_podium_registry_steps_only(generated: Path) -> None:
     """With registry.git_branch the podium steps that read or write the registry get the
-    job's token (read-only where the job is); without it, no podium step gets it."""
+    job's token (read-only where the job is); without it, only the champion moves behind a
+    protected environment get it (to read who approved: actions: read)."""
     branch = "git-branch" in str(generated)
     registry_stages = {"validate", "train", "evaluate", "promote", "rollback"}
     for path in generated.glob("*.yml"):
         for step in all_steps(load(path)):
             stage = str(step.get("uses", "")).partition("/actions/")[2].partition("@")[0]
             token = (step.get("env") or {}).get("GITHUB_TOKEN")
-            if branch and stage in registry_stages:
+            if (branch and stage in registry_stages) or stage in {"promote", "rollback"}:
                 assert token == "${{ github.token }}", f"{path.name}: {stage}"
             else:
                 assert token is None, f"{path.name}: {stage or step}"

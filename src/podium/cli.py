@@ -187,9 +187,41 @@ def _cmd_history(args: argparse.Namespace) -> int:
     for e in events:
         was = f"v{e.previous}" if e.previous else "—"
         commit = f" @{e.commit[:7]}" if e.commit else ""
+        if e.triggering_actor and e.triggering_actor != e.actor:
+            commit += f", triggered by {e.triggering_actor}"
+        if e.approvers is not None:
+            commit += f", approved by {', '.join(e.approvers) or 'no reviewer'}"
         _say(
             f"{e.at}  {e.action:<8} v{e.version:<4} (was {was:<4}) by {e.actor}{commit}: {e.reason}"
         )
+    return EXIT_OK
+
+
+def _cmd_card(args: argparse.Namespace) -> int:
+    from podium.stages.card import card
+
+    sys.stdout.write(card(config=_config(args), version=args.model_version, fmt=args.format))
+    return EXIT_OK
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from podium.stages.reproduce import reproduce
+
+    done = reproduce(
+        config=_config(args),
+        version=args.model_version,
+        data_from=args.data_from,
+        tolerance=args.tolerance,
+        say=_say,
+    )
+    return _outcome(done, done.lines())
+
+
+def _cmd_maturity(args: argparse.Namespace) -> int:
+    from podium.stages.maturity import maturity
+
+    graded = maturity(config=_config(args))
+    _say(json.dumps(graded.model_dump(mode="json"), indent=2) if args.json else graded.text())
     return EXIT_OK
 
 
@@ -469,6 +501,27 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument(
         "--days", type=int, default=90, metavar="N", help="window in days (default: %(default)s)"
     )
+    card = add("card", _cmd_card, "the model card of a version, from what podium recorded")
+    card.add_argument(
+        "--version", dest="model_version", metavar="N", help="model version (default: champion)"
+    )
+    card.add_argument("--format", default="md", choices=("md", "json", "html"))
+    reproduce = add(
+        "reproduce", _cmd_reproduce, "retrain a version from its recorded commit and data; compare"
+    )
+    reproduce.add_argument("--version", dest="model_version", required=True, metavar="N")
+    reproduce.add_argument(
+        "--data-from", metavar="DIR", help="folder holding the data files (default: the commit's)"
+    )
+    reproduce.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="largest difference accepted in a metric (default: 0, exact)",
+    )
+    maturity = add("maturity", _cmd_maturity, "grade the repository against MLOps levels 0-2")
+    maturity.add_argument("--json", action="store_true", help="print the grading as JSON")
     run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
     run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
     # `podium registry pull|export`: the registry itself (registry.git_branch and beyond).

@@ -59,6 +59,11 @@ class ModelSection(_Strict):
     # logs ONE MLflow model in the run podium opens for it; bounded by timeout_minutes.
     command: str | list[str] | None = None
     timeout_minutes: float | None = Field(default=None, gt=0)
+    # Shown in the model card (`podium card`), recorded on each version at training.
+    description: str | None = None
+    owners: list[str] | str | None = None
+    intended_use: str | None = None
+    limitations: str | None = None
 
     @field_validator("name")
     @classmethod

@@ -62,6 +62,16 @@ class Posted:
         )
 
 
+@dataclass(frozen=True)
+class Review:
+    """One review of a workflow run's protected environment(s)."""
+
+    login: str
+    state: str  # approved | rejected | pending
+    environments: tuple[str, ...]
+    comment: str = ""
+
+
 class BadCredentials(InputError):
     """GitHub rejected the token itself (401): no other call with it can succeed."""
 
@@ -214,6 +224,37 @@ class GitHub:
             lambda: commit.create_status(**kwargs),
             f"set the commit status {context} on {sha[:7]}",
             "`permissions: statuses: write`",
+        )
+
+    def run_approvals(self, run_id: str) -> list[Review]:
+        """The review history of a workflow run's protected environments: who approved
+        (or rejected) which environment (`actions: read`)."""
+        from github import GithubException
+
+        def read() -> list[Review]:
+            status, headers, data = self._client.requester.requestJson(
+                "GET", f"{self._repo.url}/actions/runs/{int(run_id)}/approvals"
+            )
+            found = _parsed(data)
+            if status != 200 or not isinstance(found, list):
+                raise GithubException(status, found, headers)
+            return [
+                Review(
+                    login=str((item.get("user") or {}).get("login") or ""),
+                    state=str(item.get("state") or ""),
+                    environments=tuple(
+                        str(e.get("name")) for e in item.get("environments") or [] if e.get("name")
+                    ),
+                    comment=str(item.get("comment") or ""),
+                )
+                for item in found
+                if isinstance(item, dict)
+            ]
+
+        return self._call(
+            read,
+            f"read who approved workflow run {run_id}",
+            "`permissions: actions: read` (run `podium init` to regenerate the workflows)",
         )
 
     def pull_head_sha(self, pr: int) -> str:

@@ -89,7 +89,7 @@ def test_init_says_which_registry_the_workflows_use(repo: Project) -> None:
     branch = repo.cli("init")
     assert "churn: registry in GitHub Actions: the branch podium-registry of this" in branch.out
     promote = load(workflows(repo.root)["podium-churn-promote.yml"])
-    assert promote["jobs"]["promote"]["permissions"] == {"contents": "write"}
+    assert promote["jobs"]["promote"]["permissions"] == {"contents": "write", "actions": "read"}
 
 
 def test_check_lists_stale_files_when_the_config_changes_and_writes_nothing(
@@ -278,7 +278,10 @@ def test_the_ci_section_shapes_the_workflows(repo: Project) -> None:
         assert step["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.TEAM_MLFLOW_URI }}"
         assert step["env"]["MLFLOW_TRACKING_TOKEN"] == "${{ secrets.TEAM_MLFLOW_TOKEN }}"
         assert step["env"]["MLFLOW_TRACKING_PASSWORD"] == "${{ secrets.MLFLOW_TRACKING_PASSWORD }}"
-        assert "GITHUB_TOKEN" not in step["env"]  # no registry branch: nothing to push
+        # No registry branch: nothing to push; the promotion reads who approved its
+        # protected environment (actions: read) with the job's token.
+        expected = "${{ github.token }}" if step["id"] == "promote" else None
+        assert step["env"].get("GITHUB_TOKEN") == expected
     text = generated["podium-churn-promote.yml"]
     assert text.count("secrets.TEAM_MLFLOW_URI") == len(registry_steps)
     assert all(step["uses"].endswith(f"@{sha}") for step in podium_steps)

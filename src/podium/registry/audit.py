@@ -40,6 +40,10 @@ class Event:
     reason: str
     commit: str | None = None
     run_url: str | None = None
+    # In Actions: who started the run (a re-run's actor) and who approved its protected
+    # environment (None: not known — outside Actions, or GitHub could not be asked).
+    triggering_actor: str | None = None
+    approvers: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,7 +56,17 @@ class Event:
             "reason": self.reason,
             "commit": self.commit,
             "run_url": self.run_url,
+            "triggering_actor": self.triggering_actor,
+            "approvers": self.approvers,
         }
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Who, besides the actor, stands behind a champion move (`podium.approvals`)."""
+
+    triggering_actor: str | None = None
+    approvers: list[str] | None = None
 
 
 def tag_name(seq: int) -> str:

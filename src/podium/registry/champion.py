@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from podium.clock import now_iso
 from podium.errors import CheckFailed, ServiceError
 from podium.registry import audit, lock, tags
-from podium.registry.audit import Event
+from podium.registry.audit import Approval, Event
 
 if TYPE_CHECKING:
     from podium.registry.mlflow_store import Registry
@@ -32,6 +32,7 @@ def move(
     reason: str,
     commit: str | None,
     run_url: str | None,
+    approval: Approval | None = None,
 ) -> Event:
     """Compare-and-set `@champion` from `expected` to `version`, and audit the move.
 
@@ -59,6 +60,8 @@ def move(
             reason=reason,
             commit=commit,
             run_url=run_url,
+            triggering_actor=approval.triggering_actor if approval else None,
+            approvers=approval.approvers if approval else None,
         )
         held = lock.holder_of(registry, lock.lock_name(registry))
         if held is None or held[0] != holder:

@@ -43,7 +43,7 @@ from podium.registry.mlflow_store import Registry
 
 if TYPE_CHECKING:
     from podium.config import Config
-    from podium.registry.audit import Event
+    from podium.registry.audit import Approval, Event
 
 T = TypeVar("T")
 
@@ -777,6 +777,7 @@ class BranchRegistry(Registry):
         reason: str,
         commit: str | None,
         run_url: str | None,
+        approval: Approval | None = None,
     ) -> Event:
         """The compare-and-set move as one commit; after a lost race it is re-checked on
         the new tip (CheckFailed, exit 1, when the champion moved meanwhile)."""
@@ -790,6 +791,7 @@ class BranchRegistry(Registry):
                 reason=reason,
                 commit=commit,
                 run_url=run_url,
+                approval=approval,
             ),
             lambda event: move_message(self.name, event),
         )

@@ -25,7 +25,7 @@ from podium.registry import env
 from podium.registry.tags import CHAMPION, TASK, read_classes
 
 if TYPE_CHECKING:
-    from podium.registry.audit import Event
+    from podium.registry.audit import Approval, Event
 
 T = TypeVar("T")
 
@@ -574,6 +574,7 @@ class Registry:
         reason: str,
         commit: str | None,
         run_url: str | None,
+        approval: Approval | None = None,
     ) -> Event:
         """Compare-and-set `@champion` from `expected` to `version`, audited (champion.move)."""
         from podium.registry import champion
@@ -587,6 +588,7 @@ class Registry:
             reason=reason,
             commit=commit,
             run_url=run_url,
+            approval=approval,
         )
 
 

@@ -530,6 +530,9 @@ def _footer(
     elif tracking_uri:
         parts.append(f"registry {code(_without_credentials(tracking_uri))}")
     parts.append(f"podium {text(context.get('podium_version', ''))}".strip())
+    written = " (model_card.md on its run)" if promotion is not None and promotion.promoted else ""
+    card = f"podium card --version {challenger.version}"  # a decimal number (results.py)
+    parts.append(f"model card: {code(card)}{written}")
     if context.get("pull_request"):
         parts.append("not promoted from pull requests: merge to main to promote")
     elif promotion is not None and promotion.promoted is not True:

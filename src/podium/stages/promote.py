@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podium import delivery, gha, results
+from podium import approvals, delivery, gha, results
 from podium.config import Config
 from podium.errors import CheckFailed, InputError
 from podium.registry import champion
@@ -77,9 +77,13 @@ def promote_evaluated(
             reason=why,
             commit=provenance.get("git_commit"),
             run_url=provenance.get("workflow_run"),
+            approval=approvals.of_this_run(),
         )
     except CheckFailed as refused:  # lost a race: someone moved @champion meanwhile
         return _finish(config, Promotion.refused(expected, str(refused), str(refused)))
+    from podium.stages.card import write_at_promotion
+
+    write_at_promotion(config, registry, event.version, evaluation)  # model_card.md / .json
     moved = Promotion(
         promoted=True, champion_version=event.version, previous_version=event.previous, reason=why
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podium import gha
+from podium import approvals, gha
 from podium.config import Config
 from podium.errors import ConfigError, InputError
 from podium.registry import Event, previous_champion, tags
@@ -61,6 +61,7 @@ def rollback(*, config: Config, reason: str, to: str | None = None, force: bool 
         reason=reason,
         commit=provenance.get("git_commit"),
         run_url=provenance.get("workflow_run"),
+        approval=approvals.of_this_run(),
     )
     gha.set_output("champion-version", event.version)
     previous = f"v{event.previous}" if event.previous else "none"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium import (
     __version__,
+    card,
     data,
     drift,
     gha,
@@ -245,6 +246,7 @@ def train(
         **fingerprints,
         **provenance_tags,
     }
+    version_tags.update(card.training_tags(config))  # purpose, target, model kind
     classes = sorted(train_set.target.unique().tolist()) if task == "classification" else None
     if classes is not None:
         version_tags[tags.CLASSES] = tags.classes_tag(classes)
