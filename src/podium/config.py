@@ -59,6 +59,9 @@ class ModelSection(_Strict):
     # logs ONE MLflow model in the run podium opens for it; bounded by timeout_minutes.
     command: str | list[str] | None = None
     timeout_minutes: float | None = Field(default=None, gt=0)
+    # Environment variables the command gets beyond podium's allowlist (command.INHERITED):
+    # the user's own data credentials, say. Never the job's registry or repository ones.
+    env: list[str] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod
@@ -83,6 +86,19 @@ class ModelSection(_Strict):
             split_command(value)  # unbalanced quotes or an empty command: refused now
         return value
 
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,199}", name):
+                raise ValueError(f"'{name}' is not an environment variable name")
+            if name.upper() in _REGISTRY_CREDENTIALS or name.upper().startswith("GIT_CONFIG"):
+                raise ValueError(
+                    f"'{name}' can write the registry or the repository; podium never hands "
+                    "it to training code (it registers the model itself) — remove it"
+                )
+        return value
+
     @model_validator(mode="after")
     def _one_of(self) -> ModelSection:
         given = [self.estimator, self.entrypoint, self.command]
@@ -90,6 +106,8 @@ class ModelSection(_Strict):
             raise ValueError("give exactly one of 'estimator', 'entrypoint' or 'command'")
         if self.timeout_minutes is not None and self.command is None:
             raise ValueError("'timeout_minutes' bounds 'command'; remove it or add a command")
+        if self.env and self.command is None:
+            raise ValueError("'env' is handed to 'command'; remove it or add a command")
         return self
 
     @property
@@ -299,6 +317,20 @@ class RegistrySection(_Strict):
         return self
 
 
+# What moves a champion or writes the repository: never handed to the user's code.
+_REGISTRY_CREDENTIALS = frozenset(
+    {
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "ACTIONS_RUNTIME_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "MLFLOW_TRACKING_TOKEN",
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_REGISTRY_URI",
+    }
+)
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _BRANCH = re.compile(r"^(?!.*\.\.)(?!/)(?!.*//)[A-Za-z0-9._/-]{1,200}(?<![/.])$")
 _SECRET = re.compile(r"^(?!GITHUB_)[A-Za-z_][A-Za-z0-9_]{0,99}$", re.IGNORECASE)

@@ -59,9 +59,9 @@ def test_export_keeps_versions_aliases_history_and_is_idempotent(
     assert run.data.metrics == original_run.data.metrics
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "podium")}
     assert "podium/profile.json" in artifacts, artifacts
-    target._activate()  # get_model_info reads through MLflow's fluent (global) URI
+    target.activate()  # get_model_info reads through MLflow's fluent (global) URI
     info = get_model_info(f"models:/{name}/1")
-    source._activate()
+    source.activate()
     original_info = get_model_info(source.versions()[0].source)
     assert info.signature is not None and info.signature == original_info.signature
     model: Any = target.load_model(versions[0])

@@ -27,7 +27,8 @@ def rollback(*, config: Config, reason: str, to: str | None = None) -> Event:
         target = to.removeprefix("v")
         if not target.isdigit():
             raise InputError(f"--to '{to}' is not a model version number; e.g. --to 3")
-    registry.get_version(target)  # exit 2 naming the version when unknown
+    # exit 2 naming the version when unknown, or a file changed since registration
+    registry.verified_files(registry.get_version(target))
     if target == current_version:
         raise InputError(f"v{target} is already the champion of '{config.model.name}'")
     provenance = gha.provenance(config.root)
