@@ -281,7 +281,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_init(args: argparse.Namespace) -> int:
     from podium.config import load
     from podium.errors import CheckFailed
-    from podium.stages.init import discover, init, registry_in_actions
+    from podium.stages.init import discover, init, pinning_advice, registry_in_actions
 
     # No --config: every model of the repository (each keeps its own workflow files).
     paths = [Path(args.config)] if args.config else discover(Path.cwd())
@@ -315,6 +315,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
         _say(f"workflows are up to date ({len(result.workflows)} files)")
     for config in configs:
         _say(f"{config.model.name}: {registry_in_actions(config)}")
+    for advice in dict.fromkeys(filter(None, (pinning_advice(c) for c in configs))):
+        _say(f"note: {advice}")
     return EXIT_OK
 
 

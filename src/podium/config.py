@@ -350,6 +350,11 @@ class SecretNames(_Strict):
     tracking_token: str = "MLFLOW_TRACKING_TOKEN"
     tracking_username: str = "MLFLOW_TRACKING_USERNAME"
     tracking_password: str = "MLFLOW_TRACKING_PASSWORD"
+    # Optional READ-ONLY MLflow credentials for pull-request jobs (the write ones above
+    # belong in the protected environment's secrets): PR code never gets a write credential.
+    read_token: str = "PODIUM_MLFLOW_READ_TOKEN"
+    read_username: str = "PODIUM_MLFLOW_READ_USERNAME"
+    read_password: str = "PODIUM_MLFLOW_READ_PASSWORD"
     # Optional: a token that may start the promote workflow (Actions: write) for
     # `podium monitor`, used instead of the job's own GITHUB_TOKEN (a GitHub App's, say).
     dispatch_token: str = "PODIUM_DISPATCH_TOKEN"

@@ -201,6 +201,7 @@ def copy_run_data(source: Registry, target: Registry, run_id: str, new_id: str) 
 
 def _copy_version(source: Registry, target: Registry, version: Version, run_id: str | None) -> str:
     """Copy one model version (its files as logged) and return its number on the target."""
+    source.verified_files(version)  # a tampered version is not spread further
     logged: Any = None
     if version.source.startswith("models:/m-"):
         model_id = version.source.removeprefix("models:/")
@@ -221,13 +222,17 @@ def _copy_version(source: Registry, target: Registry, version: Version, run_id: 
         run_id=run_id,
         what=f"version {version.version}",
     )
+    # The copy's MLmodel names the target's run and model: its files are recorded anew.
+    copied_tags = {k: v for k, v in version.tags.items() if k != tags.MODEL_SHA256}
+    if run_id is not None:
+        copied_tags[tags.MODEL_SHA256] = target.record_digests(run_id, model.uri)
     created = target.call(
         f"registering version {version.version}",
         lambda: target.client.create_model_version(
             source.name,
             source=model.uri,
             run_id=run_id,
-            tags={**version.tags, SOURCE_VERSION: version.version},
+            tags={**copied_tags, SOURCE_VERSION: version.version},
             model_id=model.model_id,
         ),
     )

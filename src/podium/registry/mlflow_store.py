@@ -273,7 +273,7 @@ class Registry:
                             *requirements,
                         ],
                     )
-                digest = self._record_digests(run.info.run_id, info.model_uri)
+                digest = self.record_digests(run.info.run_id, info.model_uri)
                 mv = self.client.create_model_version(
                     self.name,
                     source=info.model_uri,
@@ -333,7 +333,7 @@ class Registry:
     def register(self, model: LoggedModel, *, run_id: str, tags: dict[str, str]) -> Version:
         """Register a logged model as a new version of this model, tagged."""
         self._ensure_registered_model()
-        digest = self._record_digests(run_id, model.uri)
+        digest = self.record_digests(run_id, model.uri)
         tagged = {**tags, MODEL_SHA256: digest}
         mv = self.call(
             "registering the model version",
@@ -343,7 +343,7 @@ class Registry:
         )
         return _version(mv)
 
-    def _record_digests(self, run_id: str, uri: str) -> str:
+    def record_digests(self, run_id: str, uri: str) -> str:
         """sha256 of every file of the model at `uri`, logged on its run; the manifest's
         own digest, for the version's tag."""
         manifest = integrity.file_digests(self._model_files(uri))

@@ -191,6 +191,41 @@ def init(
     return result
 
 
+def release_commit(repository: str) -> str | None:
+    """The commit of `repository` the installed podium was built from, when the installer
+    recorded it (PEP 610: `pip install git+https://github.com/<repository>@v1` writes the
+    resolved commit into direct_url.json); None when unknown (a wheel, a local folder)."""
+    from importlib import metadata
+
+    try:
+        text = metadata.distribution("podium-ml").read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return None
+    try:
+        found = json.loads(text or "null")
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get("vcs_info"), dict):
+        return None
+    url = str(found.get("url", "")).removesuffix(".git").rstrip("/")
+    commit = found["vcs_info"].get("commit_id")
+    if not url.lower().endswith("/" + repository.lower()) or not isinstance(commit, str):
+        return None
+    return commit if _SHA.match(commit) else None
+
+
+def pinning_advice(config: Config) -> str | None:
+    """What to do when podium's own actions could only be referenced by a tag."""
+    repository, _, ref = config.ci.actions.partition("@")
+    if _SHA.match(ref) or release_commit(repository):
+        return None
+    return (
+        f"podium's own actions are referenced by the tag {ref}, which can be moved: pin them "
+        f"with `ci.actions: {repository}@<commit SHA of {ref}>` in podium.yaml (podium init "
+        "writes the SHA itself when podium was installed from git)"
+    )
+
+
 def render(config: Config, repo_root: Path) -> dict[str, str]:
     """The text of every workflow of this model, keyed by file name."""
     import jinja2
@@ -279,12 +314,16 @@ def _context(config: Config, repo_root: Path) -> dict[str, Any]:
             )
     source = (PurePosixPath(relative_root) / config_file).as_posix()
     repository, _, ref = ci.actions.partition("@")
-    pinned_by_sha = bool(_SHA.match(ref))
+    # A tag can be moved: podium's own actions are pinned by the commit of the installed
+    # release when it is known (ci.actions may name one itself); otherwise they stay on the
+    # tag, visibly — no comment hides it from the user's own scans (`pinning_advice`).
+    commit = ref if _SHA.match(ref) else release_commit(repository)
 
     def podium(stage: str) -> str:
-        uses = f"{repository}/actions/{stage}@{ref}"
-        # A tag moves; zizmor's default policy wants a SHA. ci.actions can name one.
-        return uses if pinned_by_sha else f"{uses}  # zizmor: ignore[unpinned-uses]"
+        if commit is None:
+            return f"{repository}/actions/{stage}@{ref}"
+        shown = "" if commit == ref else f" # {ref}"
+        return f"{repository}/actions/{stage}@{commit}{shown}"
 
     name = config.model.name
     paths = _paths(config, repo_root)
