@@ -500,3 +500,14 @@ def test_pull_request_jobs_get_only_the_read_only_mlflow_credentials(generated: 
     text = (generated / "podium-churn-pr.yml").read_text()
     assert not any(f"secrets.{name} " in text for name in write), text
     assert "contents: write" not in text
+
+
+def test_setup_installs_podiums_dependencies_with_podiums_constraints() -> None:
+    """Every run installs the versions podium was tested with, not the newest of the day."""
+    setup = load(REPO / "actions" / "setup" / "action.yml")
+    install = next(s for s in setup["runs"]["steps"] if s.get("id") == "install")
+    command = " ".join(install["run"].replace("\\\n", " ").split())
+    assert '--constraint "$PODIUM_SOURCE/constraints.txt" "$PODIUM_SOURCE"' in command
+    pins = (REPO / "constraints.txt").read_text()
+    for name in ("mlflow==", "scikit-learn==", "great-expectations==", "pandas=="):
+        assert f"\n{name}" in pins, name

@@ -281,7 +281,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_init(args: argparse.Namespace) -> int:
     from podium.config import load
     from podium.errors import CheckFailed
-    from podium.stages.init import discover, init, pinning_advice, registry_in_actions
+    from podium.stages.init import discover, init, registry_in_actions
 
     # No --config: every model of the repository (each keeps its own workflow files).
     paths = [Path(args.config)] if args.config else discover(Path.cwd())
@@ -305,6 +305,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
                 f"stale workflows: {', '.join(result.stale)}; run `podium init` and commit them"
             )
         _say(f"workflows are up to date ({len(result.workflows)} files)")
+        _advise(configs)
         return EXIT_OK
     for relative in result.written:
         _say(f"wrote {relative}")
@@ -315,9 +316,17 @@ def _cmd_init(args: argparse.Namespace) -> int:
         _say(f"workflows are up to date ({len(result.workflows)} files)")
     for config in configs:
         _say(f"{config.model.name}: {registry_in_actions(config)}")
-    for advice in dict.fromkeys(filter(None, (pinning_advice(c) for c in configs))):
-        _say(f"note: {advice}")
+    _advise(configs)
     return EXIT_OK
+
+
+def _advise(configs: list[Any]) -> None:
+    """What `podium init` cannot do itself: pin podium's actions, protect the branch."""
+    from podium.stages.init import pinning_advice, ruleset_advice
+
+    advice = [pinning_advice(c) for c in configs] + [ruleset_advice(c) for c in configs]
+    for line in dict.fromkeys(filter(None, advice)):
+        _say(f"note: {line}")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -92,6 +92,30 @@ def test_init_says_which_registry_the_workflows_use(repo: Project) -> None:
     assert promote["jobs"]["promote"]["permissions"] == {"contents": "write"}
 
 
+def test_init_and_check_print_the_ruleset_that_lets_only_actions_push_the_registry(
+    repo: Project,
+) -> None:
+    """Whoever can push the registry branch could swap a model together with its recorded
+    digests: init says how to let GitHub Actions alone push it (a ready `gh api` call)."""
+    import json
+
+    plain = repo.cli("init")
+    assert "protect the registry branch" not in plain.out  # no branch registry: nothing to say
+    document = repo.config()
+    document["registry"] = {"git_branch": "models/registry"}
+    repo.write_config(document)
+    for result in (repo.cli("init"), repo.cli("init", "--check")):
+        assert result.code == 0, result.err
+        (line,) = [x for x in result.out.splitlines() if "protect the registry branch" in x]
+        body = json.loads(line.split("echo '")[1].split("' | gh api")[0])
+        assert "gh api -X POST repos/{owner}/{repo}/rulesets --input -" in line
+        assert body["conditions"]["ref_name"]["include"] == ["refs/heads/models/registry"]
+        assert {r["type"] for r in body["rules"]} == {"update", "deletion", "non_fast_forward"}
+        assert body["bypass_actors"] == [
+            {"actor_id": 15368, "actor_type": "Integration", "bypass_mode": "always"}
+        ]  # the GitHub Actions app, nobody else
+
+
 def test_check_lists_stale_files_when_the_config_changes_and_writes_nothing(
     repo: Project,
 ) -> None:

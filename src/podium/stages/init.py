@@ -226,6 +226,39 @@ def pinning_advice(config: Config) -> str | None:
     )
 
 
+# The GitHub Actions app: the one actor allowed to push the registry branch.
+ACTIONS_APP_ID = 15368
+
+
+def registry_ruleset(branch: str) -> dict[str, Any]:
+    """The repository ruleset that lets only GitHub Actions change the registry branch:
+    whoever else can push could otherwise swap a model and its recorded digests together."""
+    return {
+        "name": f"podium registry ({branch})",
+        "target": "branch",
+        "enforcement": "active",
+        "conditions": {"ref_name": {"include": [f"refs/heads/{branch}"], "exclude": []}},
+        "rules": [{"type": "update"}, {"type": "deletion"}, {"type": "non_fast_forward"}],
+        "bypass_actors": [
+            {"actor_id": ACTIONS_APP_ID, "actor_type": "Integration", "bypass_mode": "always"}
+        ],
+    }
+
+
+def ruleset_advice(config: Config) -> str | None:
+    """How to restrict pushes to the registry branch to GitHub Actions (one line)."""
+    branch = config.registry_branch
+    if not branch:
+        return None
+    body = json.dumps(registry_ruleset(branch), separators=(",", ":"))
+    return (
+        f"protect the registry branch {branch}: only GitHub Actions may push it — "
+        f"echo '{body}' | gh api -X POST repos/{{owner}}/{{repo}}/rulesets --input - "
+        "(or Settings → Rules → Rulesets: restrict updates, deletions and force pushes of "
+        f"{branch}, bypass: GitHub Actions)"
+    )
+
+
 def render(config: Config, repo_root: Path) -> dict[str, str]:
     """The text of every workflow of this model, keyed by file name."""
     import jinja2
