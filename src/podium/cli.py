@@ -306,6 +306,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
             )
         _say(f"workflows are up to date ({len(result.workflows)} files)")
         _advise(configs)
+        from podium import gha
+        from podium.stages.init import ruleset_missing
+
+        for warning in dict.fromkeys(filter(None, map(ruleset_missing, configs))):
+            print(f"podium: warning: {warning}", file=sys.stderr, flush=True)
+            gha.warning(warning)
         return EXIT_OK
     for relative in result.written:
         _say(f"wrote {relative}")

@@ -259,6 +259,31 @@ def ruleset_advice(config: Config) -> str | None:
     )
 
 
+def ruleset_missing(config: Config) -> str | None:
+    """A warning when GitHub can be asked (GITHUB_TOKEN, GITHUB_REPOSITORY) and no ruleset
+    restricts updates of the registry branch; None when it does, or cannot be read."""
+    from podium import gha
+    from podium.errors import PodiumError
+    from podium.github import GitHub
+
+    branch = config.registry_branch
+    env = gha.github_env()
+    if not branch or not env.token or not env.repository:
+        return None
+    try:
+        client = GitHub(token=env.token, repository=env.repository, api_url=env.api_url)
+        rules = client.branch_rules(branch)
+    except PodiumError:
+        return None  # not readable with this token: the printed advice stands
+    if "update" in rules:
+        return None
+    return (
+        f"no ruleset restricts who may push the registry branch {branch} of "
+        f"{env.repository} (rules in force: {', '.join(sorted(rules)) or 'none'}); anyone "
+        "who can push it can swap a model with its digests — apply the ruleset above"
+    )
+
+
 def render(config: Config, repo_root: Path) -> dict[str, str]:
     """The text of every workflow of this model, keyed by file name."""
     import jinja2
