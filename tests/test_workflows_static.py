@@ -417,11 +417,6 @@ def test_promotions_and_rollbacks_never_overlap(generated: Path) -> None:
 EXPLAINED = {
     # The PR job reads MLflow with the optional READ-ONLY secrets (never the write ones).
     ("secrets-outside-env", "pr", "challenger"),
-    # Registration (train) and the monitor's health record write the registry with
-    # repository secrets; the champion moves (promote, rollback) are environment-bound.
-    ("secrets-outside-env", "promote", "challenger"),
-    ("secrets-outside-env", "monitor", "monitor"),
-    ("secrets-outside-env", "rollback", "rollback"),
 }
 
 
@@ -511,3 +506,23 @@ def test_setup_installs_podiums_dependencies_with_podiums_constraints() -> None:
     pins = (REPO / "constraints.txt").read_text()
     for name in ("mlflow==", "scikit-learn==", "great-expectations==", "pandas=="):
         assert f"\n{name}" in pins, name
+
+
+def test_mlflow_write_secrets_are_read_only_in_environment_bound_jobs(generated: Path) -> None:
+    """Write credentials belong in environments (limited to the main branch): a job that
+    names them is bound to one, and no pull-request job names them."""
+    write = {"tracking_token", "tracking_username", "tracking_password"}
+    from podium.config import SecretNames
+
+    names = {getattr(SecretNames(), field) for field in write}
+    bound = 0
+    for path in generated.glob("*.yml"):
+        for name, job in load(path)["jobs"].items():
+            text = yaml.safe_dump(job)
+            if any(
+                f"secrets.{secret} " in text or f"secrets.{secret}}}" in text for secret in names
+            ):
+                assert job.get("environment"), f"{path.name}: job {name}"
+                assert not path.name.endswith("-pr.yml"), f"{path.name}: job {name}"
+                bound += 1
+    assert bound >= 4  # challenger (promote workflow), promote, rollback, monitor

@@ -379,6 +379,10 @@ class CISection(_Strict):
     retrain_cron: str | None = "0 4 * * 1"
     monitor_cron: str | None = "0 6 * * *"  # `podium monitor` (when monitor.data is set)
     environment: str | None = "production"
+    # The environment of the other jobs that write the registry (the promote workflow's
+    # challenger job registers, monitor records health): it holds the MLflow write secrets,
+    # limited to the main branch, so no pull request's job can read them.
+    registry_environment: str | None = "podium-registry"
     secrets: SecretNames = Field(default_factory=SecretNames)
     actions: str = "podium-ml/podium@v1"
     # More path patterns (from the repository root, as in GitHub's `paths:`) whose changes
@@ -432,7 +436,7 @@ class CISection(_Strict):
             )
         return " ".join(fields)
 
-    @field_validator("environment")
+    @field_validator("environment", "registry_environment")
     @classmethod
     def _environment(cls, value: str | None) -> str | None:
         if value is None or not value.strip():

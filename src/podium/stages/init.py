@@ -411,6 +411,7 @@ def _context(config: Config, repo_root: Path) -> dict[str, Any]:
         # Scheduled monitoring needs data to look at; without monitor.data: on demand only.
         "monitor_cron": ci.monitor_cron if config.monitor.data is not None else None,
         "environment": ci.environment,
+        "registry_environment": ci.registry_environment,
         "secrets": ci.secrets,
         # The registry on a branch of the repository: the jobs that write it get
         # `contents: write` and the job's token; everything else reads it.
