@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -404,14 +405,27 @@ def copy_project(source: Project, root: Path) -> Project:
         return text
 
     shutil.copytree(source.root, root)
+    digests: dict[str, str] = {}  # a rewritten file's sha256 before -> after
     for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):  # deepest first
         if path.is_file() and path.suffix != ".db":
             data = path.read_bytes()
             if any(old.encode() in data for old in moved):
                 # A text file; a binary one (a pickle) holding a path or an id fails here.
                 path.write_text(renamed(data.decode("utf-8")))
+                digests[_sha256(data)] = _sha256(path.read_bytes())
         if renamed(path.name) != path.name:  # an artifact folder named by its run or model
             path.rename(path.with_name(renamed(path.name)))
+    # A model's MLmodel names its run and logged model: the copy's files are re-recorded
+    # (the digest lists on the runs, and their digests in the version tags), as podium
+    # would have recorded them had it registered the copy.
+    from podium.registry import integrity
+
+    for listed in root.rglob(Path(integrity.MANIFEST).name):
+        manifest = json.loads(listed.read_text())
+        updated = {name: digests.get(value, value) for name, value in manifest.items()}
+        if updated != manifest:
+            listed.write_text(json.dumps(updated))
+            moved[integrity.manifest_digest(manifest)] = integrity.manifest_digest(updated)
     copied = sqlite_path(source.config()["registry"]["tracking_uri"], root)
     if copied is not None and copied.exists():
         # Foreign keys are not enforced (sqlite's default): every column is updated alike.
@@ -433,6 +447,12 @@ def copy_project(source: Project, root: Path) -> Project:
         left = [old for old in moved if old.encode() in copied.read_bytes()]
         assert not left, f"the copy's store still holds {left}"
     return Project(root)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 @pytest.fixture

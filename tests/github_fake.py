@@ -89,6 +89,11 @@ _ROUTES = [
         re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/issues/(?P<n>\d+)$"),
     ),
     (
+        "GET",
+        "get_branch_rules",
+        re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/rules/branches/(?P<branch>[^/]+)$"),
+    ),
+    (
         "POST",
         "start_workflow",
         re.compile(
@@ -220,6 +225,8 @@ class FakeGitHub:
         self.dispatches: list[dict[str, Any]] = []
         # run id -> the review history of its protected environments, as GitHub returns it
         self.approvals: dict[str, list[dict[str, Any]]] = {}
+        # branch -> the ruleset rules in force on it, as GitHub lists them
+        self.branch_rules: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[Seen] = []
         self.violations: list[str] = []
         self._faults: list[Fault] = []
@@ -609,6 +616,10 @@ class FakeGitHub:
             issue["updated_at"] = _now()
             self.edits.append(("issue", number, login))
             return self._json(200, issue)
+        if operation == "get_branch_rules":
+            from urllib.parse import unquote
+
+            return self._json(200, self.branch_rules.get(unquote(params["branch"]), []))
         if operation == "start_workflow":
             self.dispatches.append({"workflow": params["workflow"], **json.loads(body)})
             return 204, {}, b"", "application/json; charset=utf-8"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 import time
@@ -101,3 +102,81 @@ def _alive(pid: int) -> bool:
     # A killed child whose parent died is reaped by init; a zombie still answers kill(0).
     status = Path(f"/proc/{pid}/status")
     return not (status.exists() and "State:\tZ" in status.read_text())
+
+
+# What a job holds that can move a champion or write the repository, and one secret that
+# no list names (added to the job "tomorrow"): none may reach the user's command.
+CREDENTIALS = {
+    "GITHUB_TOKEN": "ghs_write",
+    "GH_TOKEN": "ghs_cli",
+    "GIT_CONFIG_COUNT": "1",
+    "GIT_CONFIG_KEY_0": "http.https://github.com/.extraheader",
+    "GIT_CONFIG_VALUE_0": "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hz",
+    "MLFLOW_TRACKING_TOKEN": "mlflow-token",
+    "MLFLOW_TRACKING_USERNAME": "admin",
+    "MLFLOW_TRACKING_PASSWORD": "hunter2",
+    "AWS_ACCESS_KEY_ID": "AKIA",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret",
+    "AZURE_STORAGE_CONNECTION_STRING": "DefaultEndpointsProtocol=https;AccountKey=k",
+    "GOOGLE_APPLICATION_CREDENTIALS": "/secrets/gcs.json",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc",
+    "GITHUB_ENV": "/runner/set_env",
+    "WAREHOUSE_DSN_ADDED_TOMORROW": "postgres://u:p@db/x",
+    "PYTHON_KEYRING_TOKEN": "under-an-inherited-prefix",
+    "HTTPS_PROXY": "http://user:pass@proxy:3128",
+}
+
+SHOW_ENV = "import json, os\nprint(json.dumps(dict(os.environ)))\n"
+
+
+def _child_environment(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    passed: tuple[str, ...] = (),
+) -> dict[str, str]:
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    argv = [sys.executable, "-c", SHOW_ENV]
+    run(argv, cwd=tmp_path, env=env, timeout_seconds=60, prefix="", passed=passed)
+    seen = json.loads(out.getvalue())
+    assert isinstance(seen, dict)
+    return seen
+
+
+def test_the_command_inherits_no_credential_only_the_allowlist_and_what_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("WAREHOUSE_DSN", "postgres://reader@db/x")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    seen = _child_environment(
+        tmp_path, monkeypatch, {"PODIUM_TARGET": "churned"}, ("WAREHOUSE_DSN",)
+    )
+    secrets = {v for k, v in CREDENTIALS.items() if not k.startswith("GIT_CONFIG")}
+    leaked = {k: v for k, v in seen.items() if v in secrets or (k in CREDENTIALS and k in secrets)}
+    assert leaked == {}
+    assert not set(seen) & {k for k in CREDENTIALS if not k.startswith("GIT_CONFIG")}
+    # git's own config is replaced: no credential helper, no extra header, no prompt.
+    assert [seen[f"GIT_CONFIG_{p}"] for p in ("COUNT", "KEY_0", "VALUE_0", "KEY_1", "VALUE_1")] == [
+        "2", "credential.helper", "", "http.extraheader", ""
+    ]  # fmt: skip
+    assert seen["GIT_TERMINAL_PROMPT"] == "0"
+    assert "AUTHORIZATION" not in json.dumps(seen)
+    assert seen["PATH"] == os.environ["PATH"]  # what programs need still arrives
+    assert seen["OMP_NUM_THREADS"] == "2" and seen["LC_ALL"] == "C.UTF-8"
+    assert seen["PODIUM_TARGET"] == "churned"  # handed on purpose
+    assert seen["WAREHOUSE_DSN"] == "postgres://reader@db/x"  # named by the user (model.env)
+
+
+def test_outside_actions_the_users_own_git_setup_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_write")
+    seen = _child_environment(tmp_path, monkeypatch, {})
+    assert "GITHUB_TOKEN" not in seen
+    assert not any(k.startswith("GIT_CONFIG") for k in seen)

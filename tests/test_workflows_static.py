@@ -55,17 +55,28 @@ CUSTOM_CI = {
 )
 def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repository with `podium init` workflows; returns its workflows folder."""
+    from unittest import mock
+
+    # podium installed from git (direct_url.json records the commit): its actions pinned.
+    with mock.patch("podium.stages.init.release_commit", return_value=RELEASE):
+        return _generate(request.param, tmp_path_factory)
+
+
+RELEASE = "fedcba9876543210fedcba9876543210fedcba98"
+
+
+def _generate(param: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.conftest import run_cli
 
-    root = tmp_path_factory.mktemp(f"init-{request.param.replace(' ', '-')}")
+    root = tmp_path_factory.mktemp(f"init-{param.replace(' ', '-')}")
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    project = root / "models" / "churn" if request.param in {"subfolder", "two models"} else root
+    project = root / "models" / "churn" if param in {"subfolder", "two models"} else root
     project.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {
         "model": {"name": "churn", "task": "classification", "entrypoint": "train.py:build"},
         "data": {"train": "data/train.csv", "eval": "data/eval.csv", "target": "churned"},
     }
-    if request.param == "two models":
+    if param == "two models":
         # Path filters on both (a model per folder, shared code in ci.paths); init finds both.
         document["ci"] = {"paths": ["lib/**"]}
         fraud = root / "models" / "fraud"
@@ -78,9 +89,9 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         assert result.code == 0, result.err
         assert len(list((root / ".github" / "workflows").glob("podium-fraud-*.yml"))) == 5
         return root / ".github" / "workflows"
-    if request.param == "git branch":
+    if param == "git branch":
         document["registry"] = {"git_branch": "podium-registry"}
-    if request.param == "custom":
+    if param == "custom":
         document["ci"] = CUSTOM_CI
         # What a team with GPU runners tells actionlint about its own runner labels.
         (root / ".github").mkdir()
@@ -399,3 +410,121 @@ def test_promotions_and_rollbacks_never_overlap(generated: Path) -> None:
     inputs = rollback.get("on", rollback.get(True))["workflow_dispatch"]["inputs"]
     assert inputs["reason"]["required"] is True
     assert inputs["version"]["required"] is False
+
+
+# -- supply chain and credentials: every zizmor persona, podium's own pins ----------------
+
+# What zizmor's stricter personas still report, each explained in README ("What the
+# stricter zizmor personas report"): (audit, workflow kind, job).
+EXPLAINED = {
+    # The PR job reads MLflow with the optional READ-ONLY secrets (never the write ones).
+    ("secrets-outside-env", "pr", "challenger"),
+}
+
+
+def _findings(folder: Path, persona: str) -> set[tuple[str, str, str]]:
+    import json
+
+    result = run(
+        tool("zizmor"), "--offline", "--no-progress", "--persona", persona,
+        "--format", "json", str(folder),
+    )  # fmt: skip
+    found = set()
+    for finding in json.loads(result.stdout or "[]"):
+        where = finding["locations"][0]["symbolic"]
+        path = Path(next(iter(where["key"]["Local"].values()))).name
+        kind = re.sub(r"^podium-(churn|fraud)-", "", path).removesuffix(".yml")
+        route = [r.get("Key") for r in where.get("route", {}).get("route", [])]
+        job = route[1] if len(route) > 1 and route[0] == "jobs" else ""
+        found.add((finding["ident"], kind, str(job)))
+    return found
+
+
+@pytest.mark.parametrize("persona", ["regular", "pedantic", "auditor"])
+def test_every_zizmor_persona_reports_only_what_the_readme_explains(
+    generated: Path, persona: str
+) -> None:
+    found = _findings(generated, persona)
+    if "custom" in str(generated):  # the team chose self-hosted runners (ci.runs_on)
+        found = {f for f in found if f[0] != "self-hosted-runner"}
+    assert found <= EXPLAINED, found - EXPLAINED
+    if persona == "regular":
+        assert found == set()
+
+
+def test_podiums_own_actions_are_pinned_by_the_installed_release_commit(generated: Path) -> None:
+    for path in generated.glob("*.yml"):
+        text = path.read_text()
+        assert "zizmor: ignore[unpinned-uses]" not in text, path.name
+        for step in all_steps(load(path)):
+            uses = str(step.get("uses", ""))
+            if "/podium/actions/" in uses:
+                pinned = "0123456789abcdef0123456789abcdef01234567" if "acme/" in uses else RELEASE
+                assert uses.endswith(f"@{pinned}"), f"{path.name}: {uses}"
+        if "acme/podium" not in text:
+            assert f"/actions/setup@{RELEASE} # v1" in text, path.name
+
+
+def test_without_a_known_release_commit_the_tag_stays_visible_to_scanners(tmp_path: Path) -> None:
+    """No comment hides the tag: the user's own zizmor sees it, and init says how to pin."""
+    from tests.conftest import run_cli
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    document = {
+        "model": {"name": "churn", "task": "classification", "entrypoint": "train.py:build"},
+        "data": {"train": "data/train.csv", "eval": "data/eval.csv", "target": "churned"},
+    }
+    (tmp_path / "podium.yaml").write_text(yaml.safe_dump(document))
+    result = run_cli(["init", "--config", str(tmp_path / "podium.yaml")])
+    assert result.code == 0, result.err
+    assert "note: podium's own actions are referenced by the tag v1" in result.out
+    assert "ci.actions: podium-ml/podium@<commit SHA of v1>" in result.out
+    found = _findings(tmp_path / ".github" / "workflows", "regular")
+    assert {ident for ident, _, _ in found} == {"unpinned-uses"}
+
+
+def test_pull_request_jobs_get_only_the_read_only_mlflow_credentials(generated: Path) -> None:
+    """Same-repository PRs run their code with secrets: never the write ones."""
+    write = {"MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"}
+    pr = load(generated / "podium-churn-pr.yml")
+    steps = [s for s in all_steps(pr) if "/podium/actions/" in str(s.get("uses", ""))]
+    assert len(steps) == 4  # setup, validate, train, evaluate
+    for step in steps[1:]:
+        env = step["env"]
+        assert env["MLFLOW_TRACKING_TOKEN"] == "${{ secrets.PODIUM_MLFLOW_READ_TOKEN }}"
+        assert env["MLFLOW_TRACKING_PASSWORD"] == "${{ secrets.PODIUM_MLFLOW_READ_PASSWORD }}"
+        assert env["MLFLOW_TRACKING_USERNAME"] == "${{ secrets.PODIUM_MLFLOW_READ_USERNAME }}"
+    text = (generated / "podium-churn-pr.yml").read_text()
+    assert not any(f"secrets.{name} " in text for name in write), text
+    assert "contents: write" not in text
+
+
+def test_setup_installs_podiums_dependencies_with_podiums_constraints() -> None:
+    """Every run installs the versions podium was tested with, not the newest of the day."""
+    setup = load(REPO / "actions" / "setup" / "action.yml")
+    install = next(s for s in setup["runs"]["steps"] if s.get("id") == "install")
+    command = " ".join(install["run"].replace("\\\n", " ").split())
+    assert '--constraint "$PODIUM_SOURCE/constraints.txt" "$PODIUM_SOURCE"' in command
+    pins = (REPO / "constraints.txt").read_text()
+    for name in ("mlflow==", "scikit-learn==", "great-expectations==", "pandas=="):
+        assert f"\n{name}" in pins, name
+
+
+def test_mlflow_write_secrets_are_read_only_in_environment_bound_jobs(generated: Path) -> None:
+    """Write credentials belong in environments (limited to the main branch): a job that
+    names them is bound to one, and no pull-request job names them."""
+    write = {"tracking_token", "tracking_username", "tracking_password"}
+    from podium.config import SecretNames
+
+    names = {getattr(SecretNames(), field) for field in write}
+    bound = 0
+    for path in generated.glob("*.yml"):
+        for name, job in load(path)["jobs"].items():
+            text = yaml.safe_dump(job)
+            if any(
+                f"secrets.{secret} " in text or f"secrets.{secret}}}" in text for secret in names
+            ):
+                assert job.get("environment"), f"{path.name}: job {name}"
+                assert not path.name.endswith("-pr.yml"), f"{path.name}: job {name}"
+                bound += 1
+    assert bound >= 4  # challenger (promote workflow), promote, rollback, monitor

@@ -348,6 +348,13 @@ def _cmd_init(args: argparse.Namespace) -> int:
                 f"stale workflows: {', '.join(result.stale)}; run `podium init` and commit them"
             )
         _say(f"workflows are up to date ({len(result.workflows)} files)")
+        _advise(configs)
+        from podium import gha
+        from podium.stages.init import ruleset_missing
+
+        for warning in dict.fromkeys(filter(None, map(ruleset_missing, configs))):
+            print(f"podium: warning: {warning}", file=sys.stderr, flush=True)
+            gha.warning(warning)
         return EXIT_OK
     for relative in result.written:
         _say(f"wrote {relative}")
@@ -358,7 +365,17 @@ def _cmd_init(args: argparse.Namespace) -> int:
         _say(f"workflows are up to date ({len(result.workflows)} files)")
     for config in configs:
         _say(f"{config.model.name}: {registry_in_actions(config)}")
+    _advise(configs)
     return EXIT_OK
+
+
+def _advise(configs: list[Any]) -> None:
+    """What `podium init` cannot do itself: pin podium's actions, protect the branch."""
+    from podium.stages.init import pinning_advice, ruleset_advice
+
+    advice = [pinning_advice(c) for c in configs] + [ruleset_advice(c) for c in configs]
+    for line in dict.fromkeys(filter(None, advice)):
+        _say(f"note: {line}")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -1,7 +1,10 @@
 """Running the user's own training command (`model.command`): any framework.
 
 The command runs as a child process — never through a shell — in the config's folder,
-with the MLflow run podium opened and the data it should use in its environment. Its
+with the MLflow run podium opened and the data it should use in its environment. That
+environment is built from an allowlist (`child_env`): the job's GitHub token, git's auth
+header, MLflow's and the cloud SDKs' credentials — and whatever secret is added to the job
+tomorrow — are not inherited; only what the caller hands it explicitly is added. Its
 output streams live, each line prefixed so CI logs read well; the last lines of its
 stderr are kept for the one-line error when it fails. A timeout kills its whole process
 group (a script's own workers too).
@@ -12,6 +15,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,6 +31,41 @@ from podium.errors import TrainingFailed
 PREFIX = "train | "
 STDERR_TAIL = 5  # lines of the command's stderr quoted when it fails
 
+# What a child inherits from podium's environment: how to find programs, the locale, the
+# interpreter's and the numeric libraries' settings, proxies and CA bundles, the Java and
+# Spark homes, and which CI run this is. Nothing else: a name not listed here (a token, a
+# password, a cloud key, GITHUB_ENV through which a step could set the next steps'
+# environment) stays with podium.
+INHERITED = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG", "LANGUAGE",
+        "TMPDIR", "TEMP", "TMP", "HOSTNAME", "VIRTUAL_ENV", "CONDA_PREFIX",
+        "CONDA_DEFAULT_ENV", "CONDA_EXE", "LD_LIBRARY_PATH", "JAVA_HOME", "SPARK_HOME",
+        "HADOOP_HOME", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "SSL_CERT_FILE",
+        "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NO_PROXY", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+        "http_proxy", "https_proxy",
+        "CI", "GITHUB_ACTIONS", "GITHUB_SHA", "GITHUB_REF", "GITHUB_REPOSITORY",
+        "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_WORKSPACE", "GITHUB_EVENT_NAME",
+        "RUNNER_OS", "RUNNER_ARCH", "RUNNER_TEMP", "NUMBA_CACHE_DIR", "MPLBACKEND",
+        "MPLCONFIGDIR", "KMP_DUPLICATE_LIB_OK", "TOKENIZERS_PARALLELISM",
+    }
+)  # fmt: skip
+INHERITED_PREFIXES = ("LC_", "PYTHON", "OMP_", "MKL_", "OPENBLAS_", "CUDA_", "XDG_", "UV_")
+# Even under an inherited name or prefix, a value that looks like a credential is kept back
+# (UV_INDEX_PASSWORD, PYTHON_KEYRING_TOKEN, a proxy URL carrying user:password).
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|_KEY|KEY_|APIKEY", re.IGNORECASE)
+_USER_IN_URL = re.compile(r"://[^/@\s]+@")
+# git config for the child, through the environment (an empty value clears a multi-valued
+# key): no credential helper, no extra Authorization header, no password prompt.
+NO_GIT_AUTH = {
+    "GIT_CONFIG_COUNT": "2",
+    "GIT_CONFIG_KEY_0": "credential.helper",
+    "GIT_CONFIG_VALUE_0": "",
+    "GIT_CONFIG_KEY_1": "http.extraheader",
+    "GIT_CONFIG_VALUE_1": "",
+    "GIT_TERMINAL_PROMPT": "0",
+}
+
 
 @dataclass(frozen=True)
 class Finished:
@@ -36,6 +75,28 @@ class Finished:
     stderr_tail: list[str]
 
 
+def child_env(
+    extra: Mapping[str, str] | None = None, *, passed: Sequence[str] = ()
+) -> dict[str, str]:
+    """The environment of a child that runs the user's code: the allowlisted part of
+    podium's own (INHERITED), the names the user listed in `passed` (their own data
+    credentials, say), then `extra` — what the caller hands it on purpose.
+
+    In GitHub Actions git's credential helpers and extra headers are also switched off
+    for the child (a runner's git config could hold the job's token); on a laptop the
+    user's own git setup is theirs to use."""
+    env = {"PYTHONUNBUFFERED": "1"}  # a Python script's prints reach the log as they happen
+    for name, value in os.environ.items():
+        listed = name in INHERITED or name.startswith(INHERITED_PREFIXES)
+        if listed and not _SECRET_NAME.search(name) and not _USER_IN_URL.search(value):
+            env[name] = value
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        env.update(NO_GIT_AUTH)
+    env.update({name: os.environ[name] for name in passed if name in os.environ})
+    env.update(extra or {})
+    return env
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -43,16 +104,19 @@ def run(
     env: Mapping[str, str],
     timeout_seconds: float | None,
     prefix: str = PREFIX,
+    passed: Sequence[str] = (),
 ) -> Finished:
-    """Run `argv` to completion, streaming its output; TrainingFailed when it fails."""
+    """Run `argv` to completion, streaming its output; TrainingFailed when it fails.
+
+    Its environment is `child_env(env, passed=passed)`: nothing podium holds beyond the
+    allowlist reaches it unless named."""
     shown = describe(argv)
     started = time.perf_counter()
     try:
         process = subprocess.Popen(
             list(argv),
             cwd=cwd,
-            # Unbuffered: a Python script's prints reach the log as they happen, not at exit.
-            env={"PYTHONUNBUFFERED": "1", **os.environ, **env},
+            env=child_env(env, passed=passed),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -64,6 +64,9 @@ class ModelSection(_Strict):
     owners: list[str] | str | None = None
     intended_use: str | None = None
     limitations: str | None = None
+    # Environment variables the command gets beyond podium's allowlist (command.INHERITED):
+    # the user's own data credentials, say. Never the job's registry or repository ones.
+    env: list[str] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod
@@ -88,6 +91,19 @@ class ModelSection(_Strict):
             split_command(value)  # unbalanced quotes or an empty command: refused now
         return value
 
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,199}", name):
+                raise ValueError(f"'{name}' is not an environment variable name")
+            if name.upper() in _REGISTRY_CREDENTIALS or name.upper().startswith("GIT_CONFIG"):
+                raise ValueError(
+                    f"'{name}' can write the registry or the repository; podium never hands "
+                    "it to training code (it registers the model itself) — remove it"
+                )
+        return value
+
     @model_validator(mode="after")
     def _one_of(self) -> ModelSection:
         given = [self.estimator, self.entrypoint, self.command]
@@ -95,6 +111,8 @@ class ModelSection(_Strict):
             raise ValueError("give exactly one of 'estimator', 'entrypoint' or 'command'")
         if self.timeout_minutes is not None and self.command is None:
             raise ValueError("'timeout_minutes' bounds 'command'; remove it or add a command")
+        if self.env and self.command is None:
+            raise ValueError("'env' is handed to 'command'; remove it or add a command")
         return self
 
     @property
@@ -336,6 +354,20 @@ def _git_branch_name(name: str) -> bool:
     return proc.returncode == 0
 
 
+# What moves a champion or writes the repository: never handed to the user's code.
+_REGISTRY_CREDENTIALS = frozenset(
+    {
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "ACTIONS_RUNTIME_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "MLFLOW_TRACKING_TOKEN",
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_REGISTRY_URI",
+    }
+)
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _BRANCH = re.compile(r"^(?!.*\.\.)(?!/)(?!.*//)[A-Za-z0-9._/-]{1,200}(?<![/.])$")
 _SECRET = re.compile(r"^(?!GITHUB_)[A-Za-z_][A-Za-z0-9_]{0,99}$", re.IGNORECASE)
@@ -356,6 +388,11 @@ class SecretNames(_Strict):
     tracking_token: str = "MLFLOW_TRACKING_TOKEN"
     tracking_username: str = "MLFLOW_TRACKING_USERNAME"
     tracking_password: str = "MLFLOW_TRACKING_PASSWORD"
+    # Optional READ-ONLY MLflow credentials for pull-request jobs (the write ones above
+    # belong in the protected environment's secrets): PR code never gets a write credential.
+    read_token: str = "PODIUM_MLFLOW_READ_TOKEN"
+    read_username: str = "PODIUM_MLFLOW_READ_USERNAME"
+    read_password: str = "PODIUM_MLFLOW_READ_PASSWORD"
     # Optional: a token that may start the promote workflow (Actions: write) for
     # `podium monitor`, used instead of the job's own GITHUB_TOKEN (a GitHub App's, say).
     dispatch_token: str = "PODIUM_DISPATCH_TOKEN"
@@ -380,6 +417,10 @@ class CISection(_Strict):
     retrain_cron: str | None = "0 4 * * 1"
     monitor_cron: str | None = "0 6 * * *"  # `podium monitor` (when monitor.data is set)
     environment: str | None = "production"
+    # The environment of the other jobs that write the registry (the promote workflow's
+    # challenger job registers, monitor records health): it holds the MLflow write secrets,
+    # limited to the main branch, so no pull request's job can read them.
+    registry_environment: str | None = "podium-registry"
     secrets: SecretNames = Field(default_factory=SecretNames)
     actions: str = "podium-ml/podium@v1"
     # More path patterns (from the repository root, as in GitHub's `paths:`) whose changes
@@ -446,7 +487,7 @@ class CISection(_Strict):
             )
         return " ".join(fields)
 
-    @field_validator("environment")
+    @field_validator("environment", "registry_environment")
     @classmethod
     def _environment(cls, value: str | None) -> str | None:
         if value is None or not value.strip():

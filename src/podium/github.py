@@ -211,6 +211,26 @@ class GitHub:
             f"write) and {workflow} committed on {ref} (`podium init`)",
         )
 
+    def branch_rules(self, branch: str) -> set[str]:
+        """The types of the ruleset rules in force on `branch` (e.g. {"update", "deletion"})."""
+        from urllib.parse import quote
+
+        from github import GithubException
+
+        def read() -> set[str]:
+            status, headers, data = self._client.requester.requestJson(
+                "GET", f"{self._repo.url}/rules/branches/{quote(branch, safe='')}"
+            )
+            parsed = _parsed(data)
+            if status != 200:
+                raise GithubException(status, parsed, headers)
+            items = parsed if isinstance(parsed, list) else []
+            return {str(rule.get("type")) for rule in items if isinstance(rule, dict)}
+
+        return self._call(
+            read, f"read the rules of the branch {branch}", "`permissions: contents: read`"
+        )
+
     def set_status(
         self, sha: str, *, state: str, context: str, description: str, target_url: str | None
     ) -> None:

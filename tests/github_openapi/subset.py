@@ -32,6 +32,7 @@ OPERATIONS = (
     ("/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", "post"),
     ("/repos/{owner}/{repo}/statuses/{sha}", "post"),
     ("/repos/{owner}/{repo}/actions/runs/{run_id}/approvals", "get"),
+    ("/repos/{owner}/{repo}/rules/branches/{branch}", "get"),
 )
 # Examples the fake builds its answers from (beyond those the operations reference).
 EXAMPLES = ("issue-comment", "issue", "pull-request", "status")

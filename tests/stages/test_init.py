@@ -92,6 +92,65 @@ def test_init_says_which_registry_the_workflows_use(repo: Project) -> None:
     assert promote["jobs"]["promote"]["permissions"] == {"contents": "write", "actions": "read"}
 
 
+def test_init_and_check_print_the_ruleset_that_lets_only_actions_push_the_registry(
+    repo: Project,
+) -> None:
+    """Whoever can push the registry branch could swap a model together with its recorded
+    digests: init says how to let GitHub Actions alone push it (a ready `gh api` call)."""
+    import json
+
+    plain = repo.cli("init")
+    assert "protect the registry branch" not in plain.out  # no branch registry: nothing to say
+    document = repo.config()
+    document["registry"] = {"git_branch": "models/registry"}
+    repo.write_config(document)
+    for result in (repo.cli("init"), repo.cli("init", "--check")):
+        assert result.code == 0, result.err
+        (line,) = [x for x in result.out.splitlines() if "protect the registry branch" in x]
+        body = json.loads(line.split("echo '")[1].split("' | gh api")[0])
+        assert "gh api -X POST repos/{owner}/{repo}/rulesets --input -" in line
+        assert body["conditions"]["ref_name"]["include"] == ["refs/heads/models/registry"]
+        assert {r["type"] for r in body["rules"]} == {"update", "deletion", "non_fast_forward"}
+        assert body["bypass_actors"] == [
+            {"actor_id": 15368, "actor_type": "Integration", "bypass_mode": "always"}
+        ]  # the GitHub Actions app, nobody else
+
+
+def test_check_warns_when_github_says_no_ruleset_guards_the_registry_branch(
+    repo: Project,
+) -> None:
+    from tests.github_fake import serve
+
+    document = repo.config()
+    document["registry"] = {"git_branch": "models/registry"}
+    repo.write_config(document)
+    assert repo.cli("init").code == 0
+    for fake in serve():
+        env = {
+            "GITHUB_TOKEN": fake.token,
+            "GITHUB_REPOSITORY": fake.repository,
+            "GITHUB_API_URL": fake.api_url,
+        }
+        bare = repo.cli("init", "--check", env=env)
+        assert bare.code == 0, bare.err  # a warning, not a failure
+        (warning,) = [x for x in bare.err.splitlines() if "no ruleset restricts" in x]
+        assert "registry branch models/registry of acme/churn (rules in force: none)" in warning
+        fake.branch_rules["models/registry"] = [
+            {"type": "deletion", "ruleset_source_type": "Repository",
+             "ruleset_source": "acme/churn", "ruleset_id": 7},
+        ]  # fmt: skip
+        partial = repo.cli("init", "--check", env=env)
+        assert "rules in force: deletion)" in partial.err
+        fake.branch_rules["models/registry"].append(
+            {"type": "update", "ruleset_source_type": "Repository",
+             "ruleset_source": "acme/churn", "ruleset_id": 7}
+        )  # fmt: skip
+        guarded = repo.cli("init", "--check", env=env)
+        assert guarded.code == 0 and "no ruleset" not in guarded.err, guarded.err
+        assert [r.path for r in fake.requests][-1].endswith("/rules/branches/models%2Fregistry")
+        assert not fake.violations, fake.violations
+
+
 def test_check_lists_stale_files_when_the_config_changes_and_writes_nothing(
     repo: Project,
 ) -> None:

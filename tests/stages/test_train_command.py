@@ -228,6 +228,9 @@ def test_a_labels_only_model_gets_label_metrics_and_fails_a_roc_auc_gate_saying_
 ) -> None:
     project = make_project(gates=[{"metric": "roc_auc", "min": 0.6}])
     use_command(project, NUMPY_SCRIPT)
+    document = project.config()
+    document["model"]["env"] = ["LABELS_ONLY"]  # beyond the allowlist: named to reach it
+    project.write_config(document)
 
     result = project.cli("run", env={"LABELS_ONLY": "1"})
     assert result.code == 1
@@ -316,11 +319,10 @@ def test_a_script_that_registers_its_model_itself_is_exit_2_naming_the_version(
     assert result.code == 2, result.err
     complaint = [line for line in result.err.splitlines() if line.startswith("podium:")]
     assert len(complaint) == 1, result.err
-    assert "registered version 2 of 'churn' itself" in complaint[0]
+    assert "registered version 1 of 'churn' itself" in complaint[0]  # in its own store
     assert "remove registered_model_name" in complaint[0]
     registry = registry_of(champion_project)
-    assert [v.version for v in registry.versions()] == ["1", "2"]  # the script's, not podium's
-    assert "podium.candidate" not in registry.get_version("2").tags
+    assert [v.version for v in registry.versions()] == ["1"]  # the real registry: untouched
     assert registry.champion().version == "1"
     assert not (champion_project.state / "train.json").exists()
 
@@ -369,3 +371,86 @@ def test_a_sql_source_reaches_the_command_as_parquet(project: Project) -> None:
     assert result.code == 0, result.err
     assert "train | rows 1200 " in result.out and "train.parquet" in result.out
     assert not list((project.state / "command").iterdir())  # copies removed after the run
+
+
+# Training code that tries to take over: it reads every credential it can find, and writes
+# to the registry it is pointed at (moves @champion to its own model, registers a version).
+TAKEOVER = """\
+import json, os
+import mlflow
+from mlflow import MlflowClient
+names = ["GITHUB_TOKEN", "GIT_CONFIG_VALUE_1", "MLFLOW_TRACKING_TOKEN",
+         "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_USERNAME", "AWS_SECRET_ACCESS_KEY",
+         "WAREHOUSE_DSN"]
+with open("seen.json", "w") as handle:
+    json.dump({
+        "env": {name: os.environ.get(name) for name in names},
+        "uri": os.environ["MLFLOW_TRACKING_URI"],
+    }, handle)
+
+
+class First(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input.iloc[:, 0] * 0
+
+
+with mlflow.start_run():
+    mlflow.log_param("attempt", "takeover")
+    info = mlflow.pyfunc.log_model(name="model", python_model=First())
+client = MlflowClient()
+try:
+    client.set_registered_model_alias("churn", "champion", "1")
+    moved = "moved"
+except Exception as exc:  # not there: the champion lives elsewhere
+    moved = type(exc).__name__
+with open("moved.txt", "w") as handle:
+    handle.write(moved)
+"""
+
+
+def test_a_training_command_gets_no_credential_and_cannot_touch_the_registry(
+    champion_project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    project = champion_project
+    before = registry_state(registry_of(project))
+    real_uri = registry_of(project).tracking_uri
+    use_command(project, TAKEOVER)
+    document = project.config()
+    document["model"]["env"] = ["WAREHOUSE_DSN"]
+    project.write_config(document)
+    secrets = {
+        "GITHUB_TOKEN": "ghs_write",
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "http.https://github.com/.extraheader",
+        "GIT_CONFIG_VALUE_0": "",
+        "GIT_CONFIG_KEY_1": "http.https://github.com/.extraheader",
+        "GIT_CONFIG_VALUE_1": "AUTHORIZATION: basic eC1hY2Nlc3M=",
+        "MLFLOW_TRACKING_TOKEN": "mlflow-token",
+        "MLFLOW_TRACKING_PASSWORD": "hunter2",
+        "MLFLOW_TRACKING_USERNAME": "admin",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret",
+        "WAREHOUSE_DSN": "postgres://reader@db/x",
+    }
+    result = project.cli("train", env=secrets)
+    assert result.code == 0, result.err
+    seen = json.loads((project.root / "seen.json").read_text())
+    assert seen["env"] == {
+        "GITHUB_TOKEN": None,
+        "GIT_CONFIG_VALUE_1": None,  # git's auth header
+        "MLFLOW_TRACKING_TOKEN": None,
+        "MLFLOW_TRACKING_PASSWORD": None,
+        "MLFLOW_TRACKING_USERNAME": None,
+        "AWS_SECRET_ACCESS_KEY": None,
+        "WAREHOUSE_DSN": "postgres://reader@db/x",  # named in model.env
+    }
+    assert seen["uri"] != real_uri and "podium-command-" in seen["uri"]  # its own store
+    # Its writes went to its throwaway store; the champion did not move.
+    registry = registry_of(project)
+    versions, champion = registry_state(registry)
+    assert champion == before[1]
+    assert [v for v, _ in versions] == ["1", "2"]  # podium registered its model, tagged
+    version = registry.get_version("2")
+    assert version.tags["podium.candidate"] == "true"
+    assert len(version.tags["podium.model_sha256"]) == 64
+    run = registry.client.get_run(version.run_id)
+    assert run.data.params["attempt"] == "takeover"  # its own logging, copied over

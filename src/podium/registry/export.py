@@ -20,7 +20,7 @@ from typing import Any
 
 from podium.errors import InputError
 from podium.registry import tags
-from podium.registry.mlflow_store import Registry, Version
+from podium.registry.mlflow_store import LoggedModel, Registry, Version
 
 SOURCE_VERSION = tags.SOURCE_VERSION
 SOURCE_RUN = tags.SOURCE_RUN
@@ -167,8 +167,6 @@ def _copy_run(
 ) -> str:
     """The run on the target (copied now, or by an earlier export). Without `marks`: a
     plain copy, not tagged with where it came from."""
-    from mlflow.entities import Metric, Param
-
     run = source.call(f"reading run {run_id}", lambda: source.client.get_run(run_id))
     experiment_id = _experiment(source, target, run.info.experiment_id, experiments)
     existing = (
@@ -192,7 +190,22 @@ def _copy_run(
             run_name=run.info.run_name,
         ),
     )
-    new_id = copied.info.run_id
+    new_id = str(copied.info.run_id)
+    copy_run_data(source, target, run_id, new_id)
+    target.call(
+        "finishing the run",
+        lambda: target.client.set_terminated(
+            new_id, status=run.info.status, end_time=run.info.end_time
+        ),
+    )
+    return new_id
+
+
+def copy_run_data(source: Registry, target: Registry, run_id: str, new_id: str) -> None:
+    """Copy a run's params, metric history and artifacts into an existing run of `target`."""
+    from mlflow.entities import Metric, Param
+
+    run = source.call(f"reading run {run_id}", lambda: source.client.get_run(run_id))
     params = [Param(k, v) for k, v in run.data.params.items()]
     for start in range(0, len(params), _BATCH):
         chunk = params[start : start + _BATCH]
@@ -219,21 +232,13 @@ def _copy_run(
             target.call(
                 "uploading run artifacts", lambda: target.client.log_artifacts(new_id, local)
             )
-    target.call(
-        "finishing the run",
-        lambda: target.client.set_terminated(
-            new_id, status=run.info.status, end_time=run.info.end_time
-        ),
-    )
-    return str(new_id)
 
 
 def _copy_version(
     source: Registry, target: Registry, version: Version, run_id: str | None, *, marks: bool = True
 ) -> str:
     """Copy one model version (its files as logged) and return its number on the target."""
-    import mlflow.artifacts
-
+    source.verified_files(version)  # a tampered version is not spread further
     logged: Any = None
     if version.source.startswith("models:/m-"):
         model_id = version.source.removeprefix("models:/")
@@ -245,12 +250,71 @@ def _copy_version(
         if run_id
         else target.experiment_id(f"podium/{source.name}", None)
     )
-    # The logged model's own location: `models:/…` would resolve against whichever store
-    # MLflow's fluent API points at (the target, once it is opened).
-    files = logged.artifact_location if logged is not None else version.source
+    model = copy_model(
+        source,
+        target,
+        files=logged.artifact_location if logged is not None else version.source,
+        logged=logged,
+        experiment_id=experiment_id,
+        run_id=run_id,
+        what=f"version {version.version}",
+    )
+    # The copy's MLmodel names the target's run and model: its files are recorded anew.
+    copied_tags = {k: v for k, v in version.tags.items() if k != tags.MODEL_SHA256}
+    if run_id is not None:
+        copied_tags[tags.MODEL_SHA256] = target.record_digests(run_id, model.uri)
+    created = target.call(
+        f"registering version {version.version}",
+        lambda: target.client.create_model_version(
+            source.name,
+            source=model.uri,
+            run_id=run_id,
+            tags={**copied_tags, **({SOURCE_VERSION: version.version} if marks else {})},
+            model_id=model.model_id,
+        ),
+    )
+    return str(created.version)
+
+
+def copy_logged(source: Registry, target: Registry, model: LoggedModel, run_id: str) -> LoggedModel:
+    """A model logged in `source` (a training command's staging store) as a logged model of
+    `run_id` in `target`, files and all; not registered."""
+    logged = source.call(
+        "reading the logged model", lambda: source.client.get_logged_model(model.model_id)
+    )
+    experiment_id = target.call(
+        "reading the run", lambda: target.client.get_run(run_id)
+    ).info.experiment_id
+    return copy_model(
+        source,
+        target,
+        files=logged.artifact_location,
+        logged=logged,
+        experiment_id=experiment_id,
+        run_id=run_id,
+        what=f"model '{model.name}'",
+    )
+
+
+def copy_model(
+    source: Registry,
+    target: Registry,
+    *,
+    files: str,
+    logged: Any,
+    experiment_id: str,
+    run_id: str | None,
+    what: str,
+) -> LoggedModel:
+    """Upload the model files at `files` (in `source`) as a new logged model of `target`.
+
+    `files` is the logged model's own location: `models:/…` would resolve against whichever
+    store MLflow's fluent API points at (the target, once it is opened)."""
+    import mlflow.artifacts
+
     with tempfile.TemporaryDirectory(prefix="podium-export-") as scratch:
         local = source.call(
-            f"downloading version {version.version}",
+            f"downloading {what}",
             lambda: mlflow.artifacts.download_artifacts(
                 artifact_uri=files, dst_path=scratch, tracking_uri=source.tracking_uri
             ),
@@ -267,24 +331,14 @@ def _copy_version(
         )
         _point_mlmodel(Path(local), model.model_id, run_id)
         target.call(
-            f"uploading version {version.version}",
+            f"uploading {what}",
             lambda: target.client.log_model_artifacts(model.model_id, local),
         )
     target.call(
         "finishing the logged model",
         lambda: target.client.finalize_logged_model(model.model_id, "READY"),
     )
-    created = target.call(
-        f"registering version {version.version}",
-        lambda: target.client.create_model_version(
-            source.name,
-            source=f"models:/{model.model_id}",
-            run_id=run_id,
-            tags={**version.tags, **({SOURCE_VERSION: version.version} if marks else {})},
-            model_id=model.model_id,
-        ),
-    )
-    return str(created.version)
+    return LoggedModel(str(model.model_id), f"models:/{model.model_id}", str(model.name))
 
 
 def _point_mlmodel(folder: Path, model_id: str, run_id: str | None) -> None:

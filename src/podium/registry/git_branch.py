@@ -762,7 +762,7 @@ class BranchRegistry(Registry):
 
         def carried(kept: Path, result: T) -> T:
             lost = Registry(f"sqlite:///{kept / DB}", self.name)
-            self._activate()  # MLflow's fluent API (models:/ URIs) back on this store
+            self.activate()  # MLflow's fluent API (models:/ URIs) back on this store
             return again(self, lost, result)
 
         return self.store.transaction(lambda: apply(self), message, carried)

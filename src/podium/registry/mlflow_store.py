@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.errors import ConfigError, DataError, InputError, ServiceError
-from podium.registry import env
-from podium.registry.tags import CHAMPION, TASK, read_classes
+from podium.registry import env, integrity
+from podium.registry.tags import CHAMPION, MODEL_SHA256, TASK, read_classes
 
 if TYPE_CHECKING:
     from podium.registry.audit import Approval, Event
@@ -96,12 +96,12 @@ class Registry:
 
         self.tracking_uri = tracking_uri
         self.name = model_name
-        self._activate()
+        self.activate()
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         self._checked = False
         self._downloaded: dict[str, Path] = {}  # model URI -> its files, fetched once
 
-    def _activate(self) -> None:
+    def activate(self) -> None:
         """Point MLflow's fluent API (runs, log_model, load_model) at this store.
 
         mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI, which podium reads
@@ -280,18 +280,19 @@ class Registry:
                             *requirements,
                         ],
                     )
+                digest = self.record_digests(run.info.run_id, info.model_uri)
                 mv = self.client.create_model_version(
                     self.name,
                     source=info.model_uri,
                     run_id=run.info.run_id,
-                    tags=version_tags,
+                    tags={**version_tags, MODEL_SHA256: digest},
                     # A tracking server only accepts a `models:/m-…` source with its id.
                     model_id=info.model_id,
                 )
                 return run.info.run_id, _version(mv)
 
         self._ensure_registered_model()
-        self._activate()
+        self.activate()
         return self.call("logging the training run", log)
 
     # -- a run opened for a training command (model.command) ---------------------------
@@ -339,13 +340,49 @@ class Registry:
     def register(self, model: LoggedModel, *, run_id: str, tags: dict[str, str]) -> Version:
         """Register a logged model as a new version of this model, tagged."""
         self._ensure_registered_model()
+        digest = self.record_digests(run_id, model.uri)
+        tagged = {**tags, MODEL_SHA256: digest}
         mv = self.call(
             "registering the model version",
             lambda: self.client.create_model_version(
-                self.name, source=model.uri, run_id=run_id, tags=tags, model_id=model.model_id
+                self.name, source=model.uri, run_id=run_id, tags=tagged, model_id=model.model_id
             ),
         )
         return _version(mv)
+
+    def record_digests(self, run_id: str, uri: str) -> str:
+        """sha256 of every file of the model at `uri`, logged on its run; the manifest's
+        own digest, for the version's tag."""
+        manifest = integrity.file_digests(self._model_files(uri))
+        self.log_json(run_id, manifest, integrity.MANIFEST)
+        return integrity.manifest_digest(manifest)
+
+    def verified_files(self, version: Version) -> Path:
+        """A version's model files on local disk, checked against the sha256 digests
+        recorded when it was registered — call it before anything loads or ships them.
+        IntegrityError (exit 2) naming the file and both digests when they differ; a
+        version registered before podium recorded digests is returned with a warning."""
+        local = self._model_files(version.uri)
+        recorded = version.tags.get(MODEL_SHA256)
+        if recorded is None:
+            from podium import gha
+
+            gha.warning(
+                f"model v{version.version} of '{self.name}' has no recorded file digests "
+                "(registered before podium recorded them); its files are not verified"
+            )
+            return local
+        found = integrity.file_digests(local)
+        if integrity.manifest_digest(found) == recorded:
+            return local
+        listed = self.run_json(version.run_id, integrity.MANIFEST) if version.run_id else None
+        manifest = {str(k): str(v) for k, v in (listed or {}).items()}
+        trusted = listed is not None and integrity.manifest_digest(manifest) == recorded
+        raise integrity.IntegrityError(
+            integrity.mismatch(
+                f"v{version.version} of '{self.name}'", found, manifest if trusted else None
+            )
+        )
 
     def _ensure_registered_model(self) -> None:
         if self.registered_model(self.name, "reading the registered model") is None:
@@ -422,7 +459,7 @@ class Registry:
         signature rejects the data raises DataError naming the column and the type.
         """
         return self._load(
-            version.uri,
+            self.verified_files(version),
             f"v{version.version}",
             task=version.tags.get(TASK, "classification"),
             classes=read_classes(version.tags),
@@ -430,20 +467,20 @@ class Registry:
 
     def load_logged(self, model: LoggedModel, *, task: str, classes: list[Any] | None) -> Any:
         """A logged (not yet registered) model, loaded as `load_model` loads versions."""
-        return self._load(model.uri, f"{model.name} ({model.model_id})", task=task, classes=classes)
+        local = self._model_files(model.uri)
+        return self._load(local, f"{model.name} ({model.model_id})", task=task, classes=classes)
 
     def model_size_mb(self, version: Version) -> float:
         """The bytes of a version's model artifacts (every file), in MB."""
         local = self._model_files(version.uri)
         return sum(f.stat().st_size for f in local.rglob("*") if f.is_file()) / 1_000_000
 
-    def _load(self, uri: str, label: str, *, task: str, classes: list[Any] | None) -> Any:
+    def _load(self, local: Path, label: str, *, task: str, classes: list[Any] | None) -> Any:
         import mlflow
         from mlflow.models import Model
 
         from podium import predictions
 
-        local = self._model_files(uri)
         with self.translated(f"loading model {label}"):
             if "sklearn" in Model.load(str(local)).flavors:
                 from podium.raw_model import unwrapped
@@ -464,7 +501,7 @@ class Registry:
         import mlflow
 
         if uri not in self._downloaded:
-            self._activate()
+            self.activate()
             target = tempfile.mkdtemp(prefix="podium-model-")
             atexit.register(shutil.rmtree, target, ignore_errors=True)
             local = self.call(

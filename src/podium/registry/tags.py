@@ -32,6 +32,8 @@ FEATURES = "podium.features"  # JSON object: column → kind, as in the training
 PODIUM_VERSION = "podium.version"  # the podium release that trained it (not a model version)
 CLASSES = "podium.classes"  # JSON list: the training labels, sorted (classification)
 TRAIN_SHA256 = "podium.train_sha256"
+# sha256 of the manifest of the model's files at registration (registry/integrity.py)
+MODEL_SHA256 = "podium.model_sha256"
 EVAL_SHA256 = "podium.eval_sha256"
 TRAIN_ROWS = "podium.train_rows"
 EVAL_ROWS = "podium.eval_rows"

@@ -191,6 +191,99 @@ def init(
     return result
 
 
+def release_commit(repository: str) -> str | None:
+    """The commit of `repository` the installed podium was built from, when the installer
+    recorded it (PEP 610: `pip install git+https://github.com/<repository>@v1` writes the
+    resolved commit into direct_url.json); None when unknown (a wheel, a local folder)."""
+    from importlib import metadata
+
+    try:
+        text = metadata.distribution("podium-ml").read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return None
+    try:
+        found = json.loads(text or "null")
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get("vcs_info"), dict):
+        return None
+    url = str(found.get("url", "")).removesuffix(".git").rstrip("/")
+    commit = found["vcs_info"].get("commit_id")
+    if not url.lower().endswith("/" + repository.lower()) or not isinstance(commit, str):
+        return None
+    return commit if _SHA.match(commit) else None
+
+
+def pinning_advice(config: Config) -> str | None:
+    """What to do when podium's own actions could only be referenced by a tag."""
+    repository, _, ref = config.ci.actions.partition("@")
+    if _SHA.match(ref) or release_commit(repository):
+        return None
+    return (
+        f"podium's own actions are referenced by the tag {ref}, which can be moved: pin them "
+        f"with `ci.actions: {repository}@<commit SHA of {ref}>` in podium.yaml (podium init "
+        "writes the SHA itself when podium was installed from git)"
+    )
+
+
+# The GitHub Actions app: the one actor allowed to push the registry branch.
+ACTIONS_APP_ID = 15368
+
+
+def registry_ruleset(branch: str) -> dict[str, Any]:
+    """The repository ruleset that lets only GitHub Actions change the registry branch:
+    whoever else can push could otherwise swap a model and its recorded digests together."""
+    return {
+        "name": f"podium registry ({branch})",
+        "target": "branch",
+        "enforcement": "active",
+        "conditions": {"ref_name": {"include": [f"refs/heads/{branch}"], "exclude": []}},
+        "rules": [{"type": "update"}, {"type": "deletion"}, {"type": "non_fast_forward"}],
+        "bypass_actors": [
+            {"actor_id": ACTIONS_APP_ID, "actor_type": "Integration", "bypass_mode": "always"}
+        ],
+    }
+
+
+def ruleset_advice(config: Config) -> str | None:
+    """How to restrict pushes to the registry branch to GitHub Actions (one line)."""
+    branch = config.registry_branch
+    if not branch:
+        return None
+    body = json.dumps(registry_ruleset(branch), separators=(",", ":"))
+    return (
+        f"protect the registry branch {branch}: only GitHub Actions may push it — "
+        f"echo '{body}' | gh api -X POST repos/{{owner}}/{{repo}}/rulesets --input - "
+        "(or Settings → Rules → Rulesets: restrict updates, deletions and force pushes of "
+        f"{branch}, bypass: GitHub Actions)"
+    )
+
+
+def ruleset_missing(config: Config) -> str | None:
+    """A warning when GitHub can be asked (GITHUB_TOKEN, GITHUB_REPOSITORY) and no ruleset
+    restricts updates of the registry branch; None when it does, or cannot be read."""
+    from podium import gha
+    from podium.errors import PodiumError
+    from podium.github import GitHub
+
+    branch = config.registry_branch
+    env = gha.github_env()
+    if not branch or not env.token or not env.repository:
+        return None
+    try:
+        client = GitHub(token=env.token, repository=env.repository, api_url=env.api_url)
+        rules = client.branch_rules(branch)
+    except PodiumError:
+        return None  # not readable with this token: the printed advice stands
+    if "update" in rules:
+        return None
+    return (
+        f"no ruleset restricts who may push the registry branch {branch} of "
+        f"{env.repository} (rules in force: {', '.join(sorted(rules)) or 'none'}); anyone "
+        "who can push it can swap a model with its digests — apply the ruleset above"
+    )
+
+
 def render(config: Config, repo_root: Path) -> dict[str, str]:
     """The text of every workflow of this model, keyed by file name."""
     import jinja2
@@ -279,12 +372,16 @@ def _context(config: Config, repo_root: Path) -> dict[str, Any]:
             )
     source = (PurePosixPath(relative_root) / config_file).as_posix()
     repository, _, ref = ci.actions.partition("@")
-    pinned_by_sha = bool(_SHA.match(ref))
+    # A tag can be moved: podium's own actions are pinned by the commit of the installed
+    # release when it is known (ci.actions may name one itself); otherwise they stay on the
+    # tag, visibly — no comment hides it from the user's own scans (`pinning_advice`).
+    commit = ref if _SHA.match(ref) else release_commit(repository)
 
     def podium(stage: str) -> str:
-        uses = f"{repository}/actions/{stage}@{ref}"
-        # A tag moves; zizmor's default policy wants a SHA. ci.actions can name one.
-        return uses if pinned_by_sha else f"{uses}  # zizmor: ignore[unpinned-uses]"
+        if commit is None:
+            return f"{repository}/actions/{stage}@{ref}"
+        shown = "" if commit == ref else f" # {ref}"
+        return f"{repository}/actions/{stage}@{commit}{shown}"
 
     name = config.model.name
     paths = _paths(config, repo_root)
@@ -315,6 +412,7 @@ def _context(config: Config, repo_root: Path) -> dict[str, Any]:
         # Scheduled monitoring needs data to look at; without monitor.data: on demand only.
         "monitor_cron": ci.monitor_cron if config.monitor.data is not None else None,
         "environment": ci.environment,
+        "registry_environment": ci.registry_environment,
         "secrets": ci.secrets,
         # The registry on a branch of the repository: the jobs that write it get
         # `contents: write` and the job's token; everything else reads it.

@@ -38,7 +38,8 @@ def promote_evaluated(
     if expected == challenger:
         return _finish(config, _already(challenger))
     registry = open_registry(config, writes=True)
-    registry.get_version(challenger)  # exit 2 naming the version if it was deleted
+    # exit 2 naming the version if it was deleted, or a file changed since registration
+    registry.verified_files(registry.get_version(challenger))
     current = registry.champion()
     if current is not None and current.version == challenger:
         return _finish(config, _already(challenger))

@@ -33,7 +33,9 @@ def rollback(*, config: Config, reason: str, to: str | None = None, force: bool 
         target = to.removeprefix("v")
         if not target.isdigit():
             raise InputError(f"--to '{to}' is not a model version number; e.g. --to 3")
-    version = registry.get_version(target)  # exit 2 naming the version when unknown
+    # exit 2 naming the version when unknown, or a file changed since registration
+    version = registry.get_version(target)
+    registry.verified_files(version)
     if target == current_version:
         raise InputError(f"v{target} is already the champion of '{config.model.name}'")
     reason = reason.strip()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from podium import command, resources
 from podium.config import Config
 from podium.data import Dataset, Table
 from podium.errors import TrainingFailed
-from podium.registry import Registry, Version
+from podium.registry import Registry, Version, export
 
 if TYPE_CHECKING:
     from podium.engine.spark import SparkTable
@@ -62,46 +63,61 @@ def train(
         ENV_TASK: config.model.task,
         ENV_FEATURES: json.dumps(list(train_set.feature_types)),
     }
-    run_id = registry.open_run(experiment_id=experiment_id, tags=run_tags)
+    # The command logs into a throwaway store of its own: it holds no credential of the
+    # registry (a tracking server's token, the branch's push) and cannot touch its
+    # versions or aliases; podium copies its run and model over once it has ended.
+    staging_dir = Path(tempfile.mkdtemp(prefix="podium-command-"))
+    staging = Registry(f"sqlite:///{staging_dir / 'mlflow.db'}", config.model.name)
+    staged_experiment = staging.experiment_id("podium-command", staging_dir / "artifacts")
+    staged_run = staging.open_run(experiment_id=staged_experiment, tags=run_tags)
+    registry.activate()  # MLflow's fluent API stays on the real registry in this process
     env.update(
         {
-            "MLFLOW_TRACKING_URI": registry.tracking_uri,
-            "MLFLOW_REGISTRY_URI": registry.tracking_uri,
-            "MLFLOW_RUN_ID": run_id,
-            "MLFLOW_EXPERIMENT_ID": experiment_id,
+            "MLFLOW_TRACKING_URI": staging.tracking_uri,
+            "MLFLOW_REGISTRY_URI": staging.tracking_uri,
+            "MLFLOW_RUN_ID": staged_run,
+            "MLFLOW_EXPERIMENT_ID": staged_experiment,
         }
     )
     minutes = config.model.timeout_minutes
+    run_id: str | None = None
     failed = True
     try:
         with resources.measure() as used:  # the command's CPU and peak memory count
             command.run(
-                argv, cwd=config.root, env=env, timeout_seconds=minutes * 60 if minutes else None
+                argv,
+                cwd=config.root,
+                env=env,
+                timeout_seconds=minutes * 60 if minutes else None,
+                passed=config.model.env,
             )
         shown = command.describe(argv)
-        logged = registry.logged_models(run_id, experiment_id)
-        if not logged:
+        staged = staging.logged_models(staged_run, staged_experiment)
+        if not staged:
             raise TrainingFailed(
-                f"model.command '{shown}' logged no model in run {run_id}; log exactly one "
+                f"model.command '{shown}' logged no model in run {staged_run}; log exactly one "
                 "with mlflow.<flavor>.log_model(...) inside mlflow.start_run() (README: "
                 "Bring your own training); nothing was registered"
             )
-        if len(logged) > 1:
-            names = ", ".join(f"'{m.name}'" for m in logged[:5])
+        if len(staged) > 1:
+            names = ", ".join(f"'{m.name}'" for m in staged[:5])
             raise TrainingFailed(
-                f"model.command '{shown}' logged {len(logged)} models ({names}) in run "
-                f"{run_id}; log exactly one, so podium knows which to judge; nothing was "
+                f"model.command '{shown}' logged {len(staged)} models ({names}) in run "
+                f"{staged_run}; log exactly one, so podium knows which to judge; nothing was "
                 "registered"
             )
         # registered_model_name= in the script makes a version podium never tags or judges.
-        stray = [v.version for v in registry.versions() if v.run_id == run_id]
+        stray = [v.version for v in staging.versions()]
         if stray:
             raise TrainingFailed(
                 f"model.command '{shown}' registered version {', '.join(stray)} of "
                 f"'{config.model.name}' itself; remove registered_model_name from its "
-                "log_model call (podium registers the model, tagged and judged); that version "
-                "is untagged and podium registered nothing"
+                "log_model call (podium registers the model, tagged and judged); podium "
+                "registered nothing"
             )
+        run_id = registry.open_run(experiment_id=experiment_id, tags=run_tags)
+        export.copy_run_data(staging, registry, staged_run, run_id)
+        logged = [export.copy_logged(staging, registry, staged[0], run_id)]
         model = registry.load_logged(logged[0], task=config.model.task, classes=classes)
         train_metrics = on_training_data(model, train_set, config.model.task, source=shown)
         registry.record_run(
@@ -113,7 +129,9 @@ def train(
         version = registry.register(logged[0], run_id=run_id, tags=version_tags)
         failed = False
     finally:
-        registry.end_run(run_id, failed=failed)
+        if run_id is not None:
+            registry.end_run(run_id, failed=failed)
+        shutil.rmtree(staging_dir, ignore_errors=True)
         for path in (train_file, eval_file):  # materialised copies: never left in .podium
             if path.parent == config.state_dir / MATERIALISED:
                 if path.is_dir():
