@@ -278,6 +278,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return _outcome(outcome, lines)
 
 
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    from podium.stages.deploy import deploy
+
+    done = deploy(
+        config=_config(args), environment=args.environment, version=args.version, say=_say
+    )
+    return _outcome(done, [])
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from podium.stages.status import status
+
+    found = status(config=_config(args))
+    if args.json:
+        _say(json.dumps(found.to_dict(), indent=2))
+    else:
+        for line in found.lines():
+            _say(line)
+    return _outcome(found, [])
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
     from podium.config import load
     from podium.errors import CheckFailed
@@ -449,6 +470,13 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument(
         "--days", type=int, default=90, metavar="N", help="window in days (default: %(default)s)"
     )
+    deploy = add(
+        "deploy", _cmd_deploy, "deploy @champion (or --version) to each environment, verified live"
+    )
+    deploy.add_argument("--environment", metavar="NAME", help="only this one (default: all)")
+    deploy.add_argument("--version", metavar="N", help="a version that passed (default: @champion)")
+    status = add("status", _cmd_status, "per environment: what is live, since when, healthy now")
+    status.add_argument("--json", action="store_true", help="print it as a JSON object")
     run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
     run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
     # `podium registry pull|export`: the registry itself (registry.git_branch and beyond).

@@ -18,6 +18,8 @@ CHAMPION = "champion"  # the registered model's alias: the serving model
 AUDIT_PREFIX = "podium.audit."  # + 6-digit seq = one champion move, as JSON (audit.py)
 # + a UTC timestamp and a random suffix = one `podium monitor` run's look at the champion
 MONITOR_PREFIX = "podium.monitor."
+DEPLOY_PREFIX = "podium.deploy."  # + 6-digit seq = one deployment attempt, as JSON
+PROBE_PREFIX = "podium.probe."  # + UTC time and random = one look at a live endpoint
 LOCK_HOLDER = "podium.lock.holder"  # on the lock model (lock.py)
 LOCK_SINCE = "podium.lock.since"
 

@@ -1,0 +1,143 @@
+"""`podium deploy` and `podium status` against a real platform driven by a real script.
+
+The platform (platform_app.py) serves whatever model URI its deploy script (deploy_script.py)
+asks for with `mlflow models serve`; podium runs the script as the environment's command,
+verifies the live endpoint against the version's probe, moves `@staging`, restores the
+previous version on failure, and records every attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from tests.conftest import STRONG, STRONG_PARAMS, Project
+from tests.deploy.conftest import Platform, deploy_command
+
+
+def _serving_project(make_project: Callable[..., Project], **deploy: Any) -> Project:
+    project = make_project()
+    document = project.config()
+    document["serving"] = {"rows": 60, "requests": 5, "timeout_seconds": 120}
+    document["deploy"] = deploy["targets"]
+    project.write_config(document)
+    return project
+
+
+def _trail(registry: Any) -> list[tuple[str, str, str, str | None]]:
+    from podium.registry.deployments import history
+
+    return [(d.environment, d.version, d.outcome, d.previous) for d in history(registry)]
+
+
+def _served(platform: Platform) -> str:
+    with urllib.request.urlopen(f"{platform.admin}/current", timeout=5) as answer:
+        found = json.loads(answer.read())["model_uri"]
+    assert isinstance(found, str)
+    return found
+
+
+def test_deploy_verifies_live_catches_failures_restores_and_redeploys_after_rollback(
+    make_project: Callable[..., Project],
+    platform: Callable[[], Platform],
+    registry_of: Callable[[Project], Any],
+) -> None:
+    staging = platform()
+    target = {"environment": "staging", "command": deploy_command(staging), "url": staging.url}
+    project = _serving_project(make_project, targets=[target])
+    assert project.cli("run").code == 0  # v1: serving-checked, probe stored, champion
+
+    first = project.cli("deploy")
+    assert first.code == 0, first.err
+    assert "deploy | deploying models:/churn/1 to staging (previous: none)" in first.out
+    assert "staging: v1 deployed and verified (was nothing) — probe 60 rows, parity 100%" in (
+        first.out
+    )
+    registry = registry_of(project)
+    assert registry.alias("staging").version == "1"
+    assert _served(staging) == "models:/churn/1"
+
+    again = project.cli("deploy")  # nothing new: verified, not redeployed
+    assert again.code == 0 and "staging: v1 already live and verified" in again.out
+    assert "deploy | " not in again.out
+
+    project.set_estimator(STRONG, **STRONG_PARAMS)
+    assert project.cli("run").code == 0  # v2 is champion; v1 still live in staging
+
+    def redeploy_with(*options: str, **extra: Any) -> Any:
+        document = project.config()
+        document["deploy"] = [{**target, "command": deploy_command(staging, *options), **extra}]
+        project.write_config(document)
+        return project.cli("deploy")
+
+    broken = redeploy_with("--fail-version", "2")  # the command fails for v2
+    assert broken.code == 1
+    assert "helm: release failed: ImagePullBackOff" in broken.err
+    assert "deploy to staging failed: deploy[staging].command" in broken.err
+    assert "(v1 restored and verified)" in broken.err
+    assert registry.alias("staging").version == "1"
+    assert _served(staging) == "models:/churn/1"
+
+    wrong = redeploy_with("--always-version", "1")  # asked for v2, puts v1 live
+    assert wrong.code == 1
+    assert "answered" in wrong.err and "probe rows differently" in wrong.err
+    assert registry.alias("staging").version == "1"
+
+    slow = redeploy_with(max_latency_ms=0.001)  # v2 live, but slower than allowed
+    assert slow.code == 1
+    assert "above deploy[staging].max_latency_ms 0.001" in slow.err
+    assert "(v1 restored and verified)" in slow.err
+    assert registry.alias("staging").version == "1"
+    assert _served(staging) == "models:/churn/1"
+
+    good = redeploy_with()
+    assert good.code == 0, good.err
+    assert "staging: v2 deployed and verified (was v1)" in good.out
+    assert registry.alias("staging").version == "2"
+    assert registry.champion().version == "2"
+
+    status = project.cli("status", "--json")
+    assert status.code == 0, status.err
+    (live,) = json.loads(status.out)["environments"]
+    assert (live["version"], live["healthy"], live["parity"]) == ("2", True, 1.0)
+
+    assert project.cli("rollback", "--reason", "v2 misbehaves").code == 0
+    pending = project.cli("status")
+    assert "staging      v2" in pending.out and "(champion v1 not deployed yet)" in pending.out
+    redeployed = project.cli("deploy")  # the rollback reaches the environment
+    assert redeployed.code == 0, redeployed.err
+    assert "staging: v1 deployed and verified (was v2)" in redeployed.out
+    assert registry.alias("staging").version == "1"
+    assert _served(staging) == "models:/churn/1"
+
+    assert _trail(registry) == [
+        ("staging", "1", "deployed", None),
+        ("staging", "2", "failed", "1"),
+        ("staging", "1", "restored", "2"),
+        ("staging", "2", "failed", "1"),
+        ("staging", "1", "restored", "2"),
+        ("staging", "2", "failed", "1"),
+        ("staging", "1", "restored", "2"),
+        ("staging", "2", "deployed", "1"),
+        ("staging", "1", "deployed", "2"),
+    ]
+    from podium.registry.deployments import history
+
+    last = history(registry)[-1]
+    assert last.parity == 1.0 and last.requests == 5 and last.latency_ms is not None
+    assert last.seconds > 0 and last.actor
+
+    # A model swapped outside podium: status says the endpoint no longer answers as v1.
+    request = urllib.request.Request(
+        f"{staging.admin}/deploy",
+        data=json.dumps(
+            {"model_uri": "models:/churn/2", "tracking_uri": registry.tracking_uri}
+        ).encode(),
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=300).close()
+    swapped = project.cli("status")
+    assert swapped.code == 1
+    assert "staging: does not answer as v1" in swapped.err
