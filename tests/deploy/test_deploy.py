@@ -13,6 +13,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.conftest import STRONG, STRONG_PARAMS, Project
 from tests.deploy.conftest import Platform, deploy_command
 
@@ -141,3 +143,127 @@ def test_deploy_verifies_live_catches_failures_restores_and_redeploys_after_roll
     swapped = project.cli("status")
     assert swapped.code == 1
     assert "staging: does not answer as v1" in swapped.err
+
+
+def test_environments_deploy_in_order_and_after_refuses_a_version_not_live_before(
+    make_project: Callable[..., Project],
+    platform: Callable[[], Platform],
+    registry_of: Callable[[Project], Any],
+) -> None:
+    staging, production = platform(), platform()
+    project = _serving_project(
+        make_project,
+        targets=[
+            {"environment": "staging", "command": deploy_command(staging), "url": staging.url},
+            {
+                "environment": "production",
+                "command": deploy_command(production),
+                "url": "${PROD_URL}",
+                "after": "staging",
+                "max_latency_ms": 5000,
+            },
+        ],
+    )
+    env = {"PROD_URL": production.url}
+    assert project.cli("run").code == 0
+
+    early = project.cli("deploy", "--environment", "production", env=env)
+    assert early.code == 2
+    assert early.err.strip() == (
+        "podium: deploy[production] comes after staging, where nothing is live, not v1; "
+        "deploy v1 to staging first"
+    )
+    assert "deploy | " not in early.out  # nothing ran
+
+    both = project.cli("deploy", env=env)
+    assert both.code == 0, both.err
+    lines = [line for line in both.out.splitlines() if not line.startswith("deploy | ")]
+    assert lines[0].startswith("staging: v1 deployed and verified (was nothing)")
+    assert lines[1].startswith("production: v1 deployed and verified (was nothing)")
+    registry = registry_of(project)
+    assert registry.alias("staging").version == registry.alias("production").version == "1"
+    assert _served(production) == "models:/churn/1"
+    status = json.loads(project.cli("status", "--json", env=env).out)
+    assert [(e["environment"], e["version"], e["parity"]) for e in status["environments"]] == [
+        ("staging", "1", 1.0),
+        ("production", "1", 1.0),
+    ]
+
+
+def _marker_command() -> list[str]:
+    import sys
+
+    return [sys.executable, "-c", "open('ran', 'w').close()"]
+
+
+@pytest.mark.parametrize(
+    ("deploy", "expected"),
+    [
+        (
+            [{"environment": "staging", "command": "x", "url": "http://a", "timout_minutes": 1}],
+            "unknown key 'deploy[0].timout_minutes'; did you mean 'timeout_minutes'?",
+        ),
+        (
+            [
+                {"environment": "staging", "command": "x", "url": "http://a"},
+                {"environment": "staging", "command": "x", "url": "http://b"},
+            ],
+            "deploy: two environments named 'staging'; rename one",
+        ),
+        (
+            [{"environment": "production", "command": "x", "url": "http://a", "after": "stg"}],
+            "'production' comes after 'stg', an unknown environment",
+        ),
+        (
+            [
+                {"environment": "production", "command": "x", "url": "http://a", "after": "qa"},
+                {"environment": "qa", "command": "x", "url": "http://b"},
+            ],
+            "'production' comes after 'qa', a later environment",
+        ),
+        (
+            [{"environment": "staging", "command": "x", "url": "ftp://a"}],
+            "deploy[0].url: 'ftp://a' is not an http(s) URL",
+        ),
+        (
+            [{"environment": "staging", "url": "http://a"}],
+            "missing required key 'deploy[0].command'",
+        ),
+        ([{"environment": "staging", "command": "x"}], "missing required key 'deploy[0].url'"),
+        ([{"environment": "champion", "command": "x", "url": "http://a"}], "an alias podium"),
+    ],
+)
+def test_a_bad_deploy_section_is_exit_2_on_one_line(
+    champion_project: Project, deploy: list[dict[str, Any]], expected: str
+) -> None:
+    champion_project.update(deploy=deploy)
+    result = champion_project.cli("deploy")
+    assert result.code == 2
+    assert expected in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_bad_deploy_requests_are_exit_2_naming_the_fix_and_run_nothing(
+    champion_project: Project, registry_of: Callable[[Project], Any]
+) -> None:
+    project = champion_project
+    target = {"environment": "staging", "command": _marker_command(), "url": "http://127.0.0.1:9"}
+    project.update(deploy=[target, {**target, "environment": "production", "url": "${PROD}"}])
+    cases = {
+        ("--environment", "stagin"): "--environment 'stagin' is not in deploy: of",
+        ("--environment", "staging", "--version", "7"): "model 'churn' has no version '7'",
+        (): "deploy[production].url uses ${PROD} but PROD is not set",
+        ("--environment", "staging"): "v1 of 'churn' has no serving probe",
+    }
+    for args, expected in cases.items():
+        result = project.cli("deploy", *args)
+        assert result.code == 2, (args, result.err)
+        assert expected in result.err and len(result.err.strip().splitlines()) == 1, args
+    assert "did you mean 'staging'?" in project.cli("deploy", "--environment", "stagin").err
+
+    assert project.cli("train").code == 0  # v2: registered, never evaluated
+    untried = project.cli("deploy", "--environment", "staging", "--version", "2")
+    assert untried.code == 2
+    assert "v2 of 'churn' never passed its gates (verdict: not evaluated)" in untried.err
+    assert not (project.root / "ran").exists()
+    registry = registry_of(project)
+    assert registry.alias("staging") is None and registry.champion().version == "1"
