@@ -20,7 +20,17 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 ACTIONS = sorted((REPO / "actions").glob("*/action.yml"))
-STAGES = {"setup", "validate", "train", "evaluate", "report", "promote", "rollback", "monitor"}
+STAGES = {
+    "setup",
+    "validate",
+    "train",
+    "evaluate",
+    "report",
+    "promote",
+    "rollback",
+    "monitor",
+    "deploy",
+}
 CI_WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
 _PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 _VERSION_COMMENT = re.compile(r"@[0-9a-f]{40} # v\d+(\.\d+)*$")
@@ -51,7 +61,8 @@ CUSTOM_CI = {
 
 
 @pytest.fixture(
-    scope="module", params=["default", "custom", "subfolder", "two models", "git branch"]
+    scope="module",
+    params=["default", "custom", "subfolder", "two models", "git branch", "deploy git branch"],
 )
 def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repository with `podium init` workflows; returns its workflows folder."""
@@ -78,8 +89,10 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         assert result.code == 0, result.err
         assert len(list((root / ".github" / "workflows").glob("podium-fraud-*.yml"))) == 5
         return root / ".github" / "workflows"
-    if request.param == "git branch":
+    if request.param in {"git branch", "deploy git branch"}:
         document["registry"] = {"git_branch": "podium-registry"}
+    if request.param == "deploy git branch":
+        document["deploy"] = DEPLOY
     if request.param == "custom":
         document["ci"] = CUSTOM_CI
         # What a team with GPU runners tells actionlint about its own runner labels.
@@ -89,6 +102,20 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     result = run_cli(["init", "--config", str(project / "podium.yaml")])
     assert result.code == 0, result.err
     return root / ".github" / "workflows"
+
+
+# Two environments; production is the default ci.environment too (one approval, not two).
+DEPLOY = [
+    {"environment": "staging", "command": "./deploy.sh", "url": "https://staging.example.com"},
+    {
+        "environment": "production",
+        "command": ["./deploy.sh", "--prod"],
+        "url": "${PROD_URL}",
+        "after": "staging",
+        "secrets": ["AWS_ROLE_ARN"],
+        "oidc": True,
+    },
+]
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -158,7 +185,9 @@ def test_actionlint_accepts_the_ci_workflow_and_the_local_actions_it_uses() -> N
         for s in all_steps(ci)
         if str(s.get("uses", "")).startswith("./actions/")
     }
-    assert used == STAGES
+    # deploy needs an endpoint to verify: the smoke test has none (tests/deploy drives the
+    # command against a real platform; the generated workflows use the action).
+    assert used == STAGES - {"deploy"}
     result = run(tool("actionlint"), "-oneline", str(CI_WORKFLOW), cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -217,6 +246,8 @@ def test_the_actions_have_the_documented_inputs_and_outputs() -> None:
     assert set(actions["evaluate"]["outputs"]) == {"passed"}
     assert set(actions["promote"]["outputs"]) == {"promoted", "champion-version"}
     assert set(actions["rollback"]["outputs"]) == {"champion-version"}
+    assert set(actions["deploy"]["inputs"]) >= {"environment", "version"}
+    assert set(actions["deploy"]["outputs"]) == {"deployed"}
     assert set(actions["monitor"]["inputs"]) >= {"data", "github-token", "dispatch-token"}
     assert set(actions["monitor"]["outputs"]) == {"alert", "issue-url"}
 
@@ -304,6 +335,11 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
             "monitor": {"contents": writes, "issues": "write", "actions": "write"}
         },
     }
+    if "deploy" in str(generated):  # one job per environment after @champion moved
+        staging = {"contents": writes}
+        production = {"contents": writes, "id-token": "write"}  # oidc: true there only
+        for name in ("podium-churn-promote.yml", "podium-churn-rollback.yml"):
+            allowed[name] |= {"deploy-staging": staging, "deploy-production": production}
     for name, jobs in allowed.items():
         workflow = load(generated / name)
         assert workflow["permissions"] == {}, name
@@ -337,7 +373,7 @@ def test_the_registry_branch_token_goes_to_podium_registry_steps_only(generated:
     """With registry.git_branch the podium steps that read or write the registry get the
     job's token (read-only where the job is); without it, no podium step gets it."""
     branch = "git-branch" in str(generated)
-    registry_stages = {"validate", "train", "evaluate", "promote", "rollback"}
+    registry_stages = {"validate", "train", "evaluate", "promote", "rollback", "deploy"}
     for path in generated.glob("*.yml"):
         for step in all_steps(load(path)):
             stage = str(step.get("uses", "")).partition("/actions/")[2].partition("@")[0]
@@ -397,3 +433,44 @@ def test_promotions_and_rollbacks_never_overlap(generated: Path) -> None:
     inputs = rollback.get("on", rollback.get(True))["workflow_dispatch"]["inputs"]
     assert inputs["reason"]["required"] is True
     assert inputs["version"]["required"] is False
+
+
+def test_deploy_jobs_follow_the_champion_in_order_each_bound_to_its_environment(
+    generated: Path,
+) -> None:
+    promote = load(generated / "podium-churn-promote.yml")
+    rollback = load(generated / "podium-churn-rollback.yml")
+    if "deploy" not in str(generated):
+        for workflow in (promote, rollback):
+            assert not [job for job in workflow["jobs"] if job.startswith("deploy")]
+        return
+    for workflow, first in ((promote, "promote"), (rollback, "rollback")):
+        staging, production = (
+            workflow["jobs"]["deploy-staging"],
+            workflow["jobs"]["deploy-production"],
+        )
+        assert (staging["needs"], production["needs"]) == (first, "deploy-staging")
+        assert staging["environment"] == {"name": "staging", "url": "https://staging.example.com"}
+        assert production["environment"] == {"name": "production", "url": "${{ vars.PROD_URL }}"}
+        assert staging["concurrency"] == {
+            "group": "podium-deploy-churn-staging",
+            "cancel-in-progress": False,
+        }
+        assert production["concurrency"]["group"] == "podium-deploy-churn-production"
+        # One approval per release: the champion's job does not wait on production too.
+        assert "environment" not in workflow["jobs"][first]
+        for job, secret in ((staging, None), (production, "AWS_ROLE_ARN")):
+            steps = job["steps"]
+            (deploy,) = [s for s in steps if "/actions/deploy@" in str(s.get("uses"))]
+            assert deploy["with"]["environment"] == job["environment"]["name"]
+            if secret:  # the listed secrets on the deploy step alone
+                assert deploy["env"][secret] == f"${{{{ secrets.{secret} }}}}"
+                assert deploy["env"]["PROD_URL"] == "${{ vars.PROD_URL }}"
+            others = [s for s in steps if s is not deploy]
+            assert "AWS_ROLE_ARN" not in str(others)
+        assert "AWS_ROLE_ARN" not in str(staging)
+    assert (
+        promote["jobs"]["promote"]["outputs"]["promoted"] == "${{ steps.promote.outputs.promoted }}"
+    )
+    assert promote["jobs"]["deploy-staging"]["if"] == "needs.promote.outputs.promoted == 'true'"
+    assert "if" not in rollback["jobs"]["deploy-staging"]  # a rollback always redeploys

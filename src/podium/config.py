@@ -502,6 +502,12 @@ class DeployTarget(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
+        rest = re.sub(r"\$\{\w+\}", "", value)
+        if re.search(r"[\s${}\"'\\]", rest):
+            raise ValueError(
+                f"'{value}' is not a URL; write e.g. https://staging.example.com or ${{PROD_URL}} "
+                "(a variable read from the environment)"
+            )
         if "${" not in value and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(
                 f"'{value}' is not an http(s) URL; write e.g. https://staging.example.com"
