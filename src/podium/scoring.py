@@ -144,9 +144,9 @@ METRICS: dict[str, Metric] = {
             "higher",
             _BOTH,
             "share of probe rows the scoring server answered as podium predicted in-process",
-            "serving parity",
-            bootstrapped=False,
-            zero_to_one=True,
+            "serving parity (share)",
+            unit="share of rows",
+            bootstrapped=False,  # a share, but not a quality score: kept out of the chart
         ),
         Metric(
             "serving_latency_ms",

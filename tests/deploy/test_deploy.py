@@ -144,6 +144,39 @@ def test_deploy_verifies_live_catches_failures_restores_and_redeploys_after_roll
     assert swapped.code == 1
     assert "staging: does not answer as v1" in swapped.err
 
+    # monitor watches what is live in the last environment and probes every endpoint.
+    watched = project.cli("monitor", "--data", str(project.root / "data" / "eval.csv"))
+    assert watched.code == 1
+    monitored = json.loads((project.state / "monitor.json").read_text())
+    assert monitored["champion_version"] == "1"
+    assert monitored["alerts"] == [
+        next(a for a in monitored["alerts"] if a.startswith("endpoint staging: does not answer"))
+    ]
+    from podium.registry.deployments import probes
+
+    (looked,) = probes(registry)
+    assert (looked.environment, looked.version, looked.healthy, looked.up) == (
+        "staging",
+        "1",
+        True,
+        False,
+    )
+
+    found = json.loads(project.cli("metrics", "--json").out)["deployments"]
+    (env,) = found
+    assert (env["environment"], env["live_version"], env["attempts"], env["deployed"]) == (
+        "staging",
+        "1",
+        6,
+        3,
+    )
+    assert env["success_rate"] == 0.5
+    assert env["change_failure_rate"] == 1 / 3  # v2 went live, then rolled back and undone
+    assert env["restore_minutes"] is not None and env["lead_time_hours"] > 0
+    assert (env["uptime"], env["probes"]) == (0.0, 1)
+    shown = project.cli("metrics").out
+    assert "deployments to staging: v1 live; " in shown and "uptime 0% (1 probes)" in shown
+
 
 def test_environments_deploy_in_order_and_after_refuses_a_version_not_live_before(
     make_project: Callable[..., Project],
