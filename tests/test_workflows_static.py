@@ -20,7 +20,17 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 ACTIONS = sorted((REPO / "actions").glob("*/action.yml"))
-STAGES = {"setup", "validate", "train", "evaluate", "report", "promote", "rollback", "monitor"}
+STAGES = {
+    "setup",
+    "validate",
+    "train",
+    "evaluate",
+    "report",
+    "promote",
+    "rollback",
+    "monitor",
+    "deploy",
+}
 CI_WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
 _PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 _VERSION_COMMENT = re.compile(r"@[0-9a-f]{40} # v\d+(\.\d+)*$")
@@ -51,7 +61,8 @@ CUSTOM_CI = {
 
 
 @pytest.fixture(
-    scope="module", params=["default", "custom", "subfolder", "two models", "git branch"]
+    scope="module",
+    params=["default", "custom", "subfolder", "two models", "git branch", "deploy git branch"],
 )
 def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repository with `podium init` workflows; returns its workflows folder."""
@@ -89,8 +100,10 @@ def _generate(param: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert result.code == 0, result.err
         assert len(list((root / ".github" / "workflows").glob("podium-fraud-*.yml"))) == 5
         return root / ".github" / "workflows"
-    if param == "git branch":
+    if param in {"git branch", "deploy git branch"}:
         document["registry"] = {"git_branch": "podium-registry"}
+    if param == "deploy git branch":
+        document["deploy"] = DEPLOY
     if param == "custom":
         document["ci"] = CUSTOM_CI
         # What a team with GPU runners tells actionlint about its own runner labels.
@@ -100,6 +113,20 @@ def _generate(param: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_cli(["init", "--config", str(project / "podium.yaml")])
     assert result.code == 0, result.err
     return root / ".github" / "workflows"
+
+
+# Two environments; production is the default ci.environment too (one approval, not two).
+DEPLOY = [
+    {"environment": "staging", "command": "./deploy.sh", "url": "https://staging.example.com"},
+    {
+        "environment": "production",
+        "command": ["./deploy.sh", "--prod"],
+        "url": "${PROD_URL}",
+        "after": "staging",
+        "secrets": ["AWS_ROLE_ARN"],
+        "oidc": True,
+    },
+]
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -169,7 +196,9 @@ def test_actionlint_accepts_the_ci_workflow_and_the_local_actions_it_uses() -> N
         for s in all_steps(ci)
         if str(s.get("uses", "")).startswith("./actions/")
     }
-    assert used == STAGES
+    # deploy needs an endpoint to verify: the smoke test has none (tests/deploy drives the
+    # command against a real platform; the generated workflows use the action).
+    assert used == STAGES - {"deploy"}
     result = run(tool("actionlint"), "-oneline", str(CI_WORKFLOW), cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -228,6 +257,8 @@ def test_the_actions_have_the_documented_inputs_and_outputs() -> None:
     assert set(actions["evaluate"]["outputs"]) == {"passed"}
     assert set(actions["promote"]["outputs"]) == {"promoted", "champion-version"}
     assert set(actions["rollback"]["outputs"]) == {"champion-version"}
+    assert set(actions["deploy"]["inputs"]) >= {"environment", "version"}
+    assert set(actions["deploy"]["outputs"]) == {"deployed"}
     assert set(actions["monitor"]["inputs"]) >= {"data", "github-token", "dispatch-token"}
     assert set(actions["monitor"]["outputs"]) == {"alert", "issue-url"}
 
@@ -316,6 +347,11 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
             "monitor": {"contents": writes, "issues": "write", "actions": "write"}
         },
     }
+    if "deploy" in str(generated):  # one job per environment after @champion moved
+        staging = {"contents": writes}
+        production = {"contents": writes, "id-token": "write"}  # oidc: true there only
+        for name in ("podium-churn-promote.yml", "podium-churn-rollback.yml"):
+            allowed[name] |= {"deploy-staging": staging, "deploy-production": production}
     for name, jobs in allowed.items():
         workflow = load(generated / name)
         assert workflow["permissions"] == {}, name
@@ -350,7 +386,7 @@ def test_the_registry_branch_token_goes_to_podium_registry_steps_only(generated:
     job's token (read-only where the job is); without it, only the champion moves behind a
     protected environment get it (to read who approved: actions: read)."""
     branch = "git-branch" in str(generated)
-    registry_stages = {"validate", "train", "evaluate", "promote", "rollback"}
+    registry_stages = {"validate", "train", "evaluate", "promote", "rollback", "deploy"}
     for path in generated.glob("*.yml"):
         for step in all_steps(load(path)):
             stage = str(step.get("uses", "")).partition("/actions/")[2].partition("@")[0]
@@ -528,3 +564,44 @@ def test_mlflow_write_secrets_are_read_only_in_environment_bound_jobs(generated:
                 assert not path.name.endswith("-pr.yml"), f"{path.name}: job {name}"
                 bound += 1
     assert bound >= 4  # challenger (promote workflow), promote, rollback, monitor
+
+
+def test_deploy_jobs_follow_the_champion_in_order_each_bound_to_its_environment(
+    generated: Path,
+) -> None:
+    promote = load(generated / "podium-churn-promote.yml")
+    rollback = load(generated / "podium-churn-rollback.yml")
+    if "deploy" not in str(generated):
+        for workflow in (promote, rollback):
+            assert not [job for job in workflow["jobs"] if job.startswith("deploy")]
+        return
+    for workflow, first in ((promote, "promote"), (rollback, "rollback")):
+        staging, production = (
+            workflow["jobs"]["deploy-staging"],
+            workflow["jobs"]["deploy-production"],
+        )
+        assert (staging["needs"], production["needs"]) == (first, "deploy-staging")
+        assert staging["environment"] == {"name": "staging", "url": "https://staging.example.com"}
+        assert production["environment"] == {"name": "production", "url": "${{ vars.PROD_URL }}"}
+        assert staging["concurrency"] == {
+            "group": "podium-deploy-churn-staging",
+            "cancel-in-progress": False,
+        }
+        assert production["concurrency"]["group"] == "podium-deploy-churn-production"
+        # One approval per release: the champion's job does not wait on production too.
+        assert "environment" not in workflow["jobs"][first]
+        for job, secret in ((staging, None), (production, "AWS_ROLE_ARN")):
+            steps = job["steps"]
+            (deploy,) = [s for s in steps if "/actions/deploy@" in str(s.get("uses"))]
+            assert deploy["with"]["environment"] == job["environment"]["name"]
+            if secret:  # the listed secrets on the deploy step alone
+                assert deploy["env"][secret] == f"${{{{ secrets.{secret} }}}}"
+                assert deploy["env"]["PROD_URL"] == "${{ vars.PROD_URL }}"
+            others = [s for s in steps if s is not deploy]
+            assert "AWS_ROLE_ARN" not in str(others)
+        assert "AWS_ROLE_ARN" not in str(staging)
+    assert (
+        promote["jobs"]["promote"]["outputs"]["promoted"] == "${{ steps.promote.outputs.promoted }}"
+    )
+    assert promote["jobs"]["deploy-staging"]["if"] == "needs.promote.outputs.promoted == 'true'"
+    assert "if" not in rollback["jobs"]["deploy-staging"]  # a rollback always redeploys

@@ -270,11 +270,30 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     _say(f"  rollbacks             {found.rollbacks}{failure}")
     _say(f"  last promotion        {last}")
     _say(f"  champion              {champion}")
+    for env in whole.deployments or []:  # `deploy:`: from real deployments
+        _say(f"  deployments to {env.environment}: {_deployment_line(env)}")
     _say("MLOps metrics table")
     width = max(len(row.metric) for row in whole.rows)
     for row in whole.rows:
         _say(f"  {row.metric:<{width}}  {row.shown}")
     return EXIT_OK
+
+
+def _deployment_line(env: Any) -> str:
+    def share(value: float | None) -> str:
+        return "—" if value is None else f"{value:.0%}"
+
+    def figure(value: float | None, unit: str) -> str:
+        return "—" if value is None else f"{value:.1f} {unit}"
+
+    live = f"v{env.live_version}" if env.live_version else "nothing"
+    return (
+        f"{live} live; {env.frequency:.1f} / 30 days ({env.deployed} of {env.attempts} "
+        f"attempts verified, success {share(env.success_rate)}); change failure rate "
+        f"{share(env.change_failure_rate)}; time to restore {figure(env.restore_minutes, 'min')}; "
+        f"lead time {figure(env.lead_time_hours, 'h')}; uptime {share(env.uptime)} "
+        f"({env.probes} probes)"
+    )
 
 
 def _cmd_monitor(args: argparse.Namespace) -> int:
@@ -319,6 +338,45 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if outcome.promoted:
         lines.append(f"champion is now v{outcome.champion_version}")
     return _outcome(outcome, lines)
+
+
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    from podium.stages.deploy import deploy
+
+    done = deploy(
+        config=_config(args), environment=args.environment, version=args.version, say=_say
+    )
+    return _outcome(done, [])
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from podium.stages.status import status
+
+    found = status(config=_config(args))
+    if args.json:
+        _say(json.dumps(found.to_dict(), indent=2))
+    else:
+        for line in found.lines():
+            _say(line)
+    return _outcome(found, [])
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from podium.stages.predict import predict
+
+    done = predict(
+        config=_config(args),
+        source=args.data,
+        out=args.out,
+        version=args.version,
+        environment=args.environment,
+        id_column=args.id,
+    )
+    _say(
+        f"scored {done.rows} rows with v{done.version} ({done.chosen_by}): wrote "
+        f"{', '.join(done.columns)} to {done.path}"
+    )
+    return EXIT_OK
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -539,6 +597,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     maturity = add("maturity", _cmd_maturity, "grade the repository against MLOps levels 0-2")
     maturity.add_argument("--json", action="store_true", help="print the grading as JSON")
+    deploy = add(
+        "deploy", _cmd_deploy, "deploy @champion (or --version) to each environment, verified live"
+    )
+    deploy.add_argument("--environment", metavar="NAME", help="only this one (default: all)")
+    deploy.add_argument("--version", metavar="N", help="a version that passed (default: @champion)")
+    status = add("status", _cmd_status, "per environment: what is live, since when, healthy now")
+    status.add_argument("--json", action="store_true", help="print it as a JSON object")
+    predict = add("predict", _cmd_predict, "score a table with a version (batch deployment)")
+    predict.add_argument("--data", required=True, metavar="SOURCE", help="csv/parquet to score")
+    predict.add_argument("--out", required=True, metavar="PATH", help="csv/parquet to write")
+    chosen = predict.add_mutually_exclusive_group()
+    chosen.add_argument(
+        "--version", metavar="N", help="this version (default: live, else champion)"
+    )
+    chosen.add_argument("--environment", metavar="NAME", help="the version live there")
+    predict.add_argument("--id", metavar="COLUMN", help="column copied beside the predictions")
     run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
     run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
     # `podium registry pull|export`: the registry itself (registry.git_branch and beyond).

@@ -105,11 +105,14 @@ def run(
     timeout_seconds: float | None,
     prefix: str = PREFIX,
     passed: Sequence[str] = (),
+    key: str = "model.command",
+    undone: str = "nothing was registered",
 ) -> Finished:
     """Run `argv` to completion, streaming its output; TrainingFailed when it fails.
 
     Its environment is `child_env(env, passed=passed)`: nothing podium holds beyond the
-    allowlist reaches it unless named."""
+    allowlist reaches it unless named. `key` names the command in messages (its timeout is
+    `key`'s `timeout_minutes`), `undone` says what its failure leaves undone."""
     shown = describe(argv)
     started = time.perf_counter()
     try:
@@ -124,7 +127,7 @@ def run(
         )
     except OSError as exc:
         raise TrainingFailed(
-            f"model.command: cannot start '{argv[0]}' ({exc.strerror or exc}); check the "
+            f"{key}: cannot start '{argv[0]}' ({exc.strerror or exc}); check the "
             "command in podium.yaml and that the program is installed"
         ) from None
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
@@ -151,13 +154,12 @@ def run(
     if timed_out:
         assert timeout_seconds is not None
         raise TrainingFailed(
-            f"model.command '{shown}' timed out after {timeout_seconds / 60:g} min "
-            f"(model.timeout_minutes); nothing was registered{quoted}"
+            f"{key} '{shown}' timed out after {timeout_seconds / 60:g} min "
+            f"({key.rsplit('.', 1)[0]}.timeout_minutes); {undone}{quoted}"
         )
     if process.returncode != 0:
         raise TrainingFailed(
-            f"model.command '{shown}' failed with exit code {process.returncode}; "
-            f"nothing was registered{quoted}"
+            f"{key} '{shown}' failed with exit code {process.returncode}; {undone}{quoted}"
         )
     return Finished(seconds=seconds, stderr_tail=list(tail))
 

@@ -554,6 +554,89 @@ class MonitorSection(_Strict):
         return value
 
 
+class ServingSection(_Strict):
+    """`serving:` — the candidate served by MLflow's scoring server, answers compared."""
+
+    env_manager: Literal["local", "uv", "virtualenv"] = "local"
+    rows: int = Field(default=200, ge=1, le=100_000)  # evaluation rows sent (the probe)
+    requests: int = Field(default=20, ge=1, le=1000)  # timed requests behind the p95
+    timeout_seconds: float = Field(default=120, gt=0)
+
+
+class DeployTarget(_Strict):
+    """One entry of `deploy:` — an environment the champion is deployed to, in order."""
+
+    environment: str
+    command: str | list[str]
+    url: str  # MLflow scoring protocol (/ping, /invocations); `${VAR}` from the environment
+    timeout_minutes: float = Field(default=15, gt=0)
+    after: str | None = None  # only versions live (and verified) in that environment
+    max_latency_ms: FiniteFloat | None = Field(default=None, gt=0)
+    secrets: list[str] = Field(default_factory=list)
+    oidc: bool = False
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str) -> str:
+        # Also the name of the MLflow alias saying what is live there (`@staging`).
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,62}", value):
+            raise ValueError(
+                f"'{value}' is not an environment name; write e.g. staging (letters, digits, "
+                "'_' or '-', starting with a letter)"
+            )
+        if value.lower() in {"champion", "latest"}:
+            raise ValueError(f"'{value}' is an alias podium or MLflow keeps; name it otherwise")
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str | list[str]) -> str | list[str]:
+        split_command(value)
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        rest = re.sub(r"\$\{\w+\}", "", value)
+        if re.search(r"[\s${}\"'\\]", rest):
+            raise ValueError(
+                f"'{value}' is not a URL; write e.g. https://staging.example.com or ${{PROD_URL}} "
+                "(a variable read from the environment)"
+            )
+        if "${" not in value and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(
+                f"'{value}' is not an http(s) URL; write e.g. https://staging.example.com"
+            )
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, value: list[str]) -> list[str]:
+        for name in value:
+            SecretNames._secret_name(name)
+        return value
+
+    @property
+    def argv(self) -> list[str]:
+        return split_command(self.command)
+
+    def live_url(self) -> str:
+        """The url with `${VAR}` read from the environment (ConfigError when unset/not http)."""
+        missing = [n for n in re.findall(r"\$\{(\w+)\}", self.url) if n not in os.environ]
+        if missing:
+            raise ConfigError(
+                f"deploy[{self.environment}].url uses ${{{missing[0]}}} but {missing[0]} is "
+                "not set; export it (in Actions: env: from a variable or secret)"
+            )
+        url = re.sub(r"\$\{(\w+)\}", lambda m: os.environ[m.group(1)], self.url)
+        if not re.match(r"^https?://[^\s/]+", url):
+            raise ConfigError(
+                f"deploy[{self.environment}].url is '{url}', not an http(s) URL; set it "
+                "(or its variable) to the endpoint, e.g. https://staging.example.com"
+            )
+        return url.rstrip("/")
+
+
 class MetricsSection(_Strict):
     """`metrics:` — settings of the MLOps metrics (`podium metrics`, the report)."""
 
@@ -572,6 +655,30 @@ class PodiumConfig(_Strict):
     slices: list[SliceSpec] | None = None
     slices_min_rows: int = Field(default=30, ge=1)  # smaller slices are shown, never gated
     metrics: MetricsSection = Field(default_factory=MetricsSection)
+    serving: ServingSection | None = None  # on with `deploy:` too (Config.serving)
+    deploy: list[DeployTarget] | None = None
+
+    @field_validator("deploy")
+    @classmethod
+    def _deploy_order(cls, value: list[DeployTarget] | None) -> list[DeployTarget] | None:
+        seen: list[str] = []
+        for target in value or []:
+            if target.environment in seen:
+                raise ValueError(f"two environments named '{target.environment}'; rename one")
+            if target.after is not None and target.after not in seen:
+                where = (
+                    "a later"
+                    if any(t.environment == target.after for t in value or [])
+                    else "an unknown"
+                )
+                raise ValueError(
+                    f"'{target.environment}' comes after '{target.after}', {where} environment; "
+                    "name one listed above it"
+                )
+            seen.append(target.environment)
+        if value is not None and not value:
+            raise ValueError("an empty list deploys nowhere; list environments or remove the key")
+        return value
 
     @field_validator("gates")
     @classmethod
@@ -676,6 +783,17 @@ class Config:
     @property
     def monitor(self) -> MonitorSection:
         return self.raw.monitor
+
+    @property
+    def serving(self) -> ServingSection | None:
+        """The serving check's settings: `serving:`, or its defaults when `deploy:` is set."""
+        if self.raw.serving is None and self.raw.deploy:
+            return ServingSection()
+        return self.raw.serving
+
+    @property
+    def deploy(self) -> list[DeployTarget]:
+        return list(self.raw.deploy or [])
 
     @property
     def experiment_name(self) -> str:

@@ -467,6 +467,24 @@ class Slices(_Record):
     seconds: NonNegative = None
 
 
+class ServingCheck(_Record):
+    """The candidate behind MLflow's scoring server (`serving:`): did it answer as in-process?"""
+
+    env_manager: Name
+    rows: Count
+    requests: Count = 0
+    parity: Share = None  # share of probe rows answered identically
+    latency_ms: NonNegative = None  # p95 of `requests` single-batch requests
+    start_seconds: NonNegative = None  # until /ping answered
+    error: Text | None = None  # one line and the server's last log lines
+    mismatch: Text | None = None  # the first row answered differently
+    skipped: Text | None = None  # why it did not run (an engine source)
+
+    @property
+    def passed(self) -> bool:
+        return self.skipped is not None or (self.error is None and self.parity == 1.0)
+
+
 class Evaluation(_Result):
     """`.podium/evaluation.json`: challenger and champion scored, and the gates' verdict."""
 
@@ -491,6 +509,7 @@ class Evaluation(_Result):
     slices: Slices | None = None
     # A rollback paused automatic promotion of the model: why, and what lifts it.
     paused: Text | None = None
+    serving: ServingCheck | None = None
 
     @property
     def failure(self) -> str | None:

@@ -138,6 +138,25 @@ METRICS: dict[str, Metric] = {
             unit="MB per 1,000 rows",
             bootstrapped=False,
         ),
+        # The serving check (podium.serving): the candidate behind MLflow's scoring server.
+        Metric(
+            "serving_parity",
+            "higher",
+            _BOTH,
+            "share of probe rows the scoring server answered as podium predicted in-process",
+            "serving parity (share)",
+            unit="share of rows",
+            bootstrapped=False,  # a share, but not a quality score: kept out of the chart
+        ),
+        Metric(
+            "serving_latency_ms",
+            "lower",
+            _BOTH,
+            "p95 latency of one request of the probe rows to the scoring server, ms",
+            "serving latency (ms p95)",
+            unit="ms",
+            bootstrapped=False,
+        ),
     )
 }
 

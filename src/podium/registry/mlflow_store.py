@@ -432,6 +432,22 @@ class Registry:
             lambda: self.client.set_registered_model_alias(self.name, CHAMPION, version),
         )
 
+    def alias(self, alias: str) -> Version | None:
+        """The version behind `@alias` (e.g. an environment's, `@staging`), or None."""
+        mv = self.find(
+            f"reading @{alias}",
+            lambda: self.client.get_model_version_by_alias(self.name, alias),
+            none_when=NO_SUCH_VERSION,
+        )
+        return None if mv is None else _version(mv)
+
+    def set_alias(self, alias: str, version: str) -> None:
+        """Point `@alias` at `version` (no checks: see deployments.move for the protocol)."""
+        self.call(
+            f"moving @{alias}",
+            lambda: self.client.set_registered_model_alias(self.name, alias, version),
+        )
+
     def set_version_tags(self, version: str, tags: dict[str, str]) -> None:
         """Tag a version, one tag at a time (MLflow has no batch of version tags).
 
@@ -469,6 +485,10 @@ class Registry:
         """A logged (not yet registered) model, loaded as `load_model` loads versions."""
         local = self._model_files(model.uri)
         return self._load(local, f"{model.name} ({model.model_id})", task=task, classes=classes)
+
+    def model_files(self, version: Version) -> Path:
+        """A version's MLflow model folder on local disk (downloaded once per process)."""
+        return self._model_files(version.uri)
 
     def model_size_mb(self, version: Version) -> float:
         """The bytes of a version's model artifacts (every file), in MB."""

@@ -20,6 +20,8 @@ AUDIT_PREFIX = "podium.audit."  # + 6-digit seq = one champion move, as JSON (au
 MONITOR_PREFIX = "podium.monitor."
 # JSON of the rollback that paused automatic promotion (champion.py); "" once resumed
 PAUSED = "podium.promotion_paused"
+DEPLOY_PREFIX = "podium.deploy."  # + 6-digit seq = one deployment attempt, as JSON
+PROBE_PREFIX = "podium.probe."  # + UTC time and random = one look at a live endpoint
 LOCK_HOLDER = "podium.lock.holder"  # on the lock model (lock.py)
 LOCK_SINCE = "podium.lock.since"
 LOCK_HOST = "podium.lock.host"  # the holder's machine (and pid namespace) …

@@ -51,6 +51,7 @@ from podium.report.sections import (
     shown_path,
     status_line,
 )
+from podium.report.serving import serving_sections
 from podium.report.slices import slice_sections
 from podium.scoring import METRICS
 
@@ -614,6 +615,7 @@ def _sections(
         Section("verdict", "\n".join(top), optional=False),
         Section("gates", "\n".join(metrics_table(evaluation)), optional=False),
         *slice_sections(evaluation),
+        *serving_sections(evaluation),
     ]
     chart = _chart(evaluation)
     if chart:

@@ -9,7 +9,17 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from podium import data, delivery, gha, importance, predictions, resources, results, warmup
+from podium import (
+    data,
+    delivery,
+    gha,
+    importance,
+    predictions,
+    resources,
+    results,
+    serving,
+    warmup,
+)
 from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import on_spark
@@ -27,6 +37,7 @@ from podium.results import (
     Importance,
     ImportanceRanking,
     ModelScore,
+    ServingCheck,
     Significance,
     Slices,
     Training,
@@ -164,6 +175,12 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
                 f"challenger v{challenger.version} could not be timed on {table.path}: "
                 f"{challenger.error}"
             )
+    served, probe = _serving(config, registry, challenger_version, challenger_run, in_memory)
+    if served is not None and challenger_run is not None:  # gate-able like any metric
+        found = {"serving_parity": served.parity, "serving_latency_ms": served.latency_ms}
+        measured = {k: v for k, v in found.items() if v is not None}
+        challenger_run.metrics = {**challenger_run.metrics, **measured}
+        challenger = challenger.model_copy(update={"metrics": {**challenger.metrics, **measured}})
     verdict = decide(
         challenger_run.metrics if challenger_run else {},
         champion_run.metrics if champion_run else None,
@@ -173,6 +190,10 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
     )
     passed = verdict.passed and (sliced is None or sliced.passed)
     summary = _summary(verdict.summary, verdict.passed, sliced)
+    refused = _serving_failure(config, served)
+    if refused:
+        passed = False
+        summary = refused if verdict.passed and "; " not in summary else f"{refused}; {summary}"
     if champion and champion.error:
         summary += f" (champion v{champion.version} could not be scored: {champion.error})"
     itself = champion_version is not None and champion_version.version == challenger.version
@@ -196,6 +217,7 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
         computed=computed,
         slices=sliced,
         paused=pause.describe() if pause is not None else None,
+        serving=served,
     )
     verdict_tags = {
         tags.VERDICT: "passed" if passed else "failed",
@@ -214,6 +236,8 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
                 challenger.run_id,
                 {f"eval_{k}": v for k, v in challenger_run.metrics.items() if k not in AT_TRAINING},
             )
+            if probe is not None:  # every later deployment is verified against it
+                store.log_json(challenger.run_id, probe.to_dict(), serving.PROBE_ARTIFACT)
             if outcome.importance is not None:
                 store.log_json(
                     challenger.run_id,
@@ -237,6 +261,64 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
     outcome.save(config.state_dir)
     gha.set_output("passed", str(passed).lower())
     return outcome
+
+
+def _serving(
+    config: Config,
+    registry: Registry,
+    version: Version,
+    scored: _InMemoryScoring | None,
+    in_memory: bool,
+) -> tuple[ServingCheck | None, serving.Probe | None]:
+    """The serving check (`serving:`, or `deploy:`): the candidate behind MLflow's scoring
+    server, sent the first `serving.rows` evaluation rows, answers compared with podium's."""
+    settings = config.serving
+    if settings is None or (scored is None and in_memory):
+        return None, None
+    if not in_memory:
+        return ServingCheck(
+            env_manager=settings.env_manager,
+            rows=0,
+            skipped="not run on engine sources (Spark, SQL in_database) yet",
+        ), None
+    assert scored is not None
+    probe = serving.Probe.of(
+        scored.features, scored.outputs, task=config.model.task, rows=settings.rows
+    )
+    found, healthy = serving.check(
+        str(registry.model_files(version)),
+        probe,
+        env_manager=settings.env_manager,
+        requests=settings.requests,
+        timeout_seconds=settings.timeout_seconds,
+    )
+    check = ServingCheck(
+        env_manager=settings.env_manager,
+        rows=found.rows,
+        requests=found.requests,
+        parity=found.parity,
+        latency_ms=found.latency_ms,
+        start_seconds=healthy,
+        error=found.error,
+        mismatch=found.mismatch,
+    )
+    return check, probe if check.passed else None
+
+
+def _serving_failure(config: Config, served: ServingCheck | None) -> str | None:
+    """Why the serving check fails the verdict: the server failed, or (unless a gate on
+    serving_parity says how much may differ) it answered some probe row differently."""
+    if served is None or served.skipped:
+        return None
+    if served.error:
+        return f"serving check failed: {served.error}"
+    gated = any(gate.metric == "serving_parity" for gate in config.gates)
+    if not gated and served.parity is not None and served.parity < 1.0:
+        return (
+            f"serving check failed: the scoring server answered {1 - served.parity:.1%} of "
+            f"{served.rows} rows differently from podium in-process ({served.mismatch})"
+        )
+    return None
 
 
 @contextmanager

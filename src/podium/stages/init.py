@@ -413,6 +413,12 @@ def _context(config: Config, repo_root: Path) -> dict[str, Any]:
         "monitor_cron": ci.monitor_cron if config.monitor.data is not None else None,
         "environment": ci.environment,
         "registry_environment": ci.registry_environment,
+        # One approval per release: an environment that a deploy job is bound to is not
+        # also the promote/rollback job's (it would wait on the same reviewers twice).
+        "promote_environment": None
+        if ci.environment in {t.environment for t in config.deploy}
+        else ci.environment,
+        "deploy_targets": _deploy_targets(config),
         "secrets": ci.secrets,
         # The registry on a branch of the repository: the jobs that write it get
         # `contents: write` and the job's token; everything else reads it.
@@ -442,6 +448,30 @@ def _requirements(config: Config) -> str | None:
             "write the project's requirements there or fix the path"
         )
     return wanted
+
+
+def _deploy_targets(config: Config) -> list[dict[str, Any]]:
+    """Each `deploy:` environment as its job needs it: the job before it, its URL as an
+    expression (`${VAR}` read from the repository's or environment's variables)."""
+    import re
+
+    found = []
+    for index, target in enumerate(config.deploy):
+        variables = re.findall(r"\$\{(\w+)\}", target.url)
+        url = re.sub(r"\$\{(\w+)\}", lambda m: "${{ vars." + m.group(1) + " }}", target.url)
+        found.append(
+            {
+                "environment": target.environment,
+                "job": f"deploy-{target.environment}",
+                "needs": f"deploy-{config.deploy[index - 1].environment}" if index else None,
+                "url": _quote(url),
+                "concurrency": f"podium-deploy-{config.model.name}-{target.environment}",
+                "oidc": target.oidc,
+                "secrets": target.secrets,
+                "variables": sorted(set(variables)),
+            }
+        )
+    return found
 
 
 def _paths(config: Config, repo_root: Path) -> list[str]:

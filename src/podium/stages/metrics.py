@@ -34,6 +34,7 @@ class MetricsTable:
     rows: list[Row]
     uptime: Uptime
     feedback: Feedback
+    deployments: list[Any] | None = None  # per `deploy:` environment (deploy_metrics)
 
     def to_dict(self) -> dict[str, Any]:
         """Delivery's keys as before, plus `table`, `uptime` and `feedback_loop`."""
@@ -44,6 +45,11 @@ class MetricsTable:
             "table": [row.to_dict() for row in self.rows],
             "uptime": asdict(self.uptime),
             "feedback_loop": asdict(self.feedback),
+            **(
+                {"deployments": [e.to_dict() for e in self.deployments]}
+                if self.deployments is not None
+                else {}
+            ),
         }
 
 
@@ -85,7 +91,34 @@ def metrics_table(
         last_check=checks[-1] if checks else None,
         cost_per_cpu_hour=config.raw.metrics.cost_per_cpu_hour,
     )
-    return MetricsTable(delivery, rows, up, feedback)
+    return MetricsTable(delivery, rows, up, feedback, _deployments(config, registry, now, days))
+
+
+def _deployments(config: Config, registry: Any, now: datetime, days: int) -> list[Any] | None:
+    """Per environment of `deploy:`, from real deployments (None without `deploy:`)."""
+    if not config.deploy:
+        return None
+    from podium import deploy_metrics
+    from podium.registry import deployments
+
+    trail, probed = deployments.history(registry), deployments.probes(registry)
+    events, versions = registry.history(), registry.versions()
+    found = []
+    for target in config.deploy:
+        live = registry.alias(target.environment)
+        found.append(
+            deploy_metrics.compute(
+                target.environment,
+                trail,
+                probed,
+                events,
+                versions,
+                live=live.version if live else None,
+                now=now,
+                window_days=days,
+            )
+        )
+    return found
 
 
 def _last_validation(config: Config) -> Any:

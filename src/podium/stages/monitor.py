@@ -23,7 +23,7 @@ from podium import __version__, data, gha, monitoring, results
 from podium.clock import now_iso
 from podium.config import Config, TableSource
 from podium.errors import ConfigError, InputError, PodiumError, ServiceError
-from podium.registry import Registry, Version, audit, read_feature_types
+from podium.registry import Registry, Version, audit, deployments, read_feature_types
 from podium.registry.git_branch import change_message
 from podium.report import monitoring as monitoring_report
 from podium.results import DataSummary, Drift, Monitor
@@ -64,7 +64,7 @@ def monitor(
     env = gha.github_env()
     source, label = _source(config, data_path)
     registry = open_registry(config)
-    champion = registry.champion()
+    champion = _watched(config, registry)
     if champion is None:
         raise InputError(
             f"model '{config.model.name}' has no champion yet: nothing to monitor; "
@@ -132,6 +132,9 @@ def monitor(
     )
     if load_error is not None:
         alerts.insert(0, f"champion v{champion.version} does not load: {load_error}")
+    retrain = bool(alerts)  # a data alert asks for retraining; an endpoint's does not
+    probed = _endpoints(config, registry)
+    alerts += [f"endpoint {p.environment}: {p.reasons[0]}" for p in probed if not p.up]
     outcome = Monitor(
         model_name=config.model.name,
         champion_version=champion.version,
@@ -155,8 +158,14 @@ def monitor(
         reasons=list(outcome.alerts),
         drifted_share=found_drift.drifted_share if found_drift else None,
     )
+
+    def record(store: Registry) -> None:
+        audit.record_check(store, check)
+        for looked in probed:
+            deployments.record_probe(store, looked)
+
     registry.change(  # on a branch-kept registry: one commit, pushed
-        lambda store: audit.record_check(store, check),
+        record,
         lambda _: change_message(
             f"monitor {config.model.name} v{champion.version}: "
             + ("alert: " + "; ".join(outcome.alerts) if not outcome.passed else "ok"),
@@ -166,7 +175,9 @@ def monitor(
     )
     failure = None
     if not outcome.passed:
-        failure = _alert(config, outcome, env, github_token, dispatch_token, comment_author)
+        failure = _alert(
+            config, outcome, env, github_token, dispatch_token, comment_author, retrain=retrain
+        )
     markdown, path = _write(config, outcome, env)
     gha.summary(markdown, full=path)
     gha.set_output("alert", str(not outcome.passed).lower())
@@ -174,6 +185,41 @@ def monitor(
     if failure is not None:
         failure = type(failure)(f"{failure}; the monitoring report is in {config.state_dir}")
     return Monitored(result=outcome, markdown=markdown, path=path, alert_failure=failure)
+
+
+def _watched(config: Config, registry: Registry) -> Version | None:
+    """The version to watch: live in the last `deploy:` environment, else `@champion`."""
+    if config.deploy:
+        live = registry.alias(config.deploy[-1].environment)
+        if live is not None:
+            return live
+    return registry.champion()
+
+
+def _endpoints(config: Config, registry: Registry) -> list[deployments.Probed]:
+    """Every `deploy:` endpoint now: healthy, and answering as its live version."""
+    if not config.deploy:
+        return []
+    from podium.config import ServingSection
+    from podium.stages.status import look
+
+    trail = deployments.history(registry)
+    settings = config.serving or ServingSection()
+    found = []
+    for target in config.deploy:
+        now = look(registry, target, trail, settings)
+        found.append(
+            deployments.Probed(
+                at=now_iso(),
+                environment=target.environment,
+                version=now.version,
+                healthy=bool(now.healthy),
+                parity=now.parity if now.version else 1.0,
+                latency_ms=now.latency_ms,
+                reasons=[now.problem] if now.problem else [],
+            )
+        )
+    return found
 
 
 def _source(config: Config, data_path: str | None) -> tuple[Path | TableSource, str]:
@@ -279,8 +325,11 @@ def _alert(
     github_token: str | None,
     dispatch_token: str | None,
     comment_author: str | None,
+    *,
+    retrain: bool = True,
 ) -> PodiumError | None:
-    """Open/update the issue and request retraining; the first GitHub failure, if any."""
+    """Open/update the issue and request retraining (`retrain`: for data alerts only);
+    the first GitHub failure, if any."""
     settings = config.monitor
     explicit = github_token is not None or dispatch_token is not None
     if not (env.in_actions or explicit):
@@ -318,7 +367,7 @@ def _alert(
     elif settings.issue:
         outcome.skipped.append("no GitHub token (--github-token / GITHUB_TOKEN): no issue")
         gha.warning("monitoring alert: no GitHub token to open the issue (GITHUB_TOKEN)")
-    if settings.dispatch and dispatch and not isinstance(failure, ServiceError):
+    if settings.dispatch and dispatch and retrain and not isinstance(failure, ServiceError):
         gha.mask(dispatch)
         from podium.stages.init import file_name
 

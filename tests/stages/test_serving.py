@@ -1,0 +1,160 @@
+"""The serving check of `podium evaluate`: the candidate behind MLflow's real scoring server.
+
+Real `mlflow models serve` processes (env managers local and uv, the latter building the
+model's own logged environment from the package registry), real HTTP, real models.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from podium import serving
+from tests.conftest import Project, state_json
+from tests.stages.test_train_command import LIGHTGBM_SCRIPT, NUMERIC, use_command
+
+# The LightGBM script, logging requirements that forget lightgbm itself.
+FORGETFUL_SCRIPT = LIGHTGBM_SCRIPT.replace(
+    "input_example=X.head(5))",
+    'input_example=X.head(5), pip_requirements=["mlflow==" + mlflow.__version__, "pandas"])',
+)
+
+
+def _with_serving(project: Project, **settings: Any) -> None:
+    document = project.config()
+    document["serving"] = {"rows": 60, "requests": 5, **settings}
+    project.write_config(document)
+
+
+def _refused(port_of: str) -> bool:
+    """Whether nothing listens any more where the server was (its process group ended)."""
+    port = int(re.search(r"127\.0\.0\.1:(\d+)", port_of).group(1))  # type: ignore[union-attr]
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_the_served_candidate_answers_as_in_process_and_its_figures_are_gate_able(
+    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+) -> None:
+    project = make_project()
+    _with_serving(project)
+    result = project.cli("run", "--no-promote")
+    assert result.code == 0, result.err
+    evaluated = state_json(project, "evaluation.json")
+    served = evaluated["serving"]
+    assert (served["env_manager"], served["rows"], served["requests"]) == ("local", 60, 5)
+    assert served["parity"] == 1.0 and served["error"] is None
+    assert served["latency_ms"] > 0 and served["start_seconds"] > 0
+    metrics = evaluated["challenger"]["metrics"]
+    assert metrics["serving_parity"] == 1.0
+    assert metrics["serving_latency_ms"] == served["latency_ms"]
+    registry = registry_of(project)
+    version = registry.get_version("1")
+    probe = registry.run_json(version.run_id, serving.PROBE_ARTIFACT)
+    assert len(probe["data"]) == 60 and "customer_id" not in probe["columns"]
+    assert len(probe["predicted"]) == 60 and len(probe["proba"][0]) == 2  # labels and scores
+    assert registry.run_metrics(version.run_id)["eval_serving_parity"] == 1.0
+    report = (project.state / "report.md").read_text()
+    assert "#### Serving ✅" in report and "60 of 60 probe rows" in report
+
+    document = project.config()
+    document["gates"].append({"metric": "serving_latency_ms", "max": 0.001})
+    project.write_config(document)
+    gated = project.cli("evaluate")
+    assert gated.code == 1
+    assert "serving_latency_ms" in gated.err
+    assert state_json(project, "evaluation.json")["passed"] is False
+
+
+def test_probabilities_are_compared_and_a_forgotten_requirement_fails_under_uv(
+    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+) -> None:
+    project = make_project()
+    document = project.config()
+    document["data"]["features"] = NUMERIC
+    project.write_config(document)
+    use_command(project, FORGETFUL_SCRIPT)
+    _with_serving(project)  # local: this environment has lightgbm
+    first = project.cli("train")
+    assert first.code == 0, first.err
+    local = project.cli("evaluate")
+    assert local.code == 0, local.err
+    served = state_json(project, "evaluation.json")["serving"]
+    assert served["parity"] == 1.0  # a Booster's probabilities, within 1e-9 over HTTP
+
+    _with_serving(project, env_manager="uv", timeout_seconds=600)  # its own logged env
+    isolated = project.cli("evaluate")
+    assert isolated.code == 1
+    assert "serving check failed: the scoring server (--env-manager uv) exited" in isolated.err
+    assert "No module named 'lightgbm'" in isolated.err
+    evaluated = state_json(project, "evaluation.json")
+    assert evaluated["passed"] is False
+    assert "No module named 'lightgbm'" in evaluated["serving"]["error"]
+    assert registry_of(project).get_version("1").tags["podium.verdict"] == "failed"
+    report = project.cli("report")
+    assert report.code == 0
+    assert "#### Serving ❌" in (project.state / "report.md").read_text()
+
+
+def test_uv_serves_a_scikit_learn_model_from_its_own_environment(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project()
+    _with_serving(project, env_manager="uv", timeout_seconds=600)
+    result = project.cli("run")
+    assert result.code == 0, result.err
+    served = state_json(project, "evaluation.json")["serving"]
+    assert (served["env_manager"], served["parity"]) == ("uv", 1.0)
+
+
+def test_a_server_not_healthy_in_time_fails_the_verdict_and_is_stopped(
+    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+) -> None:
+    project = make_project()
+    _with_serving(project, timeout_seconds=0.5)
+    result = project.cli("run")
+    assert result.code == 1
+    assert "serving check failed: the scoring server (--env-manager local) at" in result.err
+    assert "was not healthy within 0.5 s (GET /ping:" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert _refused(result.err)  # its whole process group was killed
+    assert registry_of(project).champion() is None  # nothing promoted
+
+
+@pytest.mark.parametrize(
+    ("answered", "expected", "parity"),
+    [
+        ([0, 1, 1], {"predicted": [0, 1, 1]}, 1.0),
+        ([0.0, 1.0, 0.0], {"predicted": [0, 1, 1]}, 2 / 3),  # labels: 1.0 is 1, 0.0 is not 1
+        (
+            [[0.3, 0.7], [0.9, 0.1], [0.5, 0.5]],
+            {"predicted": [1, 0, 0], "proba": [[0.3, 0.7], [0.9, 0.1], [0.5 + 1e-12, 0.5]]},
+            1.0,
+        ),
+        (
+            [[0.3, 0.7], [0.9, 0.1], [0.5, 0.5]],
+            {"predicted": [1, 0, 0], "proba": [[0.3, 0.7], [0.9, 0.1], [0.5 + 1e-6, 0.5]]},
+            2 / 3,
+        ),
+    ],
+)
+def test_agreement_compares_labels_exactly_and_probabilities_within_1e_9(
+    answered: Any, expected: dict[str, Any], parity: float
+) -> None:
+    probe = serving.Probe(
+        columns=["x"], data=[[1], [2], [3]], task="classification", classes=[0, 1], **expected
+    )
+    found, first = serving.agreement(answered, probe)
+    assert found == pytest.approx(parity)
+    assert (first is None) == (parity == 1.0)
+
+
+def test_regression_values_agree_within_1e_9() -> None:
+    probe = serving.Probe(columns=["x"], data=[[1], [2]], task="regression", predicted=[10.0, 2.5])
+    assert serving.agreement([10.0 + 1e-12, 2.5], probe) == (1.0, None)
+    parity, first = serving.agreement([10.0, 2.6], probe)
+    assert parity == 0.5 and first == "row 1: 2.6 instead of 2.5"
