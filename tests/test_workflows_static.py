@@ -589,7 +589,8 @@ def test_deploy_jobs_follow_the_champion_in_order_each_bound_to_its_environment(
         }
         assert production["concurrency"]["group"] == "podium-deploy-churn-production"
         # One approval per release: the champion's job does not wait on production too.
-        assert "environment" not in workflow["jobs"][first]
+        # It is bound to the registry's own environment (its write secrets, no reviewers).
+        assert workflow["jobs"][first].get("environment") == "podium-registry"
         for job, secret in ((staging, None), (production, "AWS_ROLE_ARN")):
             steps = job["steps"]
             (deploy,) = [s for s in steps if "/actions/deploy@" in str(s.get("uses"))]

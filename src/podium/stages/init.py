@@ -414,8 +414,9 @@ def _context(config: Config, repo_root: Path) -> dict[str, Any]:
         "environment": ci.environment,
         "registry_environment": ci.registry_environment,
         # One approval per release: an environment that a deploy job is bound to is not
-        # also the promote/rollback job's (it would wait on the same reviewers twice).
-        "promote_environment": None
+        # also the promote/rollback job's (it would wait on the same reviewers twice); that
+        # job then holds the registry's write secrets in the registry's own environment.
+        "promote_environment": ci.registry_environment
         if ci.environment in {t.environment for t in config.deploy}
         else ci.environment,
         "deploy_targets": _deploy_targets(config),
