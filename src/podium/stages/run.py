@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from podium.config import Config
+
+if TYPE_CHECKING:
+    from podium.stages.report import StageResults
 
 
 @dataclass
@@ -23,6 +27,8 @@ class RunResult:
     report_path: str | None
     failures: list[str] = field(default_factory=list)
     data_failed: bool = False  # validation failed: nothing was trained
+    # The stages' results, for a terminal's summary (`podium.terminal`)
+    found: StageResults | None = None
 
     @property
     def failure(self) -> str | None:
@@ -66,6 +72,7 @@ def run(
             report_path=str(rendered.path),
             failures=[validated.failure],
             data_failed=True,
+            found=StageResults(validation=validated),
         )
     say("train: fitting the challenger")
     # The challenger's importance starts as soon as it is fitted, beside its logging.
@@ -96,4 +103,5 @@ def run(
         report_markdown=rendered.markdown,
         report_path=str(rendered.path),
         failures=failures,
+        found=found,
     )
