@@ -46,7 +46,17 @@ def run(
     promote: bool = True,
     say: Callable[[str], None] = lambda _: None,
 ) -> RunResult:
-    """The whole loop; a failed check or gate stops promotion (`passed=False`)."""
+    """The whole loop; a failed check or gate stops promotion (`passed=False`).
+
+    A run that fails with an exception (exit 2 or 3) leaves `.podium/` as it found it.
+    """
+    from podium.results import restored_on_error
+
+    with restored_on_error(config.state_dir):
+        return _run(config=config, promote=promote, say=say)
+
+
+def _run(*, config: Config, promote: bool, say: Callable[[str], None]) -> RunResult:
     from podium.stages import fitting_modules
     from podium.stages.evaluate import EarlyImportance, evaluate
     from podium.stages.promote import promote_evaluated
