@@ -110,3 +110,54 @@ print(json.dumps(found))
     found = json.loads(done.stdout.strip().splitlines()[-1])
     # and only the process's own command freezes what the warmup imported (podium.warmup)
     assert found == {"argv": [2, True, 0, False], "process": [2, False, True, True]}
+
+
+# -- issue 31: a terminal gets a rendered summary, not the report's markdown ------------------
+
+
+def _in_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, child = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "podium", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=child,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    return process.wait(timeout=300), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_run_in_a_terminal_prints_a_rendered_summary_and_markdown_elsewhere(
+    project: Project,
+) -> None:
+    code, shown = _in_a_terminal(["run", "--config", str(project.config_path)], project.root)
+    assert code == 0, shown
+    assert "| metric |" not in shown and "xychart" not in shown  # no markdown source
+    assert "challenger v1 is the new champion (first champion)" in shown
+    assert "roc_auc" in shown and "✓" in shown
+    assert f"full report: {project.state / 'report.md'}" in shown
+    assert "| metric |" in (project.state / "report.md").read_text()  # the file keeps it
+    code, shown = _in_a_terminal(
+        ["run", "--format", "md", "--config", str(project.config_path)], project.root
+    )
+    assert code == 0 and "| metric |" in shown
+    piped = project.cli("run")  # not a terminal: the markdown, as CI logs want it
+    assert piped.code == 0 and "| metric |" in piped.out

@@ -328,13 +328,35 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     return _outcome(found, lines)
 
 
+def _summary(outcome: Any, model_name: str) -> None:
+    """A run's rendered summary in a terminal (`podium.terminal`)."""
+    from podium import terminal
+
+    found = outcome.found
+    terminal.print_summary(
+        terminal.summary(
+            model_name=model_name,
+            validation=found.validation if found else None,
+            evaluation=found.evaluation if found else None,
+            promotion=found.promotion if found else None,
+            report_path=outcome.report_path,
+        )
+    )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from podium import terminal
     from podium.stages.run import run
 
-    outcome = run(config=_config(args), promote=not args.no_promote, say=_say)
-    lines = [""]
-    if outcome.report_markdown:  # with a data failure too: the report says why
-        lines += [outcome.report_markdown, f"report written to {outcome.report_path}"]
+    config = _config(args)
+    pretty = terminal.rendered(args.format)
+    with terminal.progress(pretty) as say:
+        outcome = run(config=config, promote=not args.no_promote, say=say)
+    lines = []
+    if pretty:
+        _summary(outcome, config.model.name)
+    elif outcome.report_markdown:  # with a data failure too: the report says why
+        lines += ["", outcome.report_markdown, f"report written to {outcome.report_path}"]
     if outcome.promoted:
         lines.append(f"champion is now v{outcome.champion_version}")
     return _outcome(outcome, lines)
@@ -437,12 +459,17 @@ def _advise(configs: list[Any]) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from podium import terminal
     from podium.stages.demo import demo
 
     folder = Path(args.dir).resolve() if args.dir else None
-    outcome = demo(folder=folder, say=_say)
+    pretty = terminal.rendered(args.format)
+    with terminal.progress(pretty) as say:
+        outcome = demo(folder=folder, say=say)
     last = outcome.rounds[-1] if outcome.rounds else None
-    if last and last.report_markdown:
+    if last and pretty:
+        _summary(last, "churn-demo")
+    elif last and last.report_markdown:
         _say("\n== the comparison report (also in .podium/report.md) ==\n")
         _say(last.report_markdown)
     _say(f"sample project: {outcome.folder}")
@@ -487,6 +514,16 @@ def _comment_author(command: argparse.ArgumentParser, what: str) -> None:
         help=f"login the token posts as: podium edits only a {what} written by it "
         "(default: $PODIUM_COMMENT_AUTHOR, else github-actions[bot]; a GitHub App token "
         "posts as <app-slug>[bot])",
+    )
+
+
+def _format(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--format",
+        choices=("auto", "md"),
+        default="auto",
+        help="auto: a rendered summary in a terminal, the report's markdown otherwise; "
+        "md: the markdown always (default: %(default)s)",
     )
 
 
@@ -615,6 +652,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--id", metavar="COLUMN", help="column copied beside the predictions")
     run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
     run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
+    _format(run)
     # `podium registry pull|export`: the registry itself (registry.git_branch and beyond).
     registry = sub.add_parser(
         "registry", help="fetch the registry (to open it) or copy it to an MLflow server"
@@ -661,6 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--dir", metavar="PATH", help="folder for the sample project (default: a new temp dir)"
     )
+    _format(demo)
     demo.set_defaults(handler=_cmd_demo)
     return parser
 

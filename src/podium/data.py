@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from podium import raw_rows
 from podium.errors import DataError, closest
 from podium.raw_rows import as_text as _as_text
 from podium.raw_rows import epoch_seconds as _epoch_seconds
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from podium.config import TableSource
 
 _DELIMITERS = (",", ";", "\t", "|")
+_ISO_DATE: str = raw_rows.ISO_DATE  # what counts as a date in text (the Spark engine's too)
 T = TypeVar("T")
 
 

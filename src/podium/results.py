@@ -24,6 +24,8 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -704,6 +706,24 @@ def state_folder(state_dir: Path) -> Path:
 def write_state(state_dir: Path, name: str, text: str) -> Path:
     """`write_text` into `.podium/` (see `state_folder`)."""
     return write_text(state_folder(state_dir), name, text)
+
+
+@contextmanager
+def restored_on_error(state_dir: Path) -> Iterator[None]:
+    """Several stages as one command (`podium run`): when it fails with an exception (bad
+    input, a service down) the stage results are put back as they were before it — a
+    stage it got through must not have replaced them for a command that failed."""
+    names = tuple(DOWNSTREAM[VALIDATION])
+    before = {n: (state_dir / n).read_text() for n in names if (state_dir / n).is_file()}
+    try:
+        yield
+    except BaseException:
+        for name in names:
+            if name in before:
+                write_text(state_dir, name, before[name])
+            else:
+                (state_dir / name).unlink(missing_ok=True)
+        raise
 
 
 def invalidate(state_dir: Path, stage_file: str) -> None:

@@ -45,16 +45,17 @@ def test_a_significant_gate_promotes_a_real_improvement_and_refuses_a_tie(
     report = (project.state / "report.md").read_text()
     assert "roc_auc improves by" in report
     assert "(95% CI +" in report
-    # Delivery metrics as they stood before this candidate: v1 evaluated and promoted.
+    # Delivery metrics measured after this promotion (issue 31: the footer named the old
+    # champion under a headline crowning the new one): v1 and v2 evaluated and promoted.
     delivery = evaluated["delivery"]
     assert (delivery["total_promotions"], delivery["candidates"], delivery["success_rate"]) == (
-        1,
-        1,
+        2,
+        2,
         1.0,
     )
-    assert delivery["champion_version"] == "1"
+    assert delivery["champion_version"] == "2"
     assert (
-        "Delivery (last 90 days): 0.3 promotions / 30 days · 100% of candidates promoted (1/1)"
+        "Delivery (last 90 days): 0.7 promotions / 30 days · 100% of candidates promoted (2/2)"
         in report
     )
 

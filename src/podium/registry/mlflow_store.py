@@ -690,7 +690,7 @@ def _any_values(signature: Any) -> Any:
     from mlflow.types.schema import AnyType, ColSpec, Schema
 
     names = signature.inputs.input_names() if signature.inputs is not None else []
-    inputs = Schema([ColSpec(AnyType(), str(name)) for name in names])
+    inputs = Schema([ColSpec(AnyType(), str(name)) for name in names])  # type: ignore[no-untyped-call]
     return ModelSignature(inputs=inputs, outputs=signature.outputs, params=signature.params)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from podium.report.comparison import (
     headline,
     marker,
+    metrics_table_cells,
     metrics_table_text,
     render,
     render_data_failure,
@@ -25,6 +26,7 @@ __all__ = [
     "GITHUB_COMMENT_LIMIT",
     "headline",
     "marker",
+    "metrics_table_cells",
     "metrics_table_text",
     "render",
     "render_data_failure",

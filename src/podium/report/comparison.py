@@ -276,8 +276,9 @@ def metrics_table(evaluation: Evaluation) -> list[str]:
     return lines + more(len(rows), total, "metric", EVALUATION_FILE)
 
 
-def metrics_table_text(evaluation: Evaluation) -> list[str]:
-    """The gates table as aligned plain text for a terminal (`podium evaluate`)."""
+def metrics_table_cells(evaluation: Evaluation) -> list[list[str]]:
+    """The gates table as plain cells, the header first: metric, champion, challenger,
+    Δ, gate, ✓/✗ (a terminal's table, `podium.terminal`)."""
     champ_head, chal_head, rows = _rows(evaluation, plain=True)
     table = [["metric", champ_head, chal_head, "Δ", "gate", ""]]
     for row in rows:
@@ -285,6 +286,12 @@ def metrics_table_text(evaluation: Evaluation) -> list[str]:
         label = one_line(metric_title(row.name))
         gate = one_line(row.gate) if row.gate is not None else "—"
         table.append([label, row.champion, row.challenger, row.delta, gate, mark])
+    return table
+
+
+def metrics_table_text(evaluation: Evaluation) -> list[str]:
+    """The gates table as aligned plain text for a terminal (`podium evaluate`)."""
+    table = metrics_table_cells(evaluation)
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     right = {1, 2, 3}  # numbers are right-aligned
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from podium.config import Config
+
+if TYPE_CHECKING:
+    from podium.stages.report import StageResults
 
 
 @dataclass
@@ -23,6 +27,8 @@ class RunResult:
     report_path: str | None
     failures: list[str] = field(default_factory=list)
     data_failed: bool = False  # validation failed: nothing was trained
+    # The stages' results, for a terminal's summary (`podium.terminal`)
+    found: StageResults | None = None
 
     @property
     def failure(self) -> str | None:
@@ -40,7 +46,17 @@ def run(
     promote: bool = True,
     say: Callable[[str], None] = lambda _: None,
 ) -> RunResult:
-    """The whole loop; a failed check or gate stops promotion (`passed=False`)."""
+    """The whole loop; a failed check or gate stops promotion (`passed=False`).
+
+    A run that fails with an exception (exit 2 or 3) leaves `.podium/` as it found it.
+    """
+    from podium.results import restored_on_error
+
+    with restored_on_error(config.state_dir):
+        return _run(config=config, promote=promote, say=say)
+
+
+def _run(*, config: Config, promote: bool, say: Callable[[str], None]) -> RunResult:
     from podium.stages import fitting_modules
     from podium.stages.evaluate import EarlyImportance, evaluate
     from podium.stages.promote import promote_evaluated
@@ -66,6 +82,7 @@ def run(
             report_path=str(rendered.path),
             failures=[validated.failure],
             data_failed=True,
+            found=StageResults(validation=validated),
         )
     say("train: fitting the challenger")
     # The challenger's importance starts as soon as it is fitted, beside its logging.
@@ -96,4 +113,5 @@ def run(
         report_markdown=rendered.markdown,
         report_path=str(rendered.path),
         failures=failures,
+        found=found,
     )
