@@ -46,8 +46,9 @@ def write_at_promotion(
     config: Config, registry: Registry, version: str, evaluation: Evaluation
 ) -> str | None:
     """Log the card (`model_card.md`, `model_card.json`) and the evaluation it was promoted
-    on as artifacts of the version's run. Returns why it could not, None when written: the
-    promotion has happened either way, and a card can be written again later."""
+    on as artifacts of the version's run. Returns why it could not (also printed as a
+    warning), None when written: the promotion has happened either way, and `podium card`
+    still renders the card from the registry."""
     from podium.results import Validation
 
     try:

@@ -208,10 +208,10 @@ def _throwaway(old: Config, scratch: Path) -> Config:
 @contextlib.contextmanager
 def _registry_env() -> Iterator[None]:
     """Without MLFLOW_TRACKING_URI (a server would win over the throwaway store) and outside
-    GitHub Actions (the scratch store is a runner-local file on purpose)."""
-    saved = {
-        k: os.environ.pop(k) for k in ("MLFLOW_TRACKING_URI", "GITHUB_ACTIONS") if k in os.environ
-    }
+    GitHub Actions (the scratch store is a runner-local file on purpose; the rebuild sets no
+    step output and writes no job summary)."""
+    hidden = ("MLFLOW_TRACKING_URI", "GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
+    saved = {k: os.environ.pop(k) for k in hidden if k in os.environ}
     try:
         yield
     finally:
