@@ -24,11 +24,10 @@ def pull(*, config: Config) -> str:
 
 def export(*, config: Config, to: str) -> Exported:
     """Copy the model's versions, aliases and audit trail to the MLflow store at `to`."""
+    from podium.config import check_tracking_uri
     from podium.errors import ConfigError
     from podium.registry.export import export as copy
     from podium.stages import open_registry
-
-    from podium.config import check_tracking_uri
 
     target = to.strip()
     check_tracking_uri(target, "--to")
