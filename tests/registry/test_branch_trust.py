@@ -15,18 +15,20 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Project
-from tests.registry.test_git_branch import (  # noqa: F401  (fixtures)
-    BRANCH,
-    Clone,
-    _no_git_waits,
-    clone,
-    crowned,
-    git,
-    opened,
-    origin,
-    subjects,
-    tip,
-)
+from tests.registry import test_git_branch as branch_tests
+from tests.registry.test_git_branch import BRANCH, Clone, crowned, git, opened, subjects, tip
+
+# The branch-registry fixtures: a bare origin on disk, clones of a project using it.
+origin = branch_tests.origin
+clone = branch_tests.clone
+
+
+@pytest.fixture(autouse=True)
+def _no_git_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from podium.registry import git_branch
+
+    monkeypatch.setattr(git_branch, "RETRY_WAIT", 0.0)
+
 
 IDENTITY = ("-c", "user.name=someone", "-c", "user.email=someone@example.com")
 
@@ -215,7 +217,6 @@ def test_names_git_accepts_are_accepted() -> None:
 
     for name in ("podium-registry", "ml/registry", "reg.v2", "a_b"):
         assert RegistrySection(git_branch=name).git_branch == name
-
 
 
 # -- items 6: bad stores and URIs end in one line, exit 2 or 3 --------------------------------
@@ -449,9 +450,7 @@ def test_a_lock_left_by_a_killed_git_is_removed_and_named(
 
 
 @pytest.mark.parametrize("first", ["validate", "run"])
-def test_the_state_folder_is_ignored_whatever_the_first_command(
-    clone: Clone, first: str
-) -> None:
+def test_the_state_folder_is_ignored_whatever_the_first_command(clone: Clone, first: str) -> None:
     project = clone()
     assert not project.state.exists()
 
@@ -541,3 +540,58 @@ def test_a_registration_that_loses_the_race_is_carried_over_without_training_aga
     trained = json.loads((project.state / "train.json").read_text())
     assert trained["version"] == "2" and trained["run_id"] == version.run_id
     assert project.cli("evaluate").code in (0, 1)  # judged like any version
+
+
+# -- item 12: retention on the branch's tip -----------------------------------------------------
+
+
+def tip_files(origin: Path) -> list[str]:
+    return git("--git-dir", str(origin), "ls-tree", "-r", "--name-only", BRANCH).splitlines()
+
+
+def test_retention_keeps_the_newest_the_champion_and_what_an_alias_holds(
+    clone: Clone, origin: Path
+) -> None:
+    from podium.errors import InputError
+
+    project = crowned(clone)  # v1: the champion
+    project.update(registry={"git_branch": BRANCH, "keep_versions": 2})
+    for _ in range(4):  # v2 … v5
+        result = project.cli("train")
+        assert result.code == 0, result.err
+    registry = opened(project)
+    registry.client.set_registered_model_alias("churn", "staging", "3")  # an environment's
+    registry.client.delete_registered_model_alias("churn", "staging")
+    versions = {v.version: v for v in registry.versions()}
+    assert sorted(versions, key=int) == ["1", "2", "3", "4", "5"]  # metadata stays
+
+    def model_folder(number: str) -> str:
+        model_id = versions[number].source.removeprefix("models:/")
+        return f"/{model_id}/"
+
+    files = tip_files(origin)
+    on_tip = {n for n in versions if any(model_folder(n) in f for f in files)}
+    assert on_tip == {"1", "4", "5"}, on_tip  # champion + the newest two
+    pruned = versions["2"].tags["podium.pruned_files_in"]
+    held = git("--git-dir", str(origin), "ls-tree", "-r", "--name-only", pruned).splitlines()
+    assert any(model_folder("2") in f for f in held)  # the files are in that commit
+    with pytest.raises(InputError, match=r"v2 of 'churn' has no model files .*keep_versions"):
+        registry.load_model(versions["2"])
+    assert [e.version for e in registry.history()] == ["1"]  # the audit trail stays
+
+    # An alias (an environment's deployment) keeps a version's files.
+    project.update(registry={"git_branch": BRANCH, "keep_versions": 1})
+    result = project.cli("rollback", "--to", "4", "--reason", "keep v4")
+    assert result.code == 0, result.err
+    files = tip_files(origin)
+    on_tip = {n for n in versions if any(model_folder(n) in f for f in files)}
+    assert on_tip == {"4", "5"}, on_tip  # v1 lost its alias: pruned; v4 holds @champion
+
+
+def test_a_bad_keep_versions_is_refused(clone: Clone) -> None:
+    project = clone()
+    project.update(registry={"git_branch": BRANCH, "keep_versions": 0})
+
+    result = project.cli("history")
+
+    assert result.code == 2 and "keep_versions" in one_line(result.err)

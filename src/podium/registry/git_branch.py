@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import os
 import random
@@ -34,12 +35,12 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium import gha
 from podium.errors import ConfigError, InputError, ServiceError
-from podium.registry import env
-from podium.registry.mlflow_store import Registry
+from podium.registry import env, tags
+from podium.registry.mlflow_store import Registry, Version
 
 if TYPE_CHECKING:
     from podium.config import Config
@@ -239,9 +240,17 @@ class BranchStore:
     """The private copy of one registry branch, and the transactions that change it."""
 
     def __init__(
-        self, *, branch: str, origin: str, folder: Path, read_only: bool, root: Path
+        self,
+        *,
+        branch: str,
+        origin: str,
+        folder: Path,
+        read_only: bool,
+        root: Path,
+        keep_versions: int = 50,
     ) -> None:
         self.branch = branch
+        self.keep_versions = keep_versions  # registry.keep_versions: retention on the tip
         self.origin = origin
         self.folder = folder
         self.read_only = read_only
@@ -262,6 +271,7 @@ class BranchStore:
             folder=Path(config.tracking_uri.removeprefix("sqlite:///")).parent,
             read_only=env.in_actions and env.event_name in PR_EVENTS,
             root=config.root,
+            keep_versions=config.raw.registry.keep_versions,
         )
 
     @property
@@ -670,6 +680,15 @@ def _stale_locks(git_dir: Path) -> list[Path]:
     return [path for path in found if path.is_file()]
 
 
+def _local_path(uri: str) -> Path | None:
+    """The folder of a local artifact location (file URI or path); None for anything else."""
+    from urllib.parse import unquote, urlsplit
+
+    if uri.startswith("file:"):
+        return Path(unquote(urlsplit(uri).path))
+    return Path(uri) if uri.startswith("/") else None
+
+
 def _write_own(path: Path, text: str) -> None:
     """Write one of podium's files in the copy, never through a link someone put there."""
     if path.is_symlink() or (path.exists() and not path.is_file()):
@@ -757,15 +776,73 @@ class BranchRegistry(Registry):
         """Apply one change on the branch's tip, as one commit, pushed. A lost push race
         applies it again on the new tip — or, given `again`, calls `again(self, the lost
         attempt's store, its result)` to carry that attempt's change over."""
+
+        def applied() -> T:
+            result = apply(self)
+            self.prune()  # retention, in the same commit
+            return result
+
         if again is None:
-            return self.store.transaction(lambda: apply(self), message)
+            return self.store.transaction(applied, message)
 
         def carried(kept: Path, result: T) -> T:
             lost = Registry(f"sqlite:///{kept / DB}", self.name)
             self.activate()  # MLflow's fluent API (models:/ URIs) back on this store
-            return again(self, lost, result)
+            carried_over = again(self, lost, result)
+            self.prune()
+            return carried_over
 
-        return self.store.transaction(lambda: apply(self), message, carried)
+        return self.store.transaction(applied, message, carried)
+
+    def prune(self) -> list[str]:
+        """Retention (`registry.keep_versions`): the model files of versions that are not
+        among the newest N and hold no alias (@champion, an environment's) leave the tip.
+        Their metadata, metrics and audit stay; a tag names the commit still holding the
+        files. Returns the versions pruned now."""
+        import shutil
+
+        keep = self.store.keep_versions
+        versions = sorted(self.versions(), key=lambda v: int(v.version))
+        if len(versions) <= keep:
+            return []
+        model = self.find(
+            "reading the aliases", lambda: self.client.get_registered_model(self.name)
+        )
+        held = {str(v) for v in dict(getattr(model, "aliases", None) or {}).values()}
+        kept_until = self.store.git.ref(BASE_REF) or "an earlier commit"
+        root = self.store.artifacts.resolve()
+        pruned = []
+        for version in versions[:-keep]:
+            if version.version in held or tags.PRUNED in version.tags:
+                continue
+            if not version.source.startswith("models:/m-"):
+                continue  # a model inside its run's files: left as it is
+            model_id = version.source.removeprefix("models:/")
+            logged = self.find(
+                "reading the logged model",
+                functools.partial(self.client.get_logged_model, model_id),
+            )
+            if logged is None:
+                continue
+            files = _local_path(str(logged.artifact_location))
+            if files is None or not files.resolve().is_relative_to(root):
+                continue  # never anything outside the branch's own artifacts
+            shutil.rmtree(files, ignore_errors=True)
+            self.set_version_tags(version.version, {tags.PRUNED: kept_until})
+            pruned.append(version.version)
+        return pruned
+
+    def load_model(self, version: Version) -> Any:
+        """As Registry.load_model; a version whose files retention removed: exit 2 saying
+        which commit of the branch still holds them."""
+        if tags.PRUNED in version.tags:
+            raise InputError(
+                f"v{version.version} of '{self.name}' has no model files on {self.store.label}"
+                f" any more (registry.keep_versions: {self.store.keep_versions}); they are in "
+                f"its commit {version.tags[tags.PRUNED][:12]}: pick a newer version, or raise "
+                "registry.keep_versions"
+            )
+        return super().load_model(version)
 
     def move_champion(
         self,

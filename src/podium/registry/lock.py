@@ -95,14 +95,13 @@ def this_host() -> str:
     """This machine as a lock holder records it: host name, boot and (Linux) pid namespace,
     so that a container's pid is never looked up in another's namespace."""
     import socket
-
     from pathlib import Path
 
     parts = [socket.gethostname()]
     with contextlib.suppress(OSError):
         parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip())
     with contextlib.suppress(OSError):
-        parts.append(os.readlink("/proc/self/ns/pid"))
+        parts.append(str(Path("/proc/self/ns/pid").readlink()))
     return "|".join(parts)
 
 

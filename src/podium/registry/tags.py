@@ -31,6 +31,9 @@ LOCK_PID = "podium.lock.pid"  # … and process there: a dead holder's lease is 
 CANDIDATE = "podium.candidate"
 TASK = "podium.task"
 FEATURES = "podium.features"  # JSON object: column → kind, as in the training data
+# On a branch registry, a version whose model files retention (registry.keep_versions)
+# removed from the tip: the branch commit that still holds them.
+PRUNED = "podium.pruned_files_in"
 PODIUM_VERSION = "podium.version"  # the podium release that trained it (not a model version)
 CLASSES = "podium.classes"  # JSON list: the training labels, sorted (classification)
 TRAIN_SHA256 = "podium.train_sha256"
