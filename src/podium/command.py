@@ -39,18 +39,21 @@ STDERR_TAIL = 5  # lines of the command's stderr quoted when it fails
 INHERITED = frozenset(
     {
         "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG", "LANGUAGE",
-        "TMPDIR", "TEMP", "TMP", "HOSTNAME", "VIRTUAL_ENV", "CONDA_PREFIX",
-        "CONDA_DEFAULT_ENV", "CONDA_EXE", "LD_LIBRARY_PATH", "JAVA_HOME", "SPARK_HOME",
-        "HADOOP_HOME", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "SSL_CERT_FILE",
-        "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NO_PROXY", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-        "http_proxy", "https_proxy",
-        "CI", "GITHUB_ACTIONS", "GITHUB_SHA", "GITHUB_REF", "GITHUB_REPOSITORY",
-        "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_WORKSPACE", "GITHUB_EVENT_NAME",
-        "RUNNER_OS", "RUNNER_ARCH", "RUNNER_TEMP", "NUMBA_CACHE_DIR", "MPLBACKEND",
-        "MPLCONFIGDIR", "KMP_DUPLICATE_LIB_OK", "TOKENIZERS_PARALLELISM",
+        "TMPDIR", "TEMP", "TMP", "HOSTNAME", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "JAVA_HOME",
+        "JAVA_TOOL_OPTIONS", "HADOOP_HOME", "SSL_CERT_FILE", "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NO_PROXY", "no_proxy", "HTTP_PROXY",
+        "HTTPS_PROXY", "http_proxy", "https_proxy", "CI", "GITHUB_ACTIONS", "GITHUB_SHA",
+        "GITHUB_REF", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT",
+        "GITHUB_WORKSPACE", "GITHUB_EVENT_NAME", "RUNNER_OS", "RUNNER_ARCH", "RUNNER_TEMP",
+        "MPLBACKEND", "MPLCONFIGDIR", "KMP_DUPLICATE_LIB_OK",
     }
 )  # fmt: skip
-INHERITED_PREFIXES = ("LC_", "PYTHON", "OMP_", "MKL_", "OPENBLAS_", "CUDA_", "XDG_", "UV_")
+# Settings of interpreters, numeric and ML libraries, GPUs and package tools.
+INHERITED_PREFIXES = (
+    "LC_", "PYTHON", "CONDA_", "UV_", "PIP_", "OMP_", "MKL_", "OPENBLAS_", "VECLIB_",
+    "NUMEXPR_", "NUMBA_", "JOBLIB_", "CUDA_", "NVIDIA_", "XDG_", "SPARK_", "PYSPARK_",
+    "HF_", "TORCH_", "TF_", "KERAS_", "JAX_", "XLA_",
+)  # fmt: skip
 # Even under an inherited name or prefix, a value that looks like a credential is kept back
 # (UV_INDEX_PASSWORD, PYTHON_KEYRING_TOKEN, a proxy URL carrying user:password).
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|_KEY|KEY_|APIKEY", re.IGNORECASE)

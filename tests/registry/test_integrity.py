@@ -108,3 +108,16 @@ def test_an_added_file_or_a_symlink_is_named(tmp_path: Path) -> None:
     (folder / "link").symlink_to("/etc/passwd")
     with pytest.raises(integrity.IntegrityError, match="'link' is not a regular file"):
         integrity.file_digests(folder)
+
+
+def test_monitor_refuses_a_swapped_champion_before_scoring(
+    champion_project: Project, registry_of: Callable[[Project], Any], tmp_path: Path
+) -> None:
+    project = champion_project
+    marker = tmp_path / "pwned.txt"
+    _swap(project, "1", marker, registry_of(project))
+
+    result = project.cli("monitor", "--data", str(project.root / "data" / "eval.csv"))
+    assert result.code == 2, result.err
+    assert "model v1 of 'churn': file 'model.pkl' has sha256" in _complaint(result.err)
+    assert not marker.exists()

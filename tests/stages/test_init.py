@@ -808,3 +808,22 @@ def test_ci_requirements_are_installed_in_every_job_that_runs_the_users_code(
     assert outside.code == 2 and "ci.requirements: '../requirements.txt' is not a file" in (
         outside.err
     )
+
+
+def test_the_release_commit_comes_from_what_pip_recorded_for_podiums_repository() -> None:
+    import json
+
+    from podium.stages.init import release_commit
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    from_git = {
+        "url": "https://github.com/podium-ml/podium.git",
+        "vcs_info": {"vcs": "git", "requested_revision": "v1", "commit_id": sha},
+    }
+    assert release_commit("podium-ml/podium", json.dumps(from_git)) == sha
+    assert release_commit("acme/podium", json.dumps(from_git)) is None  # another repository's
+    local = {"url": "file:///src/podium", "dir_info": {"editable": True}}
+    assert release_commit("podium-ml/podium", json.dumps(local)) is None
+    short = {**from_git, "vcs_info": {"vcs": "git", "commit_id": "v1"}}
+    assert release_commit("podium-ml/podium", json.dumps(short)) is None
+    assert release_commit("podium-ml/podium", "not json") is None

@@ -172,3 +172,50 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+
+
+# Reads what it can of the job's credentials, then logs a model where it is pointed.
+COMMAND_PROBE = """\
+import json, os
+import mlflow
+names = ["MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD", "AWS_SECRET_ACCESS_KEY"]
+with open("seen.json", "w") as handle:
+    json.dump({n: os.environ.get(n) for n in names} | {"uri": os.environ["MLFLOW_TRACKING_URI"]},
+              handle)
+
+
+class Zero(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        import pandas as pd
+
+        return pd.Series([0.5] * len(model_input))
+
+
+with mlflow.start_run():
+    mlflow.log_metric("epochs", 3)
+    mlflow.pyfunc.log_model(name="model", python_model=Zero())
+"""
+
+
+def test_a_command_trains_without_the_servers_credentials_and_lands_on_the_server(
+    on_server: Callable[..., Project],
+    registry_of: Callable[[Project], Any],
+    mlflow_server: MlflowServer,
+) -> None:
+    project = on_server()
+    (project.root / "train.py").write_text(COMMAND_PROBE)
+    document = project.config()
+    document["model"].pop("estimator", None)
+    document["model"]["command"] = [sys.executable, "train.py"]
+    project.write_config(document)
+    secrets = {"MLFLOW_TRACKING_TOKEN": "server-write-token", "AWS_SECRET_ACCESS_KEY": "k"}
+
+    result = project.cli("train", env=secrets)
+    assert result.code == 0, result.err
+    seen = json.loads((project.root / "seen.json").read_text())
+    assert seen["MLFLOW_TRACKING_TOKEN"] is None and seen["AWS_SECRET_ACCESS_KEY"] is None
+    assert seen["uri"].startswith("sqlite:///") and mlflow_server.url not in seen["uri"]
+    registry = _open(project, registry_of)
+    (version,) = registry.versions()
+    assert registry.client.get_run(version.run_id).data.metrics["epochs"] == 3.0
+    assert (registry.verified_files(version) / "MLmodel").is_file()  # digests of what landed

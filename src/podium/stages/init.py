@@ -191,18 +191,20 @@ def init(
     return result
 
 
-def release_commit(repository: str) -> str | None:
+def release_commit(repository: str, direct_url: str | None = None) -> str | None:
     """The commit of `repository` the installed podium was built from, when the installer
     recorded it (PEP 610: `pip install git+https://github.com/<repository>@v1` writes the
-    resolved commit into direct_url.json); None when unknown (a wheel, a local folder)."""
-    from importlib import metadata
+    resolved commit into direct_url.json); None when unknown (a wheel, a local folder).
+    `direct_url`: that file's text (default: the installed distribution's)."""
+    if direct_url is None:
+        from importlib import metadata
 
+        try:
+            direct_url = metadata.distribution("podium-ml").read_text("direct_url.json")
+        except metadata.PackageNotFoundError:
+            return None
     try:
-        text = metadata.distribution("podium-ml").read_text("direct_url.json")
-    except metadata.PackageNotFoundError:
-        return None
-    try:
-        found = json.loads(text or "null")
+        found = json.loads(direct_url or "null")
     except ValueError:
         return None
     if not isinstance(found, dict) or not isinstance(found.get("vcs_info"), dict):

@@ -236,11 +236,14 @@ def _source(config: Config, data_path: str | None) -> tuple[Path | TableSource, 
 def _load(registry: Registry, champion: Version) -> tuple[Any, str | None]:
     """The champion's model, or why it does not load (an outage, recorded and alerted).
 
-    A registry that cannot be reached is not the champion's fault: that stays exit 3.
+    A registry that cannot be reached is not the champion's fault: that stays exit 3; files
+    changed since registration are never loaded: exit 2 naming the file (IntegrityError).
     """
+    from podium.registry.integrity import IntegrityError
+
     try:
         return registry.load_model(champion), None
-    except ServiceError:
+    except (ServiceError, IntegrityError):
         raise
     except Exception as exc:  # any other failure to load is the outage to record
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
