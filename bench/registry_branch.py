@@ -1,6 +1,6 @@
 """Benchmark: a registry kept on a git branch (`registry.git_branch`) after N promotions.
 
-    python bench/registry_branch.py [--promotions 200] [--keep DIR]
+    python bench/registry_branch.py [--promotions 200] [--keep-versions 50] [--keep DIR]
 
 The demo project (`podium demo`'s data and model: HistGradientBoostingClassifier,
 max_iter 200) with its registry on a branch of a bare repository on disk. Each cycle
@@ -13,8 +13,10 @@ fitted on a bootstrap sample (its fit is not part of the times measured).
 Prints the branch's size (what origin stores, before and after `git gc`; what a stage's
 shallow fetch downloads) and the time the git side adds to a stage: a fetch (`pull`:
 fetch + reset + path rewrite) and a change's overhead (the whole transaction minus the
-MLflow writes), as medians over the first and the last 10 cycles. Not a test: times
-depend on the machine; against GitHub add the network's round trips.
+MLflow writes), as medians over the first and the last 10 cycles. Retention
+(`registry.keep_versions`, default 50) bounds the tip, and with it what a new runner's
+shallow fetch downloads; `--keep-versions 100000` measures the branch without it. Not a
+test: times depend on the machine; against GitHub add the network's round trips.
 """
 
 from __future__ import annotations
@@ -44,13 +46,14 @@ def _repo_bytes(bare: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--promotions", type=int, default=200)
+    parser.add_argument("--keep-versions", type=int, default=50, help="registry.keep_versions")
     parser.add_argument("--keep", type=Path, help="work here and keep it (default: a temp dir)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="podium-bench-") as scratch:
-        run(args.keep or Path(scratch), args.promotions)
+        run(args.keep or Path(scratch), args.promotions, args.keep_versions)
 
 
-def run(folder: Path, promotions: int) -> None:
+def run(folder: Path, promotions: int, keep_versions: int = 50) -> None:
     from podium import data, drift, modeling, sample
     from podium.config import load
     from podium.registry import git_branch
@@ -66,7 +69,8 @@ def run(folder: Path, promotions: int) -> None:
         {"max_iter": 200, "learning_rate": 0.05},
     )
     text = config_path.read_text().replace(
-        "tracking_uri: sqlite:///.podium/mlflow.db", "git_branch: podium-registry"
+        "tracking_uri: sqlite:///.podium/mlflow.db",
+        f"git_branch: podium-registry\n  keep_versions: {keep_versions}",
     )
     config_path.write_text(text)
     _git("init", "-q", cwd=project)
@@ -163,7 +167,13 @@ def run(folder: Path, promotions: int) -> None:
         champion = event.version
         overheads.append(time.perf_counter() - begun - sum(spent))
         if cycle % 10 == 0:
-            print(f"{cycle} promotions, {time.perf_counter() - started:.0f}s", flush=True)
+            tip = _git("--git-dir", str(origin), "ls-tree", "-r", "-l", "podium-registry")
+            tip_bytes = sum(int(line.split()[3]) for line in tip.splitlines())
+            print(
+                f"{cycle} promotions, {time.perf_counter() - started:.0f}s, "
+                f"tip {_mib(tip_bytes)}",
+                flush=True,
+            )
 
     commits = int(_git("--git-dir", str(origin), "rev-list", "--count", "podium-registry"))
     pushed = _repo_bytes(origin)
@@ -176,8 +186,10 @@ def run(folder: Path, promotions: int) -> None:
     tree = sum(
         p.stat().st_size for p in store.folder.rglob("*") if p.is_file() and ".git" not in p.parts
     )
+    with_files = sum(1 for v in registry.versions() if "podium.pruned_files_in" not in v.tags)
     first, last = slice(0, 10), slice(-10, None)
     print(f"\n{promotions} promotions of the demo model, {commits} commits on the branch")
+    print(f"registry.keep_versions {keep_versions}: {with_files} versions have files on the tip")
     print(f"origin as pushed: {_mib(pushed)}; after git gc: {_mib(packed)}")
     print(f"tip tree on disk: {_mib(tree)}; a stage's shallow fetch downloads {_mib(fetched)}")
     print(
