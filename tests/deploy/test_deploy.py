@@ -300,3 +300,62 @@ def test_bad_deploy_requests_are_exit_2_naming_the_fix_and_run_nothing(
     assert not (project.root / "ran").exists()
     registry = registry_of(project)
     assert registry.alias("staging") is None and registry.champion().version == "1"
+
+
+ENV_DUMP = """
+import json, os, sys
+json.dump(dict(os.environ), open(sys.argv[1], "w"))
+print("kubectl: connection refused", file=sys.stderr)
+sys.exit(1)
+"""
+
+
+def test_the_command_gets_its_variables_and_secrets_but_never_podiums_credentials(
+    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+) -> None:
+    import sys
+
+    project = make_project()
+    (project.root / "dump.py").write_text(ENV_DUMP)
+    dumped = project.root / "env.json"
+    target = {
+        "environment": "production",
+        "command": [sys.executable, "dump.py", str(dumped)],
+        "url": "http://127.0.0.1:9",
+        "secrets": ["AWS_ROLE_ARN"],
+        "oidc": True,
+    }
+    project = _serving_project(lambda: project, targets=[target])
+    assert project.cli("run").code == 0
+    held = {
+        "GITHUB_TOKEN": "ghs_job_token",
+        "MLFLOW_TRACKING_TOKEN": "mlflow-secret",
+        "AWS_ROLE_ARN": "arn:aws:iam::1:role/deploy",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "http://oidc.invalid",
+    }
+    failed = project.cli("deploy", env=held)
+    assert failed.code == 1
+    assert "deploy | kubectl: connection refused" in failed.err  # streamed, prefixed
+    last = failed.err.strip().splitlines()[-1]  # then one line: why, and what was undone
+    assert last.startswith("podium: deploy to production failed: deploy[production].command")
+    assert "last stderr lines: kubectl: connection refused" in last
+    assert last.endswith("(nothing was live there before)")
+    seen = json.loads(dumped.read_text())
+    assert seen["PODIUM_MODEL_URI"] == "models:/churn/1"
+    assert (seen["PODIUM_MODEL_VERSION"], seen["PODIUM_PREVIOUS_VERSION"]) == ("1", "")
+    assert seen["PODIUM_ENVIRONMENT"] == "production"
+    assert seen["MLFLOW_TRACKING_URI"].startswith("sqlite:///")
+    assert seen["AWS_ROLE_ARN"] == held["AWS_ROLE_ARN"]  # listed in secrets:
+    assert seen["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] == "oidc-request"  # oidc: true
+    assert not seen.get("GITHUB_TOKEN") and not seen.get("MLFLOW_TRACKING_TOKEN")
+    registry = registry_of(project)
+    assert registry.alias("production") is None
+    assert _trail(registry) == [("production", "1", "failed", None)]
+
+    slow = {**target, "command": [sys.executable, "-c", "import time; time.sleep(30)"]}
+    project.update(deploy=[{**slow, "timeout_minutes": 0.02}])
+    timed_out = project.cli("deploy")
+    assert timed_out.code == 1
+    assert "timed out after 0.02 min (deploy[production].timeout_minutes)" in timed_out.err
+    assert _trail(registry)[-1] == ("production", "1", "failed", None)

@@ -33,6 +33,16 @@ from podium.registry.git_branch import change_message
 from podium.stages import open_registry
 
 PREFIX = "deploy | "
+_PODIUM_CREDENTIALS = (
+    "GITHUB_TOKEN",
+    "MLFLOW_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "PODIUM_DISPATCH_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+)
+_OIDC = ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL")
 
 
 @dataclass(frozen=True)
@@ -231,7 +241,11 @@ def _attempt(
         "PODIUM_ENDPOINT_URL": url,
         "MLFLOW_TRACKING_URI": config.tracking_uri,
     }
-    env.update({name: os.environ[name] for name in target.secrets if name in os.environ})
+    # Credentials podium's own step holds (to record the deployment) never reach the
+    # command: it gets what it is listed to get (`secrets:`, OIDC with `oidc: true`).
+    env.update(dict.fromkeys(_PODIUM_CREDENTIALS, ""))
+    handed = [*target.secrets, *(_OIDC if target.oidc else ())]
+    env.update({name: os.environ[name] for name in handed if name in os.environ})
     try:
         command.run(
             target.argv,
