@@ -59,6 +59,9 @@ class ModelSection(_Strict):
     # logs ONE MLflow model in the run podium opens for it; bounded by timeout_minutes.
     command: str | list[str] | None = None
     timeout_minutes: float | None = Field(default=None, gt=0)
+    # Classification: the label a single probability per row is for (a script returning
+    # P(bad)); by default the second of the two sorted labels. Named in the report.
+    positive_class: str | int | float | bool | None = None
 
     @field_validator("name")
     @classmethod

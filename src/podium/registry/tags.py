@@ -29,6 +29,7 @@ TASK = "podium.task"
 FEATURES = "podium.features"  # JSON object: column → kind, as in the training data
 PODIUM_VERSION = "podium.version"  # the podium release that trained it (not a model version)
 CLASSES = "podium.classes"  # JSON list: the training labels, sorted (classification)
+POSITIVE = "podium.positive_class"  # JSON: model.positive_class, when set
 TRAIN_SHA256 = "podium.train_sha256"
 EVAL_SHA256 = "podium.eval_sha256"
 TRAIN_ROWS = "podium.train_rows"
@@ -96,3 +97,12 @@ def _plain(label: Any) -> Any:
     """A numpy scalar as the Python value JSON can hold (np.int64(1) → 1)."""
     item = getattr(label, "item", None)
     return item() if callable(item) else label
+
+
+def read_positive(tags: Mapping[str, str]) -> Any:
+    """The class a version's single probability per row is for (model.positive_class), or
+    None when it was not set (the second of the two sorted labels, then)."""
+    try:
+        return json.loads(tags.get(POSITIVE, "null"))
+    except ValueError:
+        return None

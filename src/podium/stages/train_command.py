@@ -102,7 +102,12 @@ def train(
                 "log_model call (podium registers the model, tagged and judged); that version "
                 "is untagged and podium registered nothing"
             )
-        model = registry.load_logged(logged[0], task=config.model.task, classes=classes)
+        model = registry.load_logged(
+            logged[0],
+            task=config.model.task,
+            classes=classes,
+            positive=config.model.positive_class,
+        )
         train_metrics = on_training_data(model, train_set, config.model.task, source=shown)
         registry.record_run(
             run_id,
