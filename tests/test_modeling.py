@@ -755,3 +755,46 @@ def test_a_lightgbm_estimator_is_trained_registered_loaded_and_judged(
         )
     ).read_text()
     assert f"lightgbm=={lightgbm.__version__}" in requirements
+
+
+# -- issue 31: HistGradientBoosting splits on categories itself -------------------------------
+
+
+def test_hist_gradient_boosting_gets_its_categories_natively_not_one_hot(tmp_path: Path) -> None:
+    from sklearn.preprocessing import OrdinalEncoder
+
+    from tests.shaped import credit_tables
+
+    train, evaluation = credit_tables()
+    types = {
+        "Age": "numeric",
+        "Duration": "numeric",
+        "CreditAmount": "numeric",
+        "Income": "numeric",
+        "Housing": "categorical",
+        "Purpose": "categorical",
+        "Savings": "categorical",
+    }
+    frame = train[list(types)].astype({c: float for c, k in types.items() if k == "numeric"})
+    frame = frame.astype({c: object for c, k in types.items() if k == "categorical"})
+    config = make_config(tmp_path, estimator="sklearn.ensemble.HistGradientBoostingClassifier")
+    pipeline = build(config, types)
+    encoder = _transformers(pipeline)["categorical"]
+    assert isinstance(encoder, OrdinalEncoder)  # one column per feature, not per category
+    model = pipeline.named_steps["model"]
+    assert model.categorical_features == [4, 5, 6]  # after the four numeric columns
+    fitted = fit(pipeline, frame, train["risk"], source="hgb", path=tmp_path / "t.csv")
+    later = evaluation[list(types)].copy().astype({"Housing": object})
+    later.loc[0, "Housing"] = "boat"  # unseen: the missing-values branch, no error
+    later.loc[1, "Savings"] = np.nan
+    later = later.astype({c: float for c, k in types.items() if k == "numeric"})
+    proba = fitted.predict_proba(later)
+    assert proba.shape == (len(later), 2) and np.isfinite(proba).all()
+    assert fitted.named_steps["model"].is_categorical_.tolist() == [False] * 4 + [True] * 3
+    # a user's explicit choice is kept: no native categories, one-hot as before
+    config = make_config(
+        tmp_path / "own",
+        estimator="sklearn.ensemble.HistGradientBoostingClassifier",
+        params={"categorical_features": None},
+    )
+    assert not isinstance(_transformers(build(config, types))["categorical"], OrdinalEncoder)

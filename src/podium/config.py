@@ -67,6 +67,9 @@ class ModelSection(_Strict):
     # Environment variables the command gets beyond podium's allowlist (command.INHERITED):
     # the user's own data credentials, say. Never the job's registry or repository ones.
     env: list[str] = Field(default_factory=list)
+    # Classification: the label a single probability per row is for (a script returning
+    # P(bad)); by default the second of the two sorted labels. Named in the report.
+    positive_class: str | int | float | bool | None = None
 
     @field_validator("name")
     @classmethod

@@ -42,12 +42,16 @@ class PredictionError(ValueError):
     """The model's output cannot be read as predictions for this task (one line, why)."""
 
 
-def interpret(raw: Any, *, task: str, classes: Sequence[Any] | None = None) -> Outputs:
+def interpret(
+    raw: Any, *, task: str, classes: Sequence[Any] | None = None, positive: Any = None
+) -> Outputs:
     """What a model's raw `predict` output says about each row, as `scoring.Outputs`.
 
     `raw`: a DataFrame, Series (also of per-row arrays, as Spark returns them), array or
     list. `classes`: the labels the model was trained on, sorted (scikit-learn's
-    `classes_` order); needed to read unnamed probability columns.
+    `classes_` order); needed to read unnamed probability columns. `positive`
+    (model.positive_class): the class a single probability per row is for; by default the
+    second of the two sorted labels.
     """
     import numpy as np
 
@@ -68,8 +72,10 @@ def interpret(raw: Any, *, task: str, classes: Sequence[Any] | None = None) -> O
         return _from_proba(np.asarray(values, dtype=float), known)
     column = np.asarray(_one_column(values, "unreachable"))
     if known is not None and len(known) == 2 and _is_probability(column):
-        positive = column.astype(float)
-        return _from_proba(np.column_stack([1.0 - positive, positive]), known)
+        chance = column.astype(float)
+        if positive is not None and positive == known[0]:  # P(the first label)
+            return _from_proba(np.column_stack([chance, 1.0 - chance]), known)
+        return _from_proba(np.column_stack([1.0 - chance, chance]), known)
     return Outputs(predicted=column, classes=known)
 
 
@@ -81,7 +87,11 @@ def unavailable(outputs: Outputs, task: str) -> dict[str, str]:
 
 
 def as_estimator(
-    predict: Callable[[Any], Any], *, task: str, classes: Sequence[Any] | None = None
+    predict: Callable[[Any], Any],
+    *,
+    task: str,
+    classes: Sequence[Any] | None = None,
+    positive: Any = None,
 ) -> Any:
     """A scikit-learn estimator (already fitted) over any predict function.
 
@@ -92,7 +102,7 @@ def as_estimator(
     classifier, regressor = _estimator_classes()
     if task == "regression":
         return regressor(predict)
-    return classifier(predict, classes)
+    return classifier(predict, classes, positive)
 
 
 # -- reading the output -------------------------------------------------------------------
@@ -229,16 +239,24 @@ def _estimator_classes() -> tuple[type, type]:
             return True
 
     class _Classifier(ClassifierMixin, _Predictor):  # type: ignore[misc]
-        def __init__(self, predict: Callable[[Any], Any], classes: Sequence[Any] | None) -> None:
+        def __init__(
+            self, predict: Callable[[Any], Any], classes: Sequence[Any] | None, positive: Any
+        ) -> None:
             super().__init__(predict)
             self.classes = classes
+            self.positive = positive
             if classes is not None:
                 import numpy as np
 
                 self.classes_ = np.asarray(list(classes))
 
         def podium_outputs(self, features: Any) -> Outputs:
-            return interpret(self.predict_fn(features), task="classification", classes=self.classes)
+            return interpret(
+                self.predict_fn(features),
+                task="classification",
+                classes=self.classes,
+                positive=self.positive,
+            )
 
         def predict(self, features: Any) -> Any:
             return self.podium_outputs(features).predicted

@@ -512,6 +512,7 @@ class Evaluation(_Result):
     # A rollback paused automatic promotion of the model: why, and what lifts it.
     paused: Text | None = None
     serving: ServingCheck | None = None
+    positive_class: Text | None = None  # binary: which class the scores are for, in words
 
     @property
     def failure(self) -> str | None:

@@ -454,3 +454,69 @@ def test_a_training_command_gets_no_credential_and_cannot_touch_the_registry(
     assert len(version.tags["podium.model_sha256"]) == 64
     run = registry.client.get_run(version.run_id)
     assert run.data.params["attempt"] == "takeover"  # its own logging, copied over
+
+
+# -- issue 31: which class a single probability is for ------------------------------------------
+
+P_BAD_SCRIPT = """
+import json, os
+import mlflow
+import numpy as np
+import pandas as pd
+
+
+class PBad(mlflow.pyfunc.PythonModel):
+    def __init__(self, columns, mean, std, weights):
+        self.columns, self.mean, self.std, self.weights = columns, mean, std, weights
+
+    def predict(self, context, model_input, params=None):
+        X = model_input[self.columns].to_numpy(dtype=float)
+        X = np.nan_to_num((X - self.mean) / self.std)
+        return 1 / (1 + np.exp(-(X @ self.weights[1:] + self.weights[0])))  # P(bad), 1-D
+
+
+train = pd.read_csv(os.environ["PODIUM_TRAIN_DATA"])
+numeric = ["Age", "Duration", "CreditAmount", "Income"]
+X = train[numeric].to_numpy(dtype=float)
+mean, std = np.nanmean(X, axis=0), np.nanstd(X, axis=0) + 1e-9
+Z = np.nan_to_num((X - mean) / std)
+y = (train["risk"] == "bad").to_numpy(dtype=float)
+w = np.zeros(Z.shape[1] + 1)
+for _ in range(300):
+    p = 1 / (1 + np.exp(-(Z @ w[1:] + w[0])))
+    w -= 0.5 * np.concatenate([[np.mean(p - y)], Z.T @ (p - y) / len(y)])
+with mlflow.start_run():
+    mlflow.pyfunc.log_model(
+        name="model", python_model=PBad(numeric, mean, std, w), pip_requirements=["numpy"]
+    )
+"""
+
+
+def test_a_script_returning_p_bad_is_scored_for_model_positive_class(
+    tmp_path: Path, store_template: Path
+) -> None:
+    from tests.shaped import write_project
+
+    project = Project(
+        write_project(tmp_path / "credit", "credit", store_template=store_template).parent
+    )
+    use_command(project, P_BAD_SCRIPT)
+    unnamed = project.cli("run", "--no-promote")
+    assert unnamed.code == 1  # read as P(good): roc_auc below one half fails the 0.55 gate
+    assert state_json(project, "evaluation.json")["challenger"]["metrics"]["roc_auc"] < 0.5
+    report = (project.state / "report.md").read_text()
+    assert "Scores are for the positive class 'good' (the second of the sorted labels; set " in (
+        report
+    )
+    document = project.config()
+    document["model"]["positive_class"] = "bad"
+    project.write_config(document)
+    named = project.cli("run", "--no-promote")
+    assert named.code == 0, named.err
+    assert state_json(project, "evaluation.json")["challenger"]["metrics"]["roc_auc"] > 0.5
+    report = (project.state / "report.md").read_text()
+    assert "Scores are for the positive class 'bad' (model.positive_class)." in report
+    document["model"]["positive_class"] = "BAD"
+    project.write_config(document)
+    wrong = project.cli("train")
+    assert wrong.code == 2 and "model.positive_class 'BAD' is not a label of 'risk'" in wrong.err

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.errors import ConfigError, DataError, InputError, ServiceError
 from podium.registry import env, integrity
-from podium.registry.tags import CHAMPION, MODEL_SHA256, TASK, read_classes
+from podium.registry.tags import CHAMPION, MODEL_SHA256, TASK, read_classes, read_positive
 
 if TYPE_CHECKING:
     from podium.registry.audit import Approval, Event
@@ -479,12 +479,16 @@ class Registry:
             f"v{version.version}",
             task=version.tags.get(TASK, "classification"),
             classes=read_classes(version.tags),
+            positive=read_positive(version.tags),
         )
 
-    def load_logged(self, model: LoggedModel, *, task: str, classes: list[Any] | None) -> Any:
+    def load_logged(
+        self, model: LoggedModel, *, task: str, classes: list[Any] | None, positive: Any = None
+    ) -> Any:
         """A logged (not yet registered) model, loaded as `load_model` loads versions."""
         local = self._model_files(model.uri)
-        return self._load(local, f"{model.name} ({model.model_id})", task=task, classes=classes)
+        label = f"{model.name} ({model.model_id})"
+        return self._load(local, label, task=task, classes=classes, positive=positive)
 
     def model_files(self, version: Version) -> Path:
         """A version's MLflow model folder on local disk (downloaded once per process)."""
@@ -495,7 +499,9 @@ class Registry:
         local = self._model_files(version.uri)
         return sum(f.stat().st_size for f in local.rglob("*") if f.is_file()) / 1_000_000
 
-    def _load(self, local: Path, label: str, *, task: str, classes: list[Any] | None) -> Any:
+    def _load(
+        self, local: Path, label: str, *, task: str, classes: list[Any] | None, positive: Any = None
+    ) -> Any:
         import mlflow
         from mlflow.models import Model
 
@@ -509,7 +515,10 @@ class Registry:
                 return unwrapped(mlflow.sklearn.load_model(str(local)))
             model = mlflow.pyfunc.load_model(str(local))
         return predictions.as_estimator(
-            functools.partial(_predict_checked, model, label), task=task, classes=classes
+            functools.partial(_predict_checked, model, label),
+            task=task,
+            classes=classes,
+            positive=positive,
         )
 
     def _model_files(self, uri: str) -> Path:

@@ -36,6 +36,7 @@ FEATURES = "podium.features"  # JSON object: column → kind, as in the training
 PRUNED = "podium.pruned_files_in"
 PODIUM_VERSION = "podium.version"  # the podium release that trained it (not a model version)
 CLASSES = "podium.classes"  # JSON list: the training labels, sorted (classification)
+POSITIVE = "podium.positive_class"  # JSON: model.positive_class, when set
 TRAIN_SHA256 = "podium.train_sha256"
 # sha256 of the manifest of the model's files at registration (registry/integrity.py)
 MODEL_SHA256 = "podium.model_sha256"
@@ -105,3 +106,12 @@ def _plain(label: Any) -> Any:
     """A numpy scalar as the Python value JSON can hold (np.int64(1) → 1)."""
     item = getattr(label, "item", None)
     return item() if callable(item) else label
+
+
+def read_positive(tags: Mapping[str, str]) -> Any:
+    """The class a version's single probability per row is for (model.positive_class), or
+    None when it was not set (the second of the two sorted labels, then)."""
+    try:
+        return json.loads(tags.get(POSITIVE, "null"))
+    except ValueError:
+        return None

@@ -618,9 +618,15 @@ def _sections(
             f"{text(champion.error)}_",
         ]
     top += _not_computable(evaluation)
+    gates = metrics_table(evaluation)
+    if evaluation.positive_class:  # a script's P(bad) read as P(good) would invert roc_auc
+        gates += [
+            "",
+            f"<sub>Scores are for the positive class {text(evaluation.positive_class)}.</sub>",
+        ]
     sections = [
         Section("verdict", "\n".join(top), optional=False),
-        Section("gates", "\n".join(metrics_table(evaluation)), optional=False),
+        Section("gates", "\n".join(gates), optional=False),
         *slice_sections(evaluation),
         *serving_sections(evaluation),
     ]

@@ -218,6 +218,7 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
         slices=sliced,
         paused=pause.describe() if pause is not None else None,
         serving=served,
+        positive_class=_positive(config, challenger_version.tags),
     )
     verdict_tags = {
         tags.VERDICT: "passed" if passed else "failed",
@@ -577,6 +578,18 @@ def _score(
         ),
         scoring,
     )
+
+
+def _positive(config: Config, version_tags: dict[str, str]) -> str | None:
+    """'bad' (model.positive_class) or "'good' (the second label; …)": which class a binary
+    classifier's scores are for, as the report names it; None for other tasks."""
+    classes = tags.read_classes(version_tags)
+    if config.model.task != "classification" or not classes or len(classes) != 2:
+        return None
+    chosen = config.model.positive_class
+    if chosen is not None:
+        return f"{chosen!r} (model.positive_class)"
+    return f"{classes[1]!r} (the second of the sorted labels; set model.positive_class to choose)"
 
 
 def _prepared(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -250,6 +251,14 @@ def train(
     classes = sorted(train_set.target.unique().tolist()) if task == "classification" else None
     if classes is not None:
         version_tags[tags.CLASSES] = tags.classes_tag(classes)
+        positive = config.model.positive_class
+        if positive is not None:
+            if positive not in classes:
+                raise DataError(
+                    f"{config.path}: model.positive_class {positive!r} is not a label of "
+                    f"'{spec.target}' in the training data ({', '.join(map(repr, classes[:5]))})"
+                )
+            version_tags[tags.POSITIVE] = json.dumps(positive)
     if provenance.get("git_commit"):
         version_tags["mlflow.source.git.commit"] = provenance["git_commit"]
     run_tags = {

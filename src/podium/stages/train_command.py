@@ -118,7 +118,12 @@ def train(
         run_id = registry.open_run(experiment_id=experiment_id, tags=run_tags)
         export.copy_run_data(staging, registry, staged_run, run_id)
         logged = [export.copy_logged(staging, registry, staged[0], run_id)]
-        model = registry.load_logged(logged[0], task=config.model.task, classes=classes)
+        model = registry.load_logged(
+            logged[0],
+            task=config.model.task,
+            classes=classes,
+            positive=config.model.positive_class,
+        )
         train_metrics = on_training_data(model, train_set, config.model.task, source=shown)
         registry.record_run(
             run_id,
