@@ -408,3 +408,35 @@ def test_seeded_results_are_what_later_stages_read(seeded: Project) -> None:
     evaluation = json.loads((seeded.state / "evaluation.json").read_text())
     assert evaluation["passed"] is True
     assert evaluation["challenger"]["version"] == "1"
+
+
+# -- governance: card, reproduce ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "fragments"),
+    [
+        (["card", "--version", "9"], ("no version '9'", "known: 1")),
+        (["card", "--version", "latest"], ("--version 'latest' is not a model version number",)),
+        (["card", "--format", "pdf"], ("invalid choice: 'pdf'",)),
+        (["reproduce", "--version", "1"], ("is not in a git repository",)),
+        (["reproduce"], ("--version",)),
+    ],
+)
+def test_governance_bad_input(
+    fresh: Callable[[], Project], command: list[str], fragments: tuple[str, ...]
+) -> None:
+    refuse(fresh(), command, *fragments, cleared=UNCHANGED)
+
+
+def test_reproduce_of_a_version_without_a_recorded_commit(fresh: Callable[[], Project]) -> None:
+    import subprocess
+
+    project = fresh()  # trained outside git: v1 has no recorded commit
+    subprocess.run(["git", "init", "-q"], cwd=project.root, check=True)
+    refuse(
+        project,
+        ["reproduce", "--version", "1"],
+        "v1 of churn has no recorded commit",
+        cleared=UNCHANGED,
+    )

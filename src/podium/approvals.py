@@ -27,7 +27,7 @@ def of_this_run(env: gha.GitHubEnv | None = None) -> Approval:
     if not env.in_actions:
         return Approval()
     triggering = os.environ.get("GITHUB_TRIGGERING_ACTOR") or None
-    if not (env.token and env.repository and env.run_id):
+    if not (env.token and env.repository and env.run_id and env.run_id.isdigit()):
         return Approval(triggering_actor=triggering)
     from podium.github import GitHub
 

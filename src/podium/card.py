@@ -38,15 +38,6 @@ DATA_ARTIFACT = "podium/data.json"
 FEATURES_ARTIFACT = "podium/features.json"
 TOP_FEATURES = 10
 
-# -- model-version tags this module reads that train writes for governance ---------------
-PURPOSE = "podium.purpose"  # JSON: description, owners, intended_use, limitations
-DIRTY = tags.PROVENANCE_PREFIX + "dirty"  # "true" when trained from uncommitted changes
-DIRTY_FILES = "podium.dirty_files"  # JSON list: the first changed paths
-TARGET = "podium.target"
-MODEL_KIND = "podium.model_kind"  # estimator | entrypoint | command
-CARD_WRITTEN = "podium.model_card"  # the card's artifact path, set when it is written
-REPRODUCTION = "podium.reproduction"  # JSON: the last `podium reproduce` (reproduce.py)
-
 
 class _Card(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -255,15 +246,15 @@ def _identity(
     registry: Registry, version: Version, found: Mapping[str, str], params: Mapping[str, str]
 ) -> Identity:
     source = params.get("podium.estimator")
-    kind = found.get(MODEL_KIND)
+    kind = found.get(tags.MODEL_KIND)
     own = {k.removeprefix("estimator."): v for k, v in params.items() if k.startswith("estimator.")}
     dirty_files: list[str] = []
-    listed = found.get(DIRTY_FILES, "")
+    listed = found.get(tags.DIRTY_FILES, "")
     try:  # a JSON list, or gha.provenance's "a, b, … (+N)"
         dirty_files = [str(p) for p in json.loads(listed)]
     except (ValueError, TypeError):
         dirty_files = [p for p in listed.split(", ") if p]
-    dirty = found.get(DIRTY)
+    dirty = found.get(tags.DIRTY)
     return Identity(
         name=registry.name,
         version=version.version,
@@ -307,7 +298,7 @@ def _iso(ms: int | None) -> str | None:
 
 def _purpose(found: Mapping[str, str]) -> Purpose:
     try:
-        recorded = json.loads(found.get(PURPOSE, "{}"))
+        recorded = json.loads(found.get(tags.PURPOSE, "{}"))
     except ValueError:
         recorded = {}
     if not isinstance(recorded, dict):
@@ -342,10 +333,10 @@ def training_tags(config: Config) -> dict[str, str]:
     """What train records on a version for its card: purpose, target and model kind."""
     model = config.model
     kind = "command" if model.command else "entrypoint" if model.entrypoint else "estimator"
-    found = {TARGET: config.data.target, MODEL_KIND: kind}
+    found = {tags.TARGET: config.data.target, tags.MODEL_KIND: kind}
     purpose = purpose_tag(model.description, model.owners, model.intended_use, model.limitations)
     if purpose is not None:
-        found[PURPOSE] = purpose
+        found[tags.PURPOSE] = purpose
     return found  # whether the tree was dirty: gha.provenance, recorded beside these
 
 
@@ -369,7 +360,7 @@ def _data(
     kinds = tags.read_feature_types(found) or (
         {str(k): str(v) for k, v in features.items()} if features else {}
     )
-    columns = [Column(name=found[TARGET], role="target")] if found.get(TARGET) else []
+    columns = [Column(name=found[tags.TARGET], role="target")] if found.get(tags.TARGET) else []
     columns += [Column(name=name, role="feature", kind=kind) for name, kind in kinds.items()]
     train = Table(
         sha256=found.get(tags.TRAIN_SHA256), rows=_int(found.get(tags.TRAIN_ROWS)), columns=None
@@ -489,7 +480,7 @@ def _move(event: Event) -> Move:
 
 def _reproduction(found: Mapping[str, str]) -> Reproduction | None:
     try:
-        return Reproduction.model_validate_json(found[REPRODUCTION])
+        return Reproduction.model_validate_json(found[tags.REPRODUCTION])
     except (KeyError, ValueError):
         return None
 

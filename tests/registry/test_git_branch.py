@@ -99,10 +99,11 @@ def test_run_registers_evaluates_and_crowns_on_the_branch_one_commit_each(
 
     assert result.code == 0, result.err
     log = subjects(origin)
-    assert len(log) == 3, log
-    assert log[2].startswith("register churn v1 (")
-    assert log[1] == "evaluate churn v1 against absolute bounds: passed"
-    assert log[0].startswith("promote churn v1 (first champion): gates passed")
+    assert len(log) == 4, log
+    assert log[3].startswith("register churn v1 (")
+    assert log[2] == "evaluate churn v1 against absolute bounds: passed"
+    assert log[1].startswith("promote churn v1 (first champion): gates passed")
+    assert log[0] == "model card of churn v1"  # written once the move is pushed
     files = git("--git-dir", str(origin), "ls-tree", "-r", "--name-only", BRANCH).splitlines()
     assert {"mlflow.db", "podium-registry.json", "README.md"} <= set(files)
     assert any(f.endswith("/MLmodel") for f in files), files
@@ -239,7 +240,8 @@ def test_a_job_elsewhere_promotes_what_another_job_trained_and_evaluated(
     result = promoter.cli("promote")
 
     assert result.code == 0, result.err
-    assert subjects(origin)[0].startswith("promote churn v2 over v1")
+    assert subjects(origin)[1].startswith("promote churn v2 over v1")
+    assert subjects(origin)[0] == "model card of churn v2"
 
 
 def test_a_registration_that_loses_the_push_race_is_redone_on_the_new_tip(
@@ -300,7 +302,8 @@ def test_a_champion_move_that_loses_the_push_race_is_rechecked_and_refused(
     assert result.code == 1, result.err
     assert "not moved: @champion" in result.err and "is now v2" in result.err, result.err
     assert len(result.err.strip().splitlines()) == 1
-    assert len(pushes) == 2  # slow pushed once (lost), fast once; slow never pushed again
+    # slow pushed once (lost); fast moved, then wrote the card; slow never pushed again
+    assert len(pushes) == 3
     registry = opened(slow)
     assert registry.champion().version == "2"
     assert [(e.version, e.previous) for e in registry.history()] == [("1", None), ("2", "1")]

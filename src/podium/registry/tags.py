@@ -46,6 +46,15 @@ EVAL_ROWS = "podium.eval_rows"
 PROVENANCE_PREFIX = "podium."  # + each key of gha.provenance(): git_commit, pr, ref, …
 PR = PROVENANCE_PREFIX + "pr"
 
+# -- model-version tags for governance: the model card (card.py) and `podium reproduce`
+PURPOSE = "podium.purpose"  # train: JSON of model.description, owners, intended_use, limitations
+DIRTY = PROVENANCE_PREFIX + "dirty"  # train: "true" when trained from uncommitted changes
+DIRTY_FILES = "podium.dirty_files"  # train: JSON list, the first changed paths
+TARGET = "podium.target"  # train: data.target
+MODEL_KIND = "podium.model_kind"  # train: estimator | entrypoint | command
+CARD_WRITTEN = "podium.model_card"  # promote: the card's artifact path, once written
+REPRODUCTION = "podium.reproduction"  # reproduce: JSON of the last verdict
+
 # -- model-version tags written by evaluate --------------------------------------------
 VERDICT = "podium.verdict"  # "passed" | "failed"
 EVALUATED_AGAINST = "podium.evaluated_against"  # champion version, "" when none

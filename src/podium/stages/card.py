@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from podium import card as model_card
 from podium.config import Config
 from podium.errors import InputError, PodiumError
+from podium.registry import tags
 from podium.stages import open_registry
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def write_at_promotion(
                 f"logging {model_card.MARKDOWN_ARTIFACT}",
                 lambda: store.client.log_text(run_id, text, model_card.MARKDOWN_ARTIFACT),
             )
-            store.set_version_tags(version, {model_card.CARD_WRITTEN: model_card.MARKDOWN_ARTIFACT})
+            store.set_version_tags(version, {tags.CARD_WRITTEN: model_card.MARKDOWN_ARTIFACT})
 
         from podium.registry.git_branch import change_message
 

@@ -18,7 +18,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from podium import card as model_card
 from podium import worktree
 from podium.config import Config
 from podium.errors import PodiumError
@@ -301,7 +300,7 @@ def _reproduced(recorded: _Recorded) -> Check:
     if recorded.champion is None:
         return Check(name=name, level=2, passed=None, why=recorded.readable or "", fix=fix)
     try:
-        found = json.loads(recorded.tags.get(model_card.REPRODUCTION, "null"))
+        found = json.loads(recorded.tags.get(tags.REPRODUCTION, "null"))
     except ValueError:
         found = None
     v = f"champion v{recorded.champion}"
@@ -322,7 +321,7 @@ def _cards(recorded: _Recorded) -> Check:
     fix = "promote with this podium (it writes model_card.md), or run `podium card`"
     if recorded.champion is None:
         return Check(name=name, level=2, passed=None, why=recorded.readable or "", fix=fix)
-    written = model_card.CARD_WRITTEN in recorded.tags
+    written = tags.CARD_WRITTEN in recorded.tags
     v = f"champion v{recorded.champion}"
     why = f"{v} has model_card.md" if written else f"{v} has no model card recorded"
     return Check(name=name, level=2, passed=written, why=why, fix=fix)

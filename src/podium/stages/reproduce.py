@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podium import card as model_card
 from podium import gha, resources, worktree
 from podium.clock import now_iso
 from podium.config import Config, TableSource, load
@@ -96,7 +95,7 @@ def reproduce(
             "reproduced"
         )
     done = Reproduction(model_name=config.model.name, version=number, commit=commit)
-    if recorded.tags.get(model_card.DIRTY, "").lower() == "true":
+    if recorded.tags.get(tags.DIRTY, "").lower() == "true":
         done.notes.append(f"v{number} was trained from uncommitted changes; the commit may differ")
     if not worktree.has_commit(top, commit):
         done.cause = (
@@ -414,7 +413,7 @@ def _record(registry: Registry, done: Reproduction) -> Reproduction:
         }
     )
     registry.change(
-        lambda store: store.set_version_tags(done.version, {model_card.REPRODUCTION: value}),
+        lambda store: store.set_version_tags(done.version, {tags.REPRODUCTION: value}),
         lambda _: change_message(
             f"reproduce {done.model_name} v{done.version}: {done.verdict}",
             commit=None,
