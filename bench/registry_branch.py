@@ -170,8 +170,7 @@ def run(folder: Path, promotions: int, keep_versions: int = 50) -> None:
             tip = _git("--git-dir", str(origin), "ls-tree", "-r", "-l", "podium-registry")
             tip_bytes = sum(int(line.split()[3]) for line in tip.splitlines())
             print(
-                f"{cycle} promotions, {time.perf_counter() - started:.0f}s, "
-                f"tip {_mib(tip_bytes)}",
+                f"{cycle} promotions, {time.perf_counter() - started:.0f}s, tip {_mib(tip_bytes)}",
                 flush=True,
             )
 

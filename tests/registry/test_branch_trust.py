@@ -403,7 +403,10 @@ def killed_holding(copy: Path, args: list[str], lock: Path, stdin: bytes = b"") 
     import signal
     import time
 
-    env = {**os.environ, "GIT_EDITOR": "sleep 60"}
+    editor = copy / ".git" / "slow-editor.sh"  # git passes it the message file: ignored
+    editor.write_text("#!/bin/sh\nsleep 60\n")
+    editor.chmod(0o755)
+    env = {**os.environ, "GIT_EDITOR": str(editor)}
     proc = subprocess.Popen(
         ["git", *args], cwd=copy, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True,

@@ -19,6 +19,7 @@ that is what a store MLflow created would hold.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import sys
@@ -95,7 +96,8 @@ def store_state(db: Path, where: str, *, written_by: str | None = None) -> str:
             "be MLflow's store: restore it from an earlier commit or remove it"
         )
     try:
-        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+        read_only = f"{db.resolve().as_uri()}?mode=ro"  # percent-encoded: any file name
+        with closing(sqlite3.connect(read_only, uri=True)) as connection:
             tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
             rows = (
                 connection.execute("SELECT version_num FROM alembic_version").fetchall()
@@ -127,6 +129,7 @@ def store_state(db: Path, where: str, *, written_by: str | None = None) -> str:
     )
 
 
+@functools.cache
 def head_revision() -> str:
     """The schema revision the installed MLflow writes (from the recorded schema: fast)."""
     import re
