@@ -524,6 +524,9 @@ def test_a_registration_that_loses_the_race_is_carried_over_without_training_aga
     monkeypatch.setenv("TRAIN_SECONDS", "8")
     project = clone()
     use_command(project, RACING_COMMAND + NUMPY_SCRIPT)
+    document = project.config()  # the command's own settings: passed by name (model.env)
+    document["model"]["env"] = ["RUNS_FILE", "OTHER_CLONE", "BRANCH", "TRAIN_SECONDS"]
+    project.write_config(document)
 
     result = project.cli("train")
 
@@ -584,7 +587,7 @@ def test_retention_keeps_the_newest_the_champion_and_what_an_alias_holds(
 
     # An alias (an environment's deployment) keeps a version's files.
     project.update(registry={"git_branch": BRANCH, "keep_versions": 1})
-    result = project.cli("rollback", "--to", "4", "--reason", "keep v4")
+    result = project.cli("rollback", "--to", "4", "--force", "--reason", "keep v4")
     assert result.code == 0, result.err
     files = tip_files(origin)
     on_tip = {n for n in versions if any(model_folder(n) in f for f in files)}
