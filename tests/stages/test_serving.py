@@ -15,7 +15,7 @@ import pytest
 
 from podium import serving
 from tests.conftest import Project, state_json
-from tests.stages.test_train_command import LIGHTGBM_SCRIPT, NUMERIC, use_command
+from tests.stages.test_train_command import LIGHTGBM_SCRIPT, NUMERIC, NUMPY_SCRIPT, use_command
 
 # The LightGBM script, logging requirements that forget lightgbm itself.
 FORGETFUL_SCRIPT = LIGHTGBM_SCRIPT.replace(
@@ -100,6 +100,18 @@ def test_probabilities_are_compared_and_a_forgotten_requirement_fails_under_uv(
     assert "#### Serving ❌" in (project.state / "report.md").read_text()
 
 
+def test_a_pyfunc_answering_a_frame_of_class_probabilities_is_compared_column_by_class(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project()
+    use_command(project, NUMPY_SCRIPT)  # returns DataFrame({0: …, 1: …}): JSON records
+    _with_serving(project)
+    result = project.cli("run")
+    assert result.code == 0, result.err
+    served = state_json(project, "evaluation.json")["serving"]
+    assert (served["parity"], served["error"]) == (1.0, None)
+
+
 def test_uv_serves_a_scikit_learn_model_from_its_own_environment(
     make_project: Callable[..., Project],
 ) -> None:
@@ -138,6 +150,11 @@ def test_a_server_not_healthy_in_time_fails_the_verdict_and_is_stopped(
         (
             [[0.3, 0.7], [0.9, 0.1], [0.5, 0.5]],
             {"predicted": [1, 0, 0], "proba": [[0.3, 0.7], [0.9, 0.1], [0.5 + 1e-6, 0.5]]},
+            2 / 3,
+        ),
+        (  # a DataFrame answer: records whose keys are the classes as text
+            [{"1": 0.7, "0": 0.3}, {"0": 0.9, "1": 0.1}, {"0": 0.2, "1": 0.8}],
+            {"predicted": [1, 0, 1], "proba": [[0.3, 0.7], [0.9, 0.1], [0.5, 0.5]]},
             2 / 3,
         ),
     ],
