@@ -175,3 +175,27 @@ def test_regression_values_agree_within_1e_9() -> None:
     assert serving.agreement([10.0 + 1e-12, 2.5], probe) == (1.0, None)
     parity, first = serving.agreement([10.0, 2.6], probe)
     assert parity == 0.5 and first == "row 1: 2.6 instead of 2.5"
+
+
+def test_an_in_database_sql_source_is_serving_checked_on_the_rows_scored_in_process(
+    make_project: Callable[..., Project],
+) -> None:
+    import sqlite3
+
+    import pandas as pd
+
+    project = make_project()
+    with sqlite3.connect(project.root / "data" / "warehouse.db") as connection:
+        for name in ("train", "eval"):
+            frame = pd.read_csv(project.root / "data" / f"{name}.csv")
+            frame.to_sql(f"churn_{name}", connection, index=False)
+    document = project.config()
+    for name in ("train", "eval"):
+        uri = "sqlite:///data/warehouse.db"
+        document["data"][name] = {"uri": uri, "table": f"churn_{name}", "in_database": True}
+    document["serving"] = {"rows": 40, "requests": 3}
+    project.write_config(document)
+    result = project.cli("run")
+    assert result.code == 0, result.err
+    served = state_json(project, "evaluation.json")["serving"]
+    assert (served["rows"], served["parity"], served["skipped"]) == (40, 1.0, None)
