@@ -333,6 +333,11 @@ def agreement(answered: Any, probe: Probe) -> tuple[float, str | None]:
     from podium.predictions import PredictionError, interpret
 
     rows = len(probe.data)
+    if isinstance(answered, list) and answered and all(isinstance(r, dict) for r in answered):
+        import pandas as pd  # a DataFrame answer comes back as records; JSON keys are text
+
+        by_text = {str(c): c for c in probe.classes or []}
+        answered = pd.DataFrame(answered).rename(columns=lambda c: by_text.get(str(c), c))
     try:
         got = interpret(answered, task=probe.task, classes=probe.classes)
     except PredictionError as exc:

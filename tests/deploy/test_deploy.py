@@ -359,3 +359,34 @@ def test_the_command_gets_its_variables_and_secrets_but_never_podiums_credential
     assert timed_out.code == 1
     assert "timed out after 0.02 min (deploy[production].timeout_minutes)" in timed_out.err
     assert _trail(registry)[-1] == ("production", "1", "failed", None)
+
+
+def test_on_a_branch_kept_registry_a_deployment_is_one_pushed_commit(
+    make_project: Callable[..., Project], platform: Callable[[], Platform], tmp_path: Any
+) -> None:
+    import subprocess
+
+    def git(*args: str, cwd: Any = None) -> str:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin))
+    staging = platform()
+    target = {"environment": "staging", "command": deploy_command(staging), "url": staging.url}
+    project = _serving_project(lambda: make_project(seeded=False), targets=[target])
+    project.update(registry={"git_branch": "podium-registry"})
+    git("init", "-q", cwd=project.root)
+    git("remote", "add", "origin", str(origin), cwd=project.root)
+    assert project.cli("run").code == 0
+
+    deployed = project.cli("deploy")
+    assert deployed.code == 0, deployed.err
+    subjects = git("--git-dir", str(origin), "log", "--format=%s", "podium-registry")
+    assert subjects.splitlines()[0] == "deploy churn v1 to staging: deployed"
+    from podium.config import load
+    from podium.stages import open_registry
+
+    reopened = open_registry(load(project.config_path))  # fetched from origin again
+    assert reopened.alias("staging").version == "1"
+    assert _trail(reopened) == [("staging", "1", "deployed", None)]

@@ -15,7 +15,7 @@ import pytest
 
 from podium import serving
 from tests.conftest import Project, state_json
-from tests.stages.test_train_command import LIGHTGBM_SCRIPT, NUMERIC, use_command
+from tests.stages.test_train_command import LIGHTGBM_SCRIPT, NUMERIC, NUMPY_SCRIPT, use_command
 
 # The LightGBM script, logging requirements that forget lightgbm itself.
 FORGETFUL_SCRIPT = LIGHTGBM_SCRIPT.replace(
@@ -100,6 +100,18 @@ def test_probabilities_are_compared_and_a_forgotten_requirement_fails_under_uv(
     assert "#### Serving ❌" in (project.state / "report.md").read_text()
 
 
+def test_a_pyfunc_answering_a_frame_of_class_probabilities_is_compared_column_by_class(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project()
+    use_command(project, NUMPY_SCRIPT)  # returns DataFrame({0: …, 1: …}): JSON records
+    _with_serving(project)
+    result = project.cli("run")
+    assert result.code == 0, result.err
+    served = state_json(project, "evaluation.json")["serving"]
+    assert (served["parity"], served["error"]) == (1.0, None)
+
+
 def test_uv_serves_a_scikit_learn_model_from_its_own_environment(
     make_project: Callable[..., Project],
 ) -> None:
@@ -140,6 +152,11 @@ def test_a_server_not_healthy_in_time_fails_the_verdict_and_is_stopped(
             {"predicted": [1, 0, 0], "proba": [[0.3, 0.7], [0.9, 0.1], [0.5 + 1e-6, 0.5]]},
             2 / 3,
         ),
+        (  # a DataFrame answer: records whose keys are the classes as text
+            [{"1": 0.7, "0": 0.3}, {"0": 0.9, "1": 0.1}, {"0": 0.2, "1": 0.8}],
+            {"predicted": [1, 0, 1], "proba": [[0.3, 0.7], [0.9, 0.1], [0.5, 0.5]]},
+            2 / 3,
+        ),
     ],
 )
 def test_agreement_compares_labels_exactly_and_probabilities_within_1e_9(
@@ -158,3 +175,27 @@ def test_regression_values_agree_within_1e_9() -> None:
     assert serving.agreement([10.0 + 1e-12, 2.5], probe) == (1.0, None)
     parity, first = serving.agreement([10.0, 2.6], probe)
     assert parity == 0.5 and first == "row 1: 2.6 instead of 2.5"
+
+
+def test_an_in_database_sql_source_is_serving_checked_on_the_rows_scored_in_process(
+    make_project: Callable[..., Project],
+) -> None:
+    import sqlite3
+
+    import pandas as pd
+
+    project = make_project()
+    with sqlite3.connect(project.root / "data" / "warehouse.db") as connection:
+        for name in ("train", "eval"):
+            frame = pd.read_csv(project.root / "data" / f"{name}.csv")
+            frame.to_sql(f"churn_{name}", connection, index=False)
+    document = project.config()
+    for name in ("train", "eval"):
+        uri = "sqlite:///data/warehouse.db"
+        document["data"][name] = {"uri": uri, "table": f"churn_{name}", "in_database": True}
+    document["serving"] = {"rows": 40, "requests": 3}
+    project.write_config(document)
+    result = project.cli("run")
+    assert result.code == 0, result.err
+    served = state_json(project, "evaluation.json")["serving"]
+    assert (served["rows"], served["parity"], served["skipped"]) == (40, 1.0, None)

@@ -152,10 +152,8 @@ def deploy(
     registry = open_registry(config, writes=True)
     target_version = deployable(registry, version)
     probe = load_probe(registry, target_version)
-    if environment is not None:  # alone: its `after:` must already hold this version
-        _check_after(registry, chosen[0], target_version.version)
     done = DeployOutcome(model_name=config.model.name, version=target_version.version)
-    for target in chosen:
+    for target in chosen:  # each `after:` checked before its environment's command runs
         _check_after(registry, target, target_version.version)
         found = _one(config, registry, target, urls[target.environment], target_version, probe)
         done.environments.append(found)

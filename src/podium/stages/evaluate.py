@@ -274,15 +274,13 @@ def _serving(
     """The serving check (`serving:`, or `deploy:`): the candidate behind MLflow's scoring
     server, sent the first `serving.rows` evaluation rows, answers compared with podium's."""
     settings = config.serving
-    if settings is None or (scored is None and in_memory):
+    if settings is None:
         return None, None
-    if not in_memory:
-        return ServingCheck(
-            env_manager=settings.env_manager,
-            rows=0,
-            skipped="not run on engine sources (Spark, SQL in_database) yet",
-        ), None
-    assert scored is not None
+    if scored is None:  # nothing scored in this process to compare with
+        skipped = None if in_memory else "the engine kept no scored sample in this process"
+        check = ServingCheck(env_manager=settings.env_manager, rows=0, skipped=skipped)
+        return (check if skipped else None), None
+    # Engine sources (Spark, SQL): the rows of the sample scored in this process.
     probe = serving.Probe.of(
         scored.features, scored.outputs, task=config.model.task, rows=settings.rows
     )
