@@ -97,15 +97,7 @@ class ModelSection(_Strict):
     @field_validator("env")
     @classmethod
     def _env(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,199}", name):
-                raise ValueError(f"'{name}' is not an environment variable name")
-            if name.upper() in _REGISTRY_CREDENTIALS or name.upper().startswith("GIT_CONFIG"):
-                raise ValueError(
-                    f"'{name}' can write the registry or the repository; podium never hands "
-                    "it to training code (it registers the model itself) — remove it"
-                )
-        return value
+        return passable(value, "training code (it registers the model itself)")
 
     @model_validator(mode="after")
     def _one_of(self) -> ModelSection:
@@ -357,6 +349,20 @@ def _git_branch_name(name: str) -> bool:
     return proc.returncode == 0
 
 
+def passable(names: list[str], to: str) -> list[str]:
+    """Names of variables the user hands their own code (`model.env`, `deploy[].env`):
+    real variable names, and never one that can write the registry or the repository."""
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,199}", name):
+            raise ValueError(f"'{name}' is not an environment variable name")
+        if name.upper() in _REGISTRY_CREDENTIALS or name.upper().startswith("GIT_CONFIG"):
+            raise ValueError(
+                f"'{name}' can write the registry or the repository; podium never hands it "
+                f"to {to} — remove it"
+            )
+    return names
+
+
 # What moves a champion or writes the repository: never handed to the user's code.
 _REGISTRY_CREDENTIALS = frozenset(
     {
@@ -577,6 +583,14 @@ class DeployTarget(_Strict):
     max_latency_ms: FiniteFloat | None = Field(default=None, gt=0)
     secrets: list[str] = Field(default_factory=list)
     oidc: bool = False
+    # Variables an earlier step of the job set for the command (a cloud login's
+    # credentials, KUBECONFIG) beyond the allowlist every user command gets.
+    env: list[str] = Field(default_factory=list)
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: list[str]) -> list[str]:
+        return passable(value, "a deploy command (podium records the deployment itself)")
 
     @field_validator("environment")
     @classmethod

@@ -264,6 +264,18 @@ def _marker_command() -> list[str]:
         ),
         ([{"environment": "staging", "command": "x"}], "missing required key 'deploy[0].url'"),
         ([{"environment": "champion", "command": "x", "url": "http://a"}], "an alias podium"),
+        (
+            [
+                {
+                    "environment": "staging",
+                    "command": "x",
+                    "url": "http://a",
+                    "env": ["GITHUB_TOKEN"],
+                }
+            ],
+            "'GITHUB_TOKEN' can write the registry or the repository; podium never hands it to "
+            "a deploy command",
+        ),
     ],
 )
 def test_a_bad_deploy_section_is_exit_2_on_one_line(
@@ -324,6 +336,7 @@ def test_the_command_gets_its_variables_and_secrets_but_never_podiums_credential
         "url": "http://127.0.0.1:9",
         "secrets": ["AWS_ROLE_ARN"],
         "oidc": True,
+        "env": ["KUBECONFIG"],  # set for it by an earlier step of the job
     }
     project = _serving_project(lambda: project, targets=[target])
     assert project.cli("run").code == 0
@@ -333,6 +346,8 @@ def test_the_command_gets_its_variables_and_secrets_but_never_podiums_credential
         "AWS_ROLE_ARN": "arn:aws:iam::1:role/deploy",
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request",
         "ACTIONS_ID_TOKEN_REQUEST_URL": "http://oidc.invalid",
+        "KUBECONFIG": "/home/runner/.kube/config",
+        "AWS_SECRET_ACCESS_KEY": "not-listed",  # in the job, not handed to the command
     }
     failed = project.cli("deploy", env=held)
     assert failed.code == 1
@@ -349,6 +364,8 @@ def test_the_command_gets_its_variables_and_secrets_but_never_podiums_credential
     assert seen["AWS_ROLE_ARN"] == held["AWS_ROLE_ARN"]  # listed in secrets:
     assert seen["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] == "oidc-request"  # oidc: true
     assert not seen.get("GITHUB_TOKEN") and not seen.get("MLFLOW_TRACKING_TOKEN")
+    assert seen["KUBECONFIG"] == held["KUBECONFIG"]  # listed in env:
+    assert "AWS_SECRET_ACCESS_KEY" not in seen  # the allowlist: never inherited unlisted
     registry = registry_of(project)
     assert registry.alias("production") is None
     assert _trail(registry) == [("production", "1", "failed", None)]

@@ -11,7 +11,6 @@ version (`restored` / `not-restored`) and is exit 1.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,15 +32,6 @@ from podium.registry.git_branch import change_message
 from podium.stages import open_registry
 
 PREFIX = "deploy | "
-_PODIUM_CREDENTIALS = (
-    "GITHUB_TOKEN",
-    "MLFLOW_TRACKING_TOKEN",
-    "MLFLOW_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_PASSWORD",
-    "PODIUM_DISPATCH_TOKEN",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-)
 _OIDC = ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL")
 
 
@@ -239,16 +229,17 @@ def _attempt(
         "PODIUM_ENDPOINT_URL": url,
         "MLFLOW_TRACKING_URI": config.tracking_uri,
     }
-    # Credentials podium's own step holds (to record the deployment) never reach the
-    # command: it gets what it is listed to get (`secrets:`, OIDC with `oidc: true`).
-    env.update(dict.fromkeys(_PODIUM_CREDENTIALS, ""))
-    handed = [*target.secrets, *(_OIDC if target.oidc else ())]
-    env.update({name: os.environ[name] for name in handed if name in os.environ})
+    # The command's environment is the allowlist every user command gets (command.py),
+    # the variables above, and what it is listed to get: `secrets:`, `env:`, OIDC's
+    # request variables with `oidc: true`. Credentials podium's own step holds (to record
+    # the deployment) never reach it.
+    handed = [*target.secrets, *target.env, *(_OIDC if target.oidc else ())]
     try:
         command.run(
             target.argv,
             cwd=config.root,
             env=env,
+            passed=handed,
             timeout_seconds=target.timeout_minutes * 60,
             prefix=PREFIX,
             key=f"deploy[{target.environment}].command",
