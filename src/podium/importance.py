@@ -210,6 +210,7 @@ _ROW_BY_ROW_STEPS = frozenset(
         "sklearn.compose.ColumnTransformer",
         "sklearn.impute.SimpleImputer",
         "sklearn.preprocessing.OneHotEncoder",
+        "sklearn.preprocessing.OrdinalEncoder",  # HistGradientBoosting's native categories
         "sklearn.preprocessing.StandardScaler",
     }
 )

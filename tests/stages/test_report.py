@@ -51,9 +51,10 @@ def reported(make_project: Callable[..., Project]) -> Callable[..., Project]:
             checks = checked["checks"]
             checks += [{**checks[0], "detail": f"{i} " + "d" * 900} for i in range(60)]
             checked["notes"] += [f"{i} " + "n" * 900 for i in range(60)]
-        Evaluation.model_validate(evaluated).save(state)
-        Training.model_validate(trained).save(state)
+        # in the pipeline's order: a stage's result replaces those after it (issue 31)
         Validation.model_validate(checked).save(state)
+        Training.model_validate(trained).save(state)
+        Evaluation.model_validate(evaluated).save(state)
         return project
 
     return factory

@@ -282,6 +282,7 @@ def test_a_bad_script_is_exit_2_on_one_line_and_leaves_the_registry_unchanged(
     case: str, champion_project: Project, registry_of: Callable[[Project], Any]
 ) -> None:
     before = registry_state(registry_of(champion_project))
+    previous = (champion_project.state / "train.json").read_text()
     script, fragments = BAD_SCRIPTS[case]
     use_command(champion_project, script, timeout_minutes=0.05 if case == "times out" else None)
 
@@ -296,7 +297,8 @@ def test_a_bad_script_is_exit_2_on_one_line_and_leaves_the_registry_unchanged(
     if case == "times out":
         assert time.perf_counter() - started < 30  # killed, not waited for
     assert registry_state(registry_of(champion_project)) == before
-    assert not (champion_project.state / "train.json").exists()
+    # issue 31: the previous result stays (only a training that succeeds replaces it)
+    assert (champion_project.state / "train.json").read_text() == previous
 
 
 SELF_REGISTERING = """\
@@ -314,6 +316,7 @@ def test_a_script_that_registers_its_model_itself_is_exit_2_naming_the_version(
 ) -> None:
     # It used to pass: the script's untagged version and podium's own, two versions per run.
     use_command(champion_project, SELF_REGISTERING)
+    previous = (champion_project.state / "train.json").read_text()
 
     result = champion_project.cli("train")
     assert result.code == 2, result.err
@@ -324,7 +327,7 @@ def test_a_script_that_registers_its_model_itself_is_exit_2_naming_the_version(
     registry = registry_of(champion_project)
     assert [v.version for v in registry.versions()] == ["1"]  # the real registry: untouched
     assert registry.champion().version == "1"
-    assert not (champion_project.state / "train.json").exists()
+    assert (champion_project.state / "train.json").read_text() == previous  # v1's, as before
 
 
 def test_a_signature_that_rejects_the_evaluation_columns_is_exit_2_naming_them(
