@@ -450,7 +450,7 @@ def prepare(
             )
         y = _finite(converted.astype(float), target, path)
     else:
-        y = _normalise_labels(y)
+        y = normalise_labels(y)
 
     x = pd.DataFrame(index=frame.index)
     types: dict[str, str] = {}
@@ -500,7 +500,7 @@ def check_labels(train: Dataset, evaluation: Dataset, *, target: str, path: Path
         )
 
 
-def _normalise_labels(y: pd.Series) -> pd.Series:
+def normalise_labels(y: pd.Series) -> pd.Series:
     """Integer-valued float labels (1.0) become ints so that '1' and 1.0 agree."""
     import pandas as pd
 
@@ -547,7 +547,7 @@ def _normalise_column(
     return _as_text(series), "categorical"
 
 
-_ISO_DATE = (
+ISO_DATE = (
     r"\d{4}-\d{2}-\d{2}"
     r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 )
@@ -562,9 +562,9 @@ def _iso_dates(series: pd.Series) -> pd.Series | None:
     # the first values decide most columns, before any pass over every row
     if present.empty or not all(isinstance(v, str) for v in first):
         return None
-    if not first.astype(str).str.fullmatch(_ISO_DATE).all():
+    if not first.astype(str).str.fullmatch(ISO_DATE).all():
         return None
-    if not present.astype(str).str.fullmatch(_ISO_DATE).all():
+    if not present.astype(str).str.fullmatch(ISO_DATE).all():
         return None
     try:
         return pd.to_datetime(series, utc=True, format="ISO8601")

@@ -327,7 +327,7 @@ def _prepare(
         (
             _iso_seconds(F.col(f"`{c}`"))
             if c in dates
-            else _normalised(F.col(f"`{c}`"), _kind(frame, c), types[c])
+            else normalised(F.col(f"`{c}`"), _kind(frame, c), types[c])
         ).alias(c)
         for c in wanted
     ]
@@ -380,7 +380,7 @@ def _iso_date_pattern() -> str:
     """The pattern of text `data.prepare` reads as ISO 8601 dates and timestamps."""
     from podium import data
 
-    return data._ISO_DATE
+    return data.ISO_DATE
 
 
 def _iso_seconds(value: Column) -> Column:
@@ -395,7 +395,7 @@ def _iso_seconds(value: Column) -> Column:
     return F.unix_micros(text.cast("timestamp")) / 1e6
 
 
-def _normalised(value: Column, kind: str, feature: str) -> Column:
+def normalised(value: Column, kind: str, feature: str) -> Column:
     """A feature column as the model sees it: double for numeric, text for categorical
     (an integral float as '1', not '1.0', as the pandas path writes it)."""
     from pyspark.sql import functions as F

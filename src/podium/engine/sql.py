@@ -350,7 +350,7 @@ def _prepare(
             counted = connection.execute(query).all()
             import pandas as pd
 
-            labels = data._normalise_labels(pd.Series([r[0] for r in counted]))
+            labels = data.normalise_labels(pd.Series([r[0] for r in counted]))
             for label, row in zip(labels.tolist(), counted, strict=True):
                 classes[str(label)] = classes.get(str(label), 0) + int(row[1])
     except DataError:

@@ -16,11 +16,11 @@ from podium.registry import audit, lock, tags
 from podium.registry.audit import Event
 
 if TYPE_CHECKING:
-    from podium.registry.mlflow_store import Registry
+    from podium.registry.store import Store
 
 
 def move(
-    registry: Registry,
+    registry: Store,
     *,
     action: str,
     version: str,

@@ -16,12 +16,13 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.errors import ConfigError, DataError, InputError, ServiceError
 from podium.registry import env
+from podium.registry.store import Busy, ModelEntry, Version
 from podium.registry.tags import CHAMPION, TASK, read_classes
 
 if TYPE_CHECKING:
@@ -34,27 +35,6 @@ NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST"})
 NO_SUCH_VERSION = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
 
 
-class Busy(ServiceError):
-    """The store asked to be retried later (sqlite "database is locked", HTTP 503).
-
-    Raised like any ServiceError (same message, exit 3); the lock catches it to retry.
-    """
-
-
-@dataclass(frozen=True)
-class Version:
-    name: str
-    version: str
-    run_id: str | None
-    source: str
-    tags: dict[str, str] = field(default_factory=dict)
-    created_ms: int | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
-
-
 @dataclass(frozen=True)
 class LoggedModel:
     """A model logged in a run (any flavor), before it is registered."""
@@ -62,15 +42,6 @@ class LoggedModel:
     model_id: str
     uri: str  # models:/m-…
     name: str
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """A registered model as the lock and the audit trail see it: its tags and birth."""
-
-    name: str
-    tags: dict[str, str]
-    created_ms: int
 
 
 class Registry:

@@ -11,10 +11,10 @@ from podium.clock import now_iso
 from podium.config import Config
 from podium.engine import in_database, on_spark
 from podium.errors import DataError
+from podium.modeling import on_training_data
 from podium.registry import Registry, Version, tags
 from podium.registry.git_branch import change_message
 from podium.results import DataSummary, Training
-from podium.scoring import Outputs, predict, score_outputs
 from podium.stages import (
     artifact_root,
     fitting_modules,
@@ -22,68 +22,6 @@ from podium.stages import (
     train_command,
     warm_up_registry,
 )
-
-
-def on_training_data(
-    model: object, train_set: data.Dataset, task: str, *, source: str
-) -> dict[str, float]:
-    """`train_*` metrics of a fitted model on its own training data (a model that cannot
-    predict it is a DataError, before anything is registered)."""
-    try:
-        outputs = _training_outputs(model, train_set.features, task)
-        on_train = score_outputs(outputs, train_set.target, task)
-    except (ValueError, TypeError, AttributeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"{source}: the fitted model cannot predict its own training data: {message}"
-        ) from None
-    return {f"train_{k}": v for k, v in on_train.items()}
-
-
-# Rows × features per prediction call when podium's own pipeline scores its training rows.
-_SCORED_CELLS = 1 << 22
-
-
-def _training_outputs(
-    model: Any, features: Any, task: str, *, cells: int = _SCORED_CELLS
-) -> Outputs:
-    """`scoring.predict` of the training rows; for podium's own HistGradientBoosting
-    pipeline a block of rows at a time. Its preprocessing copies what it is given (twice,
-    for a moment: pandas, then `np.hstack`), which for the whole training table made this
-    the run's memory peak once the fit spared its copy; the pipeline's outputs for a row
-    do not depend on the other rows (`modeling.predicts_row_by_row`), so the blocks'
-    outputs put together are the whole table's, bit for bit."""
-    import numpy as np
-
-    rows = max(1, cells // max(len(features.columns), 1))
-    if len(features) <= rows or not modeling.predicts_row_by_row(model):
-        return predict(model, features, task)
-    parts = [
-        predict(model, features.iloc[i : i + rows], task) for i in range(0, len(features), rows)
-    ]
-
-    def joined(field: str) -> Any:
-        found = [getattr(part, field) for part in parts]
-        return None if found[0] is None else np.concatenate(found)
-
-    return Outputs(
-        predicted=joined("predicted"),
-        proba=joined("proba"),
-        decision=joined("decision"),
-        classes=parts[0].classes,
-    )
-
-
-def usage_metrics(used: resources.Usage) -> dict[str, float]:
-    """The run metrics of a training's resource use (`resources.measure`)."""
-    usage = {
-        resources.FIT_SECONDS: used.wall_seconds,
-        resources.FIT_CPU_SECONDS: used.cpu_seconds,
-    }
-    if used.peak_memory_mb is not None:
-        usage[resources.FIT_PEAK_MEMORY_MB] = used.peak_memory_mb
-    return usage
-
 
 if TYPE_CHECKING:
     from podium.engine.spark import SparkTable
@@ -279,7 +217,7 @@ def train(
             model=fitted,
             example=train_set.features.head(5),
             params=params,
-            metrics={**train_metrics, **usage_metrics(used)},
+            metrics={**train_metrics, **resources.usage_metrics(used)},
             run_tags=run_tags,
             version_tags=version_tags,
             artifacts=artifacts,
