@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from podium.errors import DataError, closest
 
@@ -37,6 +37,10 @@ class Table:
     @property
     def rows(self) -> int:
         return len(self.frame)
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -461,13 +465,23 @@ def prepare(
     return Dataset(features=x, target=y, feature_types=types, dropped_unlabelled=dropped)
 
 
-def check_excluded(exclude: list[str], train: Table, evaluation: Table) -> None:
+class Columns(Protocol):
+    """A table as far as its column names go (any engine's table has them)."""
+
+    @property
+    def path(self) -> Path | str: ...
+
+    @property
+    def columns(self) -> list[str]: ...
+
+
+def check_excluded(exclude: list[str], train: Columns, evaluation: Columns) -> None:
     """Every `data.exclude` name is a column of the training or evaluation data.
 
     A typo there would otherwise leave the column — often an id — in as a feature.
     A name only the evaluation data has (an attribute kept for slicing) is fine.
     """
-    known = [str(c) for c in train.frame.columns] + [str(c) for c in evaluation.frame.columns]
+    known = train.columns + evaluation.columns
     for name in exclude:
         if name not in known:
             raise DataError(

@@ -7,26 +7,15 @@ in `data.exclude` or a class the model never saw is exit 2 on either path.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from podium.engine import spark
 from podium.errors import DataError
 
 if TYPE_CHECKING:
-    from podium.engine.spark import SparkDataset, SparkTable
+    from podium.engine.spark import SparkDataset
 
 MAX_SHOWN = 5  # unseen labels named in the message (as the pandas path)
-
-
-def check_excluded(exclude: list[str], train: SparkTable, evaluation: SparkTable) -> None:
-    """Every `data.exclude` name is a column of the training or evaluation data.
-
-    Only column names are read, so `data.check_excluded` (which reads `.path` and
-    `.frame.columns`, both of which a SparkTable has) words it: one message for both paths.
-    """
-    from podium import data
-
-    data.check_excluded(exclude, cast(Any, train), cast(Any, evaluation))
 
 
 def check_labels(train: SparkDataset, evaluation: SparkDataset, *, target: str, path: str) -> None:

@@ -45,9 +45,10 @@ def suggest(*, config: Config, output: Path | None = None, force: bool = False) 
             f"{target}: already exists; pass --force to replace it or --output PATH for a new file"
         )
     if on_spark(config):  # issue 14: profiled with Spark aggregates, nothing collected
-        from podium.engine import spark_stages, spark_suggest
+        from podium.engine import spark_suggest
+        from podium.engine.spark_engine import ENGINE
 
-        spark_train, spark_eval = spark_stages.tables(config)
+        spark_train, spark_eval = ENGINE.read(config)
         items = spark_suggest.rules(
             [spark_train, spark_eval], target=spec.target, task=config.model.task
         )

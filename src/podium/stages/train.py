@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium import __version__, data, drift, gha, modeling, resources, results, slices, warmup
+from podium import __version__, data, drift, gha, modeling, resources, results, warmup
 from podium.clock import now_iso
 from podium.config import Config
-from podium.engine import in_database, on_spark
+from podium.engine import pick
 from podium.errors import DataError
 from podium.modeling import on_training_data
 from podium.registry import Registry, Version, tags
@@ -24,8 +24,7 @@ from podium.stages import (
 )
 
 if TYPE_CHECKING:
-    from podium.engine.spark import SparkTable
-    from podium.engine.sql import SqlTable
+    pass
 
 
 class EarlyProfile:
@@ -64,6 +63,35 @@ def _profiled(table: data.Table, train_set: data.Dataset) -> tuple[Any, ...]:
     )
 
 
+def train_inputs(config: Config) -> tuple[Any, Any, data.Dataset, dict[str, Any] | None]:
+    """What `podium train` needs from the project's engine (`podium.engine.pick`): the
+    both tables (counted, fingerprinted), the rows to fit on — every row, or for Spark
+    and in-database SQL a seeded sample of about `data.train_sample` rows — and the drift
+    profile of all training rows when the engine makes it. Bad evaluation data, labels or
+    `slices:` are bad input now, not after a long fit."""
+    engine = pick(config)
+    spec = config.data
+    if engine.in_memory:
+        warm_up_registry(config, also=fitting_modules(config))
+    try:
+        train_table, eval_table = engine.read(config)
+    finally:  # also on bad input: an in-process caller's next import must not race it
+        warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
+    data.check_excluded(spec.exclude, train_table, eval_table)
+    prepared = engine.prepare(config, train_table, None)
+    eval_set = engine.prepare(config, eval_table, prepared.feature_types)
+    engine.check_slices(config, eval_table)
+    if config.model.task == "classification":
+        if engine.class_count(prepared) < 2:
+            raise DataError(
+                f"{train_table.path}: target '{spec.target}' has a single class; "
+                "a classifier needs at least two"
+            )
+        engine.check_labels(config, prepared, eval_set, eval_table)
+    train_set, profile = engine.training_rows(config, train_table, prepared)
+    return train_table, eval_table, train_set, profile
+
+
 def train(
     *,
     config: Config,
@@ -78,50 +106,8 @@ def train(
     `profiled`: the training data's profile begun during validate (`podium run`).
     """
     results.invalidate(config.state_dir, results.TRAINING)
-    spec = config.data
     task = config.model.task
-    profile = None
-    train_table: data.Table | SparkTable | SqlTable
-    eval_table: data.Table | SparkTable | SqlTable
-    eval_set = None  # prepared here from files; Spark checks its tables in Spark
-    if on_spark(config):  # issue 14: fit on a stratified sample, profile all rows in Spark
-        from podium.engine import spark_stages
-
-        train_table, eval_table, train_set, profile = spark_stages.train_inputs(config)
-    elif in_database(config):  # issue 14: checked and profiled in the database
-        from podium.engine import sql_stages
-
-        train_table, eval_table, train_set, profile = sql_stages.train_inputs(config)
-    else:
-        warm_up_registry(config, also=fitting_modules(config))
-        try:
-            train_table, eval_table = data.read_both(
-                config.resolve(spec.train), config.resolve(spec.eval)
-            )
-        finally:  # also on bad input: an in-process caller's next import must not race it
-            warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
-        data.check_excluded(spec.exclude, train_table, eval_table)
-        train_set = data.prepare(
-            train_table, target=spec.target, task=task, features=spec.features, exclude=spec.exclude
-        )
-        # Fail on unusable evaluation data now, not after a long fit.
-        eval_set = data.prepare(
-            eval_table,
-            target=spec.target,
-            task=task,
-            features=None,
-            exclude=[],
-            expected_types=train_set.feature_types,
-        )
-        if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
-            slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
-    if task == "classification" and train_set.target.nunique() < 2:
-        raise DataError(
-            f"{train_table.path}: target '{spec.target}' has a single class; "
-            "a classifier needs at least two"
-        )
-    if task == "classification" and eval_set is not None:
-        data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
+    train_table, eval_table, train_set, profile = train_inputs(config)
     registry = open_registry(config, writes=True)
     source = config.model.source
     fitted = None
