@@ -52,6 +52,21 @@ def expectation(kind: str, **kwargs: Any) -> dict[str, Any]:
     return {"type": kind, "kwargs": kwargs}
 
 
+def dtype_family(dtype: Any) -> str:
+    """The family of a pandas dtype: bool, int, float, text or other."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "int"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        return "text"
+    return "other"
+
+
 def family_of(kinds: set[str]) -> str:
     """The family of a column whose tables hold `kinds`: numbers widen to float."""
     if kinds <= {"int", "float"}:

@@ -44,9 +44,3 @@ def pick(config: Config) -> Engine[Any, Any]:
 def on_spark(config: Config) -> bool:
     """Whether the project's train or eval data is an `engine: spark` source."""
     return engine_name(config) == "spark"
-
-
-def in_database(config: Config) -> bool:
-    """Whether the project's train or eval data is a SQL source with `in_database: true`."""
-    sources = (config.data.train, config.data.eval)
-    return any(getattr(source, "in_database", False) for source in sources)

@@ -94,3 +94,27 @@ class Engine(Protocol[T, P]):
         the drift profile of all training rows when the engine makes it (else None: the
         stage profiles the rows it fits on)."""
         ...
+
+
+def prepare_options(config: Config, expected_types: dict[str, str] | None) -> dict[str, Any]:
+    """What every engine's `prepare` is told of a side: the target and task, and for the
+    training side `data.features`/`data.exclude`; the eval side instead conforms to
+    `expected_types`, the training side's feature types."""
+    spec = config.data
+    first = expected_types is None
+    return {
+        "target": spec.target,
+        "task": config.model.task,
+        "features": spec.features if first else None,
+        "exclude": spec.exclude if first else [],
+        "expected_types": expected_types,
+    }
+
+
+def rows_to_fit(config: Config, table: Table, frame: Any, feature_types: dict[str, str]) -> Any:
+    """The sampled training rows an engine brought to the driver (`frame`, the target under
+    its own name), prepared as `data.prepare` prepares a file's: a `data.Dataset`."""
+    from podium import data
+
+    sampled = data.Table(path=table.path, frame=frame, sha256=table.sha256)
+    return data.prepare(sampled, **prepare_options(config, feature_types))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from podium import data
+from podium.engine.base import prepare_options
 
 if TYPE_CHECKING:
     from podium.config import Config
@@ -26,16 +27,7 @@ class PandasEngine:
     def prepare(
         self, config: Config, table: data.Table, expected_types: dict[str, str] | None
     ) -> data.Dataset:
-        spec = config.data
-        first = expected_types is None
-        return data.prepare(
-            table,
-            target=spec.target,
-            task=config.model.task,
-            features=spec.features if first else None,
-            exclude=spec.exclude if first else [],
-            expected_types=expected_types,
-        )
+        return data.prepare(table, **prepare_options(config, expected_types))
 
     def class_count(self, prepared: data.Dataset) -> int:
         return int(prepared.target.nunique())

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from podium.engine import spark, spark_checks
+from podium.engine import spark
+from podium.engine.base import prepare_options, rows_to_fit
+from podium.errors import DataError
 
 if TYPE_CHECKING:
     from podium import data
@@ -31,16 +33,7 @@ class SparkEngine:
     def prepare(
         self, config: Config, table: spark.SparkTable, expected_types: dict[str, str] | None
     ) -> spark.SparkDataset:
-        spec = config.data
-        first = expected_types is None
-        return spark.prepare(
-            table,
-            target=spec.target,
-            task=config.model.task,
-            features=spec.features if first else None,
-            exclude=spec.exclude if first else [],
-            expected_types=expected_types,
-        )
+        return spark.prepare(table, **prepare_options(config, expected_types))
 
     def class_count(self, prepared: spark.SparkDataset) -> int:
         return len(prepared.classes)
@@ -52,7 +45,28 @@ class SparkEngine:
         evaluation: spark.SparkDataset,
         table: spark.SparkTable,
     ) -> None:
-        spark_checks.check_labels(train, evaluation, target=config.data.target, path=table.path)
+        """`data.check_labels`'s message from the class counts, labels as the Python values
+        Spark returns."""
+        from pyspark.sql import functions as F
+
+        unseen = sorted(set(evaluation.classes) - set(train.classes))
+        if not unseen:
+            return
+        label = F.col(spark.TARGET)
+        found = (
+            evaluation.frame.where(label.cast("string").isin(unseen))
+            .groupBy(label.alias("label"))
+            .count()
+            .collect()
+        )
+        values = sorted((r["label"] for r in found), key=str)
+        rows = sum(int(r["count"]) for r in found)
+        raise DataError(
+            f"{table.path}: target '{config.data.target}' has label(s) "
+            f"{', '.join(repr(value) for value in values[:5])} ({rows:,} rows) that the "
+            "training data does not have, so no model can predict them; add such rows to "
+            "data.train or drop them from data.eval"
+        )
 
     def expect(self, suite: Suite, train: spark.SparkTable, evaluation: spark.SparkTable) -> Report:
         from podium.engine import spark_expectations
@@ -76,21 +90,11 @@ class SparkEngine:
     def training_rows(
         self, config: Config, table: spark.SparkTable, prepared: spark.SparkDataset
     ) -> tuple[data.Dataset, dict[str, Any] | None]:
-        from podium import data
-
         spec = config.data
         frame = spark.training_sample(prepared, rows=spec.train_sample, task=config.model.task)
         frame = frame.rename(columns={spark.TARGET: spec.target})
-        sampled = data.Table(path=table.path, frame=frame, sha256=table.sha256)
-        dataset = data.prepare(
-            sampled,
-            target=spec.target,
-            task=config.model.task,
-            features=None,
-            exclude=[],
-            expected_types=prepared.feature_types,
-        )
-        return dataset, spark.profile(prepared)
+        rows = rows_to_fit(config, table, frame, prepared.feature_types)
+        return rows, spark.profile(prepared)
 
 
 ENGINE: Engine[spark.SparkTable, spark.SparkDataset] = (

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podium.engine import aggregates, spark
+from podium.engine.base import prepare_options
 from podium.errors import DataError, closest
 
 if TYPE_CHECKING:
@@ -58,14 +59,7 @@ def read(config: Config, source: TableSource, *, label: str, types: dict[str, st
     if target in frame.columns:
         outcomes = frame.agg(F.count(F.col(f"`{target}`")).alias("n")).first()
         if outcomes is not None and int(outcomes["n"]):  # bad outcomes are bad input
-            labelled = spark.prepare(
-                table,
-                target=target,
-                task=config.model.task,
-                features=None,
-                exclude=[],
-                expected_types=types,
-            )
+            labelled = spark.prepare(table, **prepare_options(config, types))
     return Production(table, features, labelled)
 
 

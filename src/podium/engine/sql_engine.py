@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium import data
 from podium.engine import sql
+from podium.engine.base import prepare_options, rows_to_fit
 from podium.engine.pandas_engine import ENGINE as PANDAS
 
 if TYPE_CHECKING:
@@ -62,16 +63,7 @@ class SqlEngine:
             return Prepared(
                 prepared.feature_types, prepared.dropped_unlabelled, classes, prepared, table
             )
-        spec = config.data
-        first = expected_types is None
-        found = sql.prepare(
-            table,
-            target=spec.target,
-            task=config.model.task,
-            features=spec.features if first else None,
-            exclude=spec.exclude if first else [],
-            expected_types=expected_types,
-        )
+        found = sql.prepare(table, **prepare_options(config, expected_types))
         return Prepared(found.feature_types, found.dropped_unlabelled, found.classes, found, table)
 
     def class_count(self, prepared: Prepared) -> int:
@@ -117,18 +109,8 @@ class SqlEngine:
         if isinstance(dataset, data.Dataset):
             return dataset, None
         assert isinstance(table, sql.SqlTable)
-        spec = config.data
-        frame = sql.training_rows(table, rows=spec.train_sample)
-        sampled = data.Table(path=table.path, frame=frame, sha256=table.sha256)
-        rows = data.prepare(
-            sampled,
-            target=spec.target,
-            task=config.model.task,
-            features=None,
-            exclude=[],
-            expected_types=prepared.feature_types,
-        )
-        return rows, sql.profile(dataset)
+        frame = sql.training_rows(table, rows=config.data.train_sample)
+        return rows_to_fit(config, table, frame, prepared.feature_types), sql.profile(dataset)
 
 
 ENGINE: Engine[Side, Prepared] = SqlEngine()  # mypy checks it meets the interface

@@ -86,7 +86,7 @@ def _stats(parts: list[pd.Series]) -> suggestions.ColumnStats:
     values = pd.concat([p.dropna() for p in parts], ignore_index=True)
     present = not values.empty
     return suggestions.ColumnStats(
-        family=suggestions.family_of({_family(p.dtype) for p in parts}),
+        family=suggestions.family_of({suggestions.dtype_family(p.dtype) for p in parts}),
         dtypes={str(p.dtype) for p in parts},
         non_null=min(float(p.notna().mean()) for p in parts),
         present=len(values),
@@ -95,20 +95,6 @@ def _stats(parts: list[pd.Series]) -> suggestions.ColumnStats:
         distinct=lambda limit: [_plain(v) for v in values.unique()][:limit],
         unique=lambda: values.nunique() == len(values),
     )
-
-
-def _family(dtype: Any) -> str:
-    import pandas as pd
-
-    if pd.api.types.is_bool_dtype(dtype):
-        return "bool"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "int"
-    if pd.api.types.is_float_dtype(dtype):
-        return "float"
-    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
-        return "text"
-    return "other"
 
 
 def _plain(value: Any) -> Any:
