@@ -39,6 +39,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 FIRST = (
     "tests/engine/test_spark.py",
     "tests/engine/test_spark_",
+    "tests/engine/test_contract.py",
     "tests/e2e/test_act_branch.py",
     "tests/e2e/test_act.py::test_two_models_push_dispatch_rollback",
     "tests/e2e/",
@@ -58,6 +59,7 @@ SAME_WORKER = {
     "tests/engine/test_spark_monitor.py": "spark",
     "tests/engine/test_spark_slices.py": "spark",
     "tests/engine/test_spark_suggest.py": "spark",
+    "tests/engine/test_contract.py": "spark",  # its answers fixture: all three engines
 }
 
 

@@ -218,7 +218,7 @@ def test_render_suite_of_suggested_rules_matches_gx() -> None:
 
     frames = list(sample.churn_tables())
     items = rules(frames, target="churned", task="classification")
-    assert all(expectations._fast_config(item) for item in items)  # written without GX
+    assert all(expectations.fast_config(item) for item in items)  # written without GX
     assert expectations.render_suite("churn", items, "n") == (
         expectations._render_with_gx("churn", items, "n")
     )
@@ -333,14 +333,14 @@ def _both(
     """The fast path's record per item (None: it defers to GX) and GX's own records."""
     suite = _suite(tmp_path, items)
     fast = [expectations._fast(item, frame, "train") for item in suite.expectations]
-    built = expectations._build(suite)
+    built = expectations.build_expectations(suite)
     return fast, expectations._validate(suite, built, frame, "train")
 
 
 @pytest.mark.parametrize("name", list(_FRAMES))
 def test_fast_path_records_equal_gx_records(tmp_path: Path, name: str) -> None:
     frame = _FRAMES[name]
-    items = [i for i in _items(frame) if expectations._fast_config(i)]
+    items = [i for i in _items(frame) if expectations.fast_config(i)]
     fast, gx = _both(tmp_path, items, frame)
     compared = 0
     for item, ours, theirs in zip(items, fast, gx, strict=True):
@@ -353,7 +353,7 @@ def test_fast_path_records_equal_gx_records(tmp_path: Path, name: str) -> None:
 def test_fast_path_defers_what_gx_treats_specially() -> None:
     def fast(kind: str, **kwargs: object) -> dict[str, object] | None:
         item = {"type": kind, "kwargs": kwargs}
-        assert expectations._fast_config(item)
+        assert expectations.fast_config(item)
         return expectations._fast(item, _BASE, "train")
 
     # object columns: GX checks each value's type; extension dtypes and datetimes: GX
@@ -384,7 +384,7 @@ def test_fast_path_defers_what_gx_treats_specially() -> None:
     ],
 )
 def test_configurations_outside_the_fast_path_go_to_gx(item: dict[str, object]) -> None:
-    assert not expectations._fast_config(item)
+    assert not expectations.fast_config(item)
 
 
 @settings(

@@ -455,3 +455,37 @@ def test_a_pipeline_with_a_step_podium_does_not_build_is_predicted_a_shuffle_at_
     assert not importance._predicts_row_by_row(
         other, numeric, check_scoring(other, scoring="accuracy")
     )
+
+
+@pytest.mark.parametrize("broken", ["_calculate_permutation_scores", "_create_importances_bunch"])
+def test_when_scikit_learns_private_steps_fail_the_public_function_answers(
+    broken: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path calls scikit-learn's private functions; a release that changes one
+    (a new argument, a new return) makes it fail in any way, never the ranking: the public
+    `permutation_importance` gives the same numbers."""
+    import sys
+
+    from sklearn.inspection import _permutation_importance as private
+    from sklearn.inspection import permutation_importance
+
+    original = getattr(private, broken)
+
+    def changed(*args: object, **kwargs: object) -> object:
+        """Fails for podium's call (as a changed signature would), not scikit-learn's own."""
+        if sys._getframe(1).f_globals["__name__"] == "podium.importance":
+            raise RuntimeError("a signature scikit-learn changed")
+        return original(*args, **kwargs)
+
+    features = np.random.default_rng(5).normal(size=(120, 3))
+    target = (features[:, 1] > 0).astype(int)
+    model = LogisticRegression().fit(features, target)
+    expected = permutation_importance(
+        model, features, target, scoring="roc_auc", n_repeats=importance.REPEATS, random_state=3
+    )
+    monkeypatch.setattr(private, broken, changed)
+    found = importance._permutation_importance(
+        model, features, target, scoring="roc_auc", repeats=importance.REPEATS, seed=3
+    )
+    assert np.array_equal(found.importances, expected.importances)
+    assert np.any(found.importances != 0)

@@ -13,9 +13,8 @@ import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from podium import raw_rows
 from podium.errors import DataError, closest
 from podium.raw_rows import as_text as _as_text
 from podium.raw_rows import epoch_seconds as _epoch_seconds
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from podium.config import TableSource
 
 _DELIMITERS = (",", ";", "\t", "|")
-_ISO_DATE: str = raw_rows.ISO_DATE  # what counts as a date in text (the Spark engine's too)
 T = TypeVar("T")
 
 
@@ -42,6 +40,10 @@ class Table:
     @property
     def rows(self) -> int:
         return len(self.frame)
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -458,7 +460,7 @@ def prepare(
             )
         y = _finite(converted.astype(float), target, path)
     else:
-        y = _normalise_labels(y)
+        y = normalise_labels(y)
 
     x = pd.DataFrame(index=frame.index)
     types: dict[str, str] = {}
@@ -471,13 +473,23 @@ def prepare(
     return Dataset(features=x, target=y, feature_types=types, dropped_unlabelled=dropped)
 
 
-def check_excluded(exclude: list[str], train: Table, evaluation: Table) -> None:
+class Columns(Protocol):
+    """A table as far as its column names go (any engine's table has them)."""
+
+    @property
+    def path(self) -> Path | str: ...
+
+    @property
+    def columns(self) -> list[str]: ...
+
+
+def check_excluded(exclude: list[str], train: Columns, evaluation: Columns) -> None:
     """Every `data.exclude` name is a column of the training or evaluation data.
 
     A typo there would otherwise leave the column — often an id — in as a feature.
     A name only the evaluation data has (an attribute kept for slicing) is fine.
     """
-    known = [str(c) for c in train.frame.columns] + [str(c) for c in evaluation.frame.columns]
+    known = train.columns + evaluation.columns
     for name in exclude:
         if name not in known:
             raise DataError(
@@ -510,7 +522,7 @@ def check_labels(train: Dataset, evaluation: Dataset, *, target: str, path: Path
         )
 
 
-def _normalise_labels(y: pd.Series) -> pd.Series:
+def normalise_labels(y: pd.Series) -> pd.Series:
     """Integer-valued float labels (1.0) become ints so that '1' and 1.0 agree."""
     import pandas as pd
 

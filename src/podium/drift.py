@@ -84,13 +84,8 @@ def profile(
                 if len(values) <= sample_size
                 else rng.choice(values, sample_size, replace=False)
             )
-            out[column] = {
-                "kind": "numeric",
-                "edges": [float(e) for e in edges],
-                "counts": _bin_counts(values, edges).tolist(),
-                "missing": int(len(series) - len(values)),
-                "sample": [float(f"{v:.7g}") for v in np.sort(sample)],
-            }
+            missing = int(len(series) - len(values))
+            out[column] = numeric_profile(edges, _bin_counts(values, edges), missing, sample)
         else:
             counts = series.value_counts(dropna=True)
             top = counts.iloc[:MAX_CATEGORIES]
@@ -104,6 +99,66 @@ def profile(
                 "missing": int(series.isna().sum()),
             }
     return {"format": PROFILE_FORMAT, "rows": len(features), "features": out}
+
+
+def numeric_profile(edges: Any, counts: Any, missing: int, sample: Any) -> dict[str, Any]:
+    """One numeric feature's profile entry, whichever engine counted it: bin edges, whole
+    bin counts, the missing count and the sorted sample (7 significant digits)."""
+    import numpy as np
+
+    return {
+        "kind": "numeric",
+        "edges": [float(e) for e in edges],
+        "counts": [int(c) for c in counts],
+        "missing": int(missing),
+        "sample": [float(f"{v:.7g}") for v in np.sort(np.asarray(sample, dtype=float))],
+    }
+
+
+def profile_from(
+    rows: int,
+    feature_types: dict[str, str],
+    edges: dict[str, Any],
+    counted: dict[str, tuple[Any, int]],
+    samples: dict[str, Any],
+) -> dict[str, Any]:
+    """`profile`'s format from what an engine counted where the rows live: per feature its
+    (counts, missing) — numeric counts per bin of `edges`, categorical counts by category
+    (at most `MAX_CATEGORIES`, the rest under `OTHER`) — and numeric samples."""
+    out: dict[str, Any] = {}
+    for column, kind in feature_types.items():
+        counts, missing = counted[column]
+        if kind == "numeric":
+            out[column] = numeric_profile(edges[column], counts, missing, samples[column])
+        else:
+            out[column] = {"kind": "categorical", "counts": dict(counts), "missing": missing}
+    return {"format": PROFILE_FORMAT, "rows": rows, "features": out}
+
+
+def reference_bins(
+    reference: dict[str, Any], feature_types: dict[str, str], columns: Any = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any], dict[str, list[str]]]:
+    """What an engine counts to compare with a recorded profile: the features of the same
+    kind on both sides (and among `columns`, when given), their numeric bin edges, and
+    their known categories."""
+    import numpy as np
+
+    chosen = {
+        c: ref
+        for c, ref in reference.get("features", {}).items()
+        if feature_types.get(c) == ref.get("kind") and (columns is None or c in columns)
+    }
+    edges = {
+        c: np.asarray(ref["edges"], dtype=float)
+        for c, ref in chosen.items()
+        if ref["kind"] == "numeric"
+    }
+    known = {
+        c: [k for k in ref["counts"] if k != OTHER]
+        for c, ref in chosen.items()
+        if ref["kind"] != "numeric"
+    }
+    return chosen, edges, known
 
 
 def compare(

@@ -34,7 +34,7 @@ _COLUMN_LIST_KEYS = ("column_list",)
 _ABOUT_PRESENCE = {"expect_column_to_exist"}
 _TYPE_CHECKS = {"expect_column_values_to_be_in_type_list", "expect_column_values_to_be_of_type"}
 # names a suite may use for "text" in a type check (pandas 2 object, pandas 3 str, numpy, GX docs)
-_TEXT_TYPES = {
+TEXT_TYPES = {
     "str",
     "string",
     "object",
@@ -125,9 +125,9 @@ def load_suite(path: Path, *, key: str = "data.expectations") -> Suite:
     suite = Suite(path=path, name=str(name), expectations=items)
     # every expectation must be one GX knows, with valid kwargs; the fast path's own
     # check accepts only configurations GX accepts, so GX checks the rest
-    others = [i for i, item in enumerate(items) if not _fast_config(item)]
+    others = [i for i, item in enumerate(items) if not fast_config(item)]
     if others:
-        _build(suite, others)
+        build_expectations(suite, others)
     return suite
 
 
@@ -176,13 +176,13 @@ def run(suite: Suite, frames: Mapping[str, pd.DataFrame]) -> Report:
                 # even the 'category' that `podium suggest` writes for it.
                 own[index] = _category_type_check(item, dataset)
                 continue
-            checked = _fast(item, frame, dataset) if _fast_config(item) else None
+            checked = _fast(item, frame, dataset) if fast_config(item) else None
             if checked is not None:
                 own[index] = checked
         rest = [i for i in range(len(suite.expectations)) if i not in own]
         missing = [i for i in rest if i not in built]
         if missing:
-            built.update(zip(missing, _build(suite, missing), strict=True))
+            built.update(zip(missing, build_expectations(suite, missing), strict=True))
         found = iter(_validate(suite, [built[i] for i in rest], frame, dataset))
         for index in range(len(suite.expectations)):
             report.results.append(own[index] if index in own else next(found))
@@ -197,10 +197,10 @@ def run_spark(suite: Suite, frames: Mapping[str, Any]) -> Report:
     `podium.engine.spark_expectations.run`, which answers the common types in one pass
     and hands the rest to GX (its differential tests compare it with this)."""
     report = Report(suite=str(suite.path))
-    built = _build(suite)
+    built = build_expectations(suite)
     for dataset, frame in frames.items():
-        batch = _spark_batch_definition(dataset).get_batch(batch_parameters={"dataframe": frame})
-        report.results.extend(_validate_batch(suite, built, batch, dataset))
+        batch = spark_batch_definition(dataset).get_batch(batch_parameters={"dataframe": frame})
+        report.results.extend(validate_batch(suite, built, batch, dataset))
     return report
 
 
@@ -228,29 +228,31 @@ def run_sql(
                 and set(kwargs) <= {"column", "type_list"}
                 and isinstance(names, list)
                 and names
-                and all(str(n) in _PANDAS_TYPES for n in names)
+                and all(str(n) in PANDAS_TYPES for n in names)
                 and kwargs.get("column") in known
             ):
                 dtype = known[kwargs["column"]]
-                success = dtype in names or (dtype == "str" and bool(set(names) & _TEXT_TYPES))
+                success = dtype in names or (dtype == "str" and bool(set(names) & TEXT_TYPES))
                 raw = {"observed_value": dtype}
-                own[index] = _result(
-                    dataset, item["type"], _gx_kwargs(item["type"], kwargs), success, raw
+                own[index] = make_result(
+                    dataset, item["type"], gx_kwargs(item["type"], kwargs), success, raw
                 )
         rest = [i for i in range(len(suite.expectations)) if i not in own]
         batch = _sql_batch_definition(dataset, source).get_batch() if rest else None
-        found = iter(_validate_batch(suite, _build(suite, rest), batch, dataset) if rest else [])
+        found = iter(
+            validate_batch(suite, build_expectations(suite, rest), batch, dataset) if rest else []
+        )
         for index in range(len(suite.expectations)):
             report.results.append(own[index] if index in own else next(found))
     return report
 
 
 # pandas' and numpy's dtype names, as `podium suggest` writes them in type checks
-_PANDAS_TYPES = {
+PANDAS_TYPES = {
     *(f"{s}int{b}" for s in ("", "u", "U") for b in (8, 16, 32, 64)),
     *(f"Int{b}" for b in (8, 16, 32, 64)),
     *("float16", "float32", "float64", "Float32", "Float64", "bool", "boolean"),
-    *_TEXT_TYPES,
+    *TEXT_TYPES,
 }
 
 
@@ -278,7 +280,7 @@ def render_suite(name: str, expectations: list[dict[str, Any]], notes: str | Non
     without importing GX — seconds of a `podium suggest` — in GX's very words
     (differential tests hold the two renderings equal); any other goes through GX.
     """
-    if all(set(item) <= {"type", "kwargs", "meta"} and _fast_config(item) for item in expectations):
+    if all(set(item) <= {"type", "kwargs", "meta"} and fast_config(item) for item in expectations):
         return _render_fast(name, expectations, notes)
     return _render_with_gx(name, expectations, notes)
 
@@ -286,12 +288,12 @@ def render_suite(name: str, expectations: list[dict[str, Any]], notes: str | Non
 def _render_with_gx(name: str, expectations: list[dict[str, Any]], notes: str | None) -> str:
     suite = Suite(path=Path(name), name=name, expectations=expectations)
     gx = _gx()
-    built = gx.ExpectationSuite(name=name, expectations=_build(suite), notes=notes)
+    built = gx.ExpectationSuite(name=name, expectations=build_expectations(suite), notes=notes)
     return json.dumps(built.to_json_dict(), indent=2) + "\n"
 
 
 def _render_fast(name: str, expectations: list[dict[str, Any]], notes: str | None) -> str:
-    """What `ExpectationSuite.to_json_dict` gives for items `_fast_config` accepts."""
+    """What `ExpectationSuite.to_json_dict` gives for items `fast_config` accepts."""
     from importlib.metadata import version
 
     document = {
@@ -300,7 +302,7 @@ def _render_fast(name: str, expectations: list[dict[str, Any]], notes: str | Non
         "expectations": [
             {
                 "type": item["type"],
-                "kwargs": _gx_kwargs(item["type"], item.get("kwargs") or {}),
+                "kwargs": gx_kwargs(item["type"], item.get("kwargs") or {}),
                 "meta": dict(item.get("meta") or {}),
                 "severity": "critical",
             }
@@ -343,7 +345,7 @@ _FIELDS = {
 }
 
 
-def _gx_kwargs(kind: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+def gx_kwargs(kind: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """The kwargs as GX's configuration states them: its field order, defaults left out,
     `mostly` and a column's bounds as floats (GX compares with the float too)."""
     out: dict[str, Any] = {}
@@ -361,7 +363,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _fast_config(item: Mapping[str, Any]) -> bool:
+def fast_config(item: Mapping[str, Any]) -> bool:
     """Whether podium checks this item itself: a type and kwargs it knows, of plain types.
 
     Narrower than what GX accepts, never wider: whatever this refuses, GX checks (and
@@ -410,13 +412,15 @@ def _fast(item: Mapping[str, Any], frame: pd.DataFrame, dataset: str) -> dict[st
     import pandas as pd
 
     kind = item["type"]
-    kwargs = _gx_kwargs(kind, item.get("kwargs") or {})
+    kwargs = gx_kwargs(kind, item.get("kwargs") or {})
     rows = len(frame)
     if kind == "expect_table_row_count_to_be_between":
-        return _result(dataset, kind, kwargs, _within(rows, kwargs), {"observed_value": rows})
+        return make_result(
+            dataset, kind, kwargs, within_bounds(rows, kwargs), {"observed_value": rows}
+        )
     name = kwargs["column"]
     if kind == "expect_column_to_exist":
-        return _result(dataset, kind, kwargs, name in frame.columns, {})
+        return make_result(dataset, kind, kwargs, name in frame.columns, {})
     if name not in frame.columns or list(frame.columns).count(name) > 1:
         return None
     column = cast("pd.Series", frame[name])  # one column: duplicated names went to GX
@@ -431,7 +435,7 @@ def _fast(item: Mapping[str, Any], frame: pd.DataFrame, dataset: str) -> dict[st
             success = dtype in _comparable_types(kwargs["type_list"])
         except Exception:  # a type name GX would fail on: let GX say so in its words
             return None
-        return _result(dataset, kind, kwargs, success, {"observed_value": dtype.type.__name__})
+        return make_result(dataset, kind, kwargs, success, {"observed_value": dtype.type.__name__})
     if not (plain or categorical or text):
         return None
     mostly = float(kwargs.get("mostly", 1.0))
@@ -443,7 +447,7 @@ def _fast(item: Mapping[str, Any], frame: pd.DataFrame, dataset: str) -> dict[st
         count = int(unexpected.sum())
         success = rows == 0 or (rows - count) / rows >= mostly
         percent = count / rows * 100 if rows else None
-        examples = list(column.iloc[np.flatnonzero(unexpected)[:_PARTIAL]])
+        examples = list(column.iloc[np.flatnonzero(unexpected)[:PARTIAL_VALUES]])
         return _map_result(dataset, kind, kwargs, success, rows, count, percent, examples)
     if kind == "expect_column_values_to_be_between":
         if dtype not in (np.dtype(int), np.dtype(float)):
@@ -466,11 +470,11 @@ def _fast(item: Mapping[str, Any], frame: pd.DataFrame, dataset: str) -> dict[st
     # nothing to consider is vacuously true, as GX says
     success = rows == 0 or considered == 0 or (considered - count) / considered >= mostly
     percent = count / considered * 100 if rows and considered else None
-    examples = list(column.iloc[np.flatnonzero(unexpected)[:_PARTIAL]])
+    examples = list(column.iloc[np.flatnonzero(unexpected)[:PARTIAL_VALUES]])
     return _map_result(dataset, kind, kwargs, success, rows, count, percent, examples)
 
 
-_PARTIAL = 20  # GX's partial_unexpected_count, as _validate asks for
+PARTIAL_VALUES = 20  # GX's partial_unexpected_count, as _validate asks for
 
 
 def _map_result(
@@ -489,10 +493,10 @@ def _map_result(
         "unexpected_percent": percent,
         "partial_unexpected_list": examples,
     }
-    return _result(dataset, kind, kwargs, success, raw)
+    return make_result(dataset, kind, kwargs, success, raw)
 
 
-def _within(value: Any, kwargs: Mapping[str, Any]) -> bool:
+def within_bounds(value: Any, kwargs: Mapping[str, Any]) -> bool:
     low, high = kwargs.get("min_value"), kwargs.get("max_value")
     above = low is None or (value > low if kwargs.get("strict_min") else value >= low)
     below = high is None or (value < high if kwargs.get("strict_max") else value <= high)
@@ -602,7 +606,7 @@ def _batch_definition(dataset: str) -> Any:
     return _BATCHES[dataset]
 
 
-def _build(suite: Suite, indices: list[int] | None = None) -> list[Any]:
+def build_expectations(suite: Suite, indices: list[int] | None = None) -> list[Any]:
     """GX Expectation objects, one per item (or per listed index); bad ones are exit 2."""
     _gx()
     from great_expectations.expectations.expectation_configuration import (
@@ -629,7 +633,7 @@ def _build(suite: Suite, indices: list[int] | None = None) -> list[Any]:
     return built
 
 
-def _spark_batch_definition(dataset: str) -> Any:
+def spark_batch_definition(dataset: str) -> Any:
     """A whole-dataframe batch definition on GX's Spark source, per dataset name."""
     key = f"spark:{dataset}"
     if key not in _BATCHES:
@@ -682,10 +686,10 @@ def _validate(
     if not expectations:
         return []
     batch = _batch_definition(dataset).get_batch(batch_parameters={"dataframe": frame})
-    return _validate_batch(suite, expectations, batch, dataset)
+    return validate_batch(suite, expectations, batch, dataset)
 
 
-def _validate_batch(
+def validate_batch(
     suite: Suite, expectations: list[Any], batch: Any, dataset: str
 ) -> list[dict[str, Any]]:
     """GX's records of `expectations` on a batch (pandas or Spark), in the suite's order."""
@@ -718,7 +722,9 @@ def _validate_batch(
                 f"{suite.path}: {config.type}{on} could not be evaluated on the {dataset} "
                 f"data: {problem}; fix the expectation's kwargs or the data"
             )
-        out.append(_result(dataset, config.type, kwargs, bool(result.success), dict(result.result)))
+        out.append(
+            make_result(dataset, config.type, kwargs, bool(result.success), dict(result.result))
+        )
     return out
 
 
@@ -727,7 +733,7 @@ def _key(config: Any) -> str:
     return f"{config.type}:{json.dumps(kwargs, sort_keys=True, default=str)}"
 
 
-def _result(
+def make_result(
     dataset: str, kind: str, kwargs: dict[str, Any], success: bool, raw: dict[str, Any]
 ) -> dict[str, Any]:
     if "observed_value" in raw:
@@ -760,15 +766,15 @@ def _result(
 def _text_type_check(item: dict[str, Any], dataset: str) -> dict[str, Any]:
     kwargs = dict(item.get("kwargs") or {})
     wanted = kwargs.get("type_list") or ([kwargs["type_"]] if kwargs.get("type_") else [])
-    success = any(str(t) in _TEXT_TYPES for t in wanted)
-    return _result(dataset, item["type"], kwargs, success, {"observed_value": "str"})
+    success = any(str(t) in TEXT_TYPES for t in wanted)
+    return make_result(dataset, item["type"], kwargs, success, {"observed_value": "str"})
 
 
 def _category_type_check(item: dict[str, Any], dataset: str) -> dict[str, Any]:
     kwargs = dict(item.get("kwargs") or {})
     wanted = kwargs.get("type_list") or ([kwargs["type_"]] if kwargs.get("type_") else [])
     success = any(str(t) in _CATEGORY_TYPES for t in wanted)
-    return _result(dataset, item["type"], kwargs, success, {"observed_value": "category"})
+    return make_result(dataset, item["type"], kwargs, success, {"observed_value": "category"})
 
 
 def _exception(info: Any) -> str | None:

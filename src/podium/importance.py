@@ -140,22 +140,32 @@ def _permutation_importance(
     other rather than through joblib: scikit-learn's task wrapper resets the warning
     filters, which Python 3.11 keeps in one list for all threads — beside another thread
     entering and leaving `warnings.catch_warnings`, that can empty the list for the whole
-    process. The same numbers (tests/test_importance.py compares); the public function
-    when the steps are not where they were."""
+    process. The same numbers (tests/test_importance.py compares). Those steps are
+    scikit-learn's private functions: when they are not where they were, or fail in any
+    way (a changed signature, a changed scorer), the public function answers instead."""
     from sklearn.inspection import permutation_importance
 
     try:
-        from sklearn.inspection._permutation_importance import (
-            _calculate_permutation_scores,
-            _create_importances_bunch,
+        return _stepwise_permutation_importance(
+            estimator, features, target, scoring=scoring, repeats=repeats, seed=seed
         )
-        from sklearn.metrics import check_scoring
-        from sklearn.utils import check_array, check_random_state
-    except ImportError:  # pragma: no cover - a scikit-learn that moved them
+    except Exception:
         return permutation_importance(
             estimator, features, target, scoring=scoring, n_repeats=repeats, random_state=seed
         )
+
+
+def _stepwise_permutation_importance(
+    estimator: Any, features: Any, target: Any, *, scoring: str, repeats: int, seed: int
+) -> Any:
+    """`permutation_importance` from scikit-learn's own (private) steps, in this thread."""
     import numpy as np
+    from sklearn.inspection._permutation_importance import (
+        _calculate_permutation_scores,
+        _create_importances_bunch,
+    )
+    from sklearn.metrics import check_scoring
+    from sklearn.utils import check_array, check_random_state
 
     if not hasattr(features, "iloc"):
         features = check_array(features, ensure_all_finite="allow-nan", dtype=None)

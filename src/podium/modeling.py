@@ -15,10 +15,14 @@ import sys
 import weakref
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium.config import Config
 from podium.errors import ConfigError, DataError, closest
+
+if TYPE_CHECKING:
+    from podium import data
+    from podium.scoring import Outputs
 
 _TREE_MODULES = ("sklearn.ensemble", "sklearn.tree", "xgboost", "lightgbm", "catboost")
 
@@ -476,3 +480,57 @@ def _gathered(columns: list[Any], rows: Any) -> Any:
             np.take(column, chunk, out=gathered[index])
         out[start : start + len(chunk)] = gathered.T
     return out
+
+
+def on_training_data(
+    model: object, train_set: data.Dataset, task: str, *, source: str
+) -> dict[str, float]:
+    """`train_*` metrics of a fitted model on its own training data (a model that cannot
+    predict it is a DataError, before anything is registered)."""
+    from podium.scoring import score_outputs
+
+    try:
+        outputs = training_outputs(model, train_set.features, task)
+        on_train = score_outputs(outputs, train_set.target, task)
+    except (ValueError, TypeError, AttributeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"{source}: the fitted model cannot predict its own training data: {message}"
+        ) from None
+    return {f"train_{k}": v for k, v in on_train.items()}
+
+
+# Rows × features per prediction call when podium's own pipeline scores its training rows.
+_SCORED_CELLS = 1 << 22
+
+
+def training_outputs(
+    model: Any, features: Any, task: str, *, cells: int = _SCORED_CELLS
+) -> Outputs:
+    """`scoring.predict` of the training rows; for podium's own HistGradientBoosting
+    pipeline a block of rows at a time. Its preprocessing copies what it is given (twice,
+    for a moment: pandas, then `np.hstack`), which for the whole training table made this
+    the run's memory peak once the fit spared its copy; the pipeline's outputs for a row
+    do not depend on the other rows (`predicts_row_by_row`), so the blocks'
+    outputs put together are the whole table's, bit for bit."""
+    import numpy as np
+
+    from podium.scoring import Outputs, predict
+
+    rows = max(1, cells // max(len(features.columns), 1))
+    if len(features) <= rows or not predicts_row_by_row(model):
+        return predict(model, features, task)
+    parts = [
+        predict(model, features.iloc[i : i + rows], task) for i in range(0, len(features), rows)
+    ]
+
+    def joined(field: str) -> Any:
+        found = [getattr(part, field) for part in parts]
+        return None if found[0] is None else np.concatenate(found)
+
+    return Outputs(
+        predicted=joined("predicted"),
+        proba=joined("proba"),
+        decision=joined("decision"),
+        classes=parts[0].classes,
+    )

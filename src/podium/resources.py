@@ -169,3 +169,26 @@ def model_metrics(
         found[FIT_COST] = found[FIT_CPU_SECONDS] / 3600 * cost_per_cpu_hour
     found[PREDICT_MEMORY_MB] = predict_memory_mb
     return found
+
+
+def version_costs(
+    registry: Any, version: Any, model: Any, features: Any, cost_per_cpu_hour: float | None
+) -> dict[str, float]:
+    """What a registered version cost to train (logged by `podium train`) and to predict
+    1k rows."""
+    return model_metrics(
+        logged_metrics(registry, version.run_id),
+        predict_memory_mb=prediction_peak_mb(model, features),
+        cost_per_cpu_hour=cost_per_cpu_hour,
+    )
+
+
+def usage_metrics(used: Usage) -> dict[str, float]:
+    """The run metrics of a training's resource use (`measure`)."""
+    usage = {
+        FIT_SECONDS: used.wall_seconds,
+        FIT_CPU_SECONDS: used.cpu_seconds,
+    }
+    if used.peak_memory_mb is not None:
+        usage[FIT_PEAK_MEMORY_MB] = used.peak_memory_mb
+    return usage

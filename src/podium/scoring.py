@@ -399,3 +399,14 @@ def latency_ms_per_1k(model: Any, features: pd.DataFrame, repeats: int = 7) -> f
             model.predict(batch)
             timings.append((time.perf_counter() - start) * 1000.0)
     return float(np.median(timings))
+
+
+@dataclass
+class InMemoryScoring:
+    """A scored model kept in memory for the paired comparisons (never written)."""
+
+    model: Any
+    features: Any
+    target: Any
+    outputs: Any
+    metrics: dict[str, float]  # as computed: NaN where a metric is undefined (the file has null)

@@ -53,7 +53,7 @@ MAX_CELLS = 1000
 MAX_SLICES = 10_000  # over all slicings: what one evaluation file holds
 MAX_FAILURES = 1000  # failure reasons kept in the file (worst first; the count is kept too)
 MISSING = "(missing)"
-_HIDDEN_ORDER = "\x1e"  # separates a bin's sort number from its label
+HIDDEN_ORDER = "\x1e"  # separates a bin's sort number from its label
 CONFIDENCE = 0.95  # family-wise level of the per-slice significance test: 1 − 0.95
 
 
@@ -183,7 +183,7 @@ def cells(frame: pd.DataFrame, specs: Sequence[SliceSpec], *, where: str) -> lis
 def label_of(names: Sequence[str], value: str) -> str:
     """'region=south, plan=yearly' from a slice's key (its parts joined by \\x1f, a bin's
     sort number hidden before \\x1e)."""
-    parts = [_short(p.split(_HIDDEN_ORDER)[-1]) for p in value.split("\x1f")]
+    parts = [_short(p.split(HIDDEN_ORDER)[-1]) for p in value.split("\x1f")]
     return ", ".join(f"{n}={v}" for n, v in zip(names, parts, strict=True))
 
 
@@ -225,15 +225,15 @@ def _key_column(frame: pd.DataFrame, column: SliceColumn, key: str) -> pd.Series
     if len(outside):
         raise DataError(
             f"{key}: {len(outside):,} evaluation rows of '{name}' fall outside the bins "
-            f"{_edges(edges)} (values from {present.min():g} to {present.max():g}); "
+            f"{describe_edges(edges)} (values from {present.min():g} to {present.max():g}); "
             "widen the first or last bin edge"
         )
     position = np.searchsorted(np.asarray(edges), numbers.to_numpy(), side="right") - 1
     position = np.clip(position, 0, len(edges) - 2)  # the top edge belongs to the last bin
     names = bin_names(edges)
     # Numbered so that sorting keeps the bins in order; the number is not shown.
-    labels = pd.Series([f"{i:04d}{_HIDDEN_ORDER}{names[i]}" for i in position], dtype=object)
-    return labels.where(numbers.notna().to_numpy(), f"9999{_HIDDEN_ORDER}{MISSING}")
+    labels = pd.Series([f"{i:04d}{HIDDEN_ORDER}{names[i]}" for i in position], dtype=object)
+    return labels.where(numbers.notna().to_numpy(), f"9999{HIDDEN_ORDER}{MISSING}")
 
 
 def _short(value: str, limit: int = 100) -> str:
@@ -241,7 +241,7 @@ def _short(value: str, limit: int = 100) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _edges(edges: Sequence[float]) -> str:
+def describe_edges(edges: Sequence[float]) -> str:
     return "[" + ", ".join(f"{e:g}" for e in edges) + "]"
 
 

@@ -317,7 +317,7 @@ def test_iso_date_text_is_parsed_on_spark_as_on_pandas(project: Project, spark: 
 def test_a_model_failing_on_some_rows_is_its_error_and_the_other_model_still_scores(
     spark: Any,
 ) -> None:
-    from podium.engine.spark_evaluate import _Candidate, _measure
+    from podium.engine.spark_evaluate import Candidate, measure_scored
 
     output = "struct<label:string,value:double,proba:array<double>,error:string>"
     rows = [
@@ -326,7 +326,7 @@ def test_a_model_failing_on_some_rows_is_its_error_and_the_other_model_still_sco
         ("1", ("0", None, [0.7, 0.3], None), ("1", None, [0.1, 0.9], None)),
     ]
     scored = spark.createDataFrame(rows, f"y string, m0 {output}, m1 {output}")
-    ready = [_Candidate(version=None, classes=[0, 1]) for _ in range(2)]  # type: ignore[arg-type]
-    (healthy, none), (failed, error) = _measure(scored, ready, "classification")
+    ready = [Candidate(version=None, classes=[0, 1]) for _ in range(2)]  # type: ignore[arg-type]
+    (healthy, none), (failed, error) = measure_scored(scored, ready, "classification")
     assert none is None and healthy["accuracy"] == pytest.approx(2 / 3)
     assert (failed, error) == ({}, "boom: bad input")

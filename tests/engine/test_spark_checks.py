@@ -1,4 +1,4 @@
-"""The pandas path's input checks on Spark (engine/spark_checks.py): a typo in
+"""The pandas path's input checks on Spark (engine/spark_engine.py): a typo in
 data.exclude and an evaluation label unseen in training are exit 2 with the same
 message, in validate and in train before the fit."""
 

@@ -161,7 +161,7 @@ def test_a_suite_the_one_pass_covers_is_one_spark_job_and_no_gx(
     def no_gx(*args: object, **kwargs: object) -> None:
         raise AssertionError("GX was asked")
 
-    monkeypatch.setattr(expectations, "_build", no_gx)  # the seam to GX
+    monkeypatch.setattr(expectations, "build_expectations", no_gx)  # the seam to GX
     frame.persist().count()  # cached as validate leaves it: count the expectations' jobs only
     context = spark.sparkContext
     context.setJobGroup("one-pass", "one pass")
@@ -213,9 +213,9 @@ def test_type_checks_in_pandas_names_are_answered_as_pandas_reads_the_column(
     fails every such check ("No recognized spark types"). Answered from the dtype pandas
     gives the column read whole: an integer column with nulls is float64 there, a boolean
     one text."""
+    from podium import suggestions
     from podium.engine import spark_expectations
     from podium.errors import DataError
-    from podium.stages.suggest import _BOOL, _FLOAT, _INT, _TEXT
 
     frame = _frames(spark)["base"]
 
@@ -227,15 +227,18 @@ def test_type_checks_in_pandas_names_are_answered_as_pandas_reads_the_column(
         (result,) = spark_expectations.run(_suite(tmp_path, [item]), {"train": frame}).results
         return {"success": result["success"], "observed": result["observed"]}
 
-    assert check("i", _INT) == {"success": True, "observed": "int64"}
-    assert check("j", _INT) == {"success": False, "observed": "float64"}  # it has nulls
-    assert check("j", _INT + _FLOAT) == {"success": True, "observed": "float64"}
+    assert check("i", suggestions.INT) == {"success": True, "observed": "int64"}
+    assert check("j", suggestions.INT) == {"success": False, "observed": "float64"}  # it has nulls
+    assert check("j", suggestions.INT + suggestions.FLOAT) == {
+        "success": True,
+        "observed": "float64",
+    }
     assert check("f", ["float64"]) == {"success": True, "observed": "float64"}
-    assert check("s", _TEXT) == {"success": True, "observed": "str"}
-    assert check("s", _INT) == {"success": False, "observed": "str"}
-    assert check("b", _BOOL) == {"success": False, "observed": "str"}  # it has nulls
-    assert check("b", _TEXT) == {"success": True, "observed": "str"}
-    assert check("d", _TEXT) == {"success": True, "observed": "str"}
+    assert check("s", suggestions.TEXT) == {"success": True, "observed": "str"}
+    assert check("s", suggestions.INT) == {"success": False, "observed": "str"}
+    assert check("b", suggestions.BOOL) == {"success": False, "observed": "str"}  # it has nulls
+    assert check("b", suggestions.TEXT) == {"success": True, "observed": "str"}
+    assert check("d", suggestions.TEXT) == {"success": True, "observed": "str"}
     assert check("t", ["datetime64[us, UTC]"]) == {
         "success": True,
         "observed": "datetime64[us, UTC]",

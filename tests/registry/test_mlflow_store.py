@@ -227,6 +227,30 @@ def test_log_candidate_writes_what_log_model_writes_without_its_silent_self_chec
         "_validate_serving_input",
         "warn_dependency_requirement_mismatches",
     ]  # the plain call made both checks
+    calls.clear()
+    import threading
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)  # another thread alive: nothing is swapped
+    other.start()
+    try:
+        registry.log_candidate(
+            experiment_id=experiment,
+            model=model,
+            example=x.head(5),
+            params={},
+            metrics={},
+            run_tags={},
+            version_tags={},
+            artifacts={},
+        )
+    finally:
+        release.set()
+        other.join()
+    assert sorted(set(calls)) == [
+        "_validate_serving_input",
+        "warn_dependency_requirement_mismatches",
+    ]
 
     def files(uri: str) -> dict[str, bytes]:
         local = mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path / uri[-8:]))

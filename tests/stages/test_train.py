@@ -118,9 +118,8 @@ def test_podiums_pipeline_scores_its_training_rows_in_blocks_as_in_one_call(
 ) -> None:
     import numpy as np
 
-    from podium.modeling import build, fit
+    from podium.modeling import build, fit, training_outputs
     from podium.scoring import predict, score_outputs
-    from podium.stages.train import _training_outputs
     from tests.test_modeling import early_stopping_table, hgb_config, targets
 
     frame, types = early_stopping_table(categorical=categorical, missing=missing)
@@ -129,7 +128,7 @@ def test_podiums_pipeline_scores_its_training_rows_in_blocks_as_in_one_call(
         model = fit(build(config, types), frame, y, source="hgb", path=tmp_path / "t.csv")
         task = config.model.task
         whole = predict(model, frame, task)
-        blocks = _training_outputs(model, frame, task, cells=5_000 * len(frame.columns))
+        blocks = training_outputs(model, frame, task, cells=5_000 * len(frame.columns))
         assert blocks.classes == whole.classes
         for field in ("predicted", "proba", "decision"):
             ours, theirs = getattr(blocks, field), getattr(whole, field)

@@ -13,6 +13,9 @@ from __future__ import annotations
 import math
 
 AUC_BINS = 10_000  # histogram bins for ROC AUC (divided among classes for multiclass)
+SAMPLE_ROWS = 20_000  # the seeded sample behind the bootstrap, importance and latency
+EPS = 2.220446049250313e-16  # float64 eps: log loss clips probabilities as sklearn does
+AUC_BOUND = "__auc_bound"  # carried beside the metrics, taken out before they are written
 
 
 def bins_for(classes: int) -> int:

@@ -327,7 +327,7 @@ def _prepare(
         (
             _iso_seconds(F.col(f"`{c}`"))
             if c in dates
-            else _normalised(F.col(f"`{c}`"), _kind(frame, c), types[c])
+            else normalised(F.col(f"`{c}`"), _kind(frame, c), types[c])
         ).alias(c)
         for c in wanted
     ]
@@ -378,9 +378,9 @@ def _numeric(value: Column, kind: str) -> Column:
 
 def _iso_date_pattern() -> str:
     """The pattern of text `data.prepare` reads as ISO 8601 dates and timestamps."""
-    from podium import data
+    from podium import raw_rows
 
-    return data._ISO_DATE
+    return raw_rows.ISO_DATE
 
 
 def _iso_seconds(value: Column) -> Column:
@@ -395,7 +395,7 @@ def _iso_seconds(value: Column) -> Column:
     return F.unix_micros(text.cast("timestamp")) / 1e6
 
 
-def _normalised(value: Column, kind: str, feature: str) -> Column:
+def normalised(value: Column, kind: str, feature: str) -> Column:
     """A feature column as the model sees it: double for numeric, text for categorical
     (an integral float as '1', not '1.0', as the pandas path writes it)."""
     from pyspark.sql import functions as F
@@ -435,27 +435,23 @@ def profile(
         }
     counted = _counts(frame, types, edges, {})
     samples = _samples(frame, numeric, sample_size, seed, rows=dataset.rows)
-    out: dict[str, Any] = {}
     for column, kind in types.items():
-        counts, missing = counted[column]
-        if kind == "numeric":
-            out[column] = {
-                "kind": "numeric",
-                "edges": [float(e) for e in edges[column]],
-                "counts": [float(c) for c in counts],
-                "missing": missing,
-                "sample": [float(f"{v:.7g}") for v in np.sort(samples[column])],
-            }
-        else:
-            counts = dict(counts)
-            rest = counts.pop(_UNSEEN, 0)  # beyond the most frequent MAX_CATEGORIES
-            ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-            categories = dict(ordered[: drift.MAX_CATEGORIES])
-            rest += sum(v for _, v in ordered[drift.MAX_CATEGORIES :])
-            if rest:
-                categories[drift.OTHER] = rest
-            out[column] = {"kind": "categorical", "counts": categories, "missing": missing}
-    return {"format": drift.PROFILE_FORMAT, "rows": dataset.rows, "features": out}
+        if kind != "numeric":
+            counts, missing = counted[column]
+            counted[column] = (_top_categories(dict(counts)), missing)
+    return drift.profile_from(dataset.rows, types, edges, counted, samples)
+
+
+def _top_categories(counts: dict[str, int]) -> dict[str, int]:
+    """The `drift.MAX_CATEGORIES` most frequent categories, the rest (and the unseen ones
+    counted together) under `drift.OTHER`."""
+    rest = counts.pop(_UNSEEN, 0)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    categories = dict(ordered[: drift.MAX_CATEGORIES])
+    rest += sum(v for _, v in ordered[drift.MAX_CATEGORIES :])
+    if rest:
+        categories[drift.OTHER] = rest
+    return categories
 
 
 def compare(
@@ -469,24 +465,8 @@ def compare(
 ) -> list[drift.FeatureDrift]:
     """`drift.compare` on the engine: counts over the reference's bins and categories, and
     a sample of at most `sample_size` values, judged by the same functions."""
-    import numpy as np
-
     types = dataset.feature_types
-    chosen = {
-        c: ref
-        for c, ref in reference.get("features", {}).items()
-        if types.get(c) == ref.get("kind") and c in dataset.frame.columns
-    }
-    edges = {
-        c: np.asarray(ref["edges"], dtype=float)
-        for c, ref in chosen.items()
-        if ref["kind"] == "numeric"
-    }
-    known = {
-        c: [k for k in ref["counts"] if k != drift.OTHER]
-        for c, ref in chosen.items()
-        if ref["kind"] != "numeric"
-    }
+    chosen, edges, known = drift.reference_bins(reference, types, dataset.frame.columns)
     counted = _counts(dataset.frame, {c: types[c] for c in chosen}, edges, known)
     samples = _samples(dataset.frame, list(edges), sample_size, seed, rows=dataset.rows)
     return drift.from_counts(

@@ -31,7 +31,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podium.engine import spark
-from podium.engine.aggregates import auc_from_histogram, label_metrics, regression_metrics
+from podium.engine.aggregates import (
+    AUC_BINS,
+    AUC_BOUND,
+    EPS,
+    SAMPLE_ROWS,
+    auc_from_histogram,
+    bins_for,
+    label_metrics,
+    regression_metrics,
+)
 from podium.errors import DataError
 
 if TYPE_CHECKING:
@@ -42,16 +51,13 @@ if TYPE_CHECKING:
     from podium.registry import Registry, Version
     from podium.results import Computation, ModelScore, Slices
 
-SAMPLE_ROWS = 20_000  # the seeded sample behind the bootstrap, importance and latency
-AUC_BINS = 10_000  # histogram bins for ROC AUC (divided among classes for multiclass)
 SEED = 0
-_EPS = 2.220446049250313e-16  # float64 eps: log loss clips probabilities as sklearn does
 Histogram = tuple[list[int], list[int], list[bool]]  # per bin: positives, negatives, one value
 # Each model's outputs are a column struct<label, value, proba, error>: m0 challenger, m1 champion
 
 
 @dataclass
-class _Candidate:
+class Candidate:
     version: Version
     dataset: spark.SparkDataset | None = None
     model: Any = None
@@ -102,12 +108,12 @@ def score_both(
 
         layout = spark_slices.plan(config, table.frame.where(labelled))
     keep = layout.keys if layout is not None else []
-    scored = _scored(session, table.frame.where(labelled), ready, task, keep)
+    scored = score_rows(session, table.frame.where(labelled), ready, task, keep)
     if layout is not None:  # the whole set and the slices aggregate one scoring
         from pyspark import StorageLevel
 
         scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
-    measured = _measure(scored, ready, task)  # one pass: each model scores each row once
+    measured = measure_scored(scored, ready, task)  # one pass: each model scores each row once
     sample = _sample(session, table, ready, task, rows=challenger.dataset.rows, keep=keep)
     outcomes: list[tuple[ModelScore, Any] | None] = []
     for candidate in (challenger, champion):
@@ -118,10 +124,14 @@ def score_both(
         metrics, error = measured[position] if position >= 0 else ({}, candidate.error)
         outcome = _outcome(candidate, metrics, error, sample, position, task)
         if outcome[1] is not None:  # what it cost to train and to predict 1k rows
-            from podium.stages.evaluate import _resources
+            from podium.resources import version_costs
 
-            found = _resources(
-                registry, candidate.version, candidate.model, outcome[1].features, config
+            found = version_costs(
+                registry,
+                candidate.version,
+                candidate.model,
+                outcome[1].features,
+                config.raw.metrics.cost_per_cpu_hour,
             )
             outcome[1].metrics.update(found)
             outcome[0].metrics.update(found)
@@ -145,9 +155,9 @@ def _candidate(
     config: Config,
     feature_types: dict[str, str] | None,
     strict: bool = False,
-) -> _Candidate:
+) -> Candidate:
     spec = config.data
-    candidate = _Candidate(version)
+    candidate = Candidate(version)
     try:
         candidate.dataset = spark.prepare(
             table,
@@ -174,7 +184,7 @@ def _candidate(
 _LOADED: dict[str, Any] = {}  # per Python worker: one key per shipped model -> model
 
 
-def _udf(session: SparkSession, candidate: _Candidate, task: str) -> Any:
+def _udf(session: SparkSession, candidate: Candidate, task: str) -> Any:
     """A pandas UDF: a struct of the model's normalised features -> its outputs, with
     one plain double column per class probability (Arrow moves those fastest)."""
     import cloudpickle
@@ -201,7 +211,7 @@ def _udf(session: SparkSession, candidate: _Candidate, task: str) -> Any:
         return F.pandas_udf(score, returnType=", ".join(fields))  # type: ignore[attr-defined]
 
 
-def _classes(candidate: _Candidate, task: str) -> int:
+def _classes(candidate: Candidate, task: str) -> int:
     return len(candidate.classes or []) if task != "regression" else 0
 
 
@@ -300,10 +310,10 @@ def _sigmoid(decision: Any) -> Any:
     return 1.0 / (1.0 + np.exp(-np.asarray(decision, dtype=float)))
 
 
-def _scored(
+def score_rows(
     session: SparkSession,
     labelled: DataFrame,
-    ready: list[_Candidate],
+    ready: list[Candidate],
     task: str,
     keep: list[Column] | None = None,
 ) -> DataFrame:
@@ -338,8 +348,8 @@ class _Measured:
     auc_bound: float | None = None
 
 
-def _measure(
-    scored: DataFrame, ready: list[_Candidate], task: str
+def measure_scored(
+    scored: DataFrame, ready: list[Candidate], task: str
 ) -> list[tuple[dict[str, float], str | None]]:
     from pyspark.sql import functions as F
 
@@ -404,7 +414,7 @@ def _measure(
 
 
 def _classification_counts(
-    scored: DataFrame, ready: list[_Candidate]
+    scored: DataFrame, ready: list[Candidate]
 ) -> tuple[int, list[Any], dict[tuple[int, int], Histogram]]:
     """In one job (grouping sets over the scored rows): per (label, each model's
     prediction) the row count, log-loss sums and error counts; and per model and class, the
@@ -423,7 +433,7 @@ def _classification_counts(
         position = F.array_position(F.array(*[F.lit(c) for c in classes]), y).cast("int")
         proba = F.col(f"m{i}.proba")
         picked = F.element_at(proba, position)
-        clipped = F.least(F.greatest(picked, F.lit(_EPS)), F.lit(1 - _EPS))
+        clipped = F.least(F.greatest(picked, F.lit(EPS)), F.lit(1 - EPS))
         derived += [
             F.col(f"m{i}.label").alias(f"p{i}"),
             F.col(f"m{i}.error").alias(f"err{i}"),
@@ -440,7 +450,7 @@ def _classification_counts(
             F.count(f"err{i}").alias(f"e{i}"),
         ]
         used = [1] if len(classes) == 2 else list(range(len(classes)))
-        count = AUC_BINS if len(classes) == 2 else max(100, AUC_BINS // max(len(classes), 1))
+        count = bins_for(len(classes))
         for c in used:
             score = F.element_at(proba, c + 1)
             bucket = F.least(F.floor(score * count), F.lit(count - 1)).cast("int")
@@ -508,11 +518,8 @@ def _first_error(scored: DataFrame, index: int) -> str:
     return str(row["e"]) if row is not None else "scoring failed"
 
 
-_BOUND = "__auc_bound"  # carried beside the metrics, taken out before they are written
-
-
 def _bound_key(bound: float | None) -> dict[str, float]:
-    return {} if bound is None else {_BOUND: bound}
+    return {} if bound is None else {AUC_BOUND: bound}
 
 
 # -- the sample for the bootstrap, importance and latency -------------------------------
@@ -521,7 +528,7 @@ def _bound_key(bound: float | None) -> dict[str, float]:
 def _sample(
     session: SparkSession,
     table: spark.SparkTable,
-    ready: list[_Candidate],
+    ready: list[Candidate],
     task: str,
     *,
     rows: int,
@@ -570,7 +577,7 @@ def _sample(
 
 
 def _outcome(
-    candidate: _Candidate,
+    candidate: Candidate,
     metrics: dict[str, float],
     error: str | None,
     sample: tuple[pd.DataFrame, list[pd.DataFrame]],
@@ -580,8 +587,7 @@ def _outcome(
     import numpy as np
 
     from podium.results import ModelScore
-    from podium.scoring import Outputs, latency_ms_per_1k
-    from podium.stages.evaluate import _InMemoryScoring
+    from podium.scoring import InMemoryScoring, Outputs, latency_ms_per_1k
 
     version = candidate.version
     if error is not None or position < 0:
@@ -589,7 +595,7 @@ def _outcome(
     collected, features = sample
     said = collected[f"m{position}"]
     sample_errors = [s["error"] for s in said if s is not None and s["error"]]
-    metrics = {k: v for k, v in metrics.items() if k != _BOUND}
+    metrics = {k: v for k, v in metrics.items() if k != AUC_BOUND}
     model = candidate.model
     if task == "regression":
         target: pd.Series = collected["y"].astype(float)
@@ -614,7 +620,7 @@ def _outcome(
     metrics["latency_ms"] = latency_ms_per_1k(model, sampled) if not sample_errors else math.nan
     if candidate.size_mb is not None:
         metrics["model_size_mb"] = candidate.size_mb
-    scoring = _InMemoryScoring(model, sampled, target, outputs, metrics)
+    scoring = InMemoryScoring(model, sampled, target, outputs, metrics)
     scored: dict[str, float | None] = dict(metrics)
     score = ModelScore(version=version.version, run_id=version.run_id, metrics=scored)
     return score, scoring
@@ -633,7 +639,7 @@ def _computation(
     ]  # fmt: skip
     approximate: dict[str, str] = {}
     if task != "regression":
-        bounds = [m.get(_BOUND) for m, _ in measured]
+        bounds = [m.get(AUC_BOUND) for m, _ in measured]
         worst = max((b for b in bounds if b is not None), default=None)
         if worst is not None:
             approximate["roc_auc"] = (

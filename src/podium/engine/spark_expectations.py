@@ -55,7 +55,7 @@ _PANDAS_DTYPE = {
     "timestamp_ntz": ("datetime64[us]", "datetime64[us]"),
 }
 # the pandas names a type check may use here: `podium suggest`'s lists and the dtypes above
-_PANDAS_NAMES = expectations._PANDAS_TYPES | {n for pair in _PANDAS_DTYPE.values() for n in pair}
+_PANDAS_NAMES = expectations.PANDAS_TYPES | {n for pair in _PANDAS_DTYPE.values() for n in pair}
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ ]*")  # what F.col(name) reads as one column
 _LONG = 2**63
 
@@ -93,12 +93,14 @@ def run(suite: Suite, frames: Mapping[str, DataFrame]) -> Report:
         if rest:
             missing = [i for i in rest if i not in built]
             if missing:
-                built.update(zip(missing, expectations._build(suite, missing), strict=True))
-            batch = expectations._spark_batch_definition(dataset).get_batch(
+                built.update(
+                    zip(missing, expectations.build_expectations(suite, missing), strict=True)
+                )
+            batch = expectations.spark_batch_definition(dataset).get_batch(
                 batch_parameters={"dataframe": frame}
             )
             found = iter(
-                expectations._validate_batch(suite, [built[i] for i in rest], batch, dataset)
+                expectations.validate_batch(suite, [built[i] for i in rest], batch, dataset)
             )
         for index in range(len(suite.expectations)):
             report.results.append(own[index] if index in own else next(found))
@@ -114,11 +116,11 @@ def _plan(item: Mapping[str, Any], frame: DataFrame) -> _Check | None:
     """The check for `item` on `frame`, or None where it is GX's to judge."""
     from pyspark.sql import functions as F
 
-    if not expectations._fast_config(item):
+    if not expectations.fast_config(item):
         return None
     kind = item["type"]
     raw = item.get("kwargs") or {}
-    kwargs = expectations._gx_kwargs(kind, raw)
+    kwargs = expectations.gx_kwargs(kind, raw)
     if kind in ("expect_table_row_count_to_be_between", "expect_column_to_exist"):
         return _Check(kind, kwargs)
     name = kwargs["column"]
@@ -253,15 +255,17 @@ def _record(
     kind, kwargs = check.kind, check.kwargs
     rows = int(found["rows"])
     if kind == "expect_table_row_count_to_be_between":
-        success = expectations._within(rows, kwargs)
-        return expectations._result(dataset, kind, kwargs, success, {"observed_value": rows})
+        success = expectations.within_bounds(rows, kwargs)
+        return expectations.make_result(dataset, kind, kwargs, success, {"observed_value": rows})
     name = kwargs["column"]
     if kind == "expect_column_to_exist":
-        return expectations._result(dataset, kind, kwargs, name in frame.columns, {})
+        return expectations.make_result(dataset, kind, kwargs, name in frame.columns, {})
     missing = int(found[nulls[name]])
     if kind == "expect_column_values_to_be_in_type_list":
         success, observed = _type_check(kwargs["type_list"], frame, name, missing=missing > 0)
-        return expectations._result(dataset, kind, kwargs, success, {"observed_value": observed})
+        return expectations.make_result(
+            dataset, kind, kwargs, success, {"observed_value": observed}
+        )
     count = None if unexpected is None else int(unexpected)
     mostly = float(kwargs.get("mostly", 1.0))
     # GX's ExpectColumnValuesToNotBeNull considers every row, the other types non-null ones
@@ -278,7 +282,7 @@ def _record(
         "unexpected_percent": percent,
         "partial_unexpected_list": [] if success else _examples(check, frame),
     }
-    return expectations._result(dataset, kind, kwargs, success, raw)
+    return expectations.make_result(dataset, kind, kwargs, success, raw)
 
 
 def _examples(check: _Check, frame: DataFrame) -> list[Any]:
@@ -295,7 +299,7 @@ def _examples(check: _Check, frame: DataFrame) -> list[Any]:
         condition = ~(F.count(F.lit(1)).over(Window.partitionBy(F.col(name))) <= 1)
     data = domain.withColumn("__unexpected", condition)
     filtered = data.filter(F.col("__unexpected") == True).drop(F.col("__unexpected"))  # noqa: E712
-    query = filtered.select(F.col(name).alias(name)).limit(expectations._PARTIAL)
+    query = filtered.select(F.col(name).alias(name)).limit(expectations.PARTIAL_VALUES)
     return [row[name] for row in query.collect()]
 
 
@@ -310,5 +314,5 @@ def _type_check(
     if found:  # GX's ExpectColumnValuesToBeInTypeList._validate_spark
         return isinstance(data_type, tuple(found)), type(data_type).__name__
     dtype = _PANDAS_DTYPE[_kind(frame, name)][missing]
-    text = dtype in ("str", "object") and bool(set(type_list) & expectations._TEXT_TYPES)
+    text = dtype in ("str", "object") and bool(set(type_list) & expectations.TEXT_TYPES)
     return dtype in type_list or text, dtype

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from podium.engine import spark
+from podium.engine import aggregates, spark
+from podium.engine.base import prepare_options
 from podium.errors import DataError, closest
 
 if TYPE_CHECKING:
@@ -51,21 +52,14 @@ def read(config: Config, source: TableSource, *, label: str, types: dict[str, st
             "production data"
         )
     kinds = {c: str(frame.schema[c].dataType.simpleString()) for c in types}
-    columns = [spark._normalised(F.col(f"`{c}`"), kinds[c], types[c]).alias(c) for c in types]
+    columns = [spark.normalised(F.col(f"`{c}`"), kinds[c], types[c]).alias(c) for c in types]
     features = spark.SparkDataset(frame.select(*columns), dict(types), table.rows, 0)
     target = config.data.target
     labelled = None
     if target in frame.columns:
         outcomes = frame.agg(F.count(F.col(f"`{target}`")).alias("n")).first()
         if outcomes is not None and int(outcomes["n"]):  # bad outcomes are bad input
-            labelled = spark.prepare(
-                table,
-                target=target,
-                task=config.model.task,
-                features=None,
-                exclude=[],
-                expected_types=types,
-            )
+            labelled = spark.prepare(table, **prepare_options(config, types))
     return Production(table, features, labelled)
 
 
@@ -87,7 +81,7 @@ def live_metrics(
     assert production.labelled is not None and production.labelled.labelled is not None
     task = config.model.task
     classes = getattr(model, "classes_", None)
-    candidate = spark_evaluate._Candidate(
+    candidate = spark_evaluate.Candidate(
         champion,
         dataset=production.labelled,
         model=model,
@@ -95,15 +89,15 @@ def live_metrics(
     )
     session = spark.session(config.spark)
     rows = production.table.frame.where(production.labelled.labelled)
-    scored = spark_evaluate._scored(session, rows, [candidate], task)
-    [(metrics, error)] = spark_evaluate._measure(scored, [candidate], task)
+    scored = spark_evaluate.score_rows(session, rows, [candidate], task)
+    [(metrics, error)] = spark_evaluate.measure_scored(scored, [candidate], task)
     if error is not None:
         return {}, f"champion v{champion.version} could not be scored in Spark: {error}"
-    bound = metrics.pop(spark_evaluate._BOUND, None)
+    bound = metrics.pop(aggregates.AUC_BOUND, None)
     said = f"live metrics computed in spark over {production.labelled_rows:,} labelled rows"
     if bound is not None:
         said += (
-            f" (ROC AUC from a {spark_evaluate.AUC_BINS:,}-bin histogram, within "
+            f" (ROC AUC from a {aggregates.AUC_BINS:,}-bin histogram, within "
             f"±{bound:.2e}; the rest exact)"
         )
     return metrics, said

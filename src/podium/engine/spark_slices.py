@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podium import slices
-from podium.engine.aggregates import auc_from_histogram, label_metrics, regression_metrics
-from podium.engine.spark_evaluate import _EPS
+from podium.engine.aggregates import EPS, auc_from_histogram, label_metrics, regression_metrics
 from podium.errors import DataError, closest
 
 if TYPE_CHECKING:
@@ -176,12 +175,12 @@ def _binned(
     if outside:
         raise DataError(
             f"{entry}: {outside:,} evaluation rows of '{name}' fall outside the bins "
-            f"{slices._edges(edges)} (values from {found[f'lo{index}']:g} to "
+            f"{slices.describe_edges(edges)} (values from {found[f'lo{index}']:g} to "
             f"{found[f'hi{index}']:g}); widen the first or last bin edge"
         )
     _, number, present = _number(frame, name)
     names = slices.bin_names(edges)
-    hidden = slices._HIDDEN_ORDER
+    hidden = slices.HIDDEN_ORDER
     label = F.when(number < edges[1], F.lit(f"{0:04d}{hidden}{names[0]}"))
     for i in range(1, len(names)):
         label = label.when(number < edges[i + 1], F.lit(f"{i:04d}{hidden}{names[i]}"))
@@ -271,7 +270,7 @@ def of_evaluation(
     outcomes: list[Any],
 ) -> Slices | None:
     """`slices:` for `spark_evaluate.score_both`: its models (`ready`, the scored
-    `_Candidate`s; `outcomes`, each model's (score, in-memory scoring of the sample)),
+    `Candidate`s; `outcomes`, each model's (score, in-memory scoring of the sample)),
     its scored rows and sample; None when the challenger could not be scored (evaluate
     stops there)."""
     runs = [o[1] if o is not None else None for o in outcomes]
@@ -372,7 +371,7 @@ def _classification(
         position = F.array_position(F.array(*[F.lit(c) for c in model.classes]), y)
         proba = F.col(f"{model.column}.proba")
         picked = F.element_at(proba, position.cast("int"))
-        clipped = F.least(F.greatest(picked, F.lit(_EPS)), F.lit(1 - _EPS))
+        clipped = F.least(F.greatest(picked, F.lit(EPS)), F.lit(1 - EPS))
         noproba = proba.isNull() | (position == 0) | F.isnan(picked)
         derived += [
             F.col(f"{model.column}.label").alias(f"p{i}"),

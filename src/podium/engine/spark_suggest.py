@@ -1,10 +1,10 @@
 """`podium suggest` on Spark: the starting suite's profile from engine aggregates.
 
-`stages.suggest.rules` profiles pandas frames; this computes the same numbers inside
+`stages.suggest` measures pandas frames; this computes the same numbers inside
 Spark — row counts, each column's non-null share, numeric min and max (one aggregate per
-table), and for text, booleans and labels at most `MAX_CATEGORIES` + 1 distinct values
+table), and for text, booleans and labels at most `suggestions.MAX_CATEGORIES` + 1 distinct values
 (a `limit`, so an id column never comes back whole; its uniqueness is an exact distinct
-count) — and writes the same rules: on the same table, the same suite.
+count) — and `podium.suggestions` writes the same rules: on the same table, the same suite.
 
 Spark's types are read as pandas reads the same data (`data.read_table`): an integer
 column with missing values is float in pandas, a boolean one text; dates are text
@@ -13,24 +13,13 @@ column with missing values is float in pandas, a boolean one text; dates are tex
 
 from __future__ import annotations
 
-import math
-from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from podium.stages.suggest import (
-    _BOOL,
-    _FLOAT,
-    _INT,
-    _TEXT,
-    MAX_CATEGORIES,
-    NULL_MARGIN,
-    RANGE_MOSTLY,
-    ROW_BAND,
-    _e,
-    widened,
-)
+from podium import suggestions
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from pyspark.sql import Column, DataFrame
 
     from podium.engine.spark import SparkTable
@@ -43,25 +32,17 @@ def rules(
     tables: list[SparkTable], *, target: str, task: str, exclude: Collection[str] = ()
 ) -> list[dict[str, Any]]:
     """`stages.suggest.rules` for Spark tables: the expectations every table meets today."""
-    rows = [t.rows for t in tables]
-    out: list[dict[str, Any]] = [
-        _e(
-            "expect_table_row_count_to_be_between",
-            min_value=max(1, math.floor(min(rows) * ROW_BAND[0])),
-            max_value=math.ceil(max(rows) * ROW_BAND[1]),
-        )
-    ]
     profiles = [_profile(t.frame) for t in tables]
     columns = list(dict.fromkeys(c for t in tables for c in t.frame.columns))
-    for column in columns:
-        parts = [(t, p[column]) for t, p in zip(tables, profiles, strict=True) if column in p]
-        out.append(_e("expect_column_to_exist", column=column))
-        out.extend(
-            _column_rules(
-                column, parts, is_target=column == target, task=task, excluded=column in exclude
-            )
+    stats = {
+        column: _stats(
+            column, [(t, p[column]) for t, p in zip(tables, profiles, strict=True) if column in p]
         )
-    return out
+        for column in columns
+    }
+    return suggestions.rules(
+        [t.rows for t in tables], stats, target=target, task=task, exclude=exclude
+    )
 
 
 def _kind(frame: DataFrame, column: str) -> str:
@@ -132,69 +113,36 @@ def _dtype(kind: str) -> str:
     return kind
 
 
-def _column_rules(
-    column: str,
-    parts: list[tuple[SparkTable, dict[str, Any]]],
-    *,
-    is_target: bool,
-    task: str,
-    excluded: bool = False,
-) -> list[dict[str, Any]]:
-    from pyspark.sql import functions as F
-
-    out: list[dict[str, Any]] = []
-    families = {p["family"] for _, p in parts}
-    if families <= {"int", "float"}:
-        family = "float" if "float" in families else "int"
-    else:
-        family = families.pop() if len(families) == 1 else "other"
-    types = {_dtype(p["kind"]) for _, p in parts}
-    allowed = {"int": _INT, "float": _INT + _FLOAT, "bool": _BOOL, "text": _TEXT}.get(family)
-    type_list = sorted(types) if allowed is None else list(dict.fromkeys(allowed))
-    out.append(_e("expect_column_values_to_be_in_type_list", column=column, type_list=type_list))
-
-    non_null = min(p["present"] / p["rows"] for _, p in parts)
-    if non_null == 1.0:
-        out.append(_e("expect_column_values_to_not_be_null", column=column))
-    elif non_null - NULL_MARGIN > 0:
-        mostly = math.floor((non_null - NULL_MARGIN) * 100) / 100
-        out.append(_e("expect_column_values_to_not_be_null", column=column, mostly=mostly))
+def _stats(column: str, parts: list[tuple[SparkTable, dict[str, Any]]]) -> suggestions.ColumnStats:
+    """A column's measures over the Spark tables that have it; its distinct values are
+    asked of Spark only when a rule needs them."""
+    lows = [p["low"] for _, p in parts if p["low"] is not None]
+    highs = [p["high"] for _, p in parts if p["high"] is not None]
     present = sum(p["present"] for _, p in parts)
-    if present == 0:
-        return out
 
-    values = None
-    for table, _ in parts:
-        chosen = table.frame.where(_present(table.frame, column)).select(
-            F.col(f"`{column}`").alias("v")
-        )
-        values = chosen if values is None else values.union(chosen)
-    assert values is not None
-    if excluded:  # an identifier, not a feature: unique if it is today, nothing more
-        if present > 1 and values.distinct().count() == present:
-            out.append(_e("expect_column_values_to_be_unique", column=column))
-        return out
-    if family in ("int", "float") and not (is_target and task == "classification"):
-        low = min(p["low"] for _, p in parts if p["low"] is not None)
-        high = max(p["high"] for _, p in parts if p["high"] is not None)
-        out.append(
-            _e(
-                "expect_column_values_to_be_between",
-                column=column,
-                **widened(float(low), float(high), whole=family == "int"),
-                mostly=RANGE_MOSTLY,
+    def values() -> DataFrame:
+        from pyspark.sql import functions as F
+
+        found = None
+        for table, _ in parts:
+            chosen = table.frame.where(_present(table.frame, column)).select(
+                F.col(f"`{column}`").alias("v")
             )
-        )
-    elif family in ("int", "float", "text", "bool"):  # categories; numbers only for a label
-        distinct = values.distinct()
-        if not is_target:
-            distinct = distinct.limit(MAX_CATEGORIES + 1)
-        found = [r["v"] for r in distinct.collect()]
-        if len(found) <= MAX_CATEGORIES or is_target:
-            plain = [float(v) if family == "float" else v for v in found]
-            out.append(
-                _e("expect_column_values_to_be_in_set", column=column, value_set=sorted(plain))
-            )
-        elif family == "text" and values.distinct().count() == present:
-            out.append(_e("expect_column_values_to_be_unique", column=column))
-    return out
+            found = chosen if found is None else found.union(chosen)
+        assert found is not None
+        return found
+
+    def distinct(limit: int | None) -> list[Any]:
+        rows = values().distinct()
+        return [r["v"] for r in (rows if limit is None else rows.limit(limit)).collect()]
+
+    return suggestions.ColumnStats(
+        family=suggestions.family_of({p["family"] for _, p in parts}),
+        dtypes={_dtype(p["kind"]) for _, p in parts},
+        non_null=min(p["present"] / p["rows"] for _, p in parts),
+        present=present,
+        low=min(lows) if lows else None,
+        high=max(highs) if highs else None,
+        distinct=distinct,
+        unique=lambda: values().distinct().count() == present,
+    )

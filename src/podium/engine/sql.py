@@ -240,15 +240,10 @@ def _stream_fingerprint(
 
 
 def _family(present: pd.Series) -> str:
-    import pandas as pd
+    from podium.suggestions import dtype_family
 
-    if pd.api.types.is_bool_dtype(present):
-        return "bool"
-    if pd.api.types.is_integer_dtype(present):
-        return "int"
-    if pd.api.types.is_float_dtype(present):
-        return "float"
-    return "text"
+    found = dtype_family(present.dtype)
+    return "text" if found == "other" else found
 
 
 def _dtype(seen: set[str]) -> str:
@@ -350,7 +345,7 @@ def _prepare(
             counted = connection.execute(query).all()
             import pandas as pd
 
-            labels = data._normalise_labels(pd.Series([r[0] for r in counted]))
+            labels = data.normalise_labels(pd.Series([r[0] for r in counted]))
             for label, row in zip(labels.tolist(), counted, strict=True):
                 classes[str(label)] = classes.get(str(label), 0) + int(row[1])
     except DataError:
@@ -414,7 +409,6 @@ def profile(
     types = dataset.feature_types
     probabilities = np.linspace(0, 1, bins + 1)[1:-1]
     with _session(dataset) as (connection, relation):
-        out: dict[str, Any] = {}
         rng = np.random.default_rng(seed)
         edges: dict[str, np.ndarray] = {}
         samples: dict[str, np.ndarray] = {}
@@ -424,19 +418,7 @@ def profile(
                     connection, relation, dataset, column, probabilities, sample_size, rng
                 )
         counted = _counts(connection, relation, dataset, edges, {})
-    for column, kind in types.items():
-        counts, missing = counted[column]
-        if kind == "numeric":
-            out[column] = {
-                "kind": "numeric",
-                "edges": [float(e) for e in edges[column]],
-                "counts": [float(c) for c in counts],
-                "missing": missing,
-                "sample": [float(f"{v:.7g}") for v in np.sort(samples[column])],
-            }
-        else:
-            out[column] = {"kind": "categorical", "counts": counts, "missing": missing}
-    return {"format": drift.PROFILE_FORMAT, "rows": dataset.rows, "features": out}
+    return drift.profile_from(dataset.rows, types, edges, counted, samples)
 
 
 def compare(
@@ -452,22 +434,7 @@ def compare(
     and a sample of at most `sample_size` values, judged by the same functions."""
     import numpy as np
 
-    types = dataset.feature_types
-    chosen = {
-        c: ref
-        for c, ref in reference.get("features", {}).items()
-        if types.get(c) == ref.get("kind")
-    }
-    edges = {
-        c: np.asarray(ref["edges"], dtype=float)
-        for c, ref in chosen.items()
-        if ref["kind"] == "numeric"
-    }
-    known = {
-        c: [k for k in ref["counts"] if k != drift.OTHER]
-        for c, ref in chosen.items()
-        if ref["kind"] != "numeric"
-    }
+    chosen, edges, known = drift.reference_bins(reference, dataset.feature_types)
     rng = np.random.default_rng(seed)
     with _session(dataset) as (connection, relation):
         counted = _counts(connection, relation, dataset, edges, known, only=list(chosen))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium import data
 from podium.engine import aggregates, sql
+from podium.engine.aggregates import AUC_BOUND, EPS, SAMPLE_ROWS
 from podium.errors import DataError
 
 if TYPE_CHECKING:
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
     from podium.config import Config
     from podium.registry import Registry, Version
     from podium.results import Computation, ModelScore
-
-SAMPLE_ROWS = 20_000  # the seeded sample behind the bootstrap, importance and latency
-_EPS = 2.220446049250313e-16  # float64 eps: log loss clips probabilities as sklearn does
-_BOUND = "__auc_bound"
 
 
 @dataclass
@@ -164,7 +161,7 @@ def _target(y: pd.Series, task: str) -> pd.Series:
     integral floats as ints (so '1' and 1.0 agree)."""
     if task == "regression":
         return y.astype(float)
-    return data._normalise_labels(y)
+    return data.normalise_labels(y)
 
 
 def _features(chunk: pd.DataFrame, types: dict[str, str], path: str) -> pd.DataFrame:
@@ -209,7 +206,7 @@ def _fold(tally: _Tally, chunk: pd.DataFrame, y: pd.Series, task: str) -> None:
     tally.unknown += int((where < 0).sum())
     known = where >= 0
     picked = proba[np.flatnonzero(known), where[known]]
-    tally.log_loss += float(-np.log(np.clip(picked, _EPS, 1 - _EPS)).sum())
+    tally.log_loss += float(-np.log(np.clip(picked, EPS, 1 - EPS)).sum())
     used = [1] if len(classes) == 2 else list(range(len(classes)))
     count = aggregates.bins_for(len(classes))
     for c in used:
@@ -251,11 +248,11 @@ def _metrics(tally: _Tally, task: str, spread: Spread) -> dict[str, float]:
             return aggregates.auc_from_histogram(pos.tolist(), neg.tolist(), tied)
 
         if len(classes) == 2:
-            metrics["roc_auc"], metrics[_BOUND] = auc(1)
+            metrics["roc_auc"], metrics[AUC_BOUND] = auc(1)
         elif present == set(classes):
             each = [auc(c) for c in range(len(classes))]
             metrics["roc_auc"] = sum(a for a, _ in each) / len(each)
-            metrics[_BOUND] = sum(b for _, b in each) / len(each)
+            metrics[AUC_BOUND] = sum(b for _, b in each) / len(each)
     return metrics
 
 
@@ -266,9 +263,9 @@ def _outcome(
     registry: Registry,
     spread: Spread,
 ) -> tuple[ModelScore, Any] | None:
+    from podium.resources import version_costs
     from podium.results import ModelScore
-    from podium.scoring import latency_ms_per_1k, predict
-    from podium.stages.evaluate import _InMemoryScoring, _resources
+    from podium.scoring import InMemoryScoring, latency_ms_per_1k, predict
 
     version = tally.version
     if tally.error is not None:
@@ -282,9 +279,10 @@ def _outcome(
     metrics["latency_ms"] = latency_ms_per_1k(tally.model, features)
     if tally.size_mb is not None:
         metrics["model_size_mb"] = tally.size_mb
-    metrics.update(_resources(registry, version, tally.model, features, config))
-    kept = {k: v for k, v in metrics.items() if k != _BOUND}
-    scoring = _InMemoryScoring(tally.model, features, target, outputs, kept)
+    cost = config.raw.metrics.cost_per_cpu_hour
+    metrics.update(version_costs(registry, version, tally.model, features, cost))
+    kept = {k: v for k, v in metrics.items() if k != AUC_BOUND}
+    scoring = InMemoryScoring(tally.model, features, target, outputs, kept)
     scored: dict[str, float | None] = dict(kept)
     return ModelScore(version=version.version, run_id=version.run_id, metrics=scored), scoring
 
@@ -300,7 +298,7 @@ def _computation(rows: int, tallies: list[_Tally], sample_rows: int, task: str) 
         bounds = []
         for tally in tallies:
             if tally.error is None and tally.histograms:
-                found = _metrics(tally, task, Spread()).get(_BOUND)
+                found = _metrics(tally, task, Spread()).get(AUC_BOUND)
                 if found is not None:
                     bounds.append(found)
         if bounds:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from podium.registry.tags import AUDIT_PREFIX, MONITOR_PREFIX
 
 if TYPE_CHECKING:
-    from podium.registry.mlflow_store import Registry
+    from podium.registry.store import Store
 
 
 # The actions that move @champion; "resume" (automatic promotion resumed after a
@@ -74,7 +74,7 @@ def tag_name(seq: int) -> str:
     return f"{AUDIT_PREFIX}{seq:06d}"
 
 
-def history(registry: Registry) -> list[Event]:
+def history(registry: Store) -> list[Event]:
     """Every recorded champion move of the model, oldest first; empty before the first."""
     model = registry.registered_model(registry.name, "reading the audit trail")
     return parse(model.tags) if model is not None else []
@@ -92,7 +92,7 @@ def parse(tags: dict[str, str]) -> list[Event]:
     return sorted(events, key=lambda e: e.seq)
 
 
-def record(registry: Registry, event: Event) -> None:
+def record(registry: Store, event: Event) -> None:
     """Write one event into the trail (the caller holds the promotion lock)."""
     registry.set_model_tag(
         tag_name(event.seq), json.dumps(event.to_dict()), "recording the audit event"
@@ -140,7 +140,7 @@ class Check:
         }
 
 
-def record_check(registry: Registry, check: Check) -> None:
+def record_check(registry: Store, check: Check) -> None:
     """Add one monitor run to the champion's health record (no lock: keys never collide)."""
     stamp = check.at.replace("-", "").replace(":", "")
     key = f"{MONITOR_PREFIX}{stamp}-{secrets.token_hex(3)}"
@@ -148,7 +148,7 @@ def record_check(registry: Registry, check: Check) -> None:
     registry.set_model_tag(key, json.dumps(short), "recording the monitor run")
 
 
-def checks(registry: Registry) -> list[Check]:
+def checks(registry: Store) -> list[Check]:
     """Every recorded monitor run of the model, oldest first."""
     model = registry.registered_model(registry.name, "reading the monitor record")
     return parse_checks(model.tags) if model is not None else []

@@ -19,11 +19,11 @@ from podium.registry import audit, lock, tags
 from podium.registry.audit import Approval, Event
 
 if TYPE_CHECKING:
-    from podium.registry.mlflow_store import Registry
+    from podium.registry.store import Store
 
 
 def move(
-    registry: Registry,
+    registry: Store,
     *,
     action: str,
     version: str,
@@ -129,14 +129,14 @@ def pause_of(model_tags: Mapping[str, str]) -> Pause | None:
         return None  # a hand-edited tag: not paused
 
 
-def paused(registry: Registry) -> Pause | None:
+def paused(registry: Store) -> Pause | None:
     """Whether automatic promotion of the registry's model is paused (and by which rollback)."""
     model = registry.registered_model(registry.name, "reading the promotion pause")
     return pause_of(model.tags) if model is not None else None
 
 
 def resume(
-    registry: Registry, *, actor: str, reason: str, commit: str | None, run_url: str | None
+    registry: Store, *, actor: str, reason: str, commit: str | None, run_url: str | None
 ) -> Event | None:
     """Lift a rollback's pause, recorded in the audit trail as a `resume` event (which
     moves nothing); None when promotion was not paused."""

@@ -35,6 +35,14 @@ def quiet_mlflow() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def unpooled_sqlite() -> None:
+    """No pooled sqlite connection: the branch-kept store's file is replaced under MLflow
+    at every fetch, and no connection may outlive it. MLflow reads the pool class when
+    it makes a store and keeps one store per URI for the whole process, so this is a
+    process setting, made before the first branch store is opened."""
+    os.environ["MLFLOW_SQLALCHEMYSTORE_POOLCLASS"] = "NullPool"
+
+
 def http_max_retries() -> str:
     """How many times MLflow retries one HTTP request (for error messages)."""
     return os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES", HTTP_MAX_RETRIES)

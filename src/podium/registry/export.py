@@ -20,7 +20,8 @@ from typing import Any
 
 from podium.errors import InputError
 from podium.registry import tags
-from podium.registry.mlflow_store import LoggedModel, Registry, Version
+from podium.registry.mlflow_store import LoggedModel, Registry
+from podium.registry.store import Version
 
 SOURCE_VERSION = tags.SOURCE_VERSION
 SOURCE_RUN = tags.SOURCE_RUN

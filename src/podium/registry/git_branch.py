@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from podium import gha
 from podium.errors import ConfigError, InputError, ServiceError
 from podium.registry import env, tags
-from podium.registry.mlflow_store import Registry, Version
+from podium.registry.mlflow_store import Registry
+from podium.registry.store import Version
 
 if TYPE_CHECKING:
     from podium.config import Config
@@ -758,11 +759,15 @@ def relocate(db: Path, old: Path, new: Path) -> int:
 class BranchRegistry(Registry):
     """The MLflow adapter on a branch-kept store: every change is one pushed commit."""
 
+    @classmethod
+    def open(cls, store: BranchStore, model_name: str) -> BranchRegistry:
+        """The registry on `store`, MLflow's process settings made first (`registry.env`):
+        unpooled sqlite connections, quiet logs before a new store's migrations."""
+        env.unpooled_sqlite()
+        env.quiet_mlflow()
+        return cls(store, model_name)
+
     def __init__(self, store: BranchStore, model_name: str) -> None:
-        # The sqlite file is replaced under MLflow at every fetch: no pooled connection may
-        # outlive it (MLflow caches one store per URI for the whole process).
-        os.environ["MLFLOW_SQLALCHEMYSTORE_POOLCLASS"] = "NullPool"
-        env.quiet_mlflow()  # before a new store's migrations, which log
         self.store = store
         store.pull()
         super().__init__(store.tracking_uri, model_name)

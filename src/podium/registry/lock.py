@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 from podium import gha
 from podium.errors import PodiumError, ServiceError
 from podium.registry import tags
-from podium.registry.mlflow_store import Busy
+from podium.registry.store import Busy
 
 if TYPE_CHECKING:
-    from podium.registry.mlflow_store import Registry
+    from podium.registry.store import Store
 
 LOCK_SUFFIX = ".podium-lock"
 LOCK_STALE_SECONDS = 600.0
@@ -37,13 +37,13 @@ WAIT_MAX = 1.0
 RELEASE_WAIT = 0.2
 
 
-def lock_name(registry: Registry) -> str:
+def lock_name(registry: Store) -> str:
     """The registered model that is the lock on `registry`'s champion moves."""
     return registry.name + LOCK_SUFFIX
 
 
 @contextmanager
-def hold(registry: Registry, holder: str, timeout: float = 120.0) -> Iterator[None]:
+def hold(registry: Store, holder: str, timeout: float = 120.0) -> Iterator[None]:
     """Exclusive lock on champion moves for this model, across processes and hosts.
 
     `holder` must be unique per attempt: the lock is only ever released, and only
@@ -68,13 +68,13 @@ def hold(registry: Registry, holder: str, timeout: float = 120.0) -> Iterator[No
         _release(registry, name, holder)
 
 
-def holder_of(registry: Registry, name: str) -> tuple[str, float] | None:
+def holder_of(registry: Store, name: str) -> tuple[str, float] | None:
     """Who holds the lock `name` and since when (epoch seconds); None when it is free."""
     found = _lease(registry, name)
     return None if found is None else found[:2]
 
 
-def _lease(registry: Registry, name: str) -> tuple[str, float, bool] | None:
+def _lease(registry: Store, name: str) -> tuple[str, float, bool] | None:
     """holder_of, and whether that holder is a process of this machine that is gone."""
     try:
         held = registry.registered_model(name, "reading the promotion lock")
@@ -143,7 +143,7 @@ def break_token(lock_name: str, holder: str, since: float) -> str:
     return f"{lock_name}.break-{digest}"
 
 
-def _try_lock(registry: Registry, name: str, holder: str) -> bool:
+def _try_lock(registry: Store, name: str, holder: str) -> bool:
     """One attempt: create the lock model (atomic: names are unique)."""
     with contextlib.suppress(Busy):  # busy sqlite: look at who holds it, as when taken
         if registry.create_model(
@@ -170,7 +170,7 @@ def _try_lock(registry: Registry, name: str, holder: str) -> bool:
     return False
 
 
-def _release(registry: Registry, name: str, holder: str) -> None:
+def _release(registry: Store, name: str, holder: str) -> None:
     """Delete the lock if (and only if) it is still ours."""
     for attempt in range(5):
         try:
@@ -187,7 +187,7 @@ def _release(registry: Registry, name: str, holder: str) -> None:
     )
 
 
-def _break_stale_lock(registry: Registry, name: str, stale: tuple[str, float]) -> None:
+def _break_stale_lock(registry: Store, name: str, stale: tuple[str, float]) -> None:
     """Remove a lock abandoned by a crashed holder, with one breaker per stale lock.
 
     Two waiters may both see the same stale lock. Deleting it blindly lets the slower
@@ -217,7 +217,7 @@ def _break_stale_lock(registry: Registry, name: str, stale: tuple[str, float]) -
             registry.delete_model(token, "removing the lock breaker's token")
 
 
-def _drop_abandoned_token(registry: Registry, token: str) -> None:
+def _drop_abandoned_token(registry: Store, token: str) -> None:
     """A breaker that died mid-break leaves its token: expire it like a lock."""
     with contextlib.suppress(PodiumError):
         found = registry.registered_model(token, "reading a lock breaker's token")

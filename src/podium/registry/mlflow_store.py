@@ -16,12 +16,13 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.errors import ConfigError, DataError, InputError, ServiceError
 from podium.registry import env, integrity
+from podium.registry.store import Busy, ModelEntry, Version
 from podium.registry.tags import CHAMPION, MODEL_SHA256, TASK, read_classes, read_positive
 
 if TYPE_CHECKING:
@@ -34,27 +35,6 @@ NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST"})
 NO_SUCH_VERSION = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
 
 
-class Busy(ServiceError):
-    """The store asked to be retried later (sqlite "database is locked", HTTP 503).
-
-    Raised like any ServiceError (same message, exit 3); the lock catches it to retry.
-    """
-
-
-@dataclass(frozen=True)
-class Version:
-    name: str
-    version: str
-    run_id: str | None
-    source: str
-    tags: dict[str, str] = field(default_factory=dict)
-    created_ms: int | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
-
-
 @dataclass(frozen=True)
 class LoggedModel:
     """A model logged in a run (any flavor), before it is registered."""
@@ -62,15 +42,6 @@ class LoggedModel:
     model_id: str
     uri: str  # models:/m-…
     name: str
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """A registered model as the lock and the audit trail see it: its tags and birth."""
-
-    name: str
-    tags: dict[str, str]
-    created_ms: int
 
 
 class Registry:
@@ -666,9 +637,20 @@ def _without_silent_checks() -> Iterator[None]:
     comparing the pip requirements with the installed packages (podium pins them from the
     running ones). Together 0.3–0.7 s of CPU per training run (measured): a scan of
     every installed distribution's files, and a second unpickling of the model. The
-    logged files are the same (tests/registry/test_mlflow_store.py compares them)."""
+    logged files are the same (tests/registry/test_mlflow_store.py compares them).
+
+    MLflow has no switch for either, and swapping a module's function is seen by every
+    thread: it is done only while this is the process's one thread (`podium train`
+    alone); beside another thread (`podium run` ranks importance meanwhile) MLflow runs
+    its checks as it would anywhere."""
+    import threading
+
     import mlflow.models.utils
     import mlflow.utils.environment
+
+    if threading.active_count() > 1:
+        yield
+        return
 
     patched = [
         (mlflow.models.utils, "_validate_serving_input"),

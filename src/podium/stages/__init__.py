@@ -29,7 +29,7 @@ def open_registry(config: Config, *, writes: bool = False) -> Registry:
     if config.registry_branch:
         from podium.registry.git_branch import BranchRegistry, BranchStore
 
-        registry: Registry = BranchRegistry(BranchStore.of(config), config.model.name)
+        registry: Registry = BranchRegistry.open(BranchStore.of(config), config.model.name)
     else:
         registry = Registry(config.tracking_uri, config.model.name)
     registry.check_reachable()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -44,6 +44,7 @@ from podium.results import (
 )
 from podium.scoring import (
     BOOTSTRAPPED,
+    InMemoryScoring,
     latency_ms_per_1k,
     predict,
     primary_metric,
@@ -57,17 +58,6 @@ if TYPE_CHECKING:
     from podium.engine.sql import SqlTable
 
 T = TypeVar("T")
-
-
-@dataclass
-class _InMemoryScoring:
-    """A scored model kept in memory for the paired comparisons (never written)."""
-
-    model: Any
-    features: Any
-    target: Any
-    outputs: Any
-    metrics: dict[str, float]  # as computed: NaN where a metric is undefined (the file has null)
 
 
 def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluation:
@@ -268,7 +258,7 @@ def _serving(
     config: Config,
     registry: Registry,
     version: Version,
-    scored: _InMemoryScoring | None,
+    scored: InMemoryScoring | None,
     in_memory: bool,
 ) -> tuple[ServingCheck | None, serving.Probe | None]:
     """The serving check (`serving:`, or `deploy:`): the candidate behind MLflow's scoring
@@ -342,7 +332,7 @@ def _beside(work: Callable[[], T]) -> Iterator[Future[T]]:
 
 
 def _bootstrap(
-    config: Config, challenger: _InMemoryScoring | None, champion: _InMemoryScoring | None
+    config: Config, challenger: InMemoryScoring | None, champion: InMemoryScoring | None
 ) -> Bootstrap | None:
     """Paired bootstrap intervals of challenger − champion for each gated metric."""
     if challenger is None or champion is None:
@@ -362,8 +352,8 @@ def _bootstrap(
 def _slices(
     config: Config,
     table: data.Table,
-    challenger: _InMemoryScoring | None,
-    champion: _InMemoryScoring | None,
+    challenger: InMemoryScoring | None,
+    champion: InMemoryScoring | None,
 ) -> Slices | None:
     """Both models on every slice of `slices:` (champion only when on the very same rows)."""
     if not config.raw.slices or challenger is None:
@@ -409,8 +399,8 @@ def _logged_importance(
 
 def _importance(
     config: Config,
-    challenger: _InMemoryScoring | None,
-    champion: _InMemoryScoring | None,
+    challenger: InMemoryScoring | None,
+    champion: InMemoryScoring | None,
     *,
     champion_logged: dict[str, Any] | None = None,
     challenger_begun: Future[dict[str, Any]] | None = None,
@@ -539,7 +529,7 @@ def _score(
     feature_types: dict[str, str] | None,
     *,
     strict: bool = False,
-) -> tuple[ModelScore, _InMemoryScoring | None]:
+) -> tuple[ModelScore, InMemoryScoring | None]:
     """Quality metrics of one registered version on the evaluation table (errors recorded,
     not raised); what it costs (`_with_costs`) is measured later.
 
@@ -565,7 +555,7 @@ def _score(
         return ModelScore(version=version.version, run_id=version.run_id, error=str(exc)), None
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return ModelScore(version=version.version, run_id=version.run_id, error=_first(exc)), None
-    scoring = _InMemoryScoring(model, prepared.features, prepared.target, outputs, metrics)
+    scoring = InMemoryScoring(model, prepared.features, prepared.target, outputs, metrics)
     scored: dict[str, float | None] = dict(metrics)  # NaN becomes None in the model
     return (
         ModelScore(
@@ -610,11 +600,11 @@ def _with_costs(
     registry: Registry,
     version: Version,
     scored: ModelScore,
-    scoring: _InMemoryScoring | None,
+    scoring: InMemoryScoring | None,
     config: Config,
     *,
     strict: bool = False,
-) -> tuple[ModelScore, _InMemoryScoring | None]:
+) -> tuple[ModelScore, InMemoryScoring | None]:
     """`scored` with what the version costs: latency, size, training and prediction
     resources — timed single-threaded, with no other work running beside it."""
     from podium.errors import DataError
@@ -630,7 +620,11 @@ def _with_costs(
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return ModelScore(version=version.version, run_id=version.run_id, error=_first(exc)), None
     costs["model_size_mb"] = registry.model_size_mb(version)
-    costs.update(_resources(registry, version, scoring.model, scoring.features, config))
+    costs.update(
+        resources.version_costs(
+            registry, version, scoring.model, scoring.features, config.raw.metrics.cost_per_cpu_hour
+        )
+    )
     scoring.metrics = {**scoring.metrics, **costs}
     metrics: dict[str, float | None] = {**scored.metrics, **costs}  # validated: NaN is null
     found = ModelScore(
@@ -644,15 +638,3 @@ def _with_costs(
 
 def _first(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _resources(
-    registry: Registry, version: Version, model: Any, features: Any, config: Config
-) -> dict[str, float]:
-    """What the version cost to train (logged by `podium train`) and to predict 1k rows."""
-    logged = resources.logged_metrics(registry, version.run_id)
-    return resources.model_metrics(
-        logged,
-        predict_memory_mb=resources.prediction_peak_mb(model, features),
-        cost_per_cpu_hour=config.raw.metrics.cost_per_cpu_hour,
-    )

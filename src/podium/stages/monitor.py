@@ -22,6 +22,7 @@ from typing import Any
 from podium import __version__, data, gha, monitoring, results
 from podium.clock import now_iso
 from podium.config import Config, TableSource
+from podium.engine.base import prepare_options
 from podium.errors import ConfigError, InputError, PodiumError, ServiceError
 from podium.registry import Registry, Version, audit, deployments, read_feature_types
 from podium.registry.git_branch import change_message
@@ -86,15 +87,8 @@ def monitor(
         target = config.data.target
         has_outcomes = target in table.frame.columns and bool(table.frame[target].notna().any())
     if has_outcomes and production is None:  # bad outcomes are bad input: fail now
-        labelled = data.prepare(
-            table,
-            target=target,
-            task=config.model.task,
-            features=None,
-            exclude=[],
-            expected_types=types,
-            coerce=config.data.coerce_numeric,
-        )
+        options = prepare_options(config, types)
+        labelled = data.prepare(table, **options, coerce=config.data.coerce_numeric)
 
     notes: list[str] = []
     found_drift = _drift(config, registry, champion, features, types, notes)

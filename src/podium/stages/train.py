@@ -7,26 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podium import (
-    __version__,
-    card,
-    data,
-    drift,
-    gha,
-    modeling,
-    raw_model,
-    resources,
-    slices,
-    warmup,
-)
+from podium import __version__, card, data, drift, gha, modeling, raw_model, resources, warmup
 from podium.clock import now_iso
 from podium.config import Config
-from podium.engine import in_database, on_spark
+from podium.engine import pick
 from podium.errors import DataError
+from podium.modeling import on_training_data
 from podium.registry import Registry, Version, tags
 from podium.registry.git_branch import change_message
 from podium.results import DataSummary, Training
-from podium.scoring import Outputs, predict, score_outputs
 from podium.stages import (
     artifact_root,
     fitting_modules,
@@ -35,71 +24,8 @@ from podium.stages import (
     warm_up_registry,
 )
 
-
-def on_training_data(
-    model: object, train_set: data.Dataset, task: str, *, source: str
-) -> dict[str, float]:
-    """`train_*` metrics of a fitted model on its own training data (a model that cannot
-    predict it is a DataError, before anything is registered)."""
-    try:
-        outputs = _training_outputs(model, train_set.features, task)
-        on_train = score_outputs(outputs, train_set.target, task)
-    except (ValueError, TypeError, AttributeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"{source}: the fitted model cannot predict its own training data: {message}"
-        ) from None
-    return {f"train_{k}": v for k, v in on_train.items()}
-
-
-# Rows × features per prediction call when podium's own pipeline scores its training rows.
-_SCORED_CELLS = 1 << 22
-
-
-def _training_outputs(
-    model: Any, features: Any, task: str, *, cells: int = _SCORED_CELLS
-) -> Outputs:
-    """`scoring.predict` of the training rows; for podium's own HistGradientBoosting
-    pipeline a block of rows at a time. Its preprocessing copies what it is given (twice,
-    for a moment: pandas, then `np.hstack`), which for the whole training table made this
-    the run's memory peak once the fit spared its copy; the pipeline's outputs for a row
-    do not depend on the other rows (`modeling.predicts_row_by_row`), so the blocks'
-    outputs put together are the whole table's, bit for bit."""
-    import numpy as np
-
-    rows = max(1, cells // max(len(features.columns), 1))
-    if len(features) <= rows or not modeling.predicts_row_by_row(model):
-        return predict(model, features, task)
-    parts = [
-        predict(model, features.iloc[i : i + rows], task) for i in range(0, len(features), rows)
-    ]
-
-    def joined(field: str) -> Any:
-        found = [getattr(part, field) for part in parts]
-        return None if found[0] is None else np.concatenate(found)
-
-    return Outputs(
-        predicted=joined("predicted"),
-        proba=joined("proba"),
-        decision=joined("decision"),
-        classes=parts[0].classes,
-    )
-
-
-def usage_metrics(used: resources.Usage) -> dict[str, float]:
-    """The run metrics of a training's resource use (`resources.measure`)."""
-    usage = {
-        resources.FIT_SECONDS: used.wall_seconds,
-        resources.FIT_CPU_SECONDS: used.cpu_seconds,
-    }
-    if used.peak_memory_mb is not None:
-        usage[resources.FIT_PEAK_MEMORY_MB] = used.peak_memory_mb
-    return usage
-
-
 if TYPE_CHECKING:
-    from podium.engine.spark import SparkTable
-    from podium.engine.sql import SqlTable
+    pass
 
 
 class EarlyProfile:
@@ -138,6 +64,35 @@ def _profiled(table: data.Table, train_set: data.Dataset) -> tuple[Any, ...]:
     )
 
 
+def train_inputs(config: Config) -> tuple[Any, Any, data.Dataset, dict[str, Any] | None]:
+    """What `podium train` needs from the project's engine (`podium.engine.pick`): the
+    both tables (counted, fingerprinted), the rows to fit on — every row, or for Spark
+    and in-database SQL a seeded sample of about `data.train_sample` rows — and the drift
+    profile of all training rows when the engine makes it. Bad evaluation data, labels or
+    `slices:` are bad input now, not after a long fit."""
+    engine = pick(config)
+    spec = config.data
+    if engine.in_memory:
+        warm_up_registry(config, also=fitting_modules(config))
+    try:
+        train_table, eval_table = engine.read(config)
+    finally:  # also on bad input: an in-process caller's next import must not race it
+        warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
+    data.check_excluded(spec.exclude, train_table, eval_table)
+    prepared = engine.prepare(config, train_table, None)
+    eval_set = engine.prepare(config, eval_table, prepared.feature_types)
+    engine.check_slices(config, eval_table)
+    if config.model.task == "classification":
+        if engine.class_count(prepared) < 2:
+            raise DataError(
+                f"{train_table.path}: target '{spec.target}' has a single class; "
+                "a classifier needs at least two"
+            )
+        engine.check_labels(config, prepared, eval_set, eval_table)
+    train_set, profile = engine.training_rows(config, train_table, prepared)
+    return train_table, eval_table, train_set, profile
+
+
 def train(
     *,
     config: Config,
@@ -151,56 +106,8 @@ def train(
     challenger's importance there).
     `profiled`: the training data's profile begun during validate (`podium run`).
     """
-    spec = config.data
     task = config.model.task
-    profile = None
-    train_table: data.Table | SparkTable | SqlTable
-    eval_table: data.Table | SparkTable | SqlTable
-    eval_set = None  # prepared here from files; Spark checks its tables in Spark
-    if on_spark(config):  # issue 14: fit on a stratified sample, profile all rows in Spark
-        from podium.engine import spark_stages
-
-        train_table, eval_table, train_set, profile = spark_stages.train_inputs(config)
-    elif in_database(config):  # issue 14: checked and profiled in the database
-        from podium.engine import sql_stages
-
-        train_table, eval_table, train_set, profile = sql_stages.train_inputs(config)
-    else:
-        warm_up_registry(config, also=fitting_modules(config))
-        try:
-            train_table, eval_table = data.read_both(
-                config.resolve(spec.train), config.resolve(spec.eval)
-            )
-        finally:  # also on bad input: an in-process caller's next import must not race it
-            warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
-        data.check_excluded(spec.exclude, train_table, eval_table)
-        train_set = data.prepare(
-            train_table,
-            target=spec.target,
-            task=task,
-            features=spec.features,
-            exclude=spec.exclude,
-            coerce=spec.coerce_numeric,
-        )
-        # Fail on unusable evaluation data now, not after a long fit.
-        eval_set = data.prepare(
-            eval_table,
-            target=spec.target,
-            task=task,
-            features=None,
-            exclude=[],
-            expected_types=train_set.feature_types,
-            coerce=spec.coerce_numeric,
-        )
-        if config.raw.slices:  # bad `slices:` is bad input now, not after a long fit
-            slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
-    if task == "classification" and train_set.target.nunique() < 2:
-        raise DataError(
-            f"{train_table.path}: target '{spec.target}' has a single class; "
-            "a classifier needs at least two"
-        )
-    if task == "classification" and eval_set is not None:
-        data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
+    train_table, eval_table, train_set, profile = train_inputs(config)
     registry = open_registry(config, writes=True)
     source = config.model.source
     fitted = None
@@ -256,7 +163,7 @@ def train(
             if positive not in classes:
                 raise DataError(
                     f"{config.path}: model.positive_class {positive!r} is not a label of "
-                    f"'{spec.target}' in the training data ({', '.join(map(repr, classes[:5]))})"
+                    f"'{config.data.target}' in the training data ({', '.join(map(repr, classes[:5]))})"
                 )
             version_tags[tags.POSITIVE] = json.dumps(positive)
     if provenance.get("git_commit"):
@@ -308,7 +215,7 @@ def train(
             model=raw_model.wrap(fitted, train_set.feature_types),
             example=raw.loc[train_set.features.index[:5], list(train_set.feature_types)],
             params=params,
-            metrics={**train_metrics, **usage_metrics(used)},
+            metrics={**train_metrics, **resources.usage_metrics(used)},
             run_tags=run_tags,
             version_tags=version_tags,
             artifacts=artifacts,

@@ -49,7 +49,8 @@ def train(
 ) -> tuple[str, Version, dict[str, float], resources.Usage]:
     """Run the command in a new run and register its model: (run id, version,
     train metrics, the command's resource use). TrainingFailed (exit 2) when it fails."""
-    from podium.stages.train import on_training_data, usage_metrics
+    from podium.modeling import on_training_data
+    from podium.resources import usage_metrics
 
     argv = config.model.argv
     assert argv is not None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from podium import data, gha, warmup
 from podium.config import Config
-from podium.engine import in_database, on_spark
+from podium.engine import pick
 from podium.registry.tags import read_feature_types
 from podium.results import DataCheck, DataSummary, Drift, Expectations, Validation
 from podium.stages import DRIFT_MODULES, open_registry, store_missing, warm_up_registry
@@ -101,60 +101,31 @@ def validate(
     `then_import`: modules the caller imports next (`podium run`: training's), imported
     beside the reading with MLflow's.
     """
-    if on_spark(config):  # issue 14: checked inside Spark, nothing collected
-        from podium.engine import spark_stages
-
-        return spark_stages.validate(config=config, use_registry=use_registry)
-    if in_database(config):  # issue 14: checked and profiled by queries in the database
-        from podium.engine import sql_stages
-
-        return sql_stages.validate(config=config, use_registry=use_registry)
+    engine = pick(config)  # pandas, Spark or SQL: the same checks, wherever they run
     spec = config.data
     suite = None
     if spec.expectations:  # a broken suite is exit 2 before any data is read
         from podium import expectations
 
         suite = expectations.load_suite(config.resolve(spec.expectations))
-    if use_registry:
+    if use_registry and engine.in_memory:
         drift_modules = DRIFT_MODULES if config.drift.enabled else ()
         warm_up_registry(config, also=drift_modules + then_import)
     try:
-        _progress(f"reading data.train ({spec.train}) and data.eval ({spec.eval})")
-        train_table, eval_table = data.read_both(
-            config.resolve(spec.train), config.resolve(spec.eval)
-        )
+        _progress(f"reading data.train ({spec.train}) and data.eval ({spec.eval}){engine.where}")
+        train_table, eval_table = engine.read(config)
     finally:  # also on bad input: an in-process caller's next import must not race it
         warmup.join()  # before anything else imports: no import may race MLflow's (podium.warmup)
     if suite is not None:
         for label, table in (("train", train_table), ("eval", eval_table)):
-            expectations.check_columns(
-                suite, list(table.frame.columns), dataset=label, source=str(table.path)
-            )
+            expectations.check_columns(suite, table.columns, dataset=label, source=str(table.path))
     data.check_excluded(spec.exclude, train_table, eval_table)
-    if config.raw.slices:  # a bad `slices:` is bad input before anything is trained
-        from podium import slices
-
-        slices.cells(eval_table.frame, config.raw.slices, where=str(config.path))
-    train_set = data.prepare(
-        train_table,
-        target=spec.target,
-        task=config.model.task,
-        features=spec.features,
-        exclude=spec.exclude,
-        coerce=spec.coerce_numeric,
-    )
-    if on_prepared is not None:
+    engine.check_slices(config, eval_table)  # a bad `slices:` is bad input before training
+    train_set = engine.prepare(config, train_table, None)
+    if on_prepared is not None and engine.in_memory:
         on_prepared(train_table, train_set)
-    eval_set = data.prepare(
-        eval_table,
-        target=spec.target,
-        task=config.model.task,
-        features=None,
-        exclude=[],
-        expected_types=train_set.feature_types,
-        coerce=spec.coerce_numeric,
-    )
-    classes = train_set.target.nunique() if config.model.task == "classification" else 0
+    eval_set = engine.prepare(config, eval_table, train_set.feature_types)
+    classes = engine.class_count(train_set) if config.model.task == "classification" else 0
     checks, notes = input_checks(
         config,
         (train_table.rows, eval_table.rows),
@@ -163,16 +134,14 @@ def validate(
         classes,
     )
     if classes >= 2:  # else the failed classes check says what to fix first
-        data.check_labels(train_set, eval_set, target=spec.target, path=eval_table.path)
+        engine.check_labels(config, train_set, eval_set, eval_table)
 
     expectation_report = None
     if suite is not None:
-        from podium import expectations
-
         count = len(suite.expectations)
         _progress(f"expectations: {count} on train ({train_table.rows:,} rows) and eval")
         started = time.perf_counter()
-        report = expectations.run(suite, {"train": train_table.frame, "eval": eval_table.frame})
+        report = engine.expect(suite, train_table, eval_table)
         expectation_report = Expectations.model_validate(report.to_dict())
         checks.append(expectations_check(report))
         _progress(f"expectations done in {time.perf_counter() - started:.1f}s")
@@ -186,15 +155,20 @@ def validate(
         if registry is not None and champion is not None:
             champion_version = champion.version
             checks.append(
-                _champion_columns(
-                    champion.tags,
-                    train_set.feature_types,
-                    champion.version,
-                    eval_table.frame.columns,
+                champion_columns(
+                    champion.tags, train_set.feature_types, champion.version, eval_table.columns
                 )
             )
             if config.drift.enabled:
-                drift_result = _drift(config, registry, champion, train_set, checks, notes)
+                drift_result = drift_check(
+                    config,
+                    registry,
+                    champion,
+                    train_set.feature_types,
+                    lambda profile: engine.drift(config, profile, train_set),
+                    checks,
+                    notes,
+                )
         elif config.drift.enabled:
             notes.append("drift skipped: no champion yet to compare the training data with")
 
@@ -212,35 +186,6 @@ def validate(
     outcome.save(config.state_dir)
     gha.set_output("passed", str(passed).lower())
     return outcome
-
-
-def _drift(
-    config: Config,
-    registry: Registry,
-    champion: Version,
-    train_set: data.Dataset,
-    checks: list[DataCheck],
-    notes: list[str],
-) -> Drift | None:
-    """The new training data against the profile recorded with the champion."""
-    from podium import drift
-
-    settings = config.drift
-    return drift_check(
-        config,
-        registry,
-        champion,
-        train_set.feature_types,
-        lambda profile: drift.compare(
-            profile,
-            train_set.features,
-            train_set.feature_types,
-            psi_threshold=settings.psi_threshold,
-            p_value=settings.p_value,
-        ),
-        checks,
-        notes,
-    )
 
 
 def drift_check(
@@ -298,7 +243,7 @@ def drift_check(
     )
 
 
-def _champion_columns(
+def champion_columns(
     tags: dict[str, str], types: dict[str, str], version: str, columns: Iterable[str] = ()
 ) -> DataCheck:
     """The new data must still carry every column the champion was trained on.
