@@ -578,6 +578,8 @@ def test_retention_keeps_the_newest_the_champion_and_what_an_alias_holds(
     files = tip_files(origin)
     on_tip = {n for n in versions if any(model_folder(n) in f for f in files)}
     assert on_tip == {"1", "4", "5"}, on_tip  # champion + the newest two
+    assert not [f for f in files if f"/{versions['2'].run_id}/" in f]  # its run's files too
+    assert registry.client.get_run(versions["2"].run_id).data.params  # its metadata stays
     pruned = versions["2"].tags["podium.pruned_files_in"]
     held = git("--git-dir", str(origin), "ls-tree", "-r", "--name-only", pruned).splitlines()
     assert any(model_folder("2") in f for f in held)  # the files are in that commit

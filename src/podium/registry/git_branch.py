@@ -800,10 +800,10 @@ class BranchRegistry(Registry):
         return self.store.transaction(applied, message, carried)
 
     def prune(self) -> list[str]:
-        """Retention (`registry.keep_versions`): the model files of versions that are not
-        among the newest N and hold no alias (@champion, an environment's) leave the tip.
-        Their metadata, metrics and audit stay; a tag names the commit still holding the
-        files. Returns the versions pruned now."""
+        """Retention (`registry.keep_versions`): the files (model, run artifacts) of versions
+        that are not among the newest N and hold no alias (@champion, an environment's)
+        leave the tip. Their metadata, params, metrics and audit stay; a tag names the
+        commit still holding the files. Returns the versions pruned now."""
         import shutil
 
         keep = self.store.keep_versions
@@ -829,10 +829,17 @@ class BranchRegistry(Registry):
             )
             if logged is None:
                 continue
-            files = _local_path(str(logged.artifact_location))
-            if files is None or not files.resolve().is_relative_to(root):
-                continue  # never anything outside the branch's own artifacts
-            shutil.rmtree(files, ignore_errors=True)
+            folders = [_local_path(str(logged.artifact_location))]
+            run = (
+                self.find("reading the run", functools.partial(self.client.get_run, version.run_id))
+                if version.run_id
+                else None
+            )
+            if run is not None:  # its files too (profile, importance): params, metrics stay
+                folders.append(_local_path(str(run.info.artifact_uri)))
+            for files in folders:  # never anything outside the branch's own artifacts
+                if files is not None and files.resolve().is_relative_to(root):
+                    shutil.rmtree(files, ignore_errors=True)
             self.set_version_tags(version.version, {tags.PRUNED: kept_until})
             pruned.append(version.version)
         return pruned
