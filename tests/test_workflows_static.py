@@ -348,8 +348,9 @@ def test_permissions_are_empty_at_the_top_and_least_privilege_per_job(generated:
         },
     }
     if "deploy" in str(generated):  # one job per environment after @champion moved
-        staging = {"contents": writes}
-        production = {"contents": writes, "id-token": "write"}  # oidc: true there only
+        # actions: read: podium deploy records who approved the environment's job
+        staging = {"contents": writes, "actions": "read"}
+        production = {"contents": writes, "actions": "read", "id-token": "write"}  # oidc there
         for name in ("podium-churn-promote.yml", "podium-churn-rollback.yml"):
             allowed[name] |= {"deploy-staging": staging, "deploy-production": production}
     for name, jobs in allowed.items():

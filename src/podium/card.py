@@ -58,6 +58,8 @@ class Identity(_Card):
     workflow_run: str | None = None
     repository: str | None = None
     podium_version: str | None = None
+    # registry.keep_versions took its files off the branch's tip: the commit that holds them
+    pruned_in: str | None = None
     run_id: str | None = None
     params: dict[str, str] = Field(default_factory=dict)
 
@@ -199,7 +201,7 @@ def collect(
             verdict=found.get(tags.VERDICT),
             summary=evaluation.summary if evaluation else None,
         ),
-        moves=[_move(e) for e in registry.history() if version.version in (e.version,)],
+        moves=_moves(registry, version.version),
         reproduction=_reproduction(found),
         champion=champion is not None and champion.version == version.version,
     )
@@ -270,6 +272,7 @@ def _identity(
         workflow_run=found.get(tags.PROVENANCE_PREFIX + "workflow_run"),
         repository=found.get(tags.PROVENANCE_PREFIX + "repository"),
         podium_version=found.get(tags.PODIUM_VERSION),
+        pruned_in=found.get(tags.PRUNED),
         run_id=version.run_id,
         params=own,
     )
@@ -463,6 +466,30 @@ def _ranking(evaluation: Evaluation | None, logged: dict[str, Any] | None) -> di
     return None
 
 
+def _moves(registry: Registry, number: str) -> list[Move]:
+    """The champion moves to this version and its deployment attempts, in time order."""
+    from podium.registry import deployments
+
+    moved = [_move(e) for e in registry.history() if e.version == number]
+    deployed = [
+        Move(
+            at=d.at,
+            action=f"deploy to {d.environment}: {d.outcome}",
+            version=d.version,
+            previous=d.previous,
+            actor=d.actor,
+            triggering_actor=d.triggering_actor,
+            approvers=d.approvers,
+            reason=d.reason or "verified live",
+            commit=d.commit,
+            run_url=d.run_url,
+        )
+        for d in deployments.history(registry)
+        if d.version == number
+    ]
+    return sorted(moved + deployed, key=lambda m: m.at)
+
+
 def _move(event: Event) -> Move:
     return Move(
         at=event.at,
@@ -544,7 +571,8 @@ _MARKDOWN = """\
 | workflow run | {{ i.workflow_run | v }} |
 | MLflow run | {{ i.run_id | code }} |
 | podium | {{ i.podium_version | v }} |
-
+{% if i.pruned_in %}| model files | off the registry branch's tip (registry.keep_versions); commit {{ i.pruned_in | code }} holds them |
+{% endif %}
 ## Intended use
 - description: {{ card.purpose.description | v }}
 - owners: {{ card.purpose.owners | join(", ") | v }}

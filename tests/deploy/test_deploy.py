@@ -407,3 +407,53 @@ def test_on_a_branch_kept_registry_a_deployment_is_one_pushed_commit(
     reopened = open_registry(load(project.config_path))  # fetched from origin again
     assert reopened.alias("staging").version == "1"
     assert _trail(reopened) == [("staging", "1", "deployed", None)]
+
+
+def test_a_deployment_records_who_approved_it_and_the_card_lists_it(
+    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+) -> None:
+    """In Actions a deployment, like a champion move, records the triggering actor and who
+    approved the environment's job (the run's approvals endpoint of the loopback GitHub);
+    the version's model card lists it beside the champion moves."""
+    import sys
+
+    from podium.config import load
+    from tests.github_fake import serve
+
+    project = make_project()
+    (project.root / "fail.py").write_text("import sys; sys.exit('kubectl: connection refused')\n")
+    target = {
+        "environment": "production",
+        "command": [sys.executable, "fail.py"],
+        "url": "http://127.0.0.1:9",
+    }
+    project = _serving_project(lambda: project, targets=[target])
+    assert project.cli("run").code == 0
+    for github in serve():
+        github.review("4242", "alice", "production")
+        env = github.env(
+            GITHUB_ACTOR="octo",
+            GITHUB_TRIGGERING_ACTOR="rerunner",
+            MLFLOW_TRACKING_URI=load(project.config_path).tracking_uri,
+        )
+        failed = project.cli("deploy", env=env)
+        assert failed.code == 1
+        assert github.violations == []
+        asked = [r.path for r in github.requests if r.operation == "run_approvals"]
+        assert asked == ["/repos/acme/churn/actions/runs/4242/approvals"]
+    from podium.registry.deployments import history
+
+    (attempt,) = history(registry_of(project))
+    assert (attempt.actor, attempt.triggering_actor, attempt.approvers) == (
+        "octo",
+        "rerunner",
+        ["alice"],
+    )
+    card = json.loads(project.cli("card", "--version", "1", "--format", "json").out)
+    deployed = [m for m in card["moves"] if m["action"].startswith("deploy")]
+    assert [(m["action"], m["actor"], m["approvers"]) for m in deployed] == [
+        ("deploy to production: failed", "octo", ["alice"])
+    ]
+    markdown = project.cli("card", "--version", "1").out
+    assert "deploy to production: failed v1 (was none) by octo" in markdown
+    assert "approved by alice" in markdown

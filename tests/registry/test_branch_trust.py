@@ -586,6 +586,12 @@ def test_retention_keeps_the_newest_the_champion_and_what_an_alias_holds(
     with pytest.raises(InputError, match=r"v2 of 'churn' has no model files .*keep_versions"):
         registry.load_model(versions["2"])
     assert [e.version for e in registry.history()] == ["1"]  # the audit trail stays
+    card = project.cli("card", "--version", "2")  # the card says where its files went
+    assert card.code == 0, card.err
+    assert (
+        f"| model files | off the registry branch's tip (registry.keep_versions); commit `{pruned}`"
+        in card.out
+    )
 
     # An alias (an environment's deployment) keeps a version's files.
     project.update(registry={"git_branch": BRANCH, "keep_versions": 1})

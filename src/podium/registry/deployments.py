@@ -49,6 +49,10 @@ class Deployment:
     parity: float | None = None  # share of probe rows answered as recorded
     latency_ms: float | None = None  # live p95
     requests: int = 0
+    # In Actions: who started the run, and who approved the environment's protected job
+    # (None: not recorded; []: no reviewer) — as champion moves record them.
+    triggering_actor: str | None = None
+    approvers: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

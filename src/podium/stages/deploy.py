@@ -317,7 +317,10 @@ def _attempt_record(
     checked: serving.Verification | None,
     outcome: str | None = None,
 ) -> Deployment:
+    from podium import approvals
+
     provenance = gha.provenance(config.root)
+    approval = approvals.of_this_run()
     return Deployment(
         seq=0,  # numbered when recorded
         environment=target.environment,
@@ -333,6 +336,8 @@ def _attempt_record(
         parity=checked.parity if checked else None,
         latency_ms=checked.latency_ms if checked else None,
         requests=checked.requests if checked else 0,
+        triggering_actor=approval.triggering_actor,
+        approvers=approval.approvers,
     )
 
 
