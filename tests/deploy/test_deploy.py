@@ -174,6 +174,13 @@ def test_deploy_verifies_live_catches_failures_restores_and_redeploys_after_roll
     assert env["change_failure_rate"] == 1 / 3  # v2 went live, then rolled back and undone
     assert env["restore_minutes"] is not None and env["lead_time_hours"] > 0
     assert (env["uptime"], env["probes"]) == (0.0, 1)
+    table = {
+        row["metric"]: row["shown"]
+        for row in json.loads(project.cli("metrics", "--json").out)["table"]
+    }  # with deploy: the table's deployment rows come from real deployments, not promotions
+    assert table["deployment success rate"] == "50% of deployments to staging verified live (3/6)"
+    assert table["deployment frequency"].endswith("verified deployments to staging / 30 days")
+    assert table["model uptime"] == "0.0% of 1 probes of staging's endpoint up"
     shown = project.cli("metrics").out
     assert "deployments to staging: v1 live; " in shown and "uptime 0% (1 probes)" in shown
 

@@ -91,7 +91,44 @@ def metrics_table(
         last_check=checks[-1] if checks else None,
         cost_per_cpu_hour=config.raw.metrics.cost_per_cpu_hour,
     )
-    return MetricsTable(delivery, rows, up, feedback, _deployments(config, registry, now, days))
+    live = _deployments(config, registry, now, days)
+    if live:  # `deploy:`: the table's deployment rows are the last environment's, not promotions
+        rows = _deployed_rows(rows, live[-1])
+    return MetricsTable(delivery, rows, up, feedback, live)
+
+
+def _deployed_rows(rows: list[Any], last: Any) -> list[Any]:
+    """Deployment frequency, success rate and model uptime of the MLOps table measured from
+    real deployments to (and probes of) the last environment of `deploy:`."""
+    from podium.mlops import Row
+
+    env = last.environment
+    measured = {
+        "deployment frequency": Row(
+            "deployment frequency",
+            last.frequency,
+            f"{last.frequency:.1f} verified deployments to {env} / 30 days",
+            True,
+        ),
+        "deployment success rate": Row(
+            "deployment success rate",
+            last.success_rate,
+            f"{last.success_rate:.0%} of deployments to {env} verified live "
+            f"({last.deployed}/{last.attempts})"
+            if last.success_rate is not None
+            else f"not measured yet: no deployment to {env} in the window",
+            last.success_rate is not None,
+        ),
+        "model uptime": Row(
+            "model uptime",
+            last.uptime,
+            f"{last.uptime:.1%} of {last.probes} probes of {env}'s endpoint up"
+            if last.uptime is not None
+            else f"not measured yet: no probe of {env}'s endpoint (podium status/monitor)",
+            last.uptime is not None,
+        ),
+    }
+    return [measured.get(row.metric, row) for row in rows]
 
 
 def _deployments(config: Config, registry: Any, now: datetime, days: int) -> list[Any] | None:
