@@ -49,7 +49,7 @@ PR = PROVENANCE_PREFIX + "pr"
 # -- model-version tags for governance: the model card (card.py) and `podium reproduce`
 PURPOSE = "podium.purpose"  # train: JSON of model.description, owners, intended_use, limitations
 DIRTY = PROVENANCE_PREFIX + "dirty"  # train: "true" when trained from uncommitted changes
-DIRTY_FILES = "podium.dirty_files"  # train: JSON list, the first changed paths
+DIRTY_FILES = "podium.dirty_files"  # train (gha.provenance): "a, b, … (+N)", the changed paths
 TARGET = "podium.target"  # train: data.target
 MODEL_KIND = "podium.model_kind"  # train: estimator | entrypoint | command
 CARD_WRITTEN = "podium.model_card"  # promote: the card's artifact path, once written
