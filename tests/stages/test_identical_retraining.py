@@ -147,3 +147,19 @@ def test_a_training_command_is_not_run_again(
     assert again.code == 0, again.err
     assert f"challenger v1 is {NOTE}" in again.out + again.err
     assert versions(registry_of, project) == ["1"]
+
+
+def test_the_champion_reused_is_no_change_not_a_failed_improvement_gate(
+    make_project: Callable[..., Project], registry_of: Callable[[Project], Any]
+) -> None:
+    # A gate asking for +0.05 over the champion: the champion compared with itself can
+    # never clear it, yet nothing changed — only the absolute bounds apply then.
+    project = make_project(gates=[{"metric": "roc_auc", "min": 0.6, "min_delta": 0.05}])
+    commit_all(project.root)
+    assert project.cli("run").code == 0
+    again = project.cli("run")
+    assert again.code == 0, again.err
+    assert "nothing was promoted" not in again.err
+    assert state_json(project, "evaluation.json")["passed"] is True
+    assert registry_of(project).champion().version == "1"
+    assert [e.action for e in registry_of(project).history()] == ["promote"]

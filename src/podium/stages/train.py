@@ -326,7 +326,9 @@ def _reused(
     """`.podium/train.json` for an identical earlier version, the challenger again."""
     assert version.run_id is not None  # identical_version skips a version without a run
     logged = registry.run_metrics(version.run_id)
-    train_metrics = {k: v for k, v in logged.items() if k.startswith("train_")}
+    train_metrics: dict[str, float | None] = {
+        k: v for k, v in logged.items() if k.startswith("train_")
+    }
     outcome = Training(
         model_name=config.model.name,
         version=version.version,
