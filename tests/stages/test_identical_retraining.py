@@ -160,6 +160,10 @@ def test_the_champion_reused_is_no_change_not_a_failed_improvement_gate(
     again = project.cli("run")
     assert again.code == 0, again.err
     assert "nothing was promoted" not in again.err
-    assert state_json(project, "evaluation.json")["passed"] is True
+    evaluated = state_json(project, "evaluation.json")
+    assert evaluated["passed"] is True
+    assert evaluated["summary"] == (
+        "no change: every absolute bound passes (v1 is already the champion: compared with itself)"
+    )
     assert registry_of(project).champion().version == "1"
     assert [e.action for e in registry_of(project).history()] == ["promote"]

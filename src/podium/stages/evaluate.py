@@ -181,7 +181,10 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
         unavailable=challenger.unavailable,
     )
     passed = verdict.passed and (sliced is None or sliced.passed)
-    summary = _summary(verdict.summary, verdict.passed, sliced)
+    said = verdict.summary
+    if itself and verdict.passed:  # not a "first champion": the same one, unchanged
+        said = "no change: every absolute bound passes"
+    summary = _summary(said, verdict.passed, sliced)
     refused = _serving_failure(config, served)
     if refused:
         passed = False
