@@ -97,7 +97,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from podium.stages.train import train
 
     config = _config(args)
-    outcome = train(config=config)
+    outcome = train(config=config, retrain=args.retrain)
+    if outcome.not_retrained:
+        _say(f"{outcome.model_name}: challenger v{outcome.version} is {outcome.not_retrained}")
+        return EXIT_OK
     _say(
         f"registered {outcome.model_name} v{outcome.version} "
         f"(run {outcome.run_id}, {outcome.estimator}, fit {outcome.fit_seconds:.1f}s) "
@@ -344,6 +347,15 @@ def _summary(outcome: Any, model_name: str) -> None:
     )
 
 
+def _retrain(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train and register a new version even when one was trained on the same data, "
+        "config and commit (default: that version is the challenger again)",
+    )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from podium import terminal
     from podium.stages.run import run
@@ -351,7 +363,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     pretty = terminal.rendered(args.format)
     with terminal.progress(pretty) as say:
-        outcome = run(config=config, promote=not args.no_promote, say=say)
+        outcome = run(config=config, promote=not args.no_promote, say=say, retrain=args.retrain)
     lines = []
     if pretty:
         _summary(outcome, config.model.name)
@@ -554,7 +566,10 @@ def build_parser() -> argparse.ArgumentParser:
     suggest = add("suggest", _cmd_suggest, "write a starting GX expectation suite from the data")
     suggest.add_argument("--output", metavar="PATH", help="suite file (default: data.expectations)")
     suggest.add_argument("--force", action="store_true", help="replace an existing suite file")
-    add("train", _cmd_train, "fit the challenger, log it to MLflow, register a candidate version")
+    train = add(
+        "train", _cmd_train, "fit the challenger, log it to MLflow, register a candidate version"
+    )
+    _retrain(train)
     add(
         "evaluate", _cmd_evaluate, "score challenger and champion on the eval data; apply the gates"
     )
@@ -652,6 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--id", metavar="COLUMN", help="column copied beside the predictions")
     run = add("run", _cmd_run, "validate → train → evaluate → report → promote, locally")
     run.add_argument("--no-promote", action="store_true", help="stop before promotion (like a PR)")
+    _retrain(run)
     _format(run)
     # `podium registry pull|export`: the registry itself (registry.git_branch and beyond).
     registry = sub.add_parser(

@@ -305,6 +305,19 @@ class Training(_Result):
     fit_peak_memory_mb: NonNegative = None
     provenance: Annotated[dict[Name, Text], Field(max_length=100)] = {}
     trained_at: Text = ""
+    # Not retrained: `version` is an earlier one trained on the same data, config and clean
+    # commit (issue 31), the challenger again; None when this run fitted and registered it.
+    identical_to: Version | None = None
+
+    @property
+    def not_retrained(self) -> str | None:
+        """What to tell the user when the challenger is an identical earlier version."""
+        if self.identical_to is None:
+            return None
+        return (
+            f"identical to v{self.identical_to} (same data, config and commit): not retrained; "
+            "pass --retrain to train anyway"
+        )
 
 
 class ModelScore(_Record):

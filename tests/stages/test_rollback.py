@@ -111,9 +111,11 @@ def test_a_rollback_pauses_promotion_until_a_new_commit_or_resume(
     assert back.code == 0 and "paused" in back.out
     registry = registry_of(champion_project)
 
-    # the same code and data retrained: passes its gates, but the rollback holds
+    # the same code and data again: v2 itself is the challenger (not retrained, issue 31);
+    # it passes its gates, but the rollback holds
     again = champion_project.cli("run")
     assert again.code == 0, again.err
+    assert [v.version for v in registry.versions()] == ["1", "2"]
     assert registry.champion().version == "1"
     report = (champion_project.state / "report.md").read_text()
     assert "⏸️ **Paused** — automatic promotion is paused since the rollback from v2 to v1" in (
@@ -130,25 +132,25 @@ def test_a_rollback_pauses_promotion_until_a_new_commit_or_resume(
     assert resumed.code == 0, resumed.err
     assert champion_project.cli("resume", "--reason", "twice").code == 2
     assert champion_project.cli("promote").code == 0
-    assert registry.champion().version == "3"
+    assert registry.champion().version == "2"
     actions = [(e.action, e.version) for e in registry.history()]
     assert actions == [
         ("promote", "1"),
         ("promote", "2"),
         ("rollback", "1"),
         ("resume", "1"),
-        ("promote", "3"),
+        ("promote", "2"),
     ]
 
     # a new commit lifts the next pause by itself (recorded as a resume)
-    assert champion_project.cli("rollback", "--reason", "v3 too").code == 0
+    assert champion_project.cli("rollback", "--reason", "v2 too").code == 0
     _git(root, "commit", "-q", "--allow-empty", "-m", "a fix")
     after = champion_project.cli("run")
     assert after.code == 0, after.err
-    assert registry.champion().version == "4"
+    assert registry.champion().version == "3"
     last = registry.history()[-2:]
     assert [e.action for e in last] == ["resume", "promote"]
     assert last[0].reason.startswith("new commit ")
     # rolling back walks the champions, never the resumes
-    assert champion_project.cli("rollback", "--reason", "v4 no").code == 0
+    assert champion_project.cli("rollback", "--reason", "v3 no").code == 0
     assert registry.champion().version == "1"

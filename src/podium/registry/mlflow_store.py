@@ -542,6 +542,11 @@ class Registry:
         run = self.call("reading the run", lambda: self.client.get_run(run_id))
         return {str(k): float(v) for k, v in run.data.metrics.items()}
 
+    def run_experiment(self, run_id: str) -> str:
+        """The id of the experiment a run belongs to."""
+        run = self.call("reading the run", lambda: self.client.get_run(run_id))
+        return str(run.info.experiment_id)
+
     def log_json(self, run_id: str, payload: dict[str, Any], path: str) -> None:
         """Attach a JSON artifact (e.g. `podium/importance.json`) to an existing run."""
         self.call(f"logging {path}", lambda: self.client.log_dict(run_id, payload, path))

@@ -41,6 +41,9 @@ TRAIN_SHA256 = "podium.train_sha256"
 # sha256 of the manifest of the model's files at registration (registry/integrity.py)
 MODEL_SHA256 = "podium.model_sha256"
 EVAL_SHA256 = "podium.eval_sha256"
+# sha256 of podium.yaml as resolved (every key, defaults filled in): with the data's and
+# the commit, what makes a retraining identical (`podium train` reuses such a version)
+CONFIG_SHA256 = "podium.config_sha256"
 TRAIN_ROWS = "podium.train_rows"
 EVAL_ROWS = "podium.eval_rows"
 PROVENANCE_PREFIX = "podium."  # + each key of gha.provenance(): git_commit, pr, ref, …

@@ -431,11 +431,14 @@ def _importance(evaluation: Evaluation) -> list[str]:
 
 
 def _training(training: Training, root: str | None) -> list[str]:
-    summary = (
-        f"Challenger {version_label(training.version)}: {text(training.estimator)}, "
-        f"{plural(len(training.feature_types), 'feature')}, trained in "
-        f"{as_float(training.fit_seconds):.1f} s"
-    )
+    if training.not_retrained:  # the same data, config and commit as an earlier version
+        summary = f"Challenger {version_label(training.version)}: {text(training.not_retrained)}"
+    else:
+        summary = (
+            f"Challenger {version_label(training.version)}: {text(training.estimator)}, "
+            f"{plural(len(training.feature_types), 'feature')}, trained in "
+            f"{as_float(training.fit_seconds):.1f} s"
+        )
     body = [
         f"- {label} data: {code(shown_path(data.path, root))} — "
         f"{rows_of(data)}, sha256 {code(data.sha256[:12])}"
@@ -596,6 +599,11 @@ def _sections(
     if context.get("fork"):
         top += [*unverified_note(context["fork"]), ""]
     top.append(verdict)
+    if training and training.not_retrained and training.version == evaluation.challenger.version:
+        top += [
+            "",
+            f"♻️ **No change** — challenger {version_label(training.version)} is {text(training.not_retrained)}.",
+        ]
     if evaluation.paused:  # a rollback holds: say so, and what lifts it
         top += ["", f"⏸️ **Paused** — {text(evaluation.paused)}."]
     status = status_line(validation)

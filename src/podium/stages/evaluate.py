@@ -171,22 +171,26 @@ def evaluate(*, config: Config, early: EarlyImportance | None = None) -> Evaluat
         measured = {k: v for k, v in found.items() if v is not None}
         challenger_run.metrics = {**challenger_run.metrics, **measured}
         challenger = challenger.model_copy(update={"metrics": {**challenger.metrics, **measured}})
+    itself = champion_version is not None and champion_version.version == challenger.version
     verdict = decide(
         challenger_run.metrics if challenger_run else {},
-        champion_run.metrics if champion_run else None,
+        # the champion against itself: no change, so only the absolute bounds can say no
+        champion_run.metrics if champion_run and not itself else None,
         [gate for gate in config.gates if gate.bounds_whole_set],
         bootstrap.intervals if bootstrap else None,
         unavailable=challenger.unavailable,
     )
     passed = verdict.passed and (sliced is None or sliced.passed)
-    summary = _summary(verdict.summary, verdict.passed, sliced)
+    said = verdict.summary
+    if itself and verdict.passed:  # not a "first champion": the same one, unchanged
+        said = "no change: every absolute bound passes"
+    summary = _summary(said, verdict.passed, sliced)
     refused = _serving_failure(config, served)
     if refused:
         passed = False
         summary = refused if verdict.passed and "; " not in summary else f"{refused}; {summary}"
     if champion and champion.error:
         summary += f" (champion v{champion.version} could not be scored: {champion.error})"
-    itself = champion_version is not None and champion_version.version == challenger.version
     if itself:  # re-run after its promotion: there is nothing to replace
         summary += f" (v{challenger.version} is already the champion: compared with itself)"
     outcome = Evaluation(

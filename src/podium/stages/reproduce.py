@@ -146,7 +146,7 @@ def _rebuild(
 
         with _registry_env():
             try:
-                trained = train(config=throwaway)
+                trained = train(config=throwaway, retrain=True)
             except PodiumError as exc:
                 return f"retraining failed: {exc}"
             from podium.registry import Registry

@@ -45,6 +45,7 @@ def run(
     config: Config,
     promote: bool = True,
     say: Callable[[str], None] = lambda _: None,
+    retrain: bool = False,
 ) -> RunResult:
     """The whole loop; a failed check or gate stops promotion (`passed=False`).
 
@@ -53,10 +54,10 @@ def run(
     from podium.results import restored_on_error
 
     with restored_on_error(config.state_dir):
-        return _run(config=config, promote=promote, say=say)
+        return _run(config=config, promote=promote, say=say, retrain=retrain)
 
 
-def _run(*, config: Config, promote: bool, say: Callable[[str], None]) -> RunResult:
+def _run(*, config: Config, promote: bool, say: Callable[[str], None], retrain: bool) -> RunResult:
     from podium.stages import fitting_modules
     from podium.stages.evaluate import EarlyImportance, evaluate
     from podium.stages.promote import promote_evaluated
@@ -84,11 +85,14 @@ def _run(*, config: Config, promote: bool, say: Callable[[str], None]) -> RunRes
             data_failed=True,
             found=StageResults(validation=validated),
         )
-    say("train: fitting the challenger")
+    say("train: the challenger (fitted unless identical to an earlier version)")
     # The challenger's importance starts as soon as it is fitted, beside its logging.
     early = EarlyImportance(config)
-    trained = train(config=config, on_fitted=early.begin, profiled=profiled)
-    say(f"train: registered {config.model.name} v{trained.version} (run {trained.run_id[:8]})")
+    trained = train(config=config, on_fitted=early.begin, profiled=profiled, retrain=retrain)
+    if trained.not_retrained:
+        say(f"train: challenger v{trained.version} is {trained.not_retrained}")
+    else:
+        say(f"train: registered {config.model.name} v{trained.version} (run {trained.run_id[:8]})")
     say("evaluate: scoring challenger and champion on the same evaluation data")
     evaluated = evaluate(config=config, early=early)
     failures = [evaluated.failure] if evaluated.failure else []

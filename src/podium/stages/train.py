@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -98,6 +99,7 @@ def train(
     config: Config,
     on_fitted: Callable[[Any, dict[str, str]], None] | None = None,
     profiled: EarlyProfile | None = None,
+    retrain: bool = False,
 ) -> Training:
     """Fit on data.train, log the run and register a new model version.
 
@@ -105,10 +107,24 @@ def train(
     model has scored its training rows, before it is logged (`podium run` begins the
     challenger's importance there).
     `profiled`: the training data's profile begun during validate (`podium run`).
+    `retrain`: fit and register even when a version of this model was trained on the same
+    data, config and clean commit (otherwise that version is the challenger again).
     """
     task = config.model.task
     train_table, eval_table, train_set, profile = train_inputs(config)
     registry = open_registry(config, writes=True)
+    provenance = gha.provenance(config.root)
+    fingerprints = {
+        tags.TRAIN_SHA256: train_table.sha256,
+        tags.EVAL_SHA256: eval_table.sha256,
+        tags.TRAIN_ROWS: str(train_table.rows),
+        tags.EVAL_ROWS: str(eval_table.rows),
+        tags.CONFIG_SHA256: config_sha256(config),
+    }
+    if not retrain:  # the same data, config and commit again: that version, not a copy of it
+        same = identical_version(registry, fingerprints, provenance)
+        if same is not None:
+            return _reused(config, registry, same, train_table, eval_table, train_set, provenance)
     source = config.model.source
     fitted = None
     if config.model.command is None:  # fit before the run exists: a bad param changes nothing
@@ -129,7 +145,6 @@ def train(
         # 1M rows the ranking is done long before evaluate needs it anyway.
         if on_fitted is not None:
             on_fitted(fitted, train_set.feature_types)
-    provenance = gha.provenance(config.root)
     root = artifact_root(config)
     params: dict[str, object] = {
         "podium.estimator": source,
@@ -139,12 +154,6 @@ def train(
     }
     if config.model.estimator is not None:
         params.update({f"estimator.{k}": v for k, v in config.model.estimator.params.items()})
-    fingerprints = {
-        tags.TRAIN_SHA256: train_table.sha256,
-        tags.EVAL_SHA256: eval_table.sha256,
-        tags.TRAIN_ROWS: str(train_table.rows),
-        tags.EVAL_ROWS: str(eval_table.rows),
-    }
     provenance_tags = {f"{tags.PROVENANCE_PREFIX}{k}": v for k, v in provenance.items()}
     version_tags = {
         tags.CANDIDATE: "true",
@@ -270,4 +279,74 @@ def train(
     outcome.save(config.state_dir)
     gha.set_output("model-version", version.version)
     gha.set_output("run-id", run_id)
+    return outcome
+
+
+def config_sha256(config: Config) -> str:
+    """sha256 of podium.yaml as resolved: every key with its defaults, in a fixed order
+    (a reformatted file or a comment changes nothing; an omitted default set to its own
+    value neither)."""
+    resolved = json.dumps(config.raw.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(resolved.encode()).hexdigest()
+
+
+# A version's tag → the value it must have for the version to be this training again.
+_SAME_AS_NOW = (tags.TRAIN_SHA256, tags.EVAL_SHA256, tags.CONFIG_SHA256)
+
+
+def identical_version(
+    registry: Registry, fingerprints: dict[str, str], provenance: dict[str, str]
+) -> Version | None:
+    """The newest version trained on these very data files and resolved config, from this
+    same commit with a clean working tree — when the tree is clean now too. None otherwise
+    (uncommitted changes may be anything, so a dirty tree always trains)."""
+    commit = provenance.get("git_commit")
+    if not commit or provenance.get("dirty") != "false":
+        return None
+    wanted = {key: fingerprints[key] for key in _SAME_AS_NOW}
+    wanted[f"{tags.PROVENANCE_PREFIX}git_commit"] = commit
+    wanted[tags.DIRTY] = "false"
+    for version in reversed(registry.versions()):
+        if tags.PRUNED in version.tags or not version.run_id:
+            continue  # retention removed its files: it could not be scored again
+        if all(version.tags.get(key) == value for key, value in wanted.items()):
+            return version
+    return None
+
+
+def _reused(
+    config: Config,
+    registry: Registry,
+    version: Version,
+    train_table: Any,
+    eval_table: Any,
+    train_set: data.Dataset,
+    provenance: dict[str, str],
+) -> Training:
+    """`.podium/train.json` for an identical earlier version, the challenger again."""
+    assert version.run_id is not None  # identical_version skips a version without a run
+    logged = registry.run_metrics(version.run_id)
+    train_metrics: dict[str, float | None] = {
+        k: v for k, v in logged.items() if k.startswith("train_")
+    }
+    outcome = Training(
+        model_name=config.model.name,
+        version=version.version,
+        run_id=version.run_id,
+        experiment_id=registry.run_experiment(version.run_id),
+        tracking_uri=config.registry_label,
+        task=config.model.task,
+        estimator=config.model.source,
+        feature_types=tags.read_feature_types(version.tags) or train_set.feature_types,
+        train=DataSummary.model_validate(train_table.describe()),
+        eval=DataSummary.model_validate(eval_table.describe()),
+        train_metrics=train_metrics,
+        fit_seconds=0.0,
+        provenance=provenance,  # this run's: the same commit, clean, as the version's
+        trained_at=now_iso(),
+        identical_to=version.version,
+    )
+    outcome.save(config.state_dir)
+    gha.set_output("model-version", version.version)
+    gha.set_output("run-id", version.run_id)
     return outcome
