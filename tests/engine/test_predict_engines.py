@@ -99,6 +99,7 @@ def test_predict_checks_the_schema_first_on_sql_and_spark(
     table.to_parquet(project.root / "broken.parquet", index=False)
     with closing(sqlite3.connect(project.root / "broken.db")) as connection:
         table.to_sql("customers", connection, index=False)
+        _table(project).head(0).to_sql("empty", connection, index=False)
     out = project.root / "out" / "scored.parquet"
     cases: dict[tuple[str, ...], str] = {
         (_flow({"engine": "sql", "uri": "sqlite:///broken.db", "table": "customers"}),): "'plan'",
@@ -111,6 +112,7 @@ def test_predict_checks_the_schema_first_on_sql_and_spark(
         (_flow({"engine": "sql", "uri": "sqlite:///broken.db", "table": "nope"}),): "no such table",
         (_flow({"engine": "sql", "table": "customers"}),): "--data: a SQL source needs 'uri'",
         ("{engine: sql, uri: [",): "--data: not a YAML mapping",
+        (_flow({"engine": "sql", "uri": "sqlite:///broken.db", "table": "empty"}),): "no rows",
     }
     for (source, *rest), expected in cases.items():
         result = project.cli("predict", "--data", source, "--out", str(out), *rest)

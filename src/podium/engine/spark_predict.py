@@ -91,7 +91,15 @@ def predict(
         raise DataError(f"{where}: {_first_line(exc)} ({label}); fix {label}") from None
     if probe.empty:
         raise DataError(f"{where}: returned no rows ({label}); check the table or query")
-    shown = rows_of(probe, model)
+    try:
+        shown = rows_of(probe, model)
+    except DataError:
+        raise
+    except Exception as exc:  # the model cannot score these rows: say so before the job
+        raise DataError(
+            f"{where}: the version cannot score its first row ({_first_line(exc)}; {label}); "
+            "check the data against the version's features"
+        ) from None
     scored_cols = [c for c in shown.columns if c != id_column]
     with spark.quiet():
         tail = session.createDataFrame(shown[scored_cols]).schema
@@ -106,6 +114,8 @@ def predict(
         if key not in _LOADED:
             _LOADED[key] = cloudpickle.loads(shipped.value)
         for batch in batches:
+            if batch.empty:
+                continue
             yield rows_of(batch.reset_index(drop=True), _LOADED[key])[order]
 
     scored = prepared.mapInPandas(score, schema)

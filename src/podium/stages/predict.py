@@ -87,6 +87,7 @@ def predict(
         batches = (
             _score(model, chunk, where, types, task, id_column)
             for chunk in sql.source_chunks(table_source, label="--data")
+            if not chunk.empty
         )
         rows, written = _write(batches, target_path)
         return Predicted(chosen.version, by, rows, target_path, written, "sql")
