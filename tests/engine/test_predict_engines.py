@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,44 @@ def test_spark_scoring_never_collects_the_table(
     written = pd.read_parquet(out)
     assert len(written) == 24000 and written["customer_id"].is_unique
     assert written["proba_1"].between(0, 1).all()
+
+
+def test_a_regression_version_writes_the_same_values_on_every_engine(
+    make_project: Callable[..., Project], spark: Any
+) -> None:
+    project = make_project(
+        estimator="sklearn.tree.DecisionTreeRegressor",
+        params={"max_depth": 4},
+        gates=[{"metric": "rmse", "max": 1e9}],
+    )
+    document = project.config()
+    document["model"]["task"] = "regression"
+    document["data"]["target"] = "monthly_charges"
+    document["data"]["exclude"] = ["customer_id", "churned"]
+    project.write_config(document)
+    assert project.cli("run").code == 0
+    table = pd.read_csv(project.root / "data" / "eval.csv").drop(columns=["monthly_charges"])
+    table.to_csv(project.root / "score.csv", index=False)
+    table.to_parquet(project.root / "score.parquet", index=False)
+    with closing(sqlite3.connect(project.root / "score.db")) as connection:
+        table.to_sql("customers", connection, index=False)
+    sources = {
+        "pandas": str(project.root / "score.csv"),
+        "sql": _flow({"engine": "sql", "uri": "sqlite:///score.db", "table": "customers"}),
+        "spark": _flow({"engine": "spark", "path": "score.parquet"}),
+    }
+    written = {}
+    for engine, source in sources.items():
+        out = project.root / "out" / f"{engine}.parquet"
+        done = project.cli("predict", "--data", source, "--out", str(out), "--id", "customer_id")
+        assert done.code == 0, (engine, done.err)
+        frame = pd.read_parquet(out).sort_values("customer_id").reset_index(drop=True)
+        written[engine] = frame
+    expected = written["pandas"]
+    assert list(expected.columns) == ["customer_id", "prediction"]
+    assert expected["prediction"].nunique() > 2  # a real regression: many distinct values
+    for name, frame in written.items():
+        assert list(frame.columns) == list(expected.columns), name
+        assert frame["customer_id"].tolist() == expected["customer_id"].tolist(), name
+        gap = (frame["prediction"] - expected["prediction"]).abs().max()
+        assert gap < 1e-9, (name, gap)
