@@ -52,17 +52,21 @@ def test_pandas_sql_and_spark_write_the_same_predictions(
     table.to_parquet(project.root / "score.parquet", index=False)
     with closing(sqlite3.connect(project.root / "score.db")) as connection:
         table.to_sql("customers", connection, index=False)
+    as_text = table.assign(monthly_charges=table["monthly_charges"].map(str, na_action="ignore"))
+    as_text.to_parquet(project.root / "text.parquet", index=False)  # numbers stored as text
     monkeypatch.setattr(sql, "CHUNK_ROWS", 97)  # seven chunks, appended one by one
 
     sources = {
         "pandas": str(project.root / "score.csv"),
         "sql": _flow({"engine": "sql", "uri": "sqlite:///score.db", "table": "customers"}),
         "spark": _flow({"engine": "spark", "path": "score.parquet"}),
+        "spark-text": _flow({"engine": "spark", "path": "text.parquet"}),
     }
     said = {
         "pandas": "scored 600 rows with v1 (@champion): wrote",
         "sql": "scored 600 rows with v1 (@champion) streamed from SQL: wrote",
         "spark": "scored 600 rows with v1 (@champion) in Spark: wrote",
+        "spark-text": "scored 600 rows with v1 (@champion) in Spark: wrote",
     }
     written: dict[str, pd.DataFrame] = {}
     for engine, source in sources.items():
@@ -101,8 +105,15 @@ def test_predict_checks_the_schema_first_on_sql_and_spark(
     with closing(sqlite3.connect(project.root / "broken.db")) as connection:
         table.to_sql("customers", connection, index=False)
         _table(project).head(0).to_sql("empty", connection, index=False)
+    texts = _table(project)
+    texts["monthly_charges"] = texts["monthly_charges"].map(lambda v: f"{v}", na_action="ignore")
+    texts.loc[5, "monthly_charges"] = "unknown"  # a number column with a stray word
+    texts.to_parquet(project.root / "texts.parquet", index=False)
+    texts.to_csv(project.root / "texts.csv", index=False)
     out = project.root / "out" / "scored.parquet"
     cases: dict[tuple[str, ...], str] = {
+        (_flow({"engine": "spark", "path": "texts.parquet"}),): "non-numeric value 'unknown'",
+        (str(project.root / "texts.csv"),): "non-numeric value 'unknown'",
         (_flow({"engine": "sql", "uri": "sqlite:///broken.db", "table": "customers"}),): "'plan'",
         (_flow({"engine": "spark", "path": "broken.parquet"}),): "'plan'",
         (

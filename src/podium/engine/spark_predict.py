@@ -71,7 +71,14 @@ def predict(
             f"({label}); the version was trained on them — export them with the data"
         )
     kinds = {c: str(frame.schema[c].dataType.simpleString()) for c in types}
-    selected = [spark.normalised(F.col(f"`{c}`"), kinds[c], types[c]).alias(c) for c in types]
+    texts = [c for c in types if types[c] == "numeric" and kinds[c] == "string"]
+    read_as = spark.text_as_numbers(frame, texts, where=where, label=label)
+    selected = [
+        (
+            read_as[c] if c in read_as else spark.normalised(F.col(f"`{c}`"), kinds[c], types[c])
+        ).alias(c)
+        for c in types
+    ]
     ids = [F.col(f"`{id_column}`").alias("__podium_id")] if id_column is not None else []
     prepared = frame.select(*ids, *selected)
     names = list(types)
