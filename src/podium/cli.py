@@ -406,8 +406,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         environment=args.environment,
         id_column=args.id,
     )
+    where = {"spark": " in Spark", "sql": " streamed from SQL"}.get(done.engine, "")
     _say(
-        f"scored {done.rows} rows with v{done.version} ({done.chosen_by}): wrote "
+        f"scored {done.rows} rows with v{done.version} ({done.chosen_by}){where}: wrote "
         f"{', '.join(done.columns)} to {done.path}"
     )
     return EXIT_OK
@@ -657,7 +658,12 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("status", _cmd_status, "per environment: what is live, since when, healthy now")
     status.add_argument("--json", action="store_true", help="print it as a JSON object")
     predict = add("predict", _cmd_predict, "score a table with a version (batch deployment)")
-    predict.add_argument("--data", required=True, metavar="SOURCE", help="csv/parquet to score")
+    predict.add_argument(
+        "--data",
+        required=True,
+        metavar="SOURCE",
+        help="csv/parquet file, or a SQL/Spark source as data.train's mapping in YAML",
+    )
     predict.add_argument("--out", required=True, metavar="PATH", help="csv/parquet to write")
     chosen = predict.add_mutually_exclusive_group()
     chosen.add_argument(

@@ -410,3 +410,26 @@ class InMemoryScoring:
     target: Any
     outputs: Any
     metrics: dict[str, float]  # as computed: NaN where a metric is undefined (the file has null)
+
+
+PREDICTION = "prediction"  # `podium predict`'s column of labels/values
+
+
+def prediction_frame(
+    model: Any, features: pd.DataFrame, task: str, ids: pd.Series | None, id_column: str | None
+) -> pd.DataFrame:
+    """`podium predict`'s rows for one batch, the same on every engine: the id column (when
+    named), `prediction`, and for classifiers one `proba_<class>` column per class."""
+    import numpy as np
+    import pandas as pd
+
+    found = predict(model, features, task)
+    written = pd.DataFrame(index=features.index)
+    if id_column is not None and ids is not None:
+        written[id_column] = ids.to_numpy()
+    written[PREDICTION] = np.asarray(found.predicted)
+    if found.proba is not None and found.classes is not None:
+        proba = np.asarray(found.proba, dtype=float)
+        for index, label in enumerate(found.classes):
+            written[f"proba_{label}"] = proba[:, index]
+    return written.reset_index(drop=True)

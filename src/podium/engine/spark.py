@@ -624,3 +624,42 @@ def _release(table: SparkTable) -> None:
     if table.frame.is_cached:
         with contextlib.suppress(Exception):  # a stopped session has nothing cached
             table.frame.unpersist()
+
+
+def text_as_numbers(
+    frame: DataFrame, columns: list[str], *, where: str, label: str
+) -> dict[str, Column]:
+    """Text columns a version reads as numbers, as `data.features_like` reads them: a column
+    entirely of ISO 8601 dates as epoch seconds, else numbers as doubles; a value that is
+    neither is a DataError naming it. One aggregate pass (nothing collected but counts)."""
+    from pyspark.sql import functions as F
+
+    if not columns:
+        return {}
+    checks: list[Column] = []
+    for index, column in enumerate(columns):
+        value = F.col(f"`{column}`")
+        not_date = value.isNotNull() & ~value.rlike(f"^(?:{_iso_date_pattern()})$")
+        checks.append(F.count(F.when(not_date, 1)).alias(f"nd{index}"))
+        bad = value.isNotNull() & value.try_cast("double").isNull()
+        checks.append(F.first(F.when(bad, value), ignorenulls=True).alias(f"b{index}"))
+    try:
+        first = frame.agg(*checks).first()
+    except Exception as exc:  # a query that fails only once it runs
+        raise DataError(f"{where}: {_first_line(exc)} ({label}); fix {label}") from None
+    assert first is not None
+    found = first.asDict()
+    out: dict[str, Column] = {}
+    for index, column in enumerate(columns):
+        value = F.col(f"`{column}`")
+        if int(found[f"nd{index}"]) == 0:
+            out[column] = _iso_seconds(value)
+        elif found[f"b{index}"] is not None:
+            raise DataError(
+                f"{where}: column '{column}' is numeric in the training data but has "
+                f"non-numeric value {found[f'b{index}']!r} here ({label}); fix the value or "
+                "the export"
+            )
+        else:
+            out[column] = value.try_cast("double")
+    return out

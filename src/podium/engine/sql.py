@@ -608,19 +608,42 @@ def training_rows(table: SqlTable, *, rows: int, seed: int = 0) -> pd.DataFrame:
 def chunks(table: SqlTable) -> Iterator[pd.DataFrame]:
     """The table's rows in chunks of `CHUNK_ROWS` (column names as `read` gives them),
     through a server-side cursor where the driver has one; SQL errors in podium's words."""
+    return source_chunks(table.source, label=table.label)
+
+
+def source_columns(source: TableSource, *, label: str) -> tuple[str, list[str]]:
+    """(how messages name the source, its column names) without reading a row."""
     import sqlalchemy as sa
 
     from podium import data
 
-    engine, connection, relation = _connected(table)
+    engine, where = data.sql_engine(source, label)
     try:
-        for chunk in _stream(connection, sa.select(relation)):
-            chunk.columns = [str(c).strip() for c in chunk.columns]
-            yield chunk
+        with engine.connect() as connection:
+            relation = _relation(source, connection, where, label)
+            return where, [str(c.name).strip() for c in relation.c]
     except sa.exc.SQLAlchemyError as exc:
-        raise data.sql_error(exc, table.path, table.label) from None
+        raise data.sql_error(exc, where, label) from None
     finally:
-        connection.close()
+        engine.dispose()
+
+
+def source_chunks(source: TableSource, *, label: str) -> Iterator[pd.DataFrame]:
+    """A SQL source's rows in chunks of `CHUNK_ROWS`, never held whole (see `chunks`)."""
+    import sqlalchemy as sa
+
+    from podium import data
+
+    engine, where = data.sql_engine(source, label)
+    try:
+        with engine.connect() as connection:
+            relation = _relation(source, connection, where, label)
+            for chunk in _stream(connection, sa.select(relation)):
+                chunk.columns = [str(c).strip() for c in chunk.columns]
+                yield chunk
+    except sa.exc.SQLAlchemyError as exc:
+        raise data.sql_error(exc, where, label) from None
+    finally:
         engine.dispose()
 
 

@@ -1,24 +1,34 @@
 """`podium predict`: batch deployment — a table scored by the chosen version, written out.
 
 The version: `--version N`, or what is live in `--environment NAME`, else what is live in
-the last `deploy:` environment, else `@champion`. The schema is checked first (every
-feature the version was trained on, normalised as at training time; a missing column is
-exit 2 naming it); then every row is scored and written — predictions, and for
-classifiers one probability column per class — beside the id column the user names.
+the last `deploy:` environment, else `@champion`. The table (`--data`): a csv/parquet file,
+or a SQL or Spark source written as data.train's mapping, inline YAML
+(`{engine: sql, uri: ..., table: ...}`). The schema is checked first (every feature the
+version was trained on, normalised as at training time; a missing column is exit 2
+naming it); then every row is scored and written — predictions, and for classifiers one
+probability column per class — beside the id column the user names. Where it runs: a file
+in pandas; a SQL source streamed in chunks (bounded memory, each scored chunk appended);
+a Spark source inside Spark (`engine.spark_predict`, never collected, written by Spark).
+The output appears only when every row was scored (written beside it, then moved).
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from podium import data
-from podium.config import Config
+from podium.config import Config, TableSource
 from podium.errors import ConfigError, DataError, InputError
 from podium.registry import Registry, Version, read_feature_types
 from podium.stages import open_registry
 
-PREDICTION = "prediction"
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -26,8 +36,9 @@ class Predicted:
     version: str
     chosen_by: str  # "--version", "@staging", "@champion"
     rows: int
-    path: Path
+    path: Path | str
     columns: list[str]
+    engine: str = "pandas"  # where the rows were scored: pandas, sql (streamed), spark
 
 
 def predict(
@@ -39,12 +50,12 @@ def predict(
     environment: str | None = None,
     id_column: str | None = None,
 ) -> Predicted:
-    """Score `source` (csv/parquet) with the chosen version; write `out` (csv/parquet)."""
-    target = Path(out).expanduser().resolve()
-    if target.suffix.lower() not in {".csv", ".parquet"}:
+    """Score `source` with the chosen version; write `out` (csv/parquet)."""
+    if not out.lower().endswith((".csv", ".parquet")):
         raise ConfigError(f"--out {out}: write a .csv or .parquet file")
     if version is not None and environment is not None:
         raise ConfigError("give --version or --environment, not both")
+    table_source = _source(config, source)
     registry = open_registry(config)
     chosen, by = _choose(config, registry, version, environment)
     types = read_feature_types(chosen.tags)
@@ -53,35 +64,150 @@ def predict(
             f"v{chosen.version} records no feature list (tag podium.features); retrain it "
             "with this podium version"
         )
-    table = data.read_table(Path(source).expanduser().resolve(), label="--data")
-    frame = table.frame
-    if id_column is not None and id_column not in frame.columns:
-        raise DataError(
-            f"--id '{id_column}' is not a column of {source}; name one of its columns "
-            f"(e.g. {', '.join(map(str, list(frame.columns)[:5]))})"
+    task = config.model.task
+    if isinstance(table_source, TableSource) and table_source.engine == "spark":
+        from podium.engine import spark_predict
+
+        remote = "://" in out and not out.startswith("file://")
+        target = out if remote else str(Path(out.removeprefix("file://")).expanduser().resolve())
+        if not remote:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        model = registry.load_model(chosen)
+        rows, columns = spark_predict.predict(
+            config, table_source, model=model, types=types, id_column=id_column, out=target
         )
+        return Predicted(chosen.version, by, rows, target, columns, "spark")
+    target_path = Path(out).expanduser().resolve()
+    if isinstance(table_source, TableSource):  # SQL: streamed, checked before a row is read
+        from podium.engine import sql
+
+        where, columns = sql.source_columns(table_source, label="--data")
+        _check_columns(where, columns, types, id_column)
+        model = registry.load_model(chosen)
+        batches = (
+            _score(model, chunk, where, types, task, id_column)
+            for chunk in sql.source_chunks(table_source, label="--data")
+            if not chunk.empty
+        )
+        rows, written = _write(batches, target_path)
+        return Predicted(chosen.version, by, rows, target_path, written, "sql")
+    table = data.read_table(table_source, label="--data")
+    _check_columns(str(table_source), list(map(str, table.frame.columns)), types, id_column)
     features = data.features_like(table, types, label="--data")  # the schema, checked first
-    from podium.scoring import predict as outputs_of
-
     model = registry.load_model(chosen)
-    found = outputs_of(model, features, config.model.task)
-    import numpy as np
-    import pandas as pd
+    ids = table.frame[id_column] if id_column is not None else None
+    from podium.scoring import prediction_frame
 
-    written = pd.DataFrame(index=frame.index)
-    if id_column is not None:
-        written[id_column] = frame[id_column]
-    written[PREDICTION] = np.asarray(found.predicted)
-    if found.proba is not None and found.classes is not None:
-        proba = np.asarray(found.proba, dtype=float)
-        for index, label in enumerate(found.classes):
-            written[f"proba_{label}"] = proba[:, index]
+    rows, written = _write([prediction_frame(model, features, task, ids, id_column)], target_path)
+    return Predicted(chosen.version, by, rows, target_path, written)
+
+
+def _source(config: Config, text: str) -> Path | TableSource:
+    """`--data`: a file path, or an inline YAML mapping as data.train accepts."""
+    if not text.lstrip().startswith("{"):
+        return Path(text).expanduser().resolve()
+    import yaml
+    from pydantic import ValidationError
+
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0]
+        raise ConfigError(
+            f"--data: not a YAML mapping ({problem}); write e.g. "
+            "'{engine: sql, uri: sqlite:///data.db, table: customers}'"
+        ) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("--data: write a file path or a mapping like data.train's")
+    try:
+        source = TableSource.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        key = f"--data {where}" if where else "--data"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{key}: {message}; keys as data.train's (see the README)") from None
+    return config.resolve(source)
+
+
+def _check_columns(
+    where: str, columns: list[str], types: dict[str, str], id_column: str | None
+) -> None:
+    """Every feature the version was trained on, and the id column, are in the table."""
+    from podium.errors import closest
+
+    if id_column is not None and id_column not in columns:
+        raise DataError(
+            f"--id '{id_column}' is not a column of {where}; name one of its columns "
+            f"(e.g. {', '.join(columns[:5])})"
+        )
+    missing = [c for c in types if c not in columns]
+    if missing:
+        hint = closest(missing[0], columns)
+        did_you = f" (did you mean '{hint}'?)" if hint else ""
+        raise DataError(
+            f"{where}: missing column(s) {', '.join(repr(c) for c in missing)}{did_you} "
+            "(--data); the version was trained on them — export them with the data"
+        )
+
+
+def _score(
+    model: Any,
+    chunk: pd.DataFrame,
+    where: str,
+    types: dict[str, str],
+    task: str,
+    id_column: str | None,
+) -> pd.DataFrame:
+    """One streamed chunk's rows, its features normalised as at training time."""
+    from podium.scoring import prediction_frame
+
+    table = data.Table(path=where, frame=chunk, sha256="0" * 64)
+    features = data.features_like(table, types, label="--data")
+    ids = chunk[id_column] if id_column is not None else None
+    return prediction_frame(model, features, task, ids, id_column)
+
+
+def _write(batches: Iterable[pd.DataFrame], target: Path) -> tuple[int, list[str]]:
+    """Append each batch to a hidden file beside `target`, moved onto it when all are in:
+    (rows, columns). Memory: one batch."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix.lower() == ".csv":
-        written.to_csv(target, index=False)
-    else:
-        written.to_parquet(target, index=False)
-    return Predicted(chosen.version, by, len(written), target, [str(c) for c in written.columns])
+    staging = target.with_name(f".{target.name}.podium-{uuid.uuid4().hex[:8]}")
+    parquet = target.suffix.lower() == ".parquet"
+    rows, writer, schema = 0, None, None
+    columns: list[str] = []
+    try:
+        with staging.open("wb") as handle:
+            for batch in batches:
+                if parquet:
+                    import pyarrow as pa
+                    import pyarrow.parquet as pq
+
+                    try:
+                        arrow = pa.Table.from_pandas(batch, schema=schema, preserve_index=False)
+                    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:  # a later chunk's types
+                        problem = str(exc).splitlines()[0]
+                        raise DataError(
+                            f"--data: rows {rows + 1}-{rows + len(batch)} do not fit the "
+                            f"types of the first ({problem}); write --out as .csv or cast "
+                            "the columns in the query"
+                        ) from None
+                    if writer is None:
+                        schema = arrow.schema
+                        writer = pq.ParquetWriter(handle, schema)
+                    writer.write_table(arrow)
+                else:
+                    batch.to_csv(handle, header=not columns, index=False)
+                columns = columns or [str(c) for c in batch.columns]
+                rows += len(batch)
+            if writer is not None:
+                writer.close()
+        if not columns:
+            raise DataError(f"--data: returned no rows; nothing to write to {target}")
+        staging.replace(target)
+    finally:
+        staging.unlink(missing_ok=True)
+    return rows, columns
 
 
 def _choose(
