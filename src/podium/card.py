@@ -573,6 +573,7 @@ _MARKDOWN = """\
 | podium | {{ i.podium_version | v }} |
 {% if i.pruned_in %}| model files | off the registry branch's tip (registry.keep_versions); commit {{ i.pruned_in | code }} holds them |
 {% endif %}
+
 ## Intended use
 - description: {{ card.purpose.description | v }}
 - owners: {{ card.purpose.owners | join(", ") | v }}

@@ -9,6 +9,7 @@ podium sets for real runs are asserted in test_env.py.
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -157,6 +158,42 @@ def test_refused_credentials_are_bad_input_naming_the_env_vars(
     assert server.url in message and "MLFLOW_TRACKING_TOKEN" in message
 
 
+ALONE = """\
+import json
+import numpy as np
+import pandas as pd
+import mlflow.models.utils
+import mlflow.utils.environment
+from pathlib import Path
+from sklearn.linear_model import LogisticRegression
+from podium.registry import Registry
+
+calls = []
+for module, name in (
+    (mlflow.models.utils, "_validate_serving_input"),
+    (mlflow.utils.environment, "warn_dependency_requirement_mismatches"),
+):
+    original = getattr(module, name)
+
+    def spy(*args, _name=name, _original=original, **kwargs):
+        calls.append(_name)
+        return _original(*args, **kwargs)
+
+    setattr(module, name, spy)
+registry = Registry("sqlite:///{db}", "checked")
+experiment = registry.experiment_id("checks", Path("{artifacts}"))
+rng = np.random.default_rng(0)
+x = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+model = LogisticRegression().fit(x, (x["a"] > 0).astype(int))
+_, version = registry.log_candidate(
+    experiment_id=experiment, model=model, example=x.head(5), params={{}}, metrics={{}},
+    run_tags={{}}, version_tags={{}}, artifacts={{}},
+)
+restored = mlflow.models.utils._validate_serving_input.__name__
+print(json.dumps({{"calls": calls, "restored": restored, "version": version.version}}))
+"""
+
+
 def test_log_candidate_writes_what_log_model_writes_without_its_silent_self_checks(
     tmp_path: Any, store_template: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -182,6 +219,22 @@ def test_log_candidate_writes_what_log_model_writes_without_its_silent_self_chec
     rng = np.random.default_rng(0)
     x = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
     model = LogisticRegression().fit(x, (x["a"] > 0).astype(int))
+    requirements = [f"scikit-learn=={sklearn.__version__}", "cloudpickle"]
+    # Alone in its process (`podium train`): a fresh interpreter, its one thread (a test
+    # worker has threads of its own). It logs into this store and says which checks ran.
+    script = tmp_path / "alone.py"
+    script.write_text(ALONE.format(db=str(db), artifacts=str(tmp_path / "artifacts")))
+    import subprocess
+    import sys
+
+    found = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert found.returncode == 0, found.stderr
+    alone = json.loads(found.stdout.strip().splitlines()[-1])
+    assert alone["calls"] == []  # skipped while logging …
+    assert alone["restored"] == "spy"  # … and put back (the spy it replaced)
+    version = registry.get_version(alone["version"])
     calls: list[str] = []
     for module, name in (
         (mlflow.models.utils, "_validate_serving_input"),
@@ -194,20 +247,6 @@ def test_log_candidate_writes_what_log_model_writes_without_its_silent_self_chec
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(module, name, spy)
-    requirements = [f"scikit-learn=={sklearn.__version__}", "cloudpickle"]
-
-    _, version = registry.log_candidate(
-        experiment_id=experiment,
-        model=model,
-        example=x.head(5),
-        params={},
-        metrics={},
-        run_tags={},
-        version_tags={},
-        artifacts={},
-    )
-    assert calls == []  # skipped while logging …
-    assert mlflow.models.utils._validate_serving_input.__name__ == "spy"  # … and put back
     from mlflow.models import ModelSignature
     from mlflow.types.schema import AnyType, ColSpec, Schema
 
