@@ -262,7 +262,8 @@ def test_a_fork_pull_request_gets_exactly_one_comment_even_when_rerun(
     assert checks.code == 0 and comment.code == 0, comment.log[-6000:]
     posted = github.podium_comments(7)
     assert len(posted) == 1  # edited, not posted again
-    assert "challenger **v3**" in posted[0]["body"]
+    # The rerun trains nothing new: same commit, data and config as v2 (issue 31)
+    assert "challenger **v2**" in posted[0]["body"]
     assert github.count("create_comment") == 1
     assert champion(project, registry_of) == "1"
 
@@ -383,6 +384,16 @@ def test_two_models_push_dispatch_rollback(
     for project in (churn, fraud):
         assert [e["version"] for e in history(project)] == ["1"]
 
+    # The fraud data is refreshed (a new commit; customer ids are excluded from training,
+    # so the model itself is no worse): the dispatch retrains fraud into a new version.
+    # On the same commit and data it would reuse v1 instead (identical retraining, issue 31).
+    import pandas as pd
+
+    refreshed = pd.read_csv(fraud.root / "data" / "train.csv")
+    refreshed["customer_id"] = refreshed["customer_id"].astype(str) + "-refreshed"
+    refreshed.to_csv(fraud.root / "data" / "train.csv", index=False)
+    git(act.repo, "add", "-A")
+    git(act.repo, "commit", "-q", "-m", "refreshed fraud data")
     fraud_only = {"action": "data-updated", "client_payload": {"model": fraud_name}}
     skipped = act.run("repository_dispatch", workflow(churn, "promote"), fraud_only)
     retrained = act.run("repository_dispatch", workflow(fraud, "promote"), fraud_only)

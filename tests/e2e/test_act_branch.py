@@ -288,6 +288,28 @@ def test_the_registry_lives_on_a_branch_through_prs_merges_monitoring_rollback_a
         clones.append(clone)
         evaluated = run_cli(["run", "--no-promote", "--config", str(clone / "podium.yaml")])
         assert evaluated.code == 0, evaluated.err + evaluated.out
+
+    # The rollback paused automatic promotion on this commit: a promote answers so, moves
+    # nothing, and `podium resume` lifts the pause (audited).
+    def podium(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "podium", *args],
+            cwd=clone,
+            env=_local_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    held = podium(clones[0], "promote")
+    assert held.returncode == 0, held.stdout + held.stderr
+    assert "not promoted: automatic promotion is paused since the rollback from v2 to v1" in (
+        held.stdout + held.stderr
+    ), held
+    assert look(root)["champion"] == "1"
+    resumed = podium(clones[0], "resume", "--reason", "v2's fix is deployed")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resumed: promotions may move @champion (v1) again" in resumed.stdout + resumed.stderr
     racing = [
         subprocess.Popen(
             [sys.executable, "-m", "podium", "promote"],
@@ -306,6 +328,13 @@ def test_the_registry_lives_on_a_branch_through_prs_merges_monitoring_rollback_a
     assert "not moved" in loser[0] + loser[1], loser
     seen = look(root)
     events = seen["history"]
-    assert [e["action"] for e in events] == ["promote", "promote", "rollback", "promote"]
+    assert [e["action"] for e in events] == [
+        "promote",
+        "promote",
+        "rollback",
+        "resume",
+        "promote",
+    ]
+    assert events[-2]["reason"] == "v2's fix is deployed"
     assert events[-1]["previous"] == "1"
     assert seen["champion"] == events[-1]["version"]  # MLflow opens the branch, consistent

@@ -340,18 +340,33 @@ def test_a_github_app_token_opens_the_issue_as_the_comment_author(
 
 
 def test_every_run_records_whether_the_champion_loads_for_model_uptime(
-    champion_project: Project,
+    make_project: Callable[..., Project], tmp_path: Path
 ) -> None:
-    data = _production(champion_project, "prod.csv")
-    assert champion_project.cli("monitor", "--data", str(data)).code == 0
-    pickles = list((champion_project.state / "artifacts").rglob("model.pkl"))
-    assert pickles, "the champion's model file"
-    for pickle in pickles:
-        pickle.write_bytes(b"not a pickle")  # the artifact store lost the model
-    broken = champion_project.cli("monitor", "--data", str(data))
-    assert broken.code == 1
-    assert _result(champion_project)["alerts"][0].startswith("champion v1 does not load: ")
-    found = json.loads(champion_project.cli("metrics", "--json").out)
+    """A champion whose files are intact (they verify against their recorded sha256) but
+    that no longer loads — the runtime it needs is gone — is an outage, recorded and
+    alerted. (Files changed since registration are refused before any load: exit 2,
+    tests/registry/test_integrity.py.)"""
+    from tests.stages.test_train_command import NUMPY_SCRIPT, use_command
+
+    gone = tmp_path / "runtime-gone"
+    script = NUMPY_SCRIPT.replace(
+        "    def predict(self, context, model_input, params=None):",
+        f"    def load_context(self, context):\n        if os.path.exists({str(gone)!r}):\n"
+        "            raise RuntimeError('the scoring runtime is gone')\n\n"
+        "    def predict(self, context, model_input, params=None):",
+        1,
+    )
+    project = make_project()
+    use_command(project, script)
+    assert project.cli("run").code == 0
+    data = _production(project, "prod.csv")
+    assert project.cli("monitor", "--data", str(data)).code == 0
+    gone.write_text("")
+    broken = project.cli("monitor", "--data", str(data))
+    assert broken.code == 1, broken.err
+    assert _result(project)["alerts"][0].startswith("champion v1 does not load: ")
+    assert "the scoring runtime is gone" in _result(project)["alerts"][0]
+    found = json.loads(project.cli("metrics", "--json").out)
     assert found["uptime"]["checks"] == 2 and found["uptime"]["failed_loads"] == 1
     assert found["uptime"]["share"] < 1.0
     assert found["feedback_loop"]["alerts"] == 1 and found["feedback_loop"]["pending"] == 1
