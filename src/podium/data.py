@@ -706,3 +706,30 @@ def features_like(
             frame[column], column, table.path, kind, coerce=column in coerce
         )
     return out
+
+
+def check_columns(
+    where: str,
+    columns: list[str],
+    types: dict[str, str],
+    id_column: str | None,
+    *,
+    label: str = "--data",
+) -> None:
+    """A table to score (`podium predict`, on any engine) holds every feature the version
+    was trained on, and the id column: DataError (exit 2) naming what is missing."""
+    from podium.errors import closest
+
+    if id_column is not None and id_column not in columns:
+        raise DataError(
+            f"--id '{id_column}' is not a column of {where}; name one of its columns "
+            f"(e.g. {', '.join(columns[:5])})"
+        )
+    missing = [c for c in types if c not in columns]
+    if missing:
+        hint = closest(missing[0], columns)
+        did_you = f" (did you mean '{hint}'?)" if hint else ""
+        raise DataError(
+            f"{where}: missing column(s) {', '.join(repr(c) for c in missing)}{did_you} "
+            f"({label}); the version was trained on them — export them with the data"
+        )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podium.engine import spark
-from podium.errors import DataError, closest
+from podium.errors import DataError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -57,19 +57,7 @@ def predict(
     except PySparkException as exc:
         raise DataError(f"{where}: {_first_line(exc)} ({label}); fix {label}") from None
     columns = list(frame.columns)
-    if id_column is not None and id_column not in columns:
-        raise DataError(
-            f"--id '{id_column}' is not a column of {where}; name one of its columns "
-            f"(e.g. {', '.join(columns[:5])})"
-        )
-    missing = [c for c in types if c not in columns]
-    if missing:
-        hint = closest(missing[0], columns)
-        did_you = f" (did you mean '{hint}'?)" if hint else ""
-        raise DataError(
-            f"{where}: missing column(s) {', '.join(repr(c) for c in missing)}{did_you} "
-            f"({label}); the version was trained on them — export them with the data"
-        )
+    data.check_columns(where, columns, types, id_column, label=label)
     kinds = {c: str(frame.schema[c].dataType.simpleString()) for c in types}
     texts = [c for c in types if types[c] == "numeric" and kinds[c] == "string"]
     read_as = spark.text_as_numbers(frame, texts, where=where, label=label)

@@ -82,7 +82,7 @@ def predict(
         from podium.engine import sql
 
         where, columns = sql.source_columns(table_source, label="--data")
-        _check_columns(where, columns, types, id_column)
+        data.check_columns(where, columns, types, id_column)
         model = registry.load_model(chosen)
         batches = (
             _score(model, chunk, where, types, task, id_column)
@@ -92,7 +92,7 @@ def predict(
         rows, written = _write(batches, target_path)
         return Predicted(chosen.version, by, rows, target_path, written, "sql")
     table = data.read_table(table_source, label="--data")
-    _check_columns(str(table_source), list(map(str, table.frame.columns)), types, id_column)
+    data.check_columns(str(table_source), list(map(str, table.frame.columns)), types, id_column)
     features = data.features_like(table, types, label="--data")  # the schema, checked first
     model = registry.load_model(chosen)
     ids = table.frame[id_column] if id_column is not None else None
@@ -128,27 +128,6 @@ def _source(config: Config, text: str) -> Path | TableSource:
         message = str(error["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{key}: {message}; keys as data.train's (see the README)") from None
     return config.resolve(source)
-
-
-def _check_columns(
-    where: str, columns: list[str], types: dict[str, str], id_column: str | None
-) -> None:
-    """Every feature the version was trained on, and the id column, are in the table."""
-    from podium.errors import closest
-
-    if id_column is not None and id_column not in columns:
-        raise DataError(
-            f"--id '{id_column}' is not a column of {where}; name one of its columns "
-            f"(e.g. {', '.join(columns[:5])})"
-        )
-    missing = [c for c in types if c not in columns]
-    if missing:
-        hint = closest(missing[0], columns)
-        did_you = f" (did you mean '{hint}'?)" if hint else ""
-        raise DataError(
-            f"{where}: missing column(s) {', '.join(repr(c) for c in missing)}{did_you} "
-            "(--data); the version was trained on them — export them with the data"
-        )
 
 
 def _score(
