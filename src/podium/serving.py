@@ -250,6 +250,9 @@ def wait_healthy(
         time.sleep(0.25)
 
 
+_ATTEMPTS = 3  # tries of one /invocations request whose connection is refused or reset
+
+
 def invoke(url: str, probe: Probe, *, timeout_seconds: float) -> tuple[Any, float]:
     """POST the probe rows to `/invocations`; the predictions and the request's ms."""
     request = urllib.request.Request(
@@ -258,19 +261,25 @@ def invoke(url: str, probe: Probe, *, timeout_seconds: float) -> tuple[Any, floa
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_seconds) as answer:
-            body = answer.read()
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode("utf-8", errors="replace")
-        raise ServingFailed(
-            f"{url}/invocations answered HTTP {exc.code}: {_short(_message(detail))}"
-        ) from None
-    except (OSError, urllib.error.URLError) as exc:
-        raise ServingFailed(
-            f"{url}/invocations did not answer: {getattr(exc, 'reason', exc)}"
-        ) from None
+    for attempt in range(_ATTEMPTS):
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_seconds) as answer:
+                body = answer.read()
+            break
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", errors="replace")
+            raise ServingFailed(
+                f"{url}/invocations answered HTTP {exc.code}: {_short(_message(detail))}"
+            ) from None
+        except (OSError, urllib.error.URLError) as exc:
+            reason = getattr(exc, "reason", exc)
+            # A refused or reset connection from an endpoint that just answered /ping: a
+            # rollout or a restarted worker. Healthy again, the request is sent again (a
+            # slow answer is not retried: it is the answer).
+            if isinstance(reason, TimeoutError) or attempt == _ATTEMPTS - 1:
+                raise ServingFailed(f"{url}/invocations did not answer: {reason}") from None
+            wait_healthy(url, timeout_seconds=timeout_seconds)
     ms = (time.perf_counter() - started) * 1000
     try:
         parsed = json.loads(body)

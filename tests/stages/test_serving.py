@@ -199,3 +199,52 @@ def test_an_in_database_sql_source_is_serving_checked_on_the_rows_scored_in_proc
     assert result.code == 0, result.err
     served = state_json(project, "evaluation.json")["serving"]
     assert (served["rows"], served["parity"], served["skipped"]) == (40, 1.0, None)
+
+
+def test_an_endpoint_that_drops_one_connection_while_it_restarts_is_asked_again() -> None:
+    """A real HTTP endpoint that answers /ping but resets the first /invocations connection
+    (a rollout, a restarted worker): the request is sent again once it is healthy, and the
+    answers are compared as usual; one that keeps dropping it fails on one line."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    dropped = {"left": 1}
+
+    class Endpoint(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if dropped["left"] != 0:
+                dropped["left"] -= 1
+                self.connection.shutdown(socket.SHUT_RDWR)  # no answer: the socket closes
+                return
+            body = json.dumps({"predictions": [1, 0]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    probe = serving.Probe(
+        columns=["a"], data=[[1.0], [2.0]], task="classification", predicted=[1, 0]
+    )
+    try:
+        checked = serving.verify(url, probe, requests=2, timeout_seconds=10)
+        assert (checked.error, checked.parity, checked.requests) == (None, 1.0, 2)
+        assert dropped["left"] == 0  # it was dropped once, then asked again
+        dropped["left"] = -1  # from now on every connection is dropped
+        failed = serving.verify(url, probe, requests=1, timeout_seconds=10)
+        assert failed.error is not None and "/invocations did not answer" in failed.error
+    finally:
+        server.shutdown()
