@@ -31,16 +31,32 @@ state: dict[str, object] = {"process": None, "uri": None}
 lock = threading.Lock()
 
 
+def _group_alive(process: subprocess.Popen[bytes]) -> bool:
+    process.poll()  # reap the leader: a zombie would count as alive
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def stop() -> None:
+    """End the served model's whole process group — mlflow's CLI AND the uvicorn server
+    it started, which shuts down after its parent and would otherwise still hold the port
+    (and answer as the old model) when the next one is asked for /ping."""
     process = state["process"]
     if isinstance(process, subprocess.Popen):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
+        deadline = time.monotonic() + 10
+        while _group_alive(process) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _group_alive(process):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            while _group_alive(process) and time.monotonic() < deadline + 10:
+                time.sleep(0.05)
+        process.wait()
     state["process"] = None
 
 
